@@ -1,0 +1,78 @@
+/*
+ * The gateway: the one HTTP server of TripDesk (civetweb). It owns request ids,
+ * CORS, security headers, body limits, JWT verification, the route table
+ * (path prefix -> service), forwarding over nng req/rep, /api/health and the web UI.
+ * This header is the map of its files.
+ */
+#ifndef GATEWAY_H
+#define GATEWAY_H
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tripdesk/token.h"
+
+#define GW_REQUEST_ID_MAX 64
+#define GW_DEFAULT_PORT 8080
+#define GW_DEFAULT_TIMEOUT_MS 5000
+#define GW_DEFAULT_MAX_BODY (1024 * 1024)
+#define GW_DEFAULT_HTTP_THREADS 128
+#define GW_REGISTRY_TIMEOUT_MS 1000
+
+typedef struct {
+    int port;
+    int64_t timeout_ms;
+    int64_t max_body;
+    int http_threads;
+    char web_root[1024];
+    char cors_origins[1024];
+    int64_t started_ms;
+} gw_config;
+
+extern gw_config gw_cfg;
+
+/* One HTTP exchange as the gateway handles it. */
+typedef struct {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    char request_id[GW_REQUEST_ID_MAX + 1];
+    const char *origin; /* allowed CORS origin, or NULL */
+} gw_exchange;
+
+/* routes.c: the route table. */
+typedef struct {
+    const char *prefix;  /* "/api/bookings" matches itself and "/api/bookings/..." */
+    const char *service;
+} gw_route;
+
+const char *gw_route_service(const char *path);
+bool gw_route_is_public(const char *method, const char *path);
+int64_t gw_route_body_limit(const char *path);
+
+/* respond.c: writing responses with the common headers. */
+void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body,
+             size_t len, const char *extra_headers[][2], int nextra);
+void gw_send_error(gw_exchange *ex, int status, const char *code, const char *message,
+                   cJSON *details);
+void gw_send_json(gw_exchange *ex, int status, cJSON *root); /* takes root */
+const char *gw_cors_origin(const struct mg_connection *conn);
+
+/* upstream.c: nng req/rep to the services. */
+int gw_upstream_start(void);
+void gw_upstream_stop(void);
+int gw_upstream_instances(const char *service);
+void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
+                const uint8_t *body, size_t body_len);
+
+/* health.c: GET /api/health from the registry. */
+int gw_health_start(void);
+void gw_health_stop(void);
+void gw_health(gw_exchange *ex);
+
+/* static_files.c: the web UI with SPA fallback. */
+void gw_static(gw_exchange *ex);
+
+#endif

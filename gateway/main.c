@@ -1,0 +1,258 @@
+/* tripdesk-gateway: configuration, the request pipeline and the daemon's life. */
+#include "gateway.h"
+
+#include "tripdesk/common.h"
+#include "tripdesk/config.h"
+#include "tripdesk/log.h"
+
+#include <nng/nng.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+gw_config gw_cfg;
+
+/* Keeps a client-supplied request id when it is short and plain, else makes one. */
+static void set_request_id(gw_exchange *ex)
+{
+    const char *given = mg_get_header(ex->conn, "X-Request-Id");
+    if (given != NULL) {
+        size_t n = strlen(given);
+        bool ok = n > 0 && n <= GW_REQUEST_ID_MAX;
+        for (size_t i = 0; ok && i < n; i++) {
+            char c = given[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        }
+        if (ok) {
+            memcpy(ex->request_id, given, n + 1);
+            return;
+        }
+    }
+    char id[25];
+    td_new_id(id);
+    memcpy(ex->request_id, id, sizeof id);
+}
+
+static void preflight(gw_exchange *ex)
+{
+    const char *extra[][2] = {
+        {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
+        {"Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, If-Match"},
+        {"Access-Control-Max-Age", "600"},
+    };
+    gw_send(ex, 204, "text/plain", "", 0, extra, ex->origin != NULL ? 3 : 0);
+}
+
+/* Reads the body, enforcing the route's limit. Returns 0, or the HTTP status of the
+ * error already sent. */
+static int read_body(gw_exchange *ex, int64_t limit, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    long long declared = ex->ri->content_length;
+    if (declared > limit) {
+        gw_send_error(ex, 413, "PAYLOAD_TOO_LARGE", "The request body is too large", NULL);
+        return 413;
+    }
+    size_t cap = declared > 0 ? (size_t)declared : 0;
+    if (declared < 0)
+        cap = 4096; /* chunked: grow as it comes */
+    if (cap == 0)
+        return 0;
+    uint8_t *buf = malloc(cap);
+    size_t got = 0;
+    for (;;) {
+        if (buf == NULL) {
+            gw_send_error(ex, 500, "INTERNAL_ERROR", "Out of memory", NULL);
+            return 500;
+        }
+        if (got == cap) {
+            if (declared >= 0)
+                break;
+            if ((int64_t)cap > limit) {
+                free(buf);
+                gw_send_error(ex, 413, "PAYLOAD_TOO_LARGE", "The request body is too large",
+                              NULL);
+                return 413;
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        int n = mg_read(ex->conn, buf + got, cap - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if ((int64_t)got > limit) {
+        free(buf);
+        gw_send_error(ex, 413, "PAYLOAD_TOO_LARGE", "The request body is too large", NULL);
+        return 413;
+    }
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+static bool is_json(const char *ct)
+{
+    size_t n = strlen("application/json");
+    return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';');
+}
+
+static void api(gw_exchange *ex)
+{
+    const char *method = ex->ri->request_method;
+    const char *path = ex->ri->local_uri;
+    if (strcmp(path, "/api/health") == 0) {
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+            gw_health(ex);
+        else
+            gw_send_error(ex, 405, "METHOD_NOT_ALLOWED", "Use GET", NULL);
+        return;
+    }
+    const char *service = gw_route_service(path);
+    if (service == NULL) {
+        gw_send_error(ex, 404, "NOT_FOUND", "No such API route", NULL);
+        return;
+    }
+    td_claims claims;
+    bool authed = false;
+    if (!gw_route_is_public(method, path)) {
+        const char *auth = mg_get_header(ex->conn, "Authorization");
+        if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+            gw_send_error(ex, 401, "UNAUTHORIZED", "A Bearer access token is required", NULL);
+            return;
+        }
+        td_token_result tr = td_token_verify(auth + 7, td_now_ms() / 1000, &claims);
+        if (tr != TD_TOKEN_OK) {
+            gw_send_error(ex, 401, tr == TD_TOKEN_EXPIRED ? "TOKEN_EXPIRED" : "INVALID_TOKEN",
+                          td_token_reason(tr), NULL);
+            return;
+        }
+        authed = true;
+    }
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    if (read_body(ex, gw_route_body_limit(path), &body, &body_len) != 0)
+        return;
+    if (body_len > 0 && !is_json(mg_get_header(ex->conn, "Content-Type"))) {
+        free(body);
+        gw_send_error(ex, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json",
+                      NULL);
+        return;
+    }
+    gw_forward(ex, service, authed ? &claims : NULL, body, body_len);
+    free(body);
+}
+
+static int handle(struct mg_connection *conn, void *cbdata)
+{
+    (void)cbdata;
+    gw_exchange ex = {.conn = conn, .ri = mg_get_request_info(conn)};
+    set_request_id(&ex);
+    ex.origin = gw_cors_origin(conn);
+    const char *path = ex.ri->local_uri != NULL ? ex.ri->local_uri : "/";
+    bool is_api = strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0;
+    if (strcmp(ex.ri->request_method, "OPTIONS") == 0)
+        preflight(&ex);
+    else if (is_api)
+        api(&ex);
+    else
+        gw_static(&ex);
+    return 1;
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    td_warn("http: %s", message);
+    return 1;
+}
+
+static void load_config(void)
+{
+    gw_cfg.port = (int)td_env_int(TD_ENV_PORT, GW_DEFAULT_PORT, 1, 65535);
+    gw_cfg.timeout_ms = td_env_int(TD_ENV_REQUEST_TIMEOUT, GW_DEFAULT_TIMEOUT_MS, 50, 600000);
+    gw_cfg.max_body = td_env_int(TD_ENV_MAX_BODY, GW_DEFAULT_MAX_BODY, 1024, 1LL << 30);
+    gw_cfg.http_threads =
+        (int)td_env_int(TD_ENV_HTTP_THREADS, GW_DEFAULT_HTTP_THREADS, 4, 4096);
+    snprintf(gw_cfg.web_root, sizeof gw_cfg.web_root, "%s",
+             td_env_str(TD_ENV_WEB_ROOT, "gateway/web/dist"));
+    snprintf(gw_cfg.cors_origins, sizeof gw_cfg.cors_origins, "%s",
+             td_env_str(TD_ENV_CORS_ORIGINS, ""));
+    gw_cfg.started_ms = td_now_ms();
+}
+
+int main(void)
+{
+    td_log_init("gateway");
+    load_config();
+    if (td_token_init() != TD_OK)
+        return 1;
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (gw_upstream_start() != TD_OK || gw_health_start() != TD_OK)
+        return 1;
+
+    char port[32], threads[16];
+    snprintf(port, sizeof port, "%s:%d", td_env_str("TRIPDESK_BIND", "127.0.0.1"), gw_cfg.port);
+    snprintf(threads, sizeof threads, "%d", gw_cfg.http_threads);
+    const char *options[] = {"listening_ports",
+                             port,
+                             "num_threads",
+                             threads,
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "15000",
+                             "request_timeout_ms",
+                             "30000",
+                             "listen_backlog",
+                             "1024",
+                             /* CORS is ours (respond.c): civetweb must not answer
+                              * preflights itself with its "*" default. */
+                             "access_control_allow_methods",
+                             "",
+                             "access_control_allow_origin",
+                             "",
+                             NULL};
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.log_message = log_message;
+    mg_init_library(0);
+    struct mg_context *ctx = mg_start(&callbacks, NULL, options);
+    if (ctx == NULL) {
+        td_error("cannot listen on %s", port);
+        return 1;
+    }
+    mg_set_request_handler(ctx, "/", handle, NULL);
+    td_info("gateway %s listening on http://%s (web root %s)", TD_VERSION, port,
+            gw_cfg.web_root);
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0)
+        ;
+    td_info("signal %d received; finishing in-flight requests", sig);
+    mg_stop(ctx); /* waits for running handlers */
+    gw_health_stop();
+    gw_upstream_stop();
+    mg_exit_library();
+    nng_fini();
+    td_info("stopped");
+    return 0;
+}

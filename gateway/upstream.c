@@ -1,0 +1,220 @@
+/*
+ * Forwarding to services over nng req/rep. The gateway listens on one REQ socket
+ * per service and instances dial in, so adding an instance needs no configuration;
+ * nng spreads requests over the connected pipes. Each in-flight request has its own
+ * nng context, so requests run concurrently.
+ */
+#include "gateway.h"
+
+#include "envelope.pb-c.h"
+#include "tripdesk/common.h"
+#include "tripdesk/endpoint.h"
+#include "tripdesk/http.h"
+#include "tripdesk/log.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Request headers a service may need. */
+static const char *const forwarded_headers[] = {"Content-Type", "Accept", "If-Match",
+                                                "Accept-Language", NULL};
+
+typedef struct {
+    const char *name;
+    nng_socket sock;
+    int pipes; /* atomic: connected instances */
+} upstream;
+
+static upstream ups[TD_SERVICE_COUNT];
+
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    upstream *u = arg;
+    if (ev == NNG_PIPE_EV_ADD_POST) {
+        int n = __atomic_add_fetch(&u->pipes, 1, __ATOMIC_RELAXED);
+        td_info("%s instance connected (%d now)", u->name, n);
+    } else if (ev == NNG_PIPE_EV_REM_POST) {
+        int n = __atomic_sub_fetch(&u->pipes, 1, __ATOMIC_RELAXED);
+        td_info("%s instance disconnected (%d now)", u->name, n);
+    }
+}
+
+int gw_upstream_start(void)
+{
+    for (int i = 0; i < TD_SERVICE_COUNT; i++) {
+        upstream *u = &ups[i];
+        u->name = td_service_names[i];
+        char url[TD_URL_MAX];
+        td_endpoint_url(TD_EP_GATEWAY, u->name, 1, url, sizeof url);
+        int rv = nng_req0_open(&u->sock);
+        if (rv == 0) {
+            /* Never re-send on a timer: a POST must not run twice. */
+            nng_socket_set_ms(u->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+            nng_socket_set_size(u->sock, NNG_OPT_RECVMAXSZ, 0);
+            nng_pipe_notify(u->sock, NNG_PIPE_EV_ADD_POST, pipe_event, u);
+            nng_pipe_notify(u->sock, NNG_PIPE_EV_REM_POST, pipe_event, u);
+            rv = nng_listen(u->sock, url, NULL, 0);
+        }
+        if (rv != 0) {
+            td_error("listen %s: %s", url, nng_strerror(rv));
+            return TD_EIO;
+        }
+    }
+    return TD_OK;
+}
+
+void gw_upstream_stop(void)
+{
+    for (int i = 0; i < TD_SERVICE_COUNT; i++)
+        nng_close(ups[i].sock);
+}
+
+static upstream *find(const char *service)
+{
+    int i = td_service_index(service);
+    return i >= 0 ? &ups[i] : NULL;
+}
+
+int gw_upstream_instances(const char *service)
+{
+    upstream *u = find(service);
+    return u != NULL ? __atomic_load_n(&u->pipes, __ATOMIC_RELAXED) : 0;
+}
+
+/* Packs the request envelope into a new message; NULL on failure. */
+static nng_msg *pack_request(gw_exchange *ex, const td_claims *principal, const uint8_t *body,
+                             size_t body_len, int64_t deadline)
+{
+    const struct mg_request_info *ri = ex->ri;
+    Tripdesk__Request rq = TRIPDESK__REQUEST__INIT;
+    Tripdesk__Principal pr = TRIPDESK__PRINCIPAL__INIT;
+    Tripdesk__Header hdrs[8];
+    Tripdesk__Header *hp[8];
+    size_t nh = 0;
+    for (int i = 0; forwarded_headers[i] != NULL && nh < 8; i++) {
+        const char *v = mg_get_header(ex->conn, forwarded_headers[i]);
+        if (v == NULL)
+            continue;
+        tripdesk__header__init(&hdrs[nh]);
+        hdrs[nh].name = (char *)forwarded_headers[i];
+        hdrs[nh].value = (char *)v;
+        hp[nh] = &hdrs[nh];
+        nh++;
+    }
+    const char *ua = mg_get_header(ex->conn, "User-Agent");
+    rq.request_id = ex->request_id;
+    rq.method = (char *)ri->request_method;
+    rq.path = (char *)ri->local_uri;
+    rq.query = (char *)(ri->query_string != NULL ? ri->query_string : "");
+    rq.n_headers = nh;
+    rq.headers = hp;
+    rq.body.data = (uint8_t *)body;
+    rq.body.len = body_len;
+    rq.client_ip = (char *)ri->remote_addr;
+    rq.user_agent = (char *)(ua != NULL ? ua : "");
+    rq.deadline_ms = deadline;
+    if (principal != NULL) {
+        pr.agent_id = (char *)principal->sub;
+        pr.role = (char *)principal->role;
+        pr.token_id = (char *)principal->jti;
+        rq.principal = &pr;
+    }
+    size_t len = tripdesk__request__get_packed_size(&rq);
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, len) != 0)
+        return NULL;
+    tripdesk__request__pack(&rq, nng_msg_body(msg));
+    return msg;
+}
+
+static void unavailable(gw_exchange *ex, const char *service, int status, const char *code,
+                        const char *what)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "The %s service %s", service, what);
+    cJSON *details = cJSON_CreateObject();
+    cJSON_AddStringToObject(details, "service", service);
+    gw_send_error(ex, status, code, msg, details);
+}
+
+/* Writes the service's response envelope to the client. */
+static void relay_response(gw_exchange *ex, const Tripdesk__Response *rs)
+{
+    const char *extra[TD_MAX_RES_HEADERS + 1][2];
+    int n = 0;
+    extra[n][0] = "Cache-Control";
+    extra[n][1] = "no-store";
+    n++;
+    for (size_t i = 0; i < rs->n_headers && n < TD_MAX_RES_HEADERS + 1; i++) {
+        extra[n][0] = rs->headers[i]->name;
+        extra[n][1] = rs->headers[i]->value;
+        n++;
+    }
+    int status = rs->status >= 100 && rs->status <= 599 ? rs->status : 502;
+    gw_send(ex, status, "application/json", (const char *)rs->body.data, rs->body.len, extra, n);
+}
+
+void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
+                const uint8_t *body, size_t body_len)
+{
+    upstream *u = find(service);
+    if (u == NULL || __atomic_load_n(&u->pipes, __ATOMIC_RELAXED) == 0) {
+        unavailable(ex, service, 503, "SERVICE_UNAVAILABLE", "is unavailable");
+        return;
+    }
+    int64_t deadline = td_now_ms() + gw_cfg.timeout_ms;
+    nng_msg *msg = pack_request(ex, principal, body, body_len, deadline);
+    nng_ctx ctx;
+    nng_aio *aio = NULL;
+    if (msg == NULL || nng_ctx_open(&ctx, u->sock) != 0) {
+        nng_msg_free(msg);
+        gw_send_error(ex, 500, "INTERNAL_ERROR", "Out of resources", NULL);
+        return;
+    }
+    if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+        nng_msg_free(msg);
+        nng_ctx_close(ctx);
+        gw_send_error(ex, 500, "INTERNAL_ERROR", "Out of resources", NULL);
+        return;
+    }
+    nng_aio_set_timeout(aio, (nng_duration)gw_cfg.timeout_ms);
+    nng_aio_set_msg(aio, msg);
+    nng_ctx_send(ctx, aio);
+    nng_aio_wait(aio);
+    int rv = nng_aio_result(aio);
+    if (rv == 0) {
+        int64_t left = deadline - td_now_ms();
+        nng_aio_set_timeout(aio, (nng_duration)(left > 0 ? left : 1));
+        nng_ctx_recv(ctx, aio);
+        nng_aio_wait(aio);
+        rv = nng_aio_result(aio);
+    } else {
+        nng_msg_free(nng_aio_get_msg(aio));
+    }
+    if (rv == 0) {
+        nng_msg *reply = nng_aio_get_msg(aio);
+        Tripdesk__Response *rs = tripdesk__response__unpack(NULL, nng_msg_len(reply),
+                                                             nng_msg_body(reply));
+        if (rs != NULL) {
+            relay_response(ex, rs);
+            tripdesk__response__free_unpacked(rs, NULL);
+        } else {
+            unavailable(ex, service, 502, "BAD_GATEWAY", "sent a malformed response");
+        }
+        nng_msg_free(reply);
+    } else if (rv == NNG_ETIMEDOUT) {
+        td_log(TD_LOG_WARN, ex->request_id, "%s %s: %s did not answer in %lld ms",
+               ex->ri->request_method, ex->ri->local_uri, service,
+               (long long)gw_cfg.timeout_ms);
+        unavailable(ex, service, 504, "SERVICE_TIMEOUT", "did not answer in time");
+    } else {
+        unavailable(ex, service, 503, "SERVICE_UNAVAILABLE", "is unavailable");
+    }
+    nng_aio_free(aio);
+    nng_ctx_close(ctx);
+}

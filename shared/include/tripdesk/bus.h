@@ -1,0 +1,94 @@
+/*
+ * Lossless event bus.
+ *
+ * Publisher: every event is first written to the service's `outbox` collection;
+ * one relay per service (the holder of a lease in MongoDB) gives outbox events their
+ * gapless per-publisher sequence numbers in order, publishes them on nng pub/sub
+ * ("<publisher>.<TYPE>\0" + protobuf Event) and answers replay requests from the
+ * outbox over req/rep.
+ *
+ * A domain write and its event are made crash-safe without transactions: the event
+ * is staged inside the domain document (`_events` array) by the same write, then
+ * moved to the outbox (idempotent by event id) and pulled from the document; a
+ * sweeper moves leftovers at start and periodically.
+ *
+ * Subscriber: remembers the last sequence handled per publisher (`bus_cursors`),
+ * handles sequence last+1, ignores older ones, and on a gap, at start and when
+ * idle asks the publisher to replay from last+1. Handlers must be idempotent by
+ * event id (they may see an event again after a crash between effect and cursor).
+ */
+#ifndef TRIPDESK_BUS_H
+#define TRIPDESK_BUS_H
+
+#include <bson/bson.h>
+#include <cjson/cJSON.h>
+#include <mongoc/mongoc.h>
+#include <stdint.h>
+
+#define TD_BUS_LEASE_MS 5000        /* relay lease lifetime */
+#define TD_BUS_RELAY_POLL_MS 100    /* relay polls for unsequenced events */
+#define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
+#define TD_BUS_REPLAY_BATCH 200
+#define TD_BUS_REPLAY_TIMEOUT_MS 2000
+#define TD_BUS_SWEEP_MS 5000
+
+typedef struct td_bus td_bus;
+
+/* An event as handlers see it (payload is the parsed JSON object). */
+typedef struct {
+    const char *id;
+    const char *type;
+    const char *publisher;
+    uint64_t sequence;
+    int64_t time_ms;
+    const cJSON *payload;
+} td_event;
+
+/* Handles one event with a MongoDB client of the subscriber's own. Returns 0 when
+ * the event is done with (handled, or deliberately ignored), TD_EUNAVAIL/TD_EIO to
+ * have it retried later. */
+typedef int (*td_event_handler)(const td_event *ev, mongoc_client_t *mongo, void *arg);
+
+/* Creates the bus for service `self`. */
+int td_bus_new(td_bus **out, const char *self);
+
+/* Subscribes to every event of `publisher` (call before td_bus_start). */
+int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, void *arg);
+
+/* Registers a domain collection whose documents may hold staged `_events`. */
+int td_bus_track_collection(td_bus *bus, const char *coll);
+
+/* Starts the relay, replay server, sweeper and subscriber threads. */
+int td_bus_start(td_bus *bus);
+
+/* Stops all threads and frees the bus. */
+void td_bus_free(td_bus *bus);
+
+/* Publishes an event that has no domain write of its own: one outbox insert.
+ * payload is borrowed. *id_out (25 bytes) gets the event id when non-NULL. */
+int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
+                   char *id_out);
+
+/* Appends to `doc` an `_events` array holding one staged event, for a domain insert
+ * or $set; then, after the write succeeded, call td_bus_commit. */
+int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25]);
+
+/* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
+ * `coll` to the outbox and wakes the relay. */
+int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);
+
+/* Counters for health and tests. */
+typedef struct {
+    uint64_t published;  /* sequenced and sent by this instance's relay */
+    uint64_t handled;    /* events handled by this instance's subscriptions */
+    uint64_t replayed;   /* events obtained through replay */
+    uint64_t gaps;       /* gaps detected */
+    int leader;          /* 1 while this instance holds the relay lease */
+} td_bus_stats;
+
+void td_bus_get_stats(td_bus *bus, td_bus_stats *out);
+
+/* Last handled sequence of `publisher` (0 when none). */
+uint64_t td_bus_cursor(td_bus *bus, const char *publisher);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Configuration from environment variables only, with safe local defaults.
+ * Every variable TripDesk reads is named here once.
+ */
+#ifndef TRIPDESK_CONFIG_H
+#define TRIPDESK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TD_ENV_PORT "TRIPDESK_PORT"                 /* gateway HTTP port, 8080 */
+#define TD_ENV_IPC_DIR "TRIPDESK_IPC_DIR"           /* nng ipc sockets, var/run */
+#define TD_ENV_NNG_TRANSPORT "TRIPDESK_NNG_TRANSPORT" /* ipc (default) or tcp */
+#define TD_ENV_NNG_PORT_BASE "TRIPDESK_NNG_PORT_BASE" /* tcp transport, 7100 */
+#define TD_ENV_MONGO_URI "MONGO_URI"                /* mongodb://127.0.0.1:27017 */
+#define TD_ENV_DB_PREFIX "TRIPDESK_DB_PREFIX"       /* tripdesk_ */
+#define TD_ENV_REDIS_URL "REDIS_URL"                /* redis://127.0.0.1:6379 */
+#define TD_ENV_CACHE_ENABLED "CACHE_ENABLED"        /* true */
+#define TD_ENV_JWT_SECRET "TRIPDESK_JWT_SECRET"     /* required unless dev mode */
+#define TD_ENV_JWT_ISSUER "TRIPDESK_JWT_ISSUER"     /* tripdesk */
+#define TD_ENV_DEV_MODE "TRIPDESK_DEV_MODE"         /* true allows a dev JWT secret */
+#define TD_ENV_WORKERS "TRIPDESK_WORKERS"           /* service worker threads, 8 */
+#define TD_ENV_CONTEXTS "TRIPDESK_CONTEXTS"         /* service nng contexts, 64 */
+#define TD_ENV_REQUEST_TIMEOUT "TRIPDESK_REQUEST_TIMEOUT_MS" /* gateway deadline, 5000 */
+#define TD_ENV_MAX_BODY "TRIPDESK_MAX_BODY_BYTES"   /* gateway JSON body limit, 1 MiB */
+#define TD_ENV_HTTP_THREADS "TRIPDESK_HTTP_THREADS" /* gateway connections, 128 */
+#define TD_ENV_WEB_ROOT "TRIPDESK_WEB_ROOT"         /* gateway/web/dist */
+#define TD_ENV_CORS_ORIGINS "TRIPDESK_CORS_ORIGINS" /* comma list, or * */
+#define TD_ENV_HEARTBEAT_MS "TRIPDESK_HEARTBEAT_MS" /* 1000 */
+#define TD_ENV_INSTANCE_TTL_MS "TRIPDESK_INSTANCE_TTL_MS" /* registry, 3000 */
+#define TD_ENV_HOST_PREFIX "TRIPDESK_HOST_"         /* + daemon: tcp host to dial */
+
+/* String value of name, or def when unset or empty. */
+const char *td_env_str(const char *name, const char *def);
+
+/* Integer value of name within [min, max], or def when unset or invalid. */
+int64_t td_env_int(const char *name, int64_t def, int64_t min, int64_t max);
+
+/* Boolean value of name ("1", "true", "yes", "on" / "0", "false", "no", "off"), or def. */
+bool td_env_bool(const char *name, bool def);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * MongoDB access: one mongoc_client_pool_t per process, one database per service.
+ * Works on MongoDB 7 and FerretDB 1.24 alike (see DESIGN.md for the subset).
+ */
+#ifndef TRIPDESK_MONGO_H
+#define TRIPDESK_MONGO_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+
+#define TD_MONGO_SELECT_TIMEOUT_MS 1500 /* fail fast when the server is down */
+#define TD_MONGO_WAIT_QUEUE_MS 2000     /* fail fast when the pool is exhausted */
+#define TD_MONGO_MAX_POOL 32
+
+/* Creates the process's pool for MONGO_URI and database <prefix><service>. */
+int td_mongo_init(const char *service);
+void td_mongo_cleanup(void);
+
+/* Pops a client (never shared between threads); push it back when done. NULL
+ * when the pool waited too long. */
+mongoc_client_t *td_mongo_pop(void);
+void td_mongo_push(mongoc_client_t *c);
+
+/* A collection of this service's database; caller mongoc_collection_destroy's it. */
+mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name);
+
+/* Name of this service's database. */
+const char *td_mongo_dbname(void);
+
+/* Pings the server; true when reachable. */
+bool td_mongo_ping(mongoc_client_t *c);
+
+/* Maps a driver error to a TD_E* code (duplicate key: TD_ECONFLICT, server
+ * selection or network: TD_EUNAVAIL, otherwise TD_EIO). */
+int td_mongo_rc(const bson_error_t *err);
+
+/* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. */
+int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
+                   bool unique);
+
+#endif

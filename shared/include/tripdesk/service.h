@@ -1,0 +1,60 @@
+/*
+ * The service framework: a service is a name, a route table and its handlers.
+ * td_service_run() wires the rest: config, logging, the MongoDB pool, Redis, the
+ * nng REP socket dialling the gateway served by N contexts (each an aio state
+ * machine: recv -> worker -> send), a worker pool for handlers that block, the
+ * event bus, registry heartbeats and a SIGTERM drain.
+ */
+#ifndef TRIPDESK_SERVICE_H
+#define TRIPDESK_SERVICE_H
+
+#include "bus.h"
+#include "http.h"
+#include "router.h"
+
+#define TD_DEFAULT_WORKERS 8
+#define TD_DEFAULT_CONTEXTS 64
+#define TD_DRAIN_TIMEOUT_MS 10000
+
+typedef struct td_service td_service;
+
+/* Creates a service named `name` (one of td_service_names). */
+int td_service_new(td_service **out, const char *name);
+
+/* Its router, to add routes to before running. */
+td_router *td_service_router(td_service *svc);
+
+/* Its event bus, to subscribe and track collections on before running. */
+td_bus *td_service_bus(td_service *svc);
+
+/* An opaque pointer handed to handlers as req->app. */
+void td_service_set_app(td_service *svc, void *app);
+
+/* Called once MongoDB is first reachable (indexes, seeds); may run again after a
+ * failure until it returns 0. */
+typedef int (*td_service_init_fn)(td_service *svc, mongoc_client_t *c);
+void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn);
+
+/* Runs until SIGTERM/SIGINT, then drains in-flight requests and returns 0. */
+int td_service_run(td_service *svc);
+void td_service_free(td_service *svc);
+
+/* The request's MongoDB client, popped on first use; NULL when the pool is
+ * exhausted (answer 503). Pushed back by the framework. */
+mongoc_client_t *td_req_mongo(td_req *req);
+
+/* The service's name. */
+const char *td_service_name(const td_service *svc);
+
+/* Built-in routes every service has under its own prefix:
+ *   GET  <prefix>/ping       liveness of this instance
+ *   POST <prefix>/bus/probe  (admin) publishes probe events through the bus
+ * Added by td_service_add_builtin_routes(svc, "/api/bookings"). */
+int td_service_add_builtin_routes(td_service *svc, const char *prefix);
+
+/* Role helpers over the principal (super_admin > admin > senior_agent > agent >
+ * junior_agent). */
+int td_role_rank(const char *role);
+bool td_req_has_role(const td_req *req, const char *min_role);
+
+#endif

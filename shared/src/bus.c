@@ -1,0 +1,986 @@
+/*
+ * The lossless event bus (see tripdesk/bus.h for the protocol).
+ *
+ * Collections in the publishing service's database:
+ *   outbox_pending {_id: eventId, type, time, payload, createdAt}  not yet sequenced
+ *   outbox         {_id: seq (int64), eventId (unique), type, time, payload}
+ *   bus_lease      {_id: "relay", holder, expiresAt}               one relay at a time
+ * and in the subscribing service's database:
+ *   bus_cursors    {_id: publisher, seq}                           last handled
+ *
+ * Sequences are gapless because a sequence exists only as an outbox _id, inserted
+ * by the lease holder as max(_id)+1; a second relay racing it gets a duplicate key
+ * and re-reads the maximum.
+ */
+#include "tripdesk/bus.h"
+
+#include "event.pb-c.h"
+#include "tripdesk/common.h"
+#include "tripdesk/endpoint.h"
+#include "tripdesk/log.h"
+#include "tripdesk/mongo.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COLL_PENDING "outbox_pending"
+#define COLL_OUTBOX "outbox"
+#define COLL_LEASE "bus_lease"
+#define COLL_CURSORS "bus_cursors"
+#define LEASE_ID "relay"
+#define MAX_TRACKED 16
+#define TOPIC_MAX 96
+#define RELAY_BATCH 200
+#define REPLAY_POLL_MS 250
+
+typedef struct {
+    char publisher[32];
+    td_event_handler handler;
+    void *arg;
+    uint64_t last;
+    int loaded;
+    int64_t last_catchup;
+    nng_socket replay;
+} subscription;
+
+struct td_bus {
+    char self[32];
+    subscription subs[TD_SERVICE_COUNT];
+    int nsubs;
+    const char *tracked[MAX_TRACKED];
+    int ntracked;
+
+    pthread_t relay_thread, replay_thread, sub_thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int kick, stop;
+
+    char holder[25];
+    int leader;           /* atomic; written by the relay thread */
+    uint64_t last_seq;    /* relay thread only */
+    int indexes_done;     /* relay thread only */
+    nng_socket pub;       /* relay thread only */
+    int pub_open;
+    nng_socket sub;       /* subscriber thread only */
+    td_bus_stats stats;   /* atomics */
+};
+
+int td_bus_new(td_bus **out, const char *self)
+{
+    td_bus *bus = calloc(1, sizeof *bus);
+    if (bus == NULL)
+        return TD_ENOMEM;
+    snprintf(bus->self, sizeof bus->self, "%s", self);
+    td_new_id(bus->holder);
+    pthread_mutex_init(&bus->mu, NULL);
+    pthread_cond_init(&bus->cv, NULL);
+    *out = bus;
+    return TD_OK;
+}
+
+int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, void *arg)
+{
+    if (bus->started || bus->nsubs == TD_SERVICE_COUNT || td_service_index(publisher) < 0)
+        return TD_EINVAL;
+    subscription *s = &bus->subs[bus->nsubs++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->publisher, sizeof s->publisher, "%s", publisher);
+    s->handler = h;
+    s->arg = arg;
+    return TD_OK;
+}
+
+int td_bus_track_collection(td_bus *bus, const char *coll)
+{
+    if (bus->started || bus->ntracked == MAX_TRACKED)
+        return TD_EINVAL;
+    bus->tracked[bus->ntracked++] = coll;
+    return TD_OK;
+}
+
+/* Waits up to ms for a kick or stop; returns true when stopping. */
+static bool bus_wait(td_bus *bus, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&bus->mu);
+    if (!bus->kick && !bus->stop)
+        pthread_cond_timedwait(&bus->cv, &bus->mu, &ts);
+    bus->kick = 0;
+    bool stop = bus->stop;
+    pthread_mutex_unlock(&bus->mu);
+    return stop;
+}
+
+static bool bus_stopping(td_bus *bus)
+{
+    pthread_mutex_lock(&bus->mu);
+    bool stop = bus->stop;
+    pthread_mutex_unlock(&bus->mu);
+    return stop;
+}
+
+static void bus_kick(td_bus *bus)
+{
+    pthread_mutex_lock(&bus->mu);
+    bus->kick = 1;
+    pthread_cond_broadcast(&bus->cv);
+    pthread_mutex_unlock(&bus->mu);
+}
+
+/* ---- Publishing: staging and the pending outbox ---------------------------------- */
+
+/* Builds the staged/pending form of an event (without _id). */
+static int event_fields(bson_t *doc, const char *id, const char *type, const cJSON *payload)
+{
+    char *json = cJSON_PrintUnformatted(payload);
+    if (json == NULL)
+        return TD_ENOMEM;
+    int64_t now = td_now_ms();
+    BSON_APPEND_UTF8(doc, "id", id);
+    BSON_APPEND_UTF8(doc, "type", type);
+    BSON_APPEND_INT64(doc, "time", now);
+    BSON_APPEND_UTF8(doc, "payload", json);
+    free(json);
+    return TD_OK;
+}
+
+int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25])
+{
+    bson_t arr, ev;
+    td_new_id(id_out);
+    BSON_APPEND_ARRAY_BEGIN(doc, "_events", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &ev);
+    int rc = event_fields(&ev, id_out, type, payload);
+    bson_append_document_end(&arr, &ev);
+    bson_append_array_end(doc, &arr);
+    return rc;
+}
+
+/* Inserts one event into outbox_pending; an existing one (same id) is success. */
+static int insert_pending(mongoc_client_t *c, const char *id, const char *type, int64_t time,
+                          const char *payload)
+{
+    bson_t doc = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&doc, "_id", id);
+    BSON_APPEND_UTF8(&doc, "type", type);
+    BSON_APPEND_INT64(&doc, "time", time);
+    BSON_APPEND_UTF8(&doc, "payload", payload);
+    BSON_APPEND_INT64(&doc, "createdAt", td_now_ms());
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_PENDING);
+    bson_error_t err;
+    bool ok = mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&doc);
+    if (!ok) {
+        int rc = td_mongo_rc(&err);
+        return rc == TD_ECONFLICT ? TD_OK : rc;
+    }
+    return TD_OK;
+}
+
+int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
+                   char *id_out)
+{
+    char id[25];
+    td_new_id(id);
+    char *json = cJSON_PrintUnformatted(payload);
+    if (json == NULL)
+        return TD_ENOMEM;
+    int rc = insert_pending(c, id, type, td_now_ms(), json);
+    free(json);
+    if (rc == TD_OK) {
+        if (id_out != NULL)
+            memcpy(id_out, id, 25);
+        bus_kick(bus);
+    }
+    return rc;
+}
+
+/* Moves the staged events of one document (given as a BSON document holding
+ * _id and _events) to outbox_pending, then pulls exactly those from the document. */
+static int commit_doc(mongoc_client_t *c, const char *collname, const bson_t *doc)
+{
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, doc, "_events") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return TD_OK;
+    bson_t moved;
+    bson_init(&moved);
+    int rc = TD_OK, n = 0;
+    while (rc == TD_OK && bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&arr, &len, &data);
+        bson_t ev;
+        if (!bson_init_static(&ev, data, len))
+            continue;
+        bson_iter_t f;
+        const char *id = NULL, *type = NULL, *payload = NULL;
+        int64_t time = 0;
+        if (bson_iter_init_find(&f, &ev, "id") && BSON_ITER_HOLDS_UTF8(&f))
+            id = bson_iter_utf8(&f, NULL);
+        if (bson_iter_init_find(&f, &ev, "type") && BSON_ITER_HOLDS_UTF8(&f))
+            type = bson_iter_utf8(&f, NULL);
+        if (bson_iter_init_find(&f, &ev, "payload") && BSON_ITER_HOLDS_UTF8(&f))
+            payload = bson_iter_utf8(&f, NULL);
+        if (bson_iter_init_find(&f, &ev, "time"))
+            time = bson_iter_as_int64(&f);
+        if (id == NULL || type == NULL || payload == NULL)
+            continue;
+        rc = insert_pending(c, id, type, time, payload);
+        if (rc == TD_OK) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", n++);
+            BSON_APPEND_DOCUMENT(&moved, key, &ev);
+        }
+    }
+    if (n > 0) {
+        bson_iter_t idit;
+        bson_t filter = BSON_INITIALIZER, update = BSON_INITIALIZER, pull;
+        if (bson_iter_init_find(&idit, doc, "_id"))
+            bson_append_iter(&filter, "_id", -1, &idit);
+        BSON_APPEND_DOCUMENT_BEGIN(&update, "$pullAll", &pull);
+        BSON_APPEND_ARRAY(&pull, "_events", &moved);
+        bson_append_document_end(&update, &pull);
+        mongoc_collection_t *coll = td_mongo_coll(c, collname);
+        bson_error_t err;
+        if (!mongoc_collection_update_one(coll, &filter, &update, NULL, NULL, &err)) {
+            /* The events are in the outbox already; the sweeper pulls them later and
+             * the outbox ignores them a second time. */
+            td_warn("bus: pulling staged events from %s failed: %s", collname, err.message);
+        }
+        mongoc_collection_destroy(coll);
+        bson_destroy(&filter);
+        bson_destroy(&update);
+    }
+    bson_destroy(&moved);
+    return rc;
+}
+
+int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *collname, const char *doc_id)
+{
+    bson_t filter = BSON_INITIALIZER;
+    bson_oid_t oid;
+    if (td_is_object_id(doc_id)) {
+        bson_oid_init_from_string(&oid, doc_id);
+        BSON_APPEND_OID(&filter, "_id", &oid);
+    } else {
+        BSON_APPEND_UTF8(&filter, "_id", doc_id);
+    }
+    bson_t opts = BSON_INITIALIZER, proj;
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "_events", 1);
+    bson_append_document_end(&opts, &proj);
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    mongoc_collection_t *coll = td_mongo_coll(c, collname);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    const bson_t *doc;
+    int rc = TD_OK;
+    if (mongoc_cursor_next(cur, &doc)) {
+        rc = commit_doc(c, collname, doc);
+    } else {
+        bson_error_t err;
+        if (mongoc_cursor_error(cur, &err))
+            rc = td_mongo_rc(&err);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    if (rc == TD_OK)
+        bus_kick(bus);
+    return rc;
+}
+
+/* Moves leftovers staged in tracked collections (after a crash) to the outbox. */
+static void sweep(td_bus *bus, mongoc_client_t *c)
+{
+    for (int i = 0; i < bus->ntracked; i++) {
+        bson_t filter = BSON_INITIALIZER, ex;
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_events.0", &ex);
+        BSON_APPEND_BOOL(&ex, "$exists", true);
+        bson_append_document_end(&filter, &ex);
+        mongoc_collection_t *coll = td_mongo_coll(c, bus->tracked[i]);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+        const bson_t *doc;
+        int moved = 0;
+        while (mongoc_cursor_next(cur, &doc))
+            if (commit_doc(c, bus->tracked[i], doc) == TD_OK)
+                moved++;
+        if (moved > 0)
+            td_info("bus: swept staged events of %d %s documents", moved, bus->tracked[i]);
+        mongoc_cursor_destroy(cur);
+        mongoc_collection_destroy(coll);
+        bson_destroy(&filter);
+    }
+}
+
+/* ---- Relay: lease, sequencing, publishing ----------------------------------------- */
+
+static void ensure_indexes(td_bus *bus, mongoc_client_t *c)
+{
+    if (bus->indexes_done)
+        return;
+    bson_t k1 = BSON_INITIALIZER, k2 = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&k1, "eventId", 1);
+    BSON_APPEND_INT32(&k2, "createdAt", 1);
+    if (td_mongo_index(c, COLL_OUTBOX, &k1, "outbox_event_id", true) == TD_OK &&
+        td_mongo_index(c, COLL_PENDING, &k2, "pending_created", false) == TD_OK)
+        bus->indexes_done = 1;
+    bson_destroy(&k1);
+    bson_destroy(&k2);
+}
+
+/* Takes or renews the relay lease; true when this instance holds it. */
+static bool take_lease(td_bus *bus, mongoc_client_t *c)
+{
+    int64_t now = td_now_ms();
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_LEASE);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "$or", "[", "{", "holder",
+                              BCON_UTF8(bus->holder), "}", "{", "expiresAt", "{", "$lt",
+                              BCON_INT64(now), "}", "}", "]");
+    bson_t *update = BCON_NEW("$set", "{", "holder", BCON_UTF8(bus->holder), "expiresAt",
+                              BCON_INT64(now + TD_BUS_LEASE_MS), "}");
+    bson_t reply;
+    bson_error_t err;
+    bool held = false;
+    if (mongoc_collection_update_one(coll, filter, update, NULL, &reply, &err)) {
+        bson_iter_t it;
+        if (bson_iter_init_find(&it, &reply, "matchedCount") && bson_iter_as_int64(&it) > 0)
+            held = true;
+        bson_destroy(&reply);
+        if (!held) {
+            bson_t *doc = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "holder", BCON_UTF8(bus->holder),
+                                   "expiresAt", BCON_INT64(now + TD_BUS_LEASE_MS));
+            held = mongoc_collection_insert_one(coll, doc, NULL, NULL, &err);
+            bson_destroy(doc);
+        }
+    }
+    bson_destroy(filter);
+    bson_destroy(update);
+    mongoc_collection_destroy(coll);
+    return held;
+}
+
+static void release_lease(td_bus *bus, mongoc_client_t *c)
+{
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_LEASE);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "holder", BCON_UTF8(bus->holder));
+    mongoc_collection_delete_one(coll, filter, NULL, NULL, NULL);
+    bson_destroy(filter);
+    mongoc_collection_destroy(coll);
+}
+
+/* Highest sequence in the outbox (0 when empty); TD_E* on failure. */
+static int max_seq(mongoc_client_t *c, uint64_t *out)
+{
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_OUTBOX);
+    bson_t filter = BSON_INITIALIZER;
+    bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(1),
+                            "projection", "{", "_id", BCON_INT32(1), "}");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+    const bson_t *doc;
+    int rc = TD_OK;
+    *out = 0;
+    if (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        if (bson_iter_init_find(&it, doc, "_id"))
+            *out = (uint64_t)bson_iter_as_int64(&it);
+    } else {
+        bson_error_t err;
+        if (mongoc_cursor_error(cur, &err))
+            rc = td_mongo_rc(&err);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(opts);
+    return rc;
+}
+
+/* Sends one sequenced event on the PUB socket ("publisher.TYPE\0" + Event). */
+static void publish_event(td_bus *bus, const Tripdesk__Event *ev)
+{
+    if (!bus->pub_open)
+        return;
+    char topic[TOPIC_MAX];
+    int tlen = snprintf(topic, sizeof topic, "%s.%s", ev->publisher, ev->type);
+    if (tlen < 0 || tlen >= (int)sizeof topic)
+        return;
+    size_t plen = tripdesk__event__get_packed_size(ev);
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, (size_t)tlen + 1 + plen) != 0)
+        return;
+    uint8_t *body = nng_msg_body(msg);
+    memcpy(body, topic, (size_t)tlen + 1);
+    tripdesk__event__pack(ev, body + tlen + 1);
+    if (nng_sendmsg(bus->pub, msg, NNG_FLAG_NONBLOCK) != 0)
+        nng_msg_free(msg); /* a subscriber catches up through replay */
+}
+
+/* Reads a string field of a BSON document. */
+static const char *bstr(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
+        return bson_iter_utf8(&it, NULL);
+    return NULL;
+}
+
+static int64_t bint(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+    if (bson_iter_init_find(&it, doc, key))
+        return bson_iter_as_int64(&it);
+    return 0;
+}
+
+/* Sequences one pending event: outbox insert with _id = last+1, then pending delete. */
+static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
+{
+    const char *id = bstr(pending, "_id"), *type = bstr(pending, "type");
+    const char *payload = bstr(pending, "payload");
+    if (id == NULL || type == NULL || payload == NULL)
+        return TD_EINVAL;
+    int64_t time = bint(pending, "time");
+    uint64_t seq = bus->last_seq + 1;
+    bson_t *doc = BCON_NEW("_id", BCON_INT64((int64_t)seq), "eventId", BCON_UTF8(id), "type",
+                           BCON_UTF8(type), "time", BCON_INT64(time), "payload",
+                           BCON_UTF8(payload));
+    mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
+    bson_error_t err;
+    bool ok = mongoc_collection_insert_one(outbox, doc, NULL, NULL, &err);
+    bson_destroy(doc);
+    mongoc_collection_destroy(outbox);
+    int rc = TD_OK;
+    bool sequenced_now = ok;
+    if (!ok) {
+        rc = td_mongo_rc(&err);
+        if (rc != TD_ECONFLICT)
+            return rc;
+        /* Either this event is already in the outbox (crash after insert) or another
+         * relay used this sequence: find out which by the event id. */
+        mongoc_collection_t *ob = td_mongo_coll(c, COLL_OUTBOX);
+        bson_t *f = BCON_NEW("eventId", BCON_UTF8(id));
+        int64_t n = mongoc_collection_count_documents(ob, f, NULL, NULL, NULL, &err);
+        bson_destroy(f);
+        mongoc_collection_destroy(ob);
+        if (n < 0)
+            return td_mongo_rc(&err);
+        uint64_t top;
+        if ((rc = max_seq(c, &top)) != TD_OK)
+            return rc;
+        bus->last_seq = top;
+        if (n == 0)
+            return TD_ECONFLICT; /* retry this event with the new maximum */
+    } else {
+        bus->last_seq = seq;
+    }
+    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+    bson_t *f = BCON_NEW("_id", BCON_UTF8(id));
+    mongoc_collection_delete_one(pend, f, NULL, NULL, NULL);
+    bson_destroy(f);
+    mongoc_collection_destroy(pend);
+    if (sequenced_now) {
+        Tripdesk__Event ev = TRIPDESK__EVENT__INIT;
+        ev.id = (char *)id;
+        ev.type = (char *)type;
+        ev.publisher = bus->self;
+        ev.sequence = seq;
+        ev.time_ms = time;
+        ev.payload.data = (uint8_t *)payload;
+        ev.payload.len = strlen(payload);
+        publish_event(bus, &ev);
+        __atomic_add_fetch(&bus->stats.published, 1, __ATOMIC_RELAXED);
+    }
+    return TD_OK;
+}
+
+/* Sequences and publishes a batch of pending events in creation order. */
+static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
+{
+    *count = 0;
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_PENDING);
+    bson_t filter = BSON_INITIALIZER;
+    bson_t *opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(1), "_id", BCON_INT32(1), "}",
+                            "limit", BCON_INT64(RELAY_BATCH));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+    const bson_t *doc;
+    int rc = TD_OK;
+    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
+        rc = sequence_one(bus, c, doc);
+        if (rc == TD_ECONFLICT)
+            rc = sequence_one(bus, c, doc);
+        if (rc == TD_EINVAL) {
+            td_error("bus: dropping malformed pending event");
+            rc = TD_OK;
+        }
+        if (rc == TD_OK)
+            (*count)++;
+    }
+    bson_error_t err;
+    if (rc == TD_OK && mongoc_cursor_error(cur, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(opts);
+    return rc;
+}
+
+static void set_leader(td_bus *bus, bool leader)
+{
+    int was = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
+    if (was == (int)leader)
+        return;
+    if (leader) {
+        char url[TD_URL_MAX];
+        td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url);
+        int rv = nng_pub0_open(&bus->pub);
+        if (rv == 0)
+            rv = nng_listen(bus->pub, url, NULL, 0);
+        if (rv != 0) {
+            td_error("bus: listen %s: %s", url, nng_strerror(rv));
+            nng_close(bus->pub);
+            return;
+        }
+        bus->pub_open = 1;
+        td_info("bus: relay lease taken; publishing on %s from sequence %llu", url,
+                (unsigned long long)bus->last_seq + 1);
+    } else {
+        if (bus->pub_open)
+            nng_close(bus->pub);
+        bus->pub_open = 0;
+        td_warn("bus: relay lease lost");
+    }
+    __atomic_store_n(&bus->leader, leader ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+static void *relay_main(void *arg)
+{
+    td_bus *bus = arg;
+    int64_t lease_at = 0, sweep_at = 0;
+    do {
+        mongoc_client_t *c = td_mongo_pop();
+        if (c == NULL)
+            continue;
+        ensure_indexes(bus, c);
+        int64_t now = td_mono_ms();
+        if (now >= lease_at) {
+            bool held = take_lease(bus, c);
+            if (held && !__atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
+                if (max_seq(c, &bus->last_seq) != TD_OK)
+                    held = false;
+            }
+            set_leader(bus, held);
+            lease_at = now + TD_BUS_LEASE_MS / 3;
+        }
+        if (now >= sweep_at) {
+            sweep(bus, c);
+            sweep_at = now + TD_BUS_SWEEP_MS;
+        }
+        if (__atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
+            int n;
+            int rc;
+            while ((rc = relay_batch(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
+                ;
+            if (rc != TD_OK)
+                td_debug("bus: relay: %s", td_strerror(rc));
+        }
+        td_mongo_push(c);
+    } while (!bus_wait(bus, TD_BUS_RELAY_POLL_MS));
+
+    mongoc_client_t *c = td_mongo_pop();
+    if (c != NULL && __atomic_load_n(&bus->leader, __ATOMIC_RELAXED))
+        release_lease(bus, c);
+    td_mongo_push(c);
+    set_leader(bus, false);
+    return NULL;
+}
+
+/* ---- Replay server -------------------------------------------------------------- */
+
+static Tripdesk__Event *event_from_outbox(const bson_t *doc, const char *publisher)
+{
+    Tripdesk__Event *ev = calloc(1, sizeof *ev);
+    if (ev == NULL)
+        return NULL;
+    tripdesk__event__init(ev);
+    const char *payload = bstr(doc, "payload");
+    ev->id = strdup(bstr(doc, "eventId") ? bstr(doc, "eventId") : "");
+    ev->type = strdup(bstr(doc, "type") ? bstr(doc, "type") : "");
+    ev->publisher = strdup(publisher);
+    ev->sequence = (uint64_t)bint(doc, "_id");
+    ev->time_ms = bint(doc, "time");
+    ev->payload.data = (uint8_t *)strdup(payload ? payload : "{}");
+    ev->payload.len = ev->payload.data ? strlen((char *)ev->payload.data) : 0;
+    return ev;
+}
+
+static void free_event(Tripdesk__Event *ev)
+{
+    if (ev == NULL)
+        return;
+    free(ev->id);
+    free(ev->type);
+    free(ev->publisher);
+    free(ev->payload.data);
+    free(ev);
+}
+
+/* Answers one replay request from the outbox; returns the reply or NULL. */
+static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
+{
+    Tripdesk__ReplayRequest *rq = tripdesk__replay_request__unpack(
+        NULL, nng_msg_len(req_msg), (const uint8_t *)nng_msg_body(req_msg));
+    if (rq == NULL)
+        return NULL;
+    uint32_t max = rq->max_events > 0 && rq->max_events <= TD_BUS_REPLAY_BATCH
+                       ? rq->max_events
+                       : TD_BUS_REPLAY_BATCH;
+    Tripdesk__ReplayResponse rs = TRIPDESK__REPLAY_RESPONSE__INIT;
+    Tripdesk__Event **events = calloc(max, sizeof *events);
+    nng_msg *out = NULL;
+    if (events == NULL)
+        goto done;
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_OUTBOX);
+    bson_t *filter = BCON_NEW("_id", "{", "$gte", BCON_INT64((int64_t)rq->from_sequence), "}");
+    bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(max));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+    const bson_t *doc;
+    size_t n = 0;
+    while (n < max && mongoc_cursor_next(cur, &doc))
+        if ((events[n] = event_from_outbox(doc, bus->self)) != NULL)
+            n++;
+    bson_error_t err;
+    bool failed = mongoc_cursor_error(cur, &err);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+    bson_destroy(opts);
+    uint64_t top = 0;
+    if (!failed && max_seq(c, &top) == TD_OK) {
+        rs.events = events;
+        rs.n_events = n;
+        rs.last_sequence = top;
+        size_t len = tripdesk__replay_response__get_packed_size(&rs);
+        if (nng_msg_alloc(&out, len) == 0)
+            tripdesk__replay_response__pack(&rs, nng_msg_body(out));
+        __atomic_add_fetch(&bus->stats.replayed, n, __ATOMIC_RELAXED);
+    }
+    for (size_t i = 0; i < n; i++)
+        free_event(events[i]);
+done:
+    free(events);
+    tripdesk__replay_request__free_unpacked(rq, NULL);
+    return out;
+}
+
+/* Serves replay requests while this instance holds the relay lease. */
+static void *replay_main(void *arg)
+{
+    td_bus *bus = arg;
+    nng_socket rep;
+    int open = 0;
+    while (!bus_stopping(bus)) {
+        int leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
+        if (leader && !open) {
+            char url[TD_URL_MAX];
+            td_endpoint_url(TD_EP_REPLAY, bus->self, 1, url, sizeof url);
+            if (nng_rep0_open(&rep) == 0) {
+                nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, REPLAY_POLL_MS);
+                if (nng_listen(rep, url, NULL, 0) == 0)
+                    open = 1;
+                else
+                    nng_close(rep);
+            }
+        } else if (!leader && open) {
+            nng_close(rep);
+            open = 0;
+        }
+        if (!open) {
+            td_sleep_ms(REPLAY_POLL_MS);
+            continue;
+        }
+        nng_msg *msg;
+        if (nng_recvmsg(rep, &msg, 0) != 0)
+            continue;
+        mongoc_client_t *c = td_mongo_pop();
+        nng_msg *reply = c != NULL ? answer_replay(bus, c, msg) : NULL;
+        td_mongo_push(c);
+        nng_msg_free(msg);
+        if (reply == NULL) {
+            /* REP must answer to take the next request: an empty reply means "try
+             * again later" to the subscriber. */
+            nng_msg_alloc(&reply, 0);
+        }
+        if (reply != NULL && nng_sendmsg(rep, reply, 0) != 0)
+            nng_msg_free(reply);
+    }
+    if (open)
+        nng_close(rep);
+    return NULL;
+}
+
+/* ---- Subscriber ----------------------------------------------------------------- */
+
+static int load_cursor(mongoc_client_t *c, subscription *s)
+{
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_CURSORS);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(s->publisher));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    const bson_t *doc;
+    int rc = TD_OK;
+    s->last = 0;
+    if (mongoc_cursor_next(cur, &doc)) {
+        s->last = (uint64_t)bint(doc, "seq");
+    } else {
+        bson_error_t err;
+        if (mongoc_cursor_error(cur, &err))
+            rc = td_mongo_rc(&err);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+    if (rc == TD_OK)
+        s->loaded = 1;
+    return rc;
+}
+
+static int save_cursor(mongoc_client_t *c, subscription *s)
+{
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_CURSORS);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(s->publisher));
+    bson_t *update = BCON_NEW("$set", "{", "seq", BCON_INT64((int64_t)s->last), "updatedAt",
+                              BCON_INT64(td_now_ms()), "}");
+    bson_t *opts = BCON_NEW("upsert", BCON_BOOL(true));
+    bson_error_t err;
+    bool ok = mongoc_collection_update_one(coll, filter, update, opts, NULL, &err);
+    bson_destroy(filter);
+    bson_destroy(update);
+    bson_destroy(opts);
+    mongoc_collection_destroy(coll);
+    return ok ? TD_OK : td_mongo_rc(&err);
+}
+
+/* Hands one in-order event to the handler and advances the cursor. */
+static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
+{
+    cJSON *payload = cJSON_ParseWithLength((const char *)pb->payload.data, pb->payload.len);
+    td_event ev = {pb->id, pb->type, pb->publisher, pb->sequence, pb->time_ms, payload};
+    int rc = payload != NULL ? s->handler(&ev, c, s->arg) : TD_OK;
+    if (payload == NULL)
+        td_error("bus: %s event %llu has a malformed payload; skipped", pb->publisher,
+                 (unsigned long long)pb->sequence);
+    cJSON_Delete(payload);
+    if (rc != TD_OK)
+        return rc;
+    uint64_t prev = s->last;
+    s->last = pb->sequence;
+    rc = save_cursor(c, s);
+    if (rc != TD_OK) {
+        s->last = prev; /* handled, but will be seen again: handlers are idempotent */
+        return rc;
+    }
+    __atomic_add_fetch(&bus->stats.handled, 1, __ATOMIC_RELAXED);
+    return TD_OK;
+}
+
+static int open_replay_client(td_bus *bus, subscription *s)
+{
+    (void)bus;
+    char url[TD_URL_MAX];
+    td_endpoint_url(TD_EP_REPLAY, s->publisher, 0, url, sizeof url);
+    int rv = nng_req0_open(&s->replay);
+    if (rv != 0)
+        return TD_EIO;
+    nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
+    nng_socket_set_ms(s->replay, NNG_OPT_RECVTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
+    nng_socket_set_ms(s->replay, NNG_OPT_REQ_RESENDTIME, TD_BUS_REPLAY_TIMEOUT_MS);
+    nng_socket_set_ms(s->replay, NNG_OPT_RECONNMINT, 100);
+    nng_socket_set_ms(s->replay, NNG_OPT_RECONNMAXT, 1000);
+    return nng_dial(s->replay, url, NULL, NNG_FLAG_NONBLOCK) == 0 ? TD_OK : TD_EIO;
+}
+
+/* Asks the publisher for everything after s->last and handles it in order. */
+static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
+{
+    s->last_catchup = td_mono_ms();
+    for (;;) {
+        Tripdesk__ReplayRequest rq = TRIPDESK__REPLAY_REQUEST__INIT;
+        rq.subscriber = bus->self;
+        rq.from_sequence = s->last + 1;
+        rq.max_events = TD_BUS_REPLAY_BATCH;
+        size_t len = tripdesk__replay_request__get_packed_size(&rq);
+        nng_msg *msg;
+        if (nng_msg_alloc(&msg, len) != 0)
+            return;
+        tripdesk__replay_request__pack(&rq, nng_msg_body(msg));
+        if (nng_sendmsg(s->replay, msg, 0) != 0) {
+            nng_msg_free(msg);
+            return;
+        }
+        nng_msg *reply;
+        if (nng_recvmsg(s->replay, &reply, 0) != 0)
+            return;
+        Tripdesk__ReplayResponse *rs =
+            nng_msg_len(reply) == 0
+                ? NULL
+                : tripdesk__replay_response__unpack(NULL, nng_msg_len(reply),
+                                                    (const uint8_t *)nng_msg_body(reply));
+        nng_msg_free(reply);
+        if (rs == NULL)
+            return;
+        size_t done = 0;
+        for (size_t i = 0; i < rs->n_events; i++) {
+            const Tripdesk__Event *ev = rs->events[i];
+            if (ev->sequence <= s->last)
+                continue;
+            if (ev->sequence != s->last + 1 || deliver(bus, c, s, ev) != TD_OK)
+                break;
+            done++;
+        }
+        bool more = rs->n_events == TD_BUS_REPLAY_BATCH && done == rs->n_events;
+        tripdesk__replay_response__free_unpacked(rs, NULL);
+        if (!more || bus_stopping(bus))
+            return;
+    }
+}
+
+static subscription *find_sub(td_bus *bus, const char *publisher)
+{
+    for (int i = 0; i < bus->nsubs; i++)
+        if (strcmp(bus->subs[i].publisher, publisher) == 0)
+            return &bus->subs[i];
+    return NULL;
+}
+
+/* One live message from the SUB socket. */
+static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
+{
+    const uint8_t *body = nng_msg_body(msg);
+    size_t len = nng_msg_len(msg);
+    const uint8_t *nul = memchr(body, '\0', len < TOPIC_MAX ? len : TOPIC_MAX);
+    if (nul == NULL)
+        return;
+    size_t off = (size_t)(nul - body) + 1;
+    Tripdesk__Event *ev = tripdesk__event__unpack(NULL, len - off, body + off);
+    if (ev == NULL)
+        return;
+    subscription *s = find_sub(bus, ev->publisher);
+    if (s != NULL && s->loaded && ev->sequence > s->last) {
+        if (ev->sequence == s->last + 1) {
+            deliver(bus, c, s, ev);
+        } else {
+            __atomic_add_fetch(&bus->stats.gaps, 1, __ATOMIC_RELAXED);
+            td_info("bus: gap from %s (have %llu, got %llu); replaying", s->publisher,
+                    (unsigned long long)s->last, (unsigned long long)ev->sequence);
+            catch_up(bus, c, s);
+        }
+    }
+    tripdesk__event__free_unpacked(ev, NULL);
+}
+
+static void *sub_main(void *arg)
+{
+    td_bus *bus = arg;
+    if (nng_sub0_open(&bus->sub) != 0)
+        return NULL;
+    nng_socket_set_ms(bus->sub, NNG_OPT_RECVTIMEO, TD_BUS_RELAY_POLL_MS * 2);
+    nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMINT, 100);
+    nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMAXT, 1000);
+    nng_socket_set(bus->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+    for (int i = 0; i < bus->nsubs; i++) {
+        char url[TD_URL_MAX];
+        td_endpoint_url(TD_EP_BUS, bus->subs[i].publisher, 0, url, sizeof url);
+        nng_dial(bus->sub, url, NULL, NNG_FLAG_NONBLOCK);
+        open_replay_client(bus, &bus->subs[i]);
+    }
+    while (!bus_stopping(bus)) {
+        nng_msg *msg = NULL;
+        int rv = nng_recvmsg(bus->sub, &msg, 0);
+        mongoc_client_t *c = td_mongo_pop();
+        if (c == NULL) {
+            if (msg != NULL && rv == 0)
+                nng_msg_free(msg);
+            continue;
+        }
+        for (int i = 0; i < bus->nsubs; i++)
+            if (!bus->subs[i].loaded)
+                load_cursor(c, &bus->subs[i]);
+        if (rv == 0) {
+            on_live(bus, c, msg);
+            nng_msg_free(msg);
+        }
+        int64_t now = td_mono_ms();
+        for (int i = 0; i < bus->nsubs; i++) {
+            subscription *s = &bus->subs[i];
+            if (s->loaded && now - s->last_catchup >= TD_BUS_IDLE_CATCHUP_MS)
+                catch_up(bus, c, s);
+        }
+        td_mongo_push(c);
+    }
+    for (int i = 0; i < bus->nsubs; i++)
+        nng_close(bus->subs[i].replay);
+    nng_close(bus->sub);
+    return NULL;
+}
+
+int td_bus_start(td_bus *bus)
+{
+    bus->started = 1;
+    pthread_create(&bus->relay_thread, NULL, relay_main, bus);
+    pthread_create(&bus->replay_thread, NULL, replay_main, bus);
+    if (bus->nsubs > 0)
+        pthread_create(&bus->sub_thread, NULL, sub_main, bus);
+    return TD_OK;
+}
+
+void td_bus_free(td_bus *bus)
+{
+    if (bus == NULL)
+        return;
+    if (bus->started) {
+        pthread_mutex_lock(&bus->mu);
+        bus->stop = 1;
+        pthread_cond_broadcast(&bus->cv);
+        pthread_mutex_unlock(&bus->mu);
+        pthread_join(bus->relay_thread, NULL);
+        pthread_join(bus->replay_thread, NULL);
+        if (bus->nsubs > 0)
+            pthread_join(bus->sub_thread, NULL);
+    }
+    pthread_mutex_destroy(&bus->mu);
+    pthread_cond_destroy(&bus->cv);
+    free(bus);
+}
+
+void td_bus_get_stats(td_bus *bus, td_bus_stats *out)
+{
+    out->published = __atomic_load_n(&bus->stats.published, __ATOMIC_RELAXED);
+    out->handled = __atomic_load_n(&bus->stats.handled, __ATOMIC_RELAXED);
+    out->replayed = __atomic_load_n(&bus->stats.replayed, __ATOMIC_RELAXED);
+    out->gaps = __atomic_load_n(&bus->stats.gaps, __ATOMIC_RELAXED);
+    out->leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
+}
+
+uint64_t td_bus_cursor(td_bus *bus, const char *publisher)
+{
+    subscription *s = find_sub(bus, publisher);
+    return s != NULL ? s->last : 0;
+}

@@ -1,0 +1,102 @@
+/* Result codes, time and id utilities. */
+#include "tripdesk/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *td_strerror(int rc)
+{
+    switch (rc) {
+    case TD_OK: return "ok";
+    case TD_ENOMEM: return "out of memory";
+    case TD_EINVAL: return "invalid input";
+    case TD_ENOTFOUND: return "not found";
+    case TD_ECONFLICT: return "conflict";
+    case TD_EUNAVAIL: return "dependency unavailable";
+    case TD_ETIMEDOUT: return "timed out";
+    case TD_EMETHOD: return "method not allowed";
+    case TD_EIO: return "i/o error";
+    default: return "unknown error";
+    }
+}
+
+int64_t td_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t td_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void td_iso_time(int64_t ms, char *buf)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, TD_ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, TD_ISO_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* ObjectId layout: 4-byte seconds, 5 random bytes per process, 3-byte counter. */
+static uint8_t oid_random[5];
+static uint32_t oid_counter;
+static pthread_once_t oid_once = PTHREAD_ONCE_INIT;
+
+static void oid_init(void)
+{
+    uint8_t seed[8];
+    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
+        uint64_t fallback = (uint64_t)td_mono_ms() ^ ((uint64_t)getpid() << 32);
+        memcpy(seed, &fallback, sizeof seed);
+    }
+    memcpy(oid_random, seed, sizeof oid_random);
+    oid_counter = (uint32_t)seed[5] << 16 | (uint32_t)seed[6] << 8 | seed[7];
+}
+
+void td_new_id(char buf[25])
+{
+    pthread_once(&oid_once, oid_init);
+    uint32_t secs = (uint32_t)(td_now_ms() / 1000);
+    uint32_t cnt = __atomic_add_fetch(&oid_counter, 1, __ATOMIC_RELAXED) & 0xffffff;
+    uint8_t b[12] = {(uint8_t)(secs >> 24), (uint8_t)(secs >> 16), (uint8_t)(secs >> 8),
+                     (uint8_t)secs,        oid_random[0],        oid_random[1],
+                     oid_random[2],        oid_random[3],        oid_random[4],
+                     (uint8_t)(cnt >> 16), (uint8_t)(cnt >> 8),  (uint8_t)cnt};
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 12; i++) {
+        buf[2 * i] = hex[b[i] >> 4];
+        buf[2 * i + 1] = hex[b[i] & 15];
+    }
+    buf[24] = '\0';
+}
+
+bool td_is_object_id(const char *s)
+{
+    if (s == NULL)
+        return false;
+    for (int i = 0; i < 24; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return s[24] == '\0';
+}
+
+void td_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}

@@ -1,0 +1,112 @@
+/* MongoDB client pool for the process and small helpers over mongo-c-driver. */
+#include "tripdesk/mongo.h"
+
+#include "tripdesk/common.h"
+#include "tripdesk/config.h"
+#include "tripdesk/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static mongoc_client_pool_t *pool;
+static char dbname[128];
+
+int td_mongo_init(const char *service)
+{
+    mongoc_init();
+    const char *base = td_env_str(TD_ENV_MONGO_URI, "mongodb://127.0.0.1:27017");
+    snprintf(dbname, sizeof dbname, "%s%s", td_env_str(TD_ENV_DB_PREFIX, "tripdesk_"), service);
+
+    bson_error_t err;
+    mongoc_uri_t *uri = mongoc_uri_new_with_error(base, &err);
+    if (uri == NULL) {
+        td_error("invalid %s: %s", TD_ENV_MONGO_URI, err.message);
+        return TD_EINVAL;
+    }
+    /* Fail fast when the server or the pool is unavailable, never hang a worker. */
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                   TD_MONGO_SELECT_TIMEOUT_MS);
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, TD_MONGO_SELECT_TIMEOUT_MS);
+    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS, TD_MONGO_WAIT_QUEUE_MS);
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
+    pool = mongoc_client_pool_new(uri);
+    mongoc_uri_destroy(uri);
+    if (pool == NULL)
+        return TD_EINVAL;
+    mongoc_client_pool_max_size(pool, TD_MONGO_MAX_POOL);
+    mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+    return TD_OK;
+}
+
+void td_mongo_cleanup(void)
+{
+    if (pool != NULL)
+        mongoc_client_pool_destroy(pool);
+    pool = NULL;
+    mongoc_cleanup();
+}
+
+mongoc_client_t *td_mongo_pop(void)
+{
+    return pool != NULL ? mongoc_client_pool_pop(pool) : NULL;
+}
+
+void td_mongo_push(mongoc_client_t *c)
+{
+    if (c != NULL)
+        mongoc_client_pool_push(pool, c);
+}
+
+mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name)
+{
+    return mongoc_client_get_collection(c, dbname, name);
+}
+
+const char *td_mongo_dbname(void)
+{
+    return dbname;
+}
+
+bool td_mongo_ping(mongoc_client_t *c)
+{
+    bson_t cmd = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+    bson_error_t err;
+    bool ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, NULL, &err);
+    bson_destroy(&cmd);
+    return ok;
+}
+
+int td_mongo_rc(const bson_error_t *err)
+{
+    if (err->code == 11000 || err->code == 11001)
+        return TD_ECONFLICT;
+    if (err->domain == MONGOC_ERROR_SERVER_SELECTION || err->domain == MONGOC_ERROR_STREAM ||
+        err->domain == MONGOC_ERROR_CLIENT)
+        return TD_EUNAVAIL;
+    return TD_EIO;
+}
+
+int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
+                   bool unique)
+{
+    bson_t cmd = BSON_INITIALIZER, indexes, index;
+    BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
+    BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index);
+    BSON_APPEND_DOCUMENT(&index, "key", keys);
+    BSON_APPEND_UTF8(&index, "name", name);
+    if (unique)
+        BSON_APPEND_BOOL(&index, "unique", true);
+    bson_append_document_end(&indexes, &index);
+    bson_append_array_end(&cmd, &indexes);
+    bson_error_t err;
+    bool ok = mongoc_client_write_command_with_opts(c, dbname, &cmd, NULL, NULL, &err);
+    bson_destroy(&cmd);
+    if (!ok) {
+        td_warn("createIndexes %s.%s failed: %s", coll, name, err.message);
+        return td_mongo_rc(&err);
+    }
+    return TD_OK;
+}

@@ -1,0 +1,200 @@
+/* Degrading Redis wrapper: one hiredis context per thread, short timeouts, back-off. */
+#include "tripdesk/redis.h"
+
+#include "tripdesk/common.h"
+#include "tripdesk/config.h"
+#include "tripdesk/log.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char redis_host[256] = "127.0.0.1";
+static int redis_port = 6379;
+static int redis_db = 0;
+
+static __thread redisContext *tls_ctx;
+static __thread int64_t tls_retry_at; /* monotonic ms before which we do not retry */
+
+int td_redis_init(void)
+{
+    const char *url = td_env_str(TD_ENV_REDIS_URL, "redis://127.0.0.1:6379");
+    const char *p = url;
+    if (strncmp(p, "redis://", 8) == 0)
+        p += 8;
+    const char *at = strchr(p, '@'); /* credentials are not supported: ignore them */
+    if (at != NULL)
+        p = at + 1;
+    char host[256];
+    int port = 6379, db = 0;
+    int n = sscanf(p, "%255[^:/]:%d/%d", host, &port, &db);
+    if (n < 1) {
+        td_error("invalid %s: %s", TD_ENV_REDIS_URL, url);
+        return TD_EINVAL;
+    }
+    snprintf(redis_host, sizeof redis_host, "%s", host);
+    redis_port = port;
+    redis_db = db;
+    return TD_OK;
+}
+
+void td_redis_thread_done(void)
+{
+    if (tls_ctx != NULL)
+        redisFree(tls_ctx);
+    tls_ctx = NULL;
+}
+
+static void drop(const char *why)
+{
+    if (tls_ctx != NULL) {
+        td_debug("redis connection dropped: %s", why);
+        redisFree(tls_ctx);
+    }
+    tls_ctx = NULL;
+    tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+}
+
+/* The calling thread's connection, (re)made when needed; NULL during back-off. */
+static redisContext *conn(void)
+{
+    if (tls_ctx != NULL)
+        return tls_ctx;
+    if (td_mono_ms() < tls_retry_at)
+        return NULL;
+    struct timeval tv = {0, TD_REDIS_TIMEOUT_MS * 1000};
+    redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
+    if (c == NULL || c->err) {
+        if (c != NULL)
+            redisFree(c);
+        tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    tls_ctx = c;
+    if (redis_db != 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", redis_db);
+        bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+        if (r != NULL)
+            freeReplyObject(r);
+        if (!ok) {
+            drop("select failed");
+            return NULL;
+        }
+    }
+    return tls_ctx;
+}
+
+/* Runs a command; NULL (and the connection dropped) when Redis failed. */
+static redisReply *command(const char *fmt, ...)
+{
+    redisContext *c = conn();
+    if (c == NULL)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (r == NULL) {
+        drop(c->errstr);
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        td_warn("redis error: %s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+int td_redis_get(const char *key, char **out, size_t *len)
+{
+    *out = NULL;
+    redisReply *r = command("GET %s", key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = TD_ENOTFOUND;
+    if (r->type == REDIS_REPLY_STRING) {
+        *out = malloc(r->len + 1);
+        if (*out == NULL) {
+            rc = TD_ENOMEM;
+        } else {
+            memcpy(*out, r->str, r->len);
+            (*out)[r->len] = '\0';
+            *len = r->len;
+            rc = TD_OK;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s)
+{
+    redisReply *r = command("SET %s %b EX %d", key, val, len, ttl_s);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    freeReplyObject(r);
+    return TD_OK;
+}
+
+int td_redis_del(const char *key)
+{
+    redisReply *r = command("DEL %s", key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    freeReplyObject(r);
+    return TD_OK;
+}
+
+int td_redis_del_pattern(const char *pattern)
+{
+    char cursor[32] = "0";
+    do {
+        redisReply *r = command("SCAN %s MATCH %s COUNT 500", cursor, pattern);
+        if (r == NULL)
+            return TD_EUNAVAIL;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            freeReplyObject(r);
+            return TD_EIO;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        redisReply *keys = r->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            redisReply *d = command("UNLINK %s", keys->element[i]->str);
+            if (d == NULL) {
+                freeReplyObject(r);
+                return TD_EUNAVAIL;
+            }
+            freeReplyObject(d);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return TD_OK;
+}
+
+int td_redis_incr_ttl(const char *key, int ttl_s, long long *out)
+{
+    redisReply *r = command("INCR %s", key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    *out = r->integer;
+    freeReplyObject(r);
+    if (*out == 1) {
+        r = command("EXPIRE %s %d", key, ttl_s);
+        if (r == NULL)
+            return TD_EUNAVAIL;
+        freeReplyObject(r);
+    }
+    return TD_OK;
+}
+
+bool td_redis_ping(void)
+{
+    redisReply *r = command("PING");
+    if (r == NULL)
+        return false;
+    freeReplyObject(r);
+    return true;
+}

@@ -1,0 +1,618 @@
+/*
+ * The service framework. The REP socket dials the gateway; TRIPDESK_CONTEXTS nng
+ * contexts each run a small state machine driven by their aio callback:
+ *
+ *   RECV --(request)--> WORK (inline route: on the aio thread; else a worker)
+ *   WORK --(reply)----> SEND --(sent)--> RECV
+ *
+ * Aio callbacks never block: handlers that touch MongoDB or Redis run on the
+ * worker pool. On SIGTERM receiving stops, in-flight requests finish, then the
+ * daemon exits.
+ */
+#include "tripdesk/service.h"
+
+#include "envelope.pb-c.h"
+#include "tripdesk/common.h"
+#include "tripdesk/config.h"
+#include "tripdesk/endpoint.h"
+#include "tripdesk/log.h"
+#include "tripdesk/mongo.h"
+#include "tripdesk/redis.h"
+#include "tripdesk/registry.h"
+
+#include <errno.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_LEN 2048
+#define PROBE_MAX_EVENTS 1000
+#define PROBE_TAG_MAX 64
+#define INIT_RETRY_MS 1000
+
+typedef enum { ST_IDLE, ST_RECV, ST_WORK, ST_SEND } ctx_state;
+
+typedef struct work {
+    struct td_service *svc;
+    nng_ctx ctx;
+    nng_aio *aio;
+    ctx_state state;
+    nng_msg *msg;
+    struct work *next;
+} work;
+
+struct td_service {
+    const char *name;
+    td_router *router;
+    td_bus *bus;
+    void *app;
+    td_service_init_fn init_fn;
+    int init_done;
+
+    nng_socket sock;
+    work *works;
+    int nworks;
+    pthread_t *threads;
+    int nthreads;
+    pthread_t init_thread;
+    int init_thread_started;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;    /* workers wait for work */
+    pthread_cond_t idle;  /* drain waits for contexts to go idle */
+    work *head, *tail;    /* queue for workers */
+    int stopping;         /* no new receives */
+    int quitting;         /* workers exit */
+    int active;           /* contexts not idle */
+    td_heartbeat *hb;
+};
+
+static void arm_recv(work *w);
+
+int td_service_new(td_service **out, const char *name)
+{
+    td_service *svc = calloc(1, sizeof *svc);
+    if (svc == NULL)
+        return TD_ENOMEM;
+    svc->name = name;
+    td_log_init(name);
+    int rc = td_router_new(&svc->router);
+    if (rc == TD_OK)
+        rc = td_bus_new(&svc->bus, name);
+    if (rc != TD_OK) {
+        td_router_free(svc->router);
+        free(svc);
+        return rc;
+    }
+    pthread_mutex_init(&svc->mu, NULL);
+    pthread_cond_init(&svc->cv, NULL);
+    pthread_cond_init(&svc->idle, NULL);
+    *out = svc;
+    return TD_OK;
+}
+
+td_router *td_service_router(td_service *svc) { return svc->router; }
+td_bus *td_service_bus(td_service *svc) { return svc->bus; }
+void td_service_set_app(td_service *svc, void *app) { svc->app = app; }
+const char *td_service_name(const td_service *svc) { return svc->name; }
+
+void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn)
+{
+    svc->init_fn = fn;
+}
+
+mongoc_client_t *td_req_mongo(td_req *req)
+{
+    if (req->mongo == NULL)
+        req->mongo = td_mongo_pop();
+    return req->mongo;
+}
+
+static const char *const roles[] = {"junior_agent", "agent", "senior_agent", "admin",
+                                    "super_admin"};
+
+int td_role_rank(const char *role)
+{
+    for (int i = 0; role != NULL && i < (int)(sizeof roles / sizeof roles[0]); i++)
+        if (strcmp(role, roles[i]) == 0)
+            return i;
+    return -1;
+}
+
+bool td_req_has_role(const td_req *req, const char *min_role)
+{
+    return req->principal.present &&
+           td_role_rank(req->principal.role) >= td_role_rank(min_role);
+}
+
+/* Header value of an envelope, or NULL. */
+static const char *env_header(const Tripdesk__Request *pb, const char *name)
+{
+    for (size_t i = 0; i < pb->n_headers; i++)
+        if (strcasecmp(pb->headers[i]->name, name) == 0)
+            return pb->headers[i]->value;
+    return NULL;
+}
+
+/* Runs the route for one request envelope and fills res. */
+static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
+{
+    td_req req = {0};
+    req.request_id = pb->request_id;
+    req.method = pb->method;
+    req.path = pb->path;
+    req.query = pb->query;
+    req.content_type = env_header(pb, "content-type");
+    req.client_ip = pb->client_ip;
+    req.user_agent = pb->user_agent;
+    req.body = pb->body.data;
+    req.body_len = pb->body.len;
+    req.deadline_ms = pb->deadline_ms;
+    req.service = svc;
+    req.app = svc->app;
+    if (pb->principal != NULL && pb->principal->agent_id[0] != '\0') {
+        req.principal.present = true;
+        req.principal.agent_id = pb->principal->agent_id;
+        req.principal.role = pb->principal->role;
+        req.principal.token_id = pb->principal->token_id;
+    }
+
+    size_t plen = strlen(pb->path);
+    if (plen >= PATH_MAX_LEN) {
+        td_fail(res, 414, "URI_TOO_LONG", "The request path is too long", NULL);
+        return;
+    }
+    char scratch[PATH_MAX_LEN];
+    const td_route *route;
+    int rc = td_router_match(svc->router, pb->method, pb->path, scratch, &route, &req);
+    if (rc == TD_EMETHOD) {
+        td_fail(res, 405, "METHOD_NOT_ALLOWED", "Method not allowed on this resource", NULL);
+        return;
+    }
+    if (rc != TD_OK) {
+        td_fail(res, 404, "NOT_FOUND", "No such route", NULL);
+        return;
+    }
+    if (!(route->flags & TD_ROUTE_PUBLIC) && !req.principal.present) {
+        td_fail(res, 401, "UNAUTHORIZED", "Authentication required", NULL);
+        return;
+    }
+    if (pb->deadline_ms > 0 && td_now_ms() > pb->deadline_ms) {
+        /* The gateway has already answered 504; doing the work now would surprise. */
+        td_fail(res, 504, "DEADLINE_EXCEEDED", "The request expired before it was handled",
+                NULL);
+        return;
+    }
+    route->handler(&req, res);
+    if (res->status == 0)
+        td_fail(res, 500, "INTERNAL_ERROR", "Handler produced no response", NULL);
+    if (res->status >= 500)
+        td_log(TD_LOG_WARN, req.request_id, "%s %s -> %d", req.method, req.path, res->status);
+    if (req.mongo != NULL)
+        td_mongo_push(req.mongo);
+}
+
+/* Builds the reply message for request message msg (consumed). */
+static nng_msg *handle(td_service *svc, nng_msg *msg)
+{
+    td_res res = {0};
+    Tripdesk__Request *pb =
+        tripdesk__request__unpack(NULL, nng_msg_len(msg), (const uint8_t *)nng_msg_body(msg));
+    nng_msg_free(msg);
+    if (pb == NULL)
+        td_fail(&res, 400, "BAD_ENVELOPE", "Malformed request envelope", NULL);
+    else
+        dispatch(svc, pb, &res);
+
+    Tripdesk__Response out = TRIPDESK__RESPONSE__INIT;
+    Tripdesk__Header hdrs[TD_MAX_RES_HEADERS];
+    Tripdesk__Header *hp[TD_MAX_RES_HEADERS];
+    out.status = res.status;
+    out.body.data = (uint8_t *)res.body;
+    out.body.len = res.body_len;
+    for (int i = 0; i < res.nheaders; i++) {
+        tripdesk__header__init(&hdrs[i]);
+        hdrs[i].name = (char *)res.headers[i].name;
+        hdrs[i].value = (char *)res.headers[i].value;
+        hp[i] = &hdrs[i];
+    }
+    out.n_headers = (size_t)res.nheaders;
+    out.headers = hp;
+    nng_msg *reply = NULL;
+    size_t len = tripdesk__response__get_packed_size(&out);
+    if (nng_msg_alloc(&reply, len) == 0)
+        tripdesk__response__pack(&out, nng_msg_body(reply));
+    td_res_clear(&res);
+    if (pb != NULL)
+        tripdesk__request__free_unpacked(pb, NULL);
+    return reply;
+}
+
+/* True when the request is for an inline route (cheap check before queueing). */
+static bool is_inline(td_service *svc, nng_msg *msg)
+{
+    Tripdesk__Request *pb =
+        tripdesk__request__unpack(NULL, nng_msg_len(msg), (const uint8_t *)nng_msg_body(msg));
+    if (pb == NULL)
+        return true; /* answered with 400 at once */
+    bool inl = false;
+    size_t plen = strlen(pb->path);
+    if (plen < PATH_MAX_LEN) {
+        char scratch[PATH_MAX_LEN];
+        const td_route *route;
+        td_req req = {0};
+        if (td_router_match(svc->router, pb->method, pb->path, scratch, &route, &req) == TD_OK)
+            inl = (route->flags & TD_ROUTE_INLINE) != 0;
+        else
+            inl = true; /* 404/405 need no worker */
+    }
+    tripdesk__request__free_unpacked(pb, NULL);
+    return inl;
+}
+
+static void send_reply(work *w, nng_msg *reply)
+{
+    if (reply == NULL) {
+        arm_recv(w); /* REP has no way to answer without a message; the gateway times out */
+        return;
+    }
+    w->state = ST_SEND;
+    nng_aio_set_msg(w->aio, reply);
+    nng_ctx_send(w->ctx, w->aio);
+}
+
+static void go_idle(work *w)
+{
+    td_service *svc = w->svc;
+    pthread_mutex_lock(&svc->mu);
+    w->state = ST_IDLE;
+    svc->active--;
+    pthread_cond_broadcast(&svc->idle);
+    pthread_mutex_unlock(&svc->mu);
+}
+
+static void arm_recv(work *w)
+{
+    td_service *svc = w->svc;
+    pthread_mutex_lock(&svc->mu);
+    if (svc->stopping) {
+        w->state = ST_IDLE;
+        svc->active--;
+        pthread_cond_broadcast(&svc->idle);
+    } else {
+        w->state = ST_RECV;
+        nng_ctx_recv(w->ctx, w->aio);
+    }
+    pthread_mutex_unlock(&svc->mu);
+}
+
+static void ctx_cb(void *arg)
+{
+    work *w = arg;
+    td_service *svc = w->svc;
+    int rv = nng_aio_result(w->aio);
+    switch (w->state) {
+    case ST_RECV:
+        if (rv != 0) {
+            if (rv == NNG_ECANCELED || rv == NNG_ECLOSED)
+                go_idle(w);
+            else
+                arm_recv(w);
+            return;
+        }
+        w->msg = nng_aio_get_msg(w->aio);
+        w->state = ST_WORK;
+        if (is_inline(svc, w->msg)) {
+            nng_msg *m = w->msg;
+            w->msg = NULL;
+            send_reply(w, handle(svc, m));
+            return;
+        }
+        pthread_mutex_lock(&svc->mu);
+        w->next = NULL;
+        if (svc->tail != NULL)
+            svc->tail->next = w;
+        else
+            svc->head = w;
+        svc->tail = w;
+        pthread_cond_signal(&svc->cv);
+        pthread_mutex_unlock(&svc->mu);
+        return;
+    case ST_SEND:
+        if (rv != 0)
+            nng_msg_free(nng_aio_get_msg(w->aio));
+        arm_recv(w);
+        return;
+    default:
+        return;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    td_service *svc = arg;
+    for (;;) {
+        pthread_mutex_lock(&svc->mu);
+        while (svc->head == NULL && !svc->quitting)
+            pthread_cond_wait(&svc->cv, &svc->mu);
+        if (svc->head == NULL) {
+            pthread_mutex_unlock(&svc->mu);
+            break;
+        }
+        work *w = svc->head;
+        svc->head = w->next;
+        if (svc->head == NULL)
+            svc->tail = NULL;
+        pthread_mutex_unlock(&svc->mu);
+        nng_msg *m = w->msg;
+        w->msg = NULL;
+        send_reply(w, handle(svc, m));
+    }
+    td_redis_thread_done();
+    return NULL;
+}
+
+static bool mongo_probe(void)
+{
+    mongoc_client_t *c = td_mongo_pop();
+    if (c == NULL)
+        return false;
+    bool ok = td_mongo_ping(c);
+    td_mongo_push(c);
+    return ok;
+}
+
+/* Runs the service's MongoDB initialisation until it succeeds or we stop. */
+static void *init_main(void *arg)
+{
+    td_service *svc = arg;
+    for (;;) {
+        pthread_mutex_lock(&svc->mu);
+        int stop = svc->stopping;
+        pthread_mutex_unlock(&svc->mu);
+        if (stop)
+            break;
+        mongoc_client_t *c = td_mongo_pop();
+        int rc = c != NULL ? svc->init_fn(svc, c) : TD_EUNAVAIL;
+        td_mongo_push(c);
+        if (rc == TD_OK) {
+            td_info("database initialised");
+            break;
+        }
+        td_warn("database initialisation failed (%s); retrying", td_strerror(rc));
+        td_sleep_ms(INIT_RETRY_MS);
+    }
+    return NULL;
+}
+
+static int start_rep(td_service *svc)
+{
+    char url[TD_URL_MAX];
+    td_endpoint_url(TD_EP_GATEWAY, svc->name, 0, url, sizeof url);
+    int rv = nng_rep0_open(&svc->sock);
+    if (rv != 0)
+        return TD_EIO;
+    nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMINT, 50);
+    nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMAXT, 1000);
+    nng_socket_set_size(svc->sock, NNG_OPT_RECVMAXSZ, 0); /* the gateway enforces limits */
+    svc->nworks = (int)td_env_int(TD_ENV_CONTEXTS, TD_DEFAULT_CONTEXTS, 1, 4096);
+    svc->works = calloc((size_t)svc->nworks, sizeof *svc->works);
+    if (svc->works == NULL)
+        return TD_ENOMEM;
+    for (int i = 0; i < svc->nworks; i++) {
+        work *w = &svc->works[i];
+        w->svc = svc;
+        if (nng_aio_alloc(&w->aio, ctx_cb, w) != 0 || nng_ctx_open(&w->ctx, svc->sock) != 0)
+            return TD_EIO;
+    }
+    /* Dial non-blocking: the gateway may start later; nng keeps retrying. */
+    rv = nng_dial(svc->sock, url, NULL, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        td_error("dial %s: %s", url, nng_strerror(rv));
+        return TD_EIO;
+    }
+    svc->active = svc->nworks;
+    for (int i = 0; i < svc->nworks; i++)
+        arm_recv(&svc->works[i]);
+    td_info("serving requests from %s with %d contexts", url, svc->nworks);
+    return TD_OK;
+}
+
+static void drain(td_service *svc)
+{
+    td_info("draining in-flight requests");
+    td_heartbeat_draining(svc->hb);
+    pthread_mutex_lock(&svc->mu);
+    svc->stopping = 1;
+    pthread_mutex_unlock(&svc->mu);
+    for (int i = 0; i < svc->nworks; i++)
+        nng_aio_cancel(svc->works[i].aio);
+    int64_t until = td_mono_ms() + TD_DRAIN_TIMEOUT_MS;
+    pthread_mutex_lock(&svc->mu);
+    while (svc->active > 0 && td_mono_ms() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&svc->idle, &svc->mu, &ts);
+    }
+    if (svc->active > 0)
+        td_warn("drain timed out with %d requests in flight", svc->active);
+    svc->quitting = 1;
+    pthread_cond_broadcast(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+}
+
+int td_service_run(td_service *svc)
+{
+    /* Signals are taken synchronously by this thread; every other thread blocks them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = td_mongo_init(svc->name);
+    if (rc == TD_OK)
+        rc = td_redis_init();
+    if (rc != TD_OK)
+        return rc;
+
+    svc->nthreads = (int)td_env_int(TD_ENV_WORKERS, TD_DEFAULT_WORKERS, 1, 256);
+    svc->threads = calloc((size_t)svc->nthreads, sizeof *svc->threads);
+    if (svc->threads == NULL)
+        return TD_ENOMEM;
+    for (int i = 0; i < svc->nthreads; i++)
+        pthread_create(&svc->threads[i], NULL, worker_main, svc);
+
+    if (svc->init_fn != NULL) {
+        pthread_create(&svc->init_thread, NULL, init_main, svc);
+        svc->init_thread_started = 1;
+    }
+    rc = td_bus_start(svc->bus);
+    if (rc == TD_OK)
+        rc = start_rep(svc);
+    if (rc == TD_OK)
+        rc = td_heartbeat_start(&svc->hb, svc->name, mongo_probe, td_redis_ping);
+    if (rc != TD_OK) {
+        td_error("start failed: %s", td_strerror(rc));
+        return rc;
+    }
+    td_info("%s service %s started (pid %d)", svc->name, TD_VERSION, (int)getpid());
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0)
+        ;
+    td_info("signal %d received", sig);
+    drain(svc);
+    for (int i = 0; i < svc->nthreads; i++)
+        pthread_join(svc->threads[i], NULL);
+    td_heartbeat_stop(svc->hb);
+    svc->hb = NULL;
+    nng_close(svc->sock);
+    for (int i = 0; i < svc->nworks; i++) {
+        nng_aio_stop(svc->works[i].aio);
+        nng_ctx_close(svc->works[i].ctx);
+    }
+    if (svc->init_thread_started)
+        pthread_join(svc->init_thread, NULL);
+    td_bus_free(svc->bus);
+    svc->bus = NULL;
+    td_info("stopped");
+    return TD_OK;
+}
+
+void td_service_free(td_service *svc)
+{
+    if (svc == NULL)
+        return;
+    for (int i = 0; i < svc->nworks; i++)
+        if (svc->works[i].aio != NULL)
+            nng_aio_free(svc->works[i].aio);
+    free(svc->works);
+    free(svc->threads);
+    td_bus_free(svc->bus);
+    td_router_free(svc->router);
+    pthread_mutex_destroy(&svc->mu);
+    pthread_cond_destroy(&svc->cv);
+    pthread_cond_destroy(&svc->idle);
+    free(svc);
+    td_mongo_cleanup();
+    nng_fini();
+}
+
+/* ---- Built-in routes ---------------------------------------------------------- */
+
+static int ping(td_req *req, td_res *res)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "service", td_service_name(req->service));
+    cJSON_AddStringToObject(data, "status", "ok");
+    cJSON_AddStringToObject(data, "version", TD_VERSION);
+    return td_ok(res, 200, data);
+}
+
+/* POST <prefix>/bus/probe {"tag":"...","count":N}: publishes N BUS_PROBE events,
+ * so an admin (or a test) can prove that events reach their subscribers. */
+static int bus_probe(td_req *req, td_res *res)
+{
+    if (!td_req_has_role(req, "admin"))
+        return td_fail(res, 403, "FORBIDDEN", "Admin role required", NULL);
+    cJSON *body;
+    if (td_req_json(req, res, &body) != TD_OK)
+        return 0;
+    int rc = 0;
+    cJSON *item;
+    cJSON_ArrayForEach(item, body)
+    {
+        if (strcmp(item->string, "tag") != 0 && strcmp(item->string, "count") != 0) {
+            rc = td_fail_field(res, item->string, "Unknown field");
+            goto out;
+        }
+    }
+    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(body, "tag");
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(body, "count");
+    if (!cJSON_IsString(tag) || tag->valuestring[0] == '\0' ||
+        strlen(tag->valuestring) > PROBE_TAG_MAX) {
+        rc = td_fail_field(res, "tag", "tag must be a string of 1 to 64 characters");
+        goto out;
+    }
+    int n = 1;
+    if (count != NULL) {
+        if (!cJSON_IsNumber(count) || count->valuedouble != (double)(int)count->valuedouble ||
+            count->valueint < 1 || count->valueint > PROBE_MAX_EVENTS) {
+            rc = td_fail_field(res, "count", "count must be an integer from 1 to 1000");
+            goto out;
+        }
+        n = count->valueint;
+    }
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL) {
+        rc = td_fail_rc(res, TD_EUNAVAIL, NULL);
+        goto out;
+    }
+    int published = 0;
+    for (int i = 0; i < n; i++) {
+        cJSON *payload = cJSON_CreateObject();
+        cJSON_AddStringToObject(payload, "tag", tag->valuestring);
+        cJSON_AddNumberToObject(payload, "index", i);
+        cJSON_AddStringToObject(payload, "actor", req->principal.agent_id);
+        int prc = td_bus_publish(req->service->bus, c, "BUS_PROBE", payload, NULL);
+        cJSON_Delete(payload);
+        if (prc != TD_OK) {
+            if (published == 0) {
+                rc = td_fail_rc(res, prc, "publish failed");
+                goto out;
+            }
+            break;
+        }
+        published++;
+    }
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "tag", tag->valuestring);
+    cJSON_AddNumberToObject(data, "published", published);
+    cJSON_AddStringToObject(data, "publisher", td_service_name(req->service));
+    rc = td_ok(res, published == n ? 202 : 503, data);
+out:
+    cJSON_Delete(body);
+    return rc;
+}
+
+int td_service_add_builtin_routes(td_service *svc, const char *prefix)
+{
+    static char paths[2][128];
+    snprintf(paths[0], sizeof paths[0], "%s/ping", prefix);
+    snprintf(paths[1], sizeof paths[1], "%s/bus/probe", prefix);
+    int rc = td_router_add(svc->router, "GET", paths[0], ping, TD_ROUTE_INLINE, NULL);
+    if (rc == TD_OK)
+        rc = td_router_add(svc->router, "POST", paths[1], bus_probe, 0, NULL);
+    return rc;
+}
