@@ -10,6 +10,7 @@
 
 static mongoc_client_pool_t *pool;
 static char dbname[128];
+static int reachable = 1; /* atomic */
 
 int td_mongo_init(const char *service)
 {
@@ -66,6 +67,16 @@ mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name)
 const char *td_mongo_dbname(void)
 {
     return dbname;
+}
+
+void td_mongo_set_reachable(bool up)
+{
+    __atomic_store_n(&reachable, up ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+bool td_mongo_reachable(void)
+{
+    return __atomic_load_n(&reachable, __ATOMIC_RELAXED) != 0;
 }
 
 bool td_mongo_ping(mongoc_client_t *c)

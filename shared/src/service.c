@@ -107,6 +107,8 @@ void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn)
 
 mongoc_client_t *td_req_mongo(td_req *req)
 {
+    if (req->mongo == NULL && !td_mongo_reachable())
+        return NULL; /* known down: answer 503 at once */
     if (req->mongo == NULL)
         req->mongo = td_mongo_pop();
     return req->mongo;
@@ -363,6 +365,7 @@ static bool mongo_probe(void)
         return false;
     bool ok = td_mongo_ping(c);
     td_mongo_push(c);
+    td_mongo_set_reachable(ok);
     return ok;
 }
 
@@ -579,28 +582,30 @@ static int bus_probe(td_req *req, td_res *res)
         rc = td_fail_rc(res, TD_EUNAVAIL, NULL);
         goto out;
     }
-    int published = 0;
-    for (int i = 0; i < n; i++) {
+    int published = 0, prc = TD_OK;
+    for (int i = 0; i < n && prc == TD_OK; i++) {
         cJSON *payload = cJSON_CreateObject();
         cJSON_AddStringToObject(payload, "tag", tag->valuestring);
         cJSON_AddNumberToObject(payload, "index", i);
         cJSON_AddStringToObject(payload, "actor", req->principal.agent_id);
-        int prc = td_bus_publish(req->service->bus, c, "BUS_PROBE", payload, NULL);
+        prc = td_bus_publish(req->service->bus, c, "BUS_PROBE", payload, NULL);
         cJSON_Delete(payload);
-        if (prc != TD_OK) {
-            if (published == 0) {
-                rc = td_fail_rc(res, prc, "publish failed");
-                goto out;
-            }
-            break;
-        }
-        published++;
+        if (prc == TD_OK)
+            published++;
+    }
+    if (prc != TD_OK) {
+        /* Those published stay published: the bus loses none of them. */
+        cJSON *details = cJSON_CreateObject();
+        cJSON_AddNumberToObject(details, "published", published);
+        rc = td_fail(res, 503, "DATABASE_UNAVAILABLE",
+                     "The database is unreachable; not every probe was published", details);
+        goto out;
     }
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "tag", tag->valuestring);
     cJSON_AddNumberToObject(data, "published", published);
     cJSON_AddStringToObject(data, "publisher", td_service_name(req->service));
-    rc = td_ok(res, published == n ? 202 : 503, data);
+    rc = td_ok(res, 202, data);
 out:
     cJSON_Delete(body);
     return rc;

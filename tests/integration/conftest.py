@@ -23,7 +23,7 @@ REDIS_PORT = int(os.environ.get("TRIPDESK_TEST_REDIS_PORT", "6380"))
 BASE = f"http://127.0.0.1:{HTTP_PORT}"
 JWT_SECRET = "integration-test-secret-" + "x" * 24
 ISSUER = "tripdesk"
-REQUEST_TIMEOUT_MS = 1500
+REQUEST_TIMEOUT_MS = 2500
 MAX_BODY = 65536
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 

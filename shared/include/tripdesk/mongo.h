@@ -8,7 +8,7 @@
 #include <mongoc/mongoc.h>
 #include <stdbool.h>
 
-#define TD_MONGO_SELECT_TIMEOUT_MS 1500 /* fail fast when the server is down */
+#define TD_MONGO_SELECT_TIMEOUT_MS 1000 /* fail fast when the server is down */
 #define TD_MONGO_WAIT_QUEUE_MS 2000     /* fail fast when the pool is exhausted */
 #define TD_MONGO_MAX_POOL 32
 
@@ -26,6 +26,12 @@ mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name);
 
 /* Name of this service's database. */
 const char *td_mongo_dbname(void);
+
+/* Reachability as last seen by the daemon's probe (heartbeat thread). While the
+ * server is known to be down, requests fail at once instead of each waiting out
+ * the server-selection timeout; the probe notices recovery within a heartbeat. */
+void td_mongo_set_reachable(bool up);
+bool td_mongo_reachable(void);
 
 /* Pings the server; true when reachable. */
 bool td_mongo_ping(mongoc_client_t *c);

@@ -40,7 +40,8 @@ int td_service_run(td_service *svc);
 void td_service_free(td_service *svc);
 
 /* The request's MongoDB client, popped on first use; NULL when the pool is
- * exhausted (answer 503). Pushed back by the framework. */
+ * exhausted or the server is known to be down (answer 503 with td_fail_rc(res,
+ * TD_EUNAVAIL, ...)). Pushed back by the framework. */
 mongoc_client_t *td_req_mongo(td_req *req);
 
 /* The service's name. */
