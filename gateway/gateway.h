@@ -65,12 +65,17 @@ int gw_upstream_start(void);
 void gw_upstream_stop(void);
 int gw_upstream_instances(const char *service);
 void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
-                const uint8_t *body, size_t body_len);
+                uint32_t perms, const uint8_t *body, size_t body_len);
 
 /* health.c: GET /api/health from the registry. */
 int gw_health_start(void);
 void gw_health_stop(void);
 void gw_health(gw_exchange *ex);
+
+/* principal.c: revocation and permissions of a verified token. */
+enum { GW_PRINCIPAL_OK = 0, GW_PRINCIPAL_REVOKED, GW_PRINCIPAL_INVALID };
+void gw_principal_init(void);
+int gw_principal(const td_claims *claims, uint32_t *perms);
 
 /* static_files.c: the web UI with SPA fallback. */
 void gw_static(gw_exchange *ex);

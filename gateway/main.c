@@ -4,6 +4,7 @@
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
+#include "tripdesk/redis.h"
 
 #include <nng/nng.h>
 #include <pthread.h>
@@ -125,6 +126,7 @@ static void api(gw_exchange *ex)
         return;
     }
     td_claims claims;
+    uint32_t perms = 0;
     bool authed = false;
     if (!gw_route_is_public(method, path)) {
         const char *auth = mg_get_header(ex->conn, "Authorization");
@@ -136,6 +138,14 @@ static void api(gw_exchange *ex)
         if (tr != TD_TOKEN_OK) {
             gw_send_error(ex, 401, tr == TD_TOKEN_EXPIRED ? "TOKEN_EXPIRED" : "INVALID_TOKEN",
                           td_token_reason(tr), NULL);
+            return;
+        }
+        int pr = gw_principal(&claims, &perms);
+        if (pr != GW_PRINCIPAL_OK) {
+            gw_send_error(ex, 401, pr == GW_PRINCIPAL_REVOKED ? "TOKEN_REVOKED" : "INVALID_TOKEN",
+                          pr == GW_PRINCIPAL_REVOKED ? "The access token has been revoked"
+                                                     : "The access token names an unknown role",
+                          NULL);
             return;
         }
         authed = true;
@@ -150,7 +160,7 @@ static void api(gw_exchange *ex)
                       NULL);
         return;
     }
-    gw_forward(ex, service, authed ? &claims : NULL, body, body_len);
+    gw_forward(ex, service, authed ? &claims : NULL, perms, body, body_len);
     free(body);
 }
 
@@ -196,8 +206,9 @@ int main(void)
 {
     td_log_init("gateway");
     load_config();
-    if (td_token_init() != TD_OK)
+    if (td_token_init() != TD_OK || td_redis_init() != TD_OK)
         return 1;
+    gw_principal_init();
 
     sigset_t set;
     sigemptyset(&set);

@@ -51,7 +51,8 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
                            -1);
     if (ex->origin != NULL) {
         mg_response_header_add(c, "Access-Control-Allow-Origin", ex->origin, -1);
-        mg_response_header_add(c, "Access-Control-Allow-Credentials", "true", -1);
+        if (strcmp(gw_cfg.cors_origins, "*") != 0)
+            mg_response_header_add(c, "Access-Control-Allow-Credentials", "true", -1);
         mg_response_header_add(c, "Access-Control-Expose-Headers",
                                "X-Request-Id, X-Cache, Retry-After", -1);
         mg_response_header_add(c, "Vary", "Origin", -1);

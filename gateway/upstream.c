@@ -11,6 +11,7 @@
 #include "tripdesk/endpoint.h"
 #include "tripdesk/http.h"
 #include "tripdesk/log.h"
+#include "tripdesk/permissions.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -87,8 +88,8 @@ int gw_upstream_instances(const char *service)
 }
 
 /* Packs the request envelope into a new message; NULL on failure. */
-static nng_msg *pack_request(gw_exchange *ex, const td_claims *principal, const uint8_t *body,
-                             size_t body_len, int64_t deadline)
+static nng_msg *pack_request(gw_exchange *ex, const td_claims *principal, uint32_t perms,
+                             const uint8_t *body, size_t body_len, int64_t deadline)
 {
     const struct mg_request_info *ri = ex->ri;
     Tripdesk__Request rq = TRIPDESK__REQUEST__INIT;
@@ -118,7 +119,14 @@ static nng_msg *pack_request(gw_exchange *ex, const td_claims *principal, const 
     rq.client_ip = (char *)ri->remote_addr;
     rq.user_agent = (char *)(ua != NULL ? ua : "");
     rq.deadline_ms = deadline;
+    char *names[TD_PERM_COUNT];
     if (principal != NULL) {
+        size_t np = 0;
+        for (int i = 0; i < TD_PERM_COUNT; i++)
+            if (perms >> i & 1u)
+                names[np++] = (char *)td_permission_names[i];
+        pr.permissions = names;
+        pr.n_permissions = np;
         pr.agent_id = (char *)principal->sub;
         pr.role = (char *)principal->role;
         pr.token_id = (char *)principal->jti;
@@ -160,7 +168,7 @@ static void relay_response(gw_exchange *ex, const Tripdesk__Response *rs)
 }
 
 void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
-                const uint8_t *body, size_t body_len)
+                uint32_t perms, const uint8_t *body, size_t body_len)
 {
     upstream *u = find(service);
     if (u == NULL || __atomic_load_n(&u->pipes, __ATOMIC_RELAXED) == 0) {
@@ -168,7 +176,7 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
         return;
     }
     int64_t deadline = td_now_ms() + gw_cfg.timeout_ms;
-    nng_msg *msg = pack_request(ex, principal, body, body_len, deadline);
+    nng_msg *msg = pack_request(ex, principal, perms, body, body_len, deadline);
     nng_ctx ctx;
     nng_aio *aio = NULL;
     if (msg == NULL || nng_ctx_open(&ctx, u->sock) != 0) {

@@ -8,6 +8,7 @@ the gateway. Used in two ways:
     that dies is restarted, Ctrl-C/SIGTERM stops everything cleanly.
   * the integration tests import Stack and drive it (stop/kill/start single daemons).
 """
+import ctypes
 import json
 import os
 import shutil
@@ -23,6 +24,15 @@ SERVICES = ["auth", "booking", "payment", "notification", "analytics"]
 DAEMONS = ["registry"] + SERVICES + ["gateway"]
 COLORS = {"ferretdb": 90, "redis": 90, "registry": 36, "auth": 33, "booking": 32,
           "payment": 35, "notification": 34, "analytics": 96, "gateway": 97}
+
+
+def _die_with_parent():
+    """Child side of Popen: receive SIGTERM when the supervising process dies, so no
+    daemon outlives its stack (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 def wait_port(port, timeout=20.0, host="127.0.0.1"):
@@ -65,12 +75,14 @@ class Daemon:
         if self.log_path:
             log = open(self.log_path, "ab")
             self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log,
-                                         stdin=subprocess.DEVNULL, cwd=ROOT)
+                                         stdin=subprocess.DEVNULL, cwd=ROOT,
+                                         preexec_fn=_die_with_parent)
             log.close()
         else:
             self.proc = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=ROOT, text=True, bufsize=1, errors="replace")
+                                         cwd=ROOT, text=True, bufsize=1, errors="replace",
+                                         preexec_fn=_die_with_parent)
             threading.Thread(target=self._pump, args=(self.proc, echo), daemon=True).start()
 
     def _pump(self, proc, echo):

@@ -1,12 +1,44 @@
-/* tripdesk-auth: wiring only; the resources come in their own files. */
-#include "tripdesk/service.h"
+/* tripdesk-auth: wiring only. Agents, sessions and the permission matrix. */
+#include "auth.h"
+
+#include "tripdesk/config.h"
+
+#include <sodium.h>
+
+#define RESYNC_INTERVAL_MS 30000
+
+auth_config auth_cfg;
+
+static void resync(td_service *svc, mongoc_client_t *c)
+{
+    matrix_publish(svc, c);
+    tokens_resync(svc, c);
+}
 
 int main(void)
 {
     td_service *svc;
-    if (td_service_new(&svc, "auth") != TD_OK)
+    if (sodium_init() < 0 || td_service_new(&svc, "auth") != TD_OK)
         return 1;
-    int rc = td_service_add_builtin_routes(svc, "/api/auth");
+    auth_cfg.access_ttl_s = td_env_int(ENV_ACCESS_TTL, 900, 30, 86400);
+    auth_cfg.refresh_ttl_s = td_env_int(ENV_REFRESH_TTL, 604800, 300, 90 * 86400);
+    int rc = td_token_init();
+    if (rc == TD_OK)
+        rc = td_service_add_builtin_routes(svc, "/api/auth");
+    td_router *r = td_service_router(svc);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, session_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, agent_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, permission_routes);
+    if (rc == TD_OK)
+        rc = td_bus_track_collection(td_service_bus(svc), COLL_AGENTS);
+    if (rc == TD_OK)
+        rc = td_bus_track_collection(td_service_bus(svc), COLL_MATRIX);
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "revocation-resync", RESYNC_INTERVAL_MS, resync);
+    td_service_on_mongo_ready(svc, auth_init_database);
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);

@@ -171,6 +171,19 @@ int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_ou
     return rc;
 }
 
+int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
+                        char id_out[25])
+{
+    bson_t push, ev;
+    td_new_id(id_out);
+    BSON_APPEND_DOCUMENT_BEGIN(update, "$push", &push);
+    BSON_APPEND_DOCUMENT_BEGIN(&push, "_events", &ev);
+    int rc = event_fields(&ev, id_out, type, payload);
+    bson_append_document_end(&push, &ev);
+    bson_append_document_end(update, &push);
+    return rc;
+}
+
 /* Inserts one event into outbox_pending; an existing one (same id) is success. */
 static int insert_pending(mongoc_client_t *c, const char *id, const char *type, int64_t time,
                           const char *payload)

@@ -42,11 +42,18 @@ int64_t td_mono_ms(void)
 
 void td_iso_time(int64_t ms, char *buf)
 {
+    /* Floor division: before the epoch the millisecond part still counts up from the
+     * start of its second. */
+    int64_t rem = ms % 1000;
     time_t secs = (time_t)(ms / 1000);
+    if (rem < 0) {
+        rem += 1000;
+        secs -= 1;
+    }
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t n = strftime(buf, TD_ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, TD_ISO_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
+    snprintf(buf + n, TD_ISO_TIME_LEN - n, ".%03dZ", (int)rem);
 }
 
 /* ObjectId layout: 4-byte seconds, 5 random bytes per process, 3-byte counter. */

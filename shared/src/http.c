@@ -58,7 +58,7 @@ int td_ok_page(td_res *res, cJSON *data, int64_t page, int64_t limit, int64_t to
         cJSON_Delete(data);
         return set_body(res, 500, NULL);
     }
-    int64_t pages = limit > 0 ? (total + limit - 1) / limit : 0;
+    int64_t pages = limit > 0 ? total / limit + (total % limit != 0) : 0;
     cJSON_AddBoolToObject(root, "success", true);
     cJSON_AddItemToObject(root, "data", data != NULL ? data : cJSON_CreateArray());
     cJSON_AddNumberToObject(pg, "page", (double)page);

@@ -6,6 +6,7 @@
 #include "tripdesk/log.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,21 @@ static int redis_db = 0;
 
 static __thread redisContext *tls_ctx;
 static __thread int64_t tls_retry_at; /* monotonic ms before which we do not retry */
+
+/* Frees a thread's connection when the thread exits, whoever created the thread
+ * (civetweb's workers included). */
+static pthread_key_t ctx_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void ctx_destroy(void *c)
+{
+    redisFree(c);
+}
+
+static void key_init(void)
+{
+    pthread_key_create(&ctx_key, ctx_destroy);
+}
 
 int td_redis_init(void)
 {
@@ -44,6 +60,8 @@ void td_redis_thread_done(void)
     if (tls_ctx != NULL)
         redisFree(tls_ctx);
     tls_ctx = NULL;
+    pthread_once(&key_once, key_init);
+    pthread_setspecific(ctx_key, NULL);
 }
 
 static void drop(const char *why)
@@ -51,6 +69,7 @@ static void drop(const char *why)
     if (tls_ctx != NULL) {
         td_debug("redis connection dropped: %s", why);
         redisFree(tls_ctx);
+        pthread_setspecific(ctx_key, NULL);
     }
     tls_ctx = NULL;
     tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
@@ -73,6 +92,8 @@ static redisContext *conn(void)
     }
     redisSetTimeout(c, tv);
     tls_ctx = c;
+    pthread_once(&key_once, key_init);
+    pthread_setspecific(ctx_key, c);
     if (redis_db != 0) {
         redisReply *r = redisCommand(c, "SELECT %d", redis_db);
         bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
@@ -86,26 +107,36 @@ static redisContext *conn(void)
     return tls_ctx;
 }
 
-/* Runs a command; NULL (and the connection dropped) when Redis failed. */
+/* Runs a command; NULL (and the connection dropped) when Redis failed. A failure on
+ * a connection made earlier (typically: Redis restarted since) is retried once on a
+ * fresh connection, so a restart costs no write. */
 static redisReply *command(const char *fmt, ...)
 {
-    redisContext *c = conn();
-    if (c == NULL)
-        return NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    if (r == NULL) {
-        drop(c->errstr);
-        return NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool fresh = tls_ctx == NULL;
+        redisContext *c = conn();
+        if (c == NULL)
+            return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c, fmt, ap);
+        va_end(ap);
+        if (r == NULL) {
+            drop(c->errstr);
+            if (!fresh)
+                tls_retry_at = 0; /* reconnect at once, once */
+            if (fresh)
+                return NULL;
+            continue;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            td_warn("redis error: %s", r->str);
+            freeReplyObject(r);
+            return NULL;
+        }
+        return r;
     }
-    if (r->type == REDIS_REPLY_ERROR) {
-        td_warn("redis error: %s", r->str);
-        freeReplyObject(r);
-        return NULL;
-    }
-    return r;
+    return NULL;
 }
 
 int td_redis_get(const char *key, char **out, size_t *len)
@@ -124,6 +155,55 @@ int td_redis_get(const char *key, char **out, size_t *len)
             (*out)[r->len] = '\0';
             *len = r->len;
             rc = TD_OK;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int td_redis_mget(const char *const *keys, int n, char **vals)
+{
+    const char *argv[16];
+    size_t lens[16];
+    for (int i = 0; i < n; i++)
+        vals[i] = NULL;
+    if (n < 1 || n > 15)
+        return TD_EINVAL;
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (int i = 0; i < n; i++) {
+        argv[i + 1] = keys[i];
+        lens[i + 1] = strlen(keys[i]);
+    }
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2 && r == NULL; attempt++) {
+        bool fresh = tls_ctx == NULL;
+        redisContext *c = conn();
+        if (c == NULL)
+            return TD_EUNAVAIL;
+        r = redisCommandArgv(c, n + 1, argv, lens);
+        if (r == NULL) {
+            drop(c->errstr);
+            if (fresh)
+                return TD_EUNAVAIL;
+            tls_retry_at = 0; /* reconnect at once, once */
+        }
+    }
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = TD_OK;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n) {
+        rc = TD_EIO;
+    } else {
+        for (int i = 0; i < n; i++) {
+            redisReply *e = r->element[i];
+            if (e->type == REDIS_REPLY_STRING) {
+                vals[i] = malloc(e->len + 1);
+                if (vals[i] != NULL) {
+                    memcpy(vals[i], e->str, e->len);
+                    vals[i][e->len] = '\0';
+                }
+            }
         }
     }
     freeReplyObject(r);
@@ -188,6 +268,16 @@ int td_redis_incr_ttl(const char *key, int ttl_s, long long *out)
         freeReplyObject(r);
     }
     return TD_OK;
+}
+
+int td_redis_ttl(const char *key, long long *secs)
+{
+    redisReply *r = command("TTL %s", key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    *secs = r->integer;
+    freeReplyObject(r);
+    return *secs > 0 ? TD_OK : TD_ENOTFOUND;
 }
 
 bool td_redis_ping(void)

@@ -17,8 +17,10 @@
 #include "tripdesk/endpoint.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
+#include "tripdesk/permissions.h"
 #include "tripdesk/redis.h"
 #include "tripdesk/registry.h"
+#include "tripdesk/validate.h"
 
 #include <errno.h>
 #include <nng/nng.h>
@@ -69,6 +71,15 @@ struct td_service {
     int quitting;         /* workers exit */
     int active;           /* contexts not idle */
     td_heartbeat *hb;
+
+    struct {
+        const char *name;
+        int64_t interval_ms;
+        td_task_fn fn;
+        int64_t next_at;
+    } tasks[TD_MAX_TASKS];
+    int ntasks;
+    pthread_t task_thread;
 };
 
 static void arm_recv(work *w);
@@ -98,6 +109,48 @@ int td_service_new(td_service **out, const char *name)
 td_router *td_service_router(td_service *svc) { return svc->router; }
 td_bus *td_service_bus(td_service *svc) { return svc->bus; }
 void td_service_set_app(td_service *svc, void *app) { svc->app = app; }
+void *td_service_app(td_service *svc) { return svc->app; }
+
+int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn)
+{
+    if (svc->ntasks == TD_MAX_TASKS || interval_ms <= 0)
+        return TD_EINVAL;
+    svc->tasks[svc->ntasks].name = name;
+    svc->tasks[svc->ntasks].interval_ms = interval_ms;
+    svc->tasks[svc->ntasks].fn = fn;
+    svc->tasks[svc->ntasks].next_at = 0;
+    svc->ntasks++;
+    return TD_OK;
+}
+
+#define TASK_TICK_MS 100
+
+/* Runs the periodic tasks while the service is not stopping. */
+static void *task_main(void *arg)
+{
+    td_service *svc = arg;
+    for (;;) {
+        pthread_mutex_lock(&svc->mu);
+        int stop = svc->stopping;
+        pthread_mutex_unlock(&svc->mu);
+        if (stop)
+            break;
+        int64_t now = td_mono_ms();
+        for (int i = 0; i < svc->ntasks; i++) {
+            if (now < svc->tasks[i].next_at)
+                continue;
+            mongoc_client_t *c = td_mongo_pop();
+            if (c != NULL) {
+                svc->tasks[i].fn(svc, c);
+                td_mongo_push(c);
+            }
+            svc->tasks[i].next_at = td_mono_ms() + svc->tasks[i].interval_ms;
+        }
+        td_sleep_ms(TASK_TICK_MS);
+    }
+    td_redis_thread_done();
+    return NULL;
+}
 const char *td_service_name(const td_service *svc) { return svc->name; }
 
 void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn)
@@ -114,15 +167,10 @@ mongoc_client_t *td_req_mongo(td_req *req)
     return req->mongo;
 }
 
-static const char *const roles[] = {"junior_agent", "agent", "senior_agent", "admin",
-                                    "super_admin"};
-
-int td_role_rank(const char *role)
+bool td_req_can(const td_req *req, const char *permission)
 {
-    for (int i = 0; role != NULL && i < (int)(sizeof roles / sizeof roles[0]); i++)
-        if (strcmp(role, roles[i]) == 0)
-            return i;
-    return -1;
+    int bit = td_permission_index(permission);
+    return req->principal.present && bit >= 0 && (req->principal.permissions >> bit & 1u);
 }
 
 bool td_req_has_role(const td_req *req, const char *min_role)
@@ -161,6 +209,11 @@ static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
         req.principal.agent_id = pb->principal->agent_id;
         req.principal.role = pb->principal->role;
         req.principal.token_id = pb->principal->token_id;
+        for (size_t i = 0; i < pb->principal->n_permissions; i++) {
+            int bit = td_permission_index(pb->principal->permissions[i]);
+            if (bit >= 0)
+                req.principal.permissions |= 1u << bit;
+        }
     }
 
     size_t plen = strlen(pb->path);
@@ -181,6 +234,13 @@ static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
     }
     if (!(route->flags & TD_ROUTE_PUBLIC) && !req.principal.present) {
         td_fail(res, 401, "UNAUTHORIZED", "Authentication required", NULL);
+        return;
+    }
+    if (route->permission != NULL && !td_req_can(&req, route->permission)) {
+        cJSON *details = cJSON_CreateObject();
+        cJSON_AddStringToObject(details, "permission", route->permission);
+        td_fail(res, 403, "FORBIDDEN", "Your role lacks the permission this action needs",
+                details);
         return;
     }
     if (pb->deadline_ms > 0 && td_now_ms() > pb->deadline_ms) {
@@ -480,6 +540,8 @@ int td_service_run(td_service *svc)
         pthread_create(&svc->init_thread, NULL, init_main, svc);
         svc->init_thread_started = 1;
     }
+    if (svc->ntasks > 0)
+        pthread_create(&svc->task_thread, NULL, task_main, svc);
     rc = td_bus_start(svc->bus);
     if (rc == TD_OK)
         rc = start_rep(svc);
@@ -507,6 +569,8 @@ int td_service_run(td_service *svc)
     }
     if (svc->init_thread_started)
         pthread_join(svc->init_thread, NULL);
+    if (svc->ntasks > 0)
+        pthread_join(svc->task_thread, NULL);
     td_bus_free(svc->bus);
     svc->bus = NULL;
     td_info("stopped");
@@ -552,31 +616,16 @@ static int bus_probe(td_req *req, td_res *res)
     cJSON *body;
     if (td_req_json(req, res, &body) != TD_OK)
         return 0;
+    static const char *const fields[] = {"tag", "count", NULL};
     int rc = 0;
-    cJSON *item;
-    cJSON_ArrayForEach(item, body)
-    {
-        if (strcmp(item->string, "tag") != 0 && strcmp(item->string, "count") != 0) {
-            rc = td_fail_field(res, item->string, "Unknown field");
-            goto out;
-        }
-    }
-    const cJSON *tag = cJSON_GetObjectItemCaseSensitive(body, "tag");
-    const cJSON *count = cJSON_GetObjectItemCaseSensitive(body, "count");
-    if (!cJSON_IsString(tag) || tag->valuestring[0] == '\0' ||
-        strlen(tag->valuestring) > PROBE_TAG_MAX) {
-        rc = td_fail_field(res, "tag", "tag must be a string of 1 to 64 characters");
+    const char *tag = NULL;
+    long long count = 1;
+    bool has_count;
+    if (td_check_fields(body, fields, res) != TD_OK ||
+        td_get_str(body, "tag", true, 1, PROBE_TAG_MAX, res, &tag) != TD_OK ||
+        td_get_int(body, "count", false, 1, PROBE_MAX_EVENTS, res, &count, &has_count) != TD_OK)
         goto out;
-    }
-    int n = 1;
-    if (count != NULL) {
-        if (!cJSON_IsNumber(count) || count->valuedouble != (double)(int)count->valuedouble ||
-            count->valueint < 1 || count->valueint > PROBE_MAX_EVENTS) {
-            rc = td_fail_field(res, "count", "count must be an integer from 1 to 1000");
-            goto out;
-        }
-        n = count->valueint;
-    }
+    int n = (int)count;
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL) {
         rc = td_fail_rc(res, TD_EUNAVAIL, NULL);
@@ -585,7 +634,7 @@ static int bus_probe(td_req *req, td_res *res)
     int published = 0, prc = TD_OK;
     for (int i = 0; i < n && prc == TD_OK; i++) {
         cJSON *payload = cJSON_CreateObject();
-        cJSON_AddStringToObject(payload, "tag", tag->valuestring);
+        cJSON_AddStringToObject(payload, "tag", tag);
         cJSON_AddNumberToObject(payload, "index", i);
         cJSON_AddStringToObject(payload, "actor", req->principal.agent_id);
         prc = td_bus_publish(req->service->bus, c, "BUS_PROBE", payload, NULL);
@@ -602,7 +651,7 @@ static int bus_probe(td_req *req, td_res *res)
         goto out;
     }
     cJSON *data = cJSON_CreateObject();
-    cJSON_AddStringToObject(data, "tag", tag->valuestring);
+    cJSON_AddStringToObject(data, "tag", tag);
     cJSON_AddNumberToObject(data, "published", published);
     cJSON_AddStringToObject(data, "publisher", td_service_name(req->service));
     rc = td_ok(res, 202, data);

@@ -5,6 +5,7 @@
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -49,20 +50,48 @@ static bool copy_claim(jwt_t *jwt, const char *name, char *dst)
     return true;
 }
 
+/* Reads an integer claim. libjwt 1.10's jwt_get_grant_int returns 0 with errno 0 for
+ * a claim of another type, so the claim's JSON text is checked instead. */
 static bool int_claim(jwt_t *jwt, const char *name, int64_t *out)
 {
-    errno = 0;
-    long v = jwt_get_grant_int(jwt, name);
-    if (errno != 0)
+    char *js = jwt_get_grants_json(jwt, name);
+    if (js == NULL)
         return false;
-    *out = v;
-    return true;
+    char *end;
+    errno = 0;
+    long long v = strtoll(js, &end, 10);
+    bool ok = errno == 0 && end != js && *end == '\0';
+    free(js);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
+/* True when token is three base64url segments with non-empty header and payload.
+ * libjwt 1.10 writes past a zero-byte buffer when one of them is empty, so such
+ * tokens must never reach jwt_decode. */
+static bool token_shape_ok(const char *token)
+{
+    int dots = 0;
+    size_t seg = 0;
+    for (const char *p = token; *p != '\0'; p++) {
+        if (*p == '.') {
+            if (seg == 0 || ++dots > 2)
+                return false;
+            seg = 0;
+        } else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
+            seg++;
+        } else {
+            return false;
+        }
+    }
+    return dots == 2 && seg > 0;
 }
 
 td_token_result td_token_verify(const char *token, int64_t now, td_claims *claims)
 {
     memset(claims, 0, sizeof *claims);
-    if (token == NULL || token[0] == '\0' || strlen(token) > TD_TOKEN_MAX_LEN)
+    if (token == NULL || strlen(token) > TD_TOKEN_MAX_LEN || !token_shape_ok(token))
         return TD_TOKEN_MALFORMED;
     jwt_t *jwt = NULL;
     if (jwt_decode(&jwt, token, (const unsigned char *)secret, (int)secret_len) != 0 ||

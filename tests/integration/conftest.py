@@ -25,6 +25,8 @@ JWT_SECRET = "integration-test-secret-" + "x" * 24
 ISSUER = "tripdesk"
 REQUEST_TIMEOUT_MS = 2500
 MAX_BODY = 65536
+ADMIN_EMAIL = "root@test.local"
+ADMIN_PASSWORD = "Sup3r-Secret-Pass!"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -41,8 +43,8 @@ def stack():
                   "TRIPDESK_REQUEST_TIMEOUT_MS": str(REQUEST_TIMEOUT_MS),
                   "TRIPDESK_MAX_BODY_BYTES": str(MAX_BODY),
                   "TRIPDESK_CORS_ORIGINS": "http://localhost:5173",
-                  "TRIPDESK_ADMIN_EMAIL": "admin@test.local",
-                  "TRIPDESK_ADMIN_PASSWORD": "Admin-Test-Pass-2026!",
+                  "TRIPDESK_ADMIN_EMAIL": ADMIN_EMAIL,
+                  "TRIPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
                   "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
               })
@@ -99,3 +101,50 @@ def api(method, path, token=None, **kw):
 @pytest.fixture
 def admin_token():
     return make_token("admin")
+
+
+def redis_cli(*args):
+    """Runs a command against the test stack's Redis (test hygiene only)."""
+    import subprocess
+    return subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *args], capture_output=True,
+                          text=True, timeout=5).stdout.strip()
+
+
+def login(email, password):
+    return api("POST", "/api/auth/login", json={"email": email, "password": password})
+
+
+@pytest.fixture(scope="session")
+def root_session(stack):
+    """The bootstrapped super_admin's session."""
+    r = wait_for(lambda: (x := login(ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 200 and x, 20,
+                 "super_admin sign-in")
+    return r.json()["data"]
+
+
+@pytest.fixture
+def root_token(root_session):
+    return root_session["accessToken"]
+
+
+def new_agent(root_token, role="agent", approve=True, password="Str0ng-Passw0rd!"):
+    """Registers an agent, approves it and gives it a role; returns (agent, token)."""
+    email = f"agent-{uuid.uuid4().hex[:10]}@example.com"
+    r = api("POST", "/api/auth/register", json={
+        "email": email, "password": password, "firstName": "Test", "lastName": "Agent",
+        "phone": "+91 98765 43210", "agencyName": "Test Travels"})
+    assert r.status_code == 201, r.text
+    agent = r.json()["data"]
+    if not approve:
+        return agent, None
+    r = api("PATCH", f"/api/agents/{agent['_id']}/approve", root_token)
+    assert r.status_code == 200, r.text
+    if role != "agent":
+        r = api("PATCH", f"/api/agents/{agent['_id']}/role", root_token, json={"role": role})
+        assert r.status_code == 200, r.text
+    redis_cli("DEL", "auth:fail:ip:127.0.0.1")
+    r = login(email, password)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    data["agent"]["password"] = password
+    return data["agent"], data["accessToken"]

@@ -73,6 +73,11 @@ int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSO
  * or $set; then, after the write succeeded, call td_bus_commit. */
 int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25]);
 
+/* Appends to an update document a `$push` of one staged event (the update must have
+ * no other $push); then, after the update succeeded, call td_bus_commit. */
+int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
+                        char id_out[25]);
+
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
 int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);

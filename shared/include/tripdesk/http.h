@@ -28,6 +28,7 @@ typedef struct {
     const char *agent_id;
     const char *role;
     const char *token_id;
+    uint32_t permissions; /* bit i: td_permission_names[i] granted */
 } td_principal;
 
 typedef struct td_req {

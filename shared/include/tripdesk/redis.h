@@ -22,6 +22,10 @@ void td_redis_thread_done(void);
  * length; TD_ENOTFOUND on a miss; TD_EUNAVAIL when Redis is down. */
 int td_redis_get(const char *key, char **out, size_t *len);
 
+/* MGET of n keys in one round trip: vals[i] is a malloc'd copy or NULL when the key
+ * is absent (caller frees each). TD_EUNAVAIL when Redis is down (all NULL). */
+int td_redis_mget(const char *const *keys, int n, char **vals);
+
 /* SET with a TTL in seconds. */
 int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s);
 
@@ -33,6 +37,9 @@ int td_redis_del_pattern(const char *pattern);
 
 /* INCR with expiry on first increment; *out gets the new value. */
 int td_redis_incr_ttl(const char *key, int ttl_s, long long *out);
+
+/* TTL in seconds of a key (TD_ENOTFOUND when absent or without expiry). */
+int td_redis_ttl(const char *key, long long *secs);
 
 /* PING: true when Redis answers right now. */
 bool td_redis_ping(void);

@@ -29,11 +29,18 @@ td_bus *td_service_bus(td_service *svc);
 
 /* An opaque pointer handed to handlers as req->app. */
 void td_service_set_app(td_service *svc, void *app);
+void *td_service_app(td_service *svc);
 
 /* Called once MongoDB is first reachable (indexes, seeds); may run again after a
  * failure until it returns 0. */
 typedef int (*td_service_init_fn)(td_service *svc, mongoc_client_t *c);
 void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn);
+
+/* A periodic task, run on the service's task thread every interval_ms (first run
+ * right after start) with a MongoDB client of its own. Add before running. */
+#define TD_MAX_TASKS 8
+typedef void (*td_task_fn)(td_service *svc, mongoc_client_t *c);
+int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn);
 
 /* Runs until SIGTERM/SIGINT, then drains in-flight requests and returns 0. */
 int td_service_run(td_service *svc);
@@ -53,9 +60,10 @@ const char *td_service_name(const td_service *svc);
  * Added by td_service_add_builtin_routes(svc, "/api/bookings"). */
 int td_service_add_builtin_routes(td_service *svc, const char *prefix);
 
-/* Role helpers over the principal (super_admin > admin > senior_agent > agent >
- * junior_agent). */
-int td_role_rank(const char *role);
+/* Role and permission checks over the principal (super_admin > admin >
+ * senior_agent > agent > junior_agent). Permissions are those the gateway put in
+ * the envelope from the current matrix. */
 bool td_req_has_role(const td_req *req, const char *min_role);
+bool td_req_can(const td_req *req, const char *permission);
 
 #endif

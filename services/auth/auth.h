@@ -1,0 +1,101 @@
+/*
+ * The auth service's map: agents, sign-in sessions and the permission matrix.
+ *
+ * Collections (database tripdesk_auth):
+ *   agents            {_id, email (unique), passwordHash, firstName, lastName, phone,
+ *                      agencyName, role, status, tokenVersion, tokensRevokedAt,
+ *                      searchText, createdAt, updatedAt, lastLoginAt, version, _events}
+ *   refresh_tokens    {_id: sha256(token), agentId, familyId, tokenVersion, used,
+ *                      revoked, expiresAt, createdAt, ip, userAgent}
+ *   revoked_tokens    {_id: jti, agentId, expiresAt}      logged-out access tokens
+ *   permission_matrix {_id: "matrix", version, roles, updatedAt, updatedBy, _events}
+ *   permission_history{_id, version, role, before, after, changedBy, changedAt}
+ *
+ * Revocation reaches the gateway through Redis: auth:tokver:<agentId> (the agent's
+ * token version; older access tokens are refused) and auth:deny:<jti>.
+ */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include "tripdesk/docjson.h"
+#include "tripdesk/mongo.h"
+#include "tripdesk/permissions.h"
+#include "tripdesk/service.h"
+#include "tripdesk/token.h"
+#include "tripdesk/validate.h"
+
+#define COLL_AGENTS "agents"
+#define COLL_REFRESH "refresh_tokens"
+#define COLL_REVOKED "revoked_tokens"
+#define COLL_MATRIX "permission_matrix"
+#define COLL_PERM_HISTORY "permission_history"
+
+#define ENV_ACCESS_TTL "TRIPDESK_ACCESS_TTL_S"   /* 900 */
+#define ENV_REFRESH_TTL "TRIPDESK_REFRESH_TTL_S" /* 604800 */
+#define ENV_ADMIN_EMAIL "TRIPDESK_ADMIN_EMAIL"
+#define ENV_ADMIN_PASSWORD "TRIPDESK_ADMIN_PASSWORD"
+
+#define TOKVER_KEY "auth:tokver:%s"
+#define DENY_KEY "auth:deny:%s"
+#define REVOCATION_SLACK_S 60 /* revocation keys outlive the tokens they refuse */
+
+typedef struct {
+    int64_t access_ttl_s;
+    int64_t refresh_ttl_s;
+} auth_config;
+
+extern auth_config auth_cfg;
+
+/* passwords.c */
+int password_policy(const char *password, const char *email, td_res *res, const char *field);
+int password_hash(const char *password, char out[128]);
+bool password_verify(const char *hash, const char *password);
+void password_burn_time(const char *password);
+
+/* tokens.c: access and refresh tokens, revocation */
+typedef struct {
+    char *access;
+    char refresh[64];
+} token_pair;
+int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const td_req *req,
+                 token_pair *out);
+void tokens_pair_free(token_pair *p);
+cJSON *tokens_json(token_pair *p, const bson_t *agent); /* takes p->access */
+int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_version);
+int tokens_deny_access(mongoc_client_t *c, const td_req *req);
+int tokens_revoke_family(mongoc_client_t *c, const char *family);
+void tokens_resync(td_service *svc, mongoc_client_t *c);
+
+/* throttle.c: brute-force protection of sign-in */
+#define THROTTLE_WINDOW_S 900
+#define THROTTLE_ACCOUNT_MAX 5
+#define THROTTLE_IP_MAX 20
+int throttle_check(const char *email, const char *ip, int *retry_after_s);
+void throttle_fail(const char *email, const char *ip);
+void throttle_reset(const char *email);
+
+/* agents.c */
+extern const td_route agent_routes[];
+cJSON *agent_json(const bson_t *doc, void *arg);
+int agent_find(mongoc_client_t *c, const char *id, bson_t *out); /* TD_ENOTFOUND */
+int agent_find_email(mongoc_client_t *c, const char *email, bson_t *out);
+void agent_search_text(bson_t *doc, const char *email, const char *first, const char *last,
+                       const char *agency);
+
+/* sessions.c */
+extern const td_route session_routes[];
+
+/* permissions.c */
+extern const td_route permission_routes[];
+int matrix_load(mongoc_client_t *c, td_matrix *m);
+void matrix_publish(td_service *svc, mongoc_client_t *c);
+
+/* events.c: event payloads {action, actor, target, changes, metadata, agent} */
+cJSON *event_payload(const td_req *req, const char *action, const char *target_type,
+                     const char *target_id, cJSON *before, cJSON *after);
+int event_commit(td_req *req, const char *coll, const char *id);
+
+/* bootstrap.c */
+int auth_init_database(td_service *svc, mongoc_client_t *c);
+
+#endif

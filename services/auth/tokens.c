@@ -1,0 +1,204 @@
+/*
+ * Access and refresh tokens. Access tokens are short-lived JWTs; refresh tokens are
+ * opaque random strings stored as SHA-256 hashes, rotated on every use, grouped in
+ * families: presenting a used token again revokes its whole family.
+ * Revocations are written to MongoDB and to Redis, where the gateway checks them;
+ * a periodic resync re-writes recent ones in case Redis lost them.
+ */
+#include "auth.h"
+
+#include "tripdesk/common.h"
+#include "tripdesk/log.h"
+#include "tripdesk/redis.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REFRESH_RANDOM_BYTES 32
+
+/* Hex SHA-256 of a refresh token: its storage key. */
+static void refresh_key(const char *token, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(out, 65, h, sizeof h);
+}
+
+int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const td_req *req,
+                 token_pair *out)
+{
+    memset(out, 0, sizeof *out);
+    char id[25], fam[25], jti[25];
+    td_bson_oid_hex(agent, "_id", id);
+    td_new_id(jti);
+    int64_t now = td_now_ms() / 1000;
+    td_claims cl = {0};
+    snprintf(cl.sub, sizeof cl.sub, "%s", id);
+    snprintf(cl.role, sizeof cl.role, "%s", td_bson_str(agent, "role"));
+    snprintf(cl.jti, sizeof cl.jti, "%s", jti);
+    cl.iat = now;
+    cl.exp = now + auth_cfg.access_ttl_s;
+    cl.ver = td_bson_int(agent, "tokenVersion", 0);
+    int rc = td_token_sign(&cl, &out->access);
+    if (rc != TD_OK)
+        return rc;
+
+    unsigned char rnd[REFRESH_RANDOM_BYTES];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2base64(out->refresh, sizeof out->refresh, rnd, sizeof rnd,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char key[65];
+    refresh_key(out->refresh, key);
+    if (family == NULL) {
+        td_new_id(fam);
+        family = fam;
+    }
+    bson_oid_t aid;
+    bson_oid_init_from_string(&aid, id);
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(key), "agentId", BCON_OID(&aid), "familyId",
+                           BCON_UTF8(family), "tokenVersion", BCON_INT64(cl.ver), "used",
+                           BCON_BOOL(false), "revoked", BCON_BOOL(false), "expiresAt",
+                           BCON_DATE_TIME((now + auth_cfg.refresh_ttl_s) * 1000), "createdAt",
+                           BCON_DATE_TIME(td_now_ms()), "ip", BCON_UTF8(req->client_ip),
+                           "userAgent", BCON_UTF8(req->user_agent));
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
+    bson_error_t err;
+    if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_collection_destroy(coll);
+    bson_destroy(doc);
+    if (rc != TD_OK)
+        tokens_pair_free(out);
+    return rc;
+}
+
+void tokens_pair_free(token_pair *p)
+{
+    free(p->access);
+    p->access = NULL;
+    sodium_memzero(p->refresh, sizeof p->refresh);
+}
+
+cJSON *tokens_json(token_pair *p, const bson_t *agent)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "accessToken", p->access);
+    cJSON_AddStringToObject(data, "refreshToken", p->refresh);
+    cJSON_AddStringToObject(data, "tokenType", "Bearer");
+    cJSON_AddNumberToObject(data, "expiresIn", (double)auth_cfg.access_ttl_s);
+    cJSON_AddItemToObject(data, "agent", agent_json(agent, NULL));
+    tokens_pair_free(p);
+    return data;
+}
+
+/* Tells the gateway (through Redis) that tokens older than version are void. */
+static void publish_tokver(const char *agent_id, int64_t version, int64_t ttl_s)
+{
+    char key[96], val[32];
+    snprintf(key, sizeof key, TOKVER_KEY, agent_id);
+    int n = snprintf(val, sizeof val, "%lld", (long long)version);
+    if (td_redis_setex(key, val, (size_t)n, (int)ttl_s) != TD_OK)
+        td_warn("revocation of %s not in Redis yet (Redis down); resync will retry", agent_id);
+}
+
+int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_version)
+{
+    publish_tokver(agent_id, token_version, auth_cfg.access_ttl_s + REVOCATION_SLACK_S);
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, agent_id);
+    bson_t *filter = BCON_NEW("agentId", BCON_OID(&oid), "revoked", BCON_BOOL(false));
+    bson_t *update = BCON_NEW("$set", "{", "revoked", BCON_BOOL(true), "}");
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
+    bson_error_t err;
+    int rc = mongoc_collection_update_many(coll, filter, update, NULL, NULL, &err)
+                 ? TD_OK
+                 : td_mongo_rc(&err);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+    bson_destroy(update);
+    return rc;
+}
+
+int tokens_deny_access(mongoc_client_t *c, const td_req *req)
+{
+    const char *jti = req->principal.token_id;
+    if (jti == NULL || jti[0] == '\0')
+        return TD_OK;
+    int64_t expires = td_now_ms() + (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
+    char key[96];
+    snprintf(key, sizeof key, DENY_KEY, jti);
+    td_redis_setex(key, "1", 1, (int)(auth_cfg.access_ttl_s + REVOCATION_SLACK_S));
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(jti), "agentId", BCON_UTF8(req->principal.agent_id),
+                           "expiresAt", BCON_DATE_TIME(expires));
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REVOKED);
+    bson_error_t err;
+    int rc = TD_OK;
+    if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err)) {
+        rc = td_mongo_rc(&err);
+        if (rc == TD_ECONFLICT)
+            rc = TD_OK;
+    }
+    mongoc_collection_destroy(coll);
+    bson_destroy(doc);
+    return rc;
+}
+
+int tokens_revoke_family(mongoc_client_t *c, const char *family)
+{
+    bson_t *filter = BCON_NEW("familyId", BCON_UTF8(family));
+    bson_t *update = BCON_NEW("$set", "{", "revoked", BCON_BOOL(true), "}");
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
+    bson_error_t err;
+    int rc = mongoc_collection_update_many(coll, filter, update, NULL, NULL, &err)
+                 ? TD_OK
+                 : td_mongo_rc(&err);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+    bson_destroy(update);
+    return rc;
+}
+
+/* Re-writes to Redis the revocations that can still matter (those younger than an
+ * access token's lifetime), in case Redis restarted empty or was down. */
+void tokens_resync(td_service *svc, mongoc_client_t *c)
+{
+    (void)svc;
+    int64_t window_ms = (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
+    int64_t now = td_now_ms();
+    bson_t *filter =
+        BCON_NEW("tokensRevokedAt", "{", "$gte", BCON_DATE_TIME(now - window_ms), "}");
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    const bson_t *doc;
+    while (mongoc_cursor_next(cur, &doc)) {
+        char id[25];
+        td_bson_oid_hex(doc, "_id", id);
+        bson_iter_t it;
+        int64_t at = now;
+        if (bson_iter_init_find(&it, doc, "tokensRevokedAt") && BSON_ITER_HOLDS_DATE_TIME(&it))
+            at = bson_iter_date_time(&it);
+        int64_t ttl = (at + window_ms - now) / 1000 + 1;
+        publish_tokver(id, td_bson_int(doc, "tokenVersion", 0), ttl);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+
+    filter = BCON_NEW("expiresAt", "{", "$gt", BCON_DATE_TIME(now), "}");
+    coll = td_mongo_coll(c, COLL_REVOKED);
+    cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    while (mongoc_cursor_next(cur, &doc)) {
+        const char *jti = td_bson_str(doc, "_id");
+        bson_iter_t it;
+        if (jti == NULL || !bson_iter_init_find(&it, doc, "expiresAt"))
+            continue;
+        char key[96];
+        snprintf(key, sizeof key, DENY_KEY, jti);
+        td_redis_setex(key, "1", 1, (int)((bson_iter_date_time(&it) - now) / 1000 + 1));
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
+}

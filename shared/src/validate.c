@@ -1,0 +1,228 @@
+/* Request-body validation helpers. */
+#include "tripdesk/validate.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, body)
+    {
+        bool ok = false;
+        for (int i = 0; allowed[i] != NULL && !ok; i++)
+            ok = strcmp(item->string, allowed[i]) == 0;
+        if (!ok) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "Unknown field '%.64s'", item->string);
+            td_fail_field(res, item->string, msg);
+            return TD_EINVAL;
+        }
+    }
+    return TD_OK;
+}
+
+static int missing(td_res *res, const char *name)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is required", name);
+    td_fail_field(res, name, msg);
+    return TD_EINVAL;
+}
+
+/* The item, or NULL when absent (JSON null counts as absent). */
+static const cJSON *field(const cJSON *body, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* Number of UTF-8 characters, or -1 when the bytes are not valid UTF-8 or hold
+ * control characters. */
+static long utf8_chars(const char *s)
+{
+    long n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != '\0') {
+        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+        if (len == 0)
+            return -1;
+        if (len == 1 && (*p < 0x20 || *p == 0x7f))
+            return -1;
+        for (int i = 1; i < len; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return -1;
+        p += len;
+        n++;
+    }
+    return n;
+}
+
+int td_get_str(const cJSON *body, const char *name, bool required, size_t min, size_t max,
+               td_res *res, const char **out)
+{
+    const cJSON *v = field(body, name);
+    if (v == NULL)
+        return required ? missing(res, name) : TD_OK;
+    char msg[160];
+    if (!cJSON_IsString(v)) {
+        snprintf(msg, sizeof msg, "%s must be a string", name);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    const char *s = v->valuestring;
+    long n = utf8_chars(s);
+    size_t len = strlen(s);
+    if (n < 0) {
+        snprintf(msg, sizeof msg, "%s contains invalid characters", name);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    if (len > 0 && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))) {
+        snprintf(msg, sizeof msg, "%s must not start or end with spaces", name);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    if ((size_t)n < min || (size_t)n > max) {
+        if (min > 0 && n == 0)
+            snprintf(msg, sizeof msg, "%s must not be empty", name);
+        else
+            snprintf(msg, sizeof msg, "%s must be %zu to %zu characters long", name, min, max);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    *out = s;
+    return TD_OK;
+}
+
+int td_get_enum(const cJSON *body, const char *name, bool required,
+                const char *const *values, td_res *res, const char **out)
+{
+    const char *s = NULL;
+    int rc = td_get_str(body, name, required, 1, 64, res, &s);
+    if (rc != TD_OK || s == NULL)
+        return rc;
+    for (int i = 0; values[i] != NULL; i++)
+        if (strcmp(s, values[i]) == 0) {
+            *out = s;
+            return TD_OK;
+        }
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "%s must be one of:", name);
+    for (int i = 0; values[i] != NULL && n < (int)sizeof msg - 40; i++)
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "%s %s", i ? "," : "", values[i]);
+    td_fail_field(res, name, msg);
+    return TD_EINVAL;
+}
+
+bool td_valid_email(const char *s)
+{
+    size_t len = strlen(s);
+    if (len < 3 || len > TD_EMAIL_MAX)
+        return false;
+    const char *at = strchr(s, '@');
+    if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
+        return false;
+    const char *domain = at + 1;
+    const char *dot = strrchr(domain, '.');
+    if (dot == NULL || dot == domain || dot[1] == '\0' || strstr(domain, "..") != NULL)
+        return false;
+    for (const char *p = s; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c >= 0x7f || strchr("()<>,;:\\\"[]", c) != NULL)
+            return false;
+    }
+    return true;
+}
+
+bool td_valid_phone(const char *s)
+{
+    int digits = 0;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (isdigit((unsigned char)*p))
+            digits++;
+        else if (strchr("+-() .", *p) == NULL)
+            return false;
+    }
+    return digits >= 6 && digits <= 15 && (s[0] == '+' || isdigit((unsigned char)s[0]) || s[0] == '(');
+}
+
+int td_get_email(const cJSON *body, const char *name, bool required, td_res *res, char *buf,
+                 bool *present)
+{
+    const char *s = NULL;
+    *present = false;
+    int rc = td_get_str(body, name, required, 3, TD_EMAIL_MAX, res, &s);
+    if (rc != TD_OK || s == NULL)
+        return rc;
+    if (!td_valid_email(s)) {
+        td_fail_field(res, name, "Enter a valid email address");
+        return TD_EINVAL;
+    }
+    size_t i = 0;
+    for (; s[i] != '\0'; i++)
+        buf[i] = (char)tolower((unsigned char)s[i]);
+    buf[i] = '\0';
+    *present = true;
+    return TD_OK;
+}
+
+int td_get_bool(const cJSON *body, const char *name, bool required, td_res *res, bool *out,
+                bool *present)
+{
+    const cJSON *v = field(body, name);
+    *present = false;
+    if (v == NULL)
+        return required ? missing(res, name) : TD_OK;
+    if (!cJSON_IsBool(v)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s must be true or false", name);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    *out = cJSON_IsTrue(v);
+    *present = true;
+    return TD_OK;
+}
+
+int td_get_number(const cJSON *body, const char *name, bool required, double min, double max,
+                  int decimals, td_res *res, double *out, bool *present)
+{
+    const cJSON *v = field(body, name);
+    *present = false;
+    if (v == NULL)
+        return required ? missing(res, name) : TD_OK;
+    char msg[160];
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        snprintf(msg, sizeof msg, "%s must be a number", name);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    double d = v->valuedouble;
+    if (d < min || d > max) {
+        snprintf(msg, sizeof msg, "%s must be between %g and %g", name, min, max);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    double scale = pow(10, decimals);
+    if (fabs(d * scale - round(d * scale)) > 1e-6 * scale) {
+        snprintf(msg, sizeof msg, "%s may have at most %d decimal places", name, decimals);
+        td_fail_field(res, name, msg);
+        return TD_EINVAL;
+    }
+    *out = d;
+    *present = true;
+    return TD_OK;
+}
+
+int td_get_int(const cJSON *body, const char *name, bool required, long long min,
+               long long max, td_res *res, long long *out, bool *present)
+{
+    double d;
+    int rc = td_get_number(body, name, required, (double)min, (double)max, 0, res, &d, present);
+    if (rc == TD_OK && *present)
+        *out = (long long)d;
+    return rc;
+}
