@@ -32,7 +32,7 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 
 @pytest.fixture(scope="session")
 def stack():
-    var = os.path.join(ROOT, "build", "itest")
+    var = os.path.join(ROOT, "build", f"itest-{HTTP_PORT}")
     shutil.rmtree(var, ignore_errors=True)
     logs = os.path.join(var, "logs")
     s = Stack(var_dir=var, http_port=HTTP_PORT, mongo_port=MONGO_PORT, redis_port=REDIS_PORT,
