@@ -153,7 +153,7 @@ static int apply(td_req *req, td_res *res, const bson_t *target, bson_t *set, bo
         BSON_APPEND_INT64(&inc, "tokenVersion", 1);
     bson_append_document_end(&update, &inc);
 
-    cJSON *payload = event_payload(req, action, "agent", id, before, after);
+    cJSON *payload = td_event_payload(req, action, "agent", id, before, after);
     cJSON_AddItemToObject(payload, "agent", agent_json(target, NULL));
     char ev_id[25];
     td_bus_stage_update(&update, action, payload, ev_id);

@@ -21,6 +21,7 @@
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"
 #include "tripdesk/service.h"
+#include "tripdesk/store.h"
 #include "tripdesk/token.h"
 #include "tripdesk/validate.h"
 
@@ -90,9 +91,7 @@ extern const td_route permission_routes[];
 int matrix_load(mongoc_client_t *c, td_matrix *m);
 void matrix_publish(td_service *svc, mongoc_client_t *c);
 
-/* events.c: event payloads {action, actor, target, changes, metadata, agent} */
-cJSON *event_payload(const td_req *req, const char *action, const char *target_type,
-                     const char *target_id, cJSON *before, cJSON *after);
+/* events.c (payloads: td_event_payload of tripdesk/store.h plus the agent) */
 int event_commit(td_req *req, const char *coll, const char *id);
 
 /* bootstrap.c */

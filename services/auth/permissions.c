@@ -190,7 +190,7 @@ static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
     free(roles_text);
 
     cJSON *before = td_matrix_to_json(old), *after = td_matrix_to_json(next);
-    cJSON *payload = event_payload(req, action, "permissions", MATRIX_ID, before, after);
+    cJSON *payload = td_event_payload(req, action, "permissions", MATRIX_ID, before, after);
     bson_oid_t by;
     bson_oid_init_from_string(&by, req->principal.agent_id);
     bson_t update = BSON_INITIALIZER, set;

@@ -46,7 +46,7 @@ static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revok
         BSON_APPEND_INT64(&inc, "tokenVersion", 1);
     BSON_APPEND_INT64(&inc, "version", 1);
     bson_append_document_end(&update, &inc);
-    cJSON *payload = event_payload(req, action, "agent", id, NULL, NULL);
+    cJSON *payload = td_event_payload(req, action, "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(agent, NULL));
     char ev[25];
     td_bus_stage_update(&update, action, payload, ev);
@@ -143,7 +143,7 @@ static int register_agent(td_req *req, td_res *res)
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
     BSON_APPEND_NULL(&doc, "lastLoginAt");
     BSON_APPEND_INT64(&doc, "version", 1);
-    cJSON *payload = event_payload(req, "AGENT_REGISTERED", "agent", id, NULL, NULL);
+    cJSON *payload = td_event_payload(req, "AGENT_REGISTERED", "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(&doc, NULL));
     char ev[25];
     td_bus_stage(&doc, "AGENT_REGISTERED", payload, ev);
@@ -215,7 +215,7 @@ static int login(td_req *req, td_res *res)
         password_burn_time(password);
     if (!ok) {
         throttle_fail(email, req->client_ip);
-        cJSON *p = event_payload(req, "AUTH_LOGIN_FAILED", "agent", "", NULL, NULL);
+        cJSON *p = td_event_payload(req, "AUTH_LOGIN_FAILED", "agent", "", NULL, NULL);
         cJSON_AddStringToObject(p, "email", email);
         td_bus_publish(td_service_bus(req->service), c, "AUTH_LOGIN_FAILED", p, NULL);
         cJSON_Delete(p);
@@ -299,7 +299,7 @@ static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key)
             tokens_revoke_family(c, family);
             td_log(TD_LOG_WARN, req->request_id,
                    "refresh token reuse detected; family %s revoked", family);
-            cJSON *p = event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL,
+            cJSON *p = td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL,
                                      NULL);
             td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL);
             cJSON_Delete(p);

@@ -1,12 +1,39 @@
-/* tripdesk-booking: wiring only; the resources come in their own files. */
-#include "tripdesk/service.h"
+/* tripdesk-booking: wiring only. Customers, leads, bookings and itineraries. */
+#include "booking.h"
+
+static int init_database(td_service *svc, mongoc_client_t *c)
+{
+    (void)svc;
+    int rc = customers_indexes(c);
+    if (rc == TD_OK)
+        rc = leads_indexes(c);
+    if (rc == TD_OK)
+        rc = bookings_indexes(c);
+    if (rc == TD_OK)
+        rc = itineraries_indexes(c);
+    return rc;
+}
 
 int main(void)
 {
     td_service *svc;
     if (td_service_new(&svc, "booking") != TD_OK)
         return 1;
+    td_router *r = td_service_router(svc);
+    td_bus *bus = td_service_bus(svc);
     int rc = td_service_add_builtin_routes(svc, "/api/bookings");
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, booking_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, customer_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, lead_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, itinerary_routes);
+    const char *tracked[] = {COLL_CUSTOMERS, COLL_LEADS, COLL_BOOKINGS, COLL_ITINERARIES};
+    for (size_t i = 0; rc == TD_OK && i < sizeof tracked / sizeof tracked[0]; i++)
+        rc = td_bus_track_collection(bus, tracked[i]);
+    td_service_on_mongo_ready(svc, init_database);
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);

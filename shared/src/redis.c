@@ -261,7 +261,7 @@ int td_redis_incr_ttl(const char *key, int ttl_s, long long *out)
         return TD_EUNAVAIL;
     *out = r->integer;
     freeReplyObject(r);
-    if (*out == 1) {
+    if (*out == 1 && ttl_s > 0) {
         r = command("EXPIRE %s %d", key, ttl_s);
         if (r == NULL)
             return TD_EUNAVAIL;

@@ -36,7 +36,8 @@ def stack():
     shutil.rmtree(var, ignore_errors=True)
     logs = os.path.join(var, "logs")
     s = Stack(var_dir=var, http_port=HTTP_PORT, mongo_port=MONGO_PORT, redis_port=REDIS_PORT,
-              build_dir=os.path.join(ROOT, "build", "asan"), log_dir=logs,
+              build_dir=os.environ.get("TRIPDESK_TEST_BUILD_DIR", os.path.join(ROOT, "build", "asan")),
+              log_dir=logs,
               extra_env={
                   "TRIPDESK_JWT_SECRET": JWT_SECRET,
                   "TRIPDESK_DEV_MODE": "false",

@@ -112,7 +112,7 @@ def test_unknown_route_inside_a_service_is_404(stack, admin_token):
 
 
 def test_wrong_method_is_405(stack, admin_token):
-    r = api("DELETE", "/api/bookings/ping", admin_token)
+    r = api("POST", "/api/bookings/ping", admin_token)
     assert r.status_code == 405
     assert error_code(r) == "METHOD_NOT_ALLOWED"
 

@@ -1,0 +1,173 @@
+/* Object-level authorization and small helpers shared by the booking resources. */
+#include "booking.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+int parse_oid(const char *s, bson_oid_t *oid)
+{
+    if (!td_is_object_id(s))
+        return TD_EINVAL;
+    char lower[25];
+    lower_into(lower, sizeof lower, s);
+    bson_oid_init_from_string(oid, lower);
+    return TD_OK;
+}
+
+void lower_into(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src != NULL && src[i] != '\0' && i + 1 < len; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = '\0';
+}
+
+bool owns(const td_req *req, const bson_t *doc, const char *owner_field)
+{
+    char owner[25];
+    td_bson_oid_hex(doc, owner_field, owner);
+    return strcmp(owner, req->principal.agent_id) == 0;
+}
+
+void scope_filter(const td_req *req, bson_t *filter, const char *owner_field,
+                  const char *view_all)
+{
+    if (td_req_can(req, view_all))
+        return;
+    bson_oid_t me;
+    bson_oid_init_from_string(&me, req->principal.agent_id);
+    BSON_APPEND_OID(filter, owner_field, &me);
+}
+
+const char *scope_key(const td_req *req, const char *view_all)
+{
+    return td_req_can(req, view_all) ? "all" : req->principal.agent_id;
+}
+
+int load_visible(td_req *req, td_res *res, const char *coll, const char *owner_field,
+                 const char *view_all, bson_t *out)
+{
+    bson_oid_t oid;
+    if (parse_oid(td_req_param(req, "id"), &oid) != TD_OK) {
+        td_fail(res, 400, "INVALID_ID", "The id must be 24 hex digits", NULL);
+        return TD_EINVAL;
+    }
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL) {
+        td_fail_rc(res, TD_EUNAVAIL, NULL);
+        return TD_EUNAVAIL;
+    }
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_OID(&filter, "_id", &oid);
+    BSON_APPEND_BOOL(&filter, "deleted", false);
+    scope_filter(req, &filter, owner_field, view_all);
+    int rc = td_store_find_one(c, coll, &filter, out);
+    bson_destroy(&filter);
+    if (rc != TD_OK)
+        td_fail_rc(res, rc, "Not found");
+    return rc;
+}
+
+static const char *const hidden[] = {"searchText", "destinationKey", "nameKey", "cityKey",
+                                     "deleted", NULL};
+
+cJSON *doc_json(const bson_t *doc, void *arg)
+{
+    (void)arg;
+    return td_bson_to_json(doc, hidden);
+}
+
+int get_date(const cJSON *obj, const char *name, const char *path, bool required, td_res *res,
+             int64_t *ms, bool *present)
+{
+    *present = false;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (v == NULL || cJSON_IsNull(v)) {
+        if (!required)
+            return TD_OK;
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s is required", path);
+        td_fail_field(res, path, msg);
+        return TD_EINVAL;
+    }
+    if (!cJSON_IsString(v) || td_parse_date(v->valuestring, false, ms) != TD_OK) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be a date (YYYY-MM-DD)", path);
+        td_fail_field(res, path, msg);
+        return TD_EINVAL;
+    }
+    *present = true;
+    return TD_OK;
+}
+
+int get_version(const cJSON *body, td_res *res, int64_t *version)
+{
+    long long v;
+    bool present;
+    *version = -1;
+    int rc = td_get_int(body, "version", false, 0, 1LL << 52, res, &v, &present);
+    if (rc == TD_OK && present)
+        *version = v;
+    return rc;
+}
+
+int update_failed(td_res *res, int rc)
+{
+    if (rc == TD_ENOTFOUND)
+        return td_fail(res, 409, "VERSION_CONFLICT",
+                       "The record was changed by someone else meanwhile; reload and retry",
+                       NULL);
+    return td_fail_rc(res, rc, "update failed");
+}
+
+int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
+               const char *view_all, td_list *l)
+{
+    int rc = td_list_parse(spec, req->query, l, res);
+    if (rc != TD_OK)
+        return rc;
+    bson_iter_t it;
+    if (!td_req_can(req, view_all) && owner_param != NULL &&
+        bson_iter_init_find(&it, &l->filter, owner_param)) {
+        char who[25] = "";
+        if (BSON_ITER_HOLDS_OID(&it))
+            bson_oid_to_string(bson_iter_oid(&it), who);
+        if (strcmp(who, req->principal.agent_id) != 0) {
+            td_fail(res, 403, "FORBIDDEN", "You may only list your own records", NULL);
+            return TD_EINVAL;
+        }
+        /* it names the caller: the scope filter below says the same */
+        bson_t copy = BSON_INITIALIZER;
+        bson_copy_to_excluding_noinit(&l->filter, &copy, owner_param, NULL);
+        bson_destroy(&l->filter);
+        bson_init(&l->filter);
+        bson_concat(&l->filter, &copy);
+        bson_destroy(&copy);
+    }
+    return TD_OK;
+}
+
+int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
+             const char *view_all, const char *cache_ns, int ttl_s)
+{
+    td_cache_slot slot;
+    if (td_cache_lookup(res, &slot, cache_ns, scope_key(req, view_all), l->page, l->limit,
+                        l->key) == TD_CACHE_HIT)
+        return TD_OK;
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return td_fail_rc(res, TD_EUNAVAIL, NULL);
+    BSON_APPEND_BOOL(&l->filter, "deleted", false);
+    scope_filter(req, &l->filter, owner_field, view_all);
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    cJSON *items;
+    int64_t total;
+    int rc = td_list_run(cl, l, doc_json, NULL, &items, &total);
+    mongoc_collection_destroy(cl);
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, "query failed");
+    td_ok_page(res, items, l->page, l->limit, total);
+    td_cache_store(res, &slot, ttl_s);
+    return TD_OK;
+}

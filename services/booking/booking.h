@@ -1,0 +1,107 @@
+/*
+ * The booking service's map: customers, the lead pipeline, bookings and
+ * itineraries (PRD steps 1, 5, 6). One file per resource with its route table at
+ * the top; conflicts.c holds the booking conflict rules, access.c the object-level
+ * authorization every resource shares.
+ *
+ * Collections (database tripdesk_booking): customers, leads, bookings, itineraries,
+ * locks (short-lived per-customer locks that serialise booking writes across
+ * booking daemons). Every document has _id, createdAt, updatedAt, version and a
+ * lower-case searchText; owners are agent ObjectIds.
+ */
+#ifndef BOOKING_H
+#define BOOKING_H
+
+#include "tripdesk/cache.h"
+#include "tripdesk/docjson.h"
+#include "tripdesk/mongo.h"
+#include "tripdesk/permissions.h"
+#include "tripdesk/query.h"
+#include "tripdesk/service.h"
+#include "tripdesk/store.h"
+#include "tripdesk/validate.h"
+
+#define COLL_CUSTOMERS "customers"
+#define COLL_LEADS "leads"
+#define COLL_BOOKINGS "bookings"
+#define COLL_ITINERARIES "itineraries"
+#define COLL_LOCKS "locks"
+
+/* Cache namespaces and TTLs (PRD step 1). */
+#define CACHE_BOOKINGS "bookings"
+#define CACHE_LEADS "leads"
+#define CACHE_CUSTOMERS "customers"
+#define TTL_BOOKINGS_S 300
+#define TTL_LEADS_S 300
+#define TTL_CUSTOMERS_S 600
+
+#define MONEY_MAX 1e10
+#define TEXT_MAX 2000
+
+/* access.c: object-level authorization. An agent sees and changes its own records;
+ * a permission (canViewAllBookings, ...) widens that. */
+bool owns(const td_req *req, const bson_t *doc, const char *owner_field);
+void scope_filter(const td_req *req, bson_t *filter, const char *owner_field,
+                  const char *view_all);
+const char *scope_key(const td_req *req, const char *view_all);
+/* Loads the :id document the caller may see into out; otherwise answers 400 (bad
+ * id), 404 (absent or not visible) or 503 and returns non-zero. */
+/* Records are deleted softly (deleted: true) so their staged events survive. */
+int load_visible(td_req *req, td_res *res, const char *coll, const char *owner_field,
+                 const char *view_all, bson_t *out);
+int parse_oid(const char *s, bson_oid_t *oid);
+cJSON *doc_json(const bson_t *doc, void *arg);
+void lower_into(char *dst, size_t len, const char *src);
+/* Reads "YYYY-MM-DD" (or full ISO-8601 UTC) field into ms; TD_EINVAL fills res. */
+int get_date(const cJSON *obj, const char *name, const char *path, bool required, td_res *res,
+             int64_t *ms, bool *present);
+/* A version given by the client for optimistic concurrency (optional). */
+int get_version(const cJSON *body, td_res *res, int64_t *version);
+/* 409 VERSION_CONFLICT or 404 after a failed td_store_update. */
+int update_failed(td_res *res, int rc);
+
+/* A list request: rejects an owner filter the caller may not use, then parses. */
+int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
+               const char *view_all, td_list *l);
+/* Runs a parsed list over coll (scoped, non-deleted) through the cache namespace. */
+int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
+             const char *view_all, const char *cache_ns, int ttl_s);
+
+/* customers.c */
+extern const td_route customer_routes[];
+int customers_indexes(mongoc_client_t *c);
+int customer_find_visible(td_req *req, const char *id, bson_t *out);
+void customer_name(const bson_t *customer, char *buf, size_t len);
+
+/* leads.c */
+extern const td_route lead_routes[];
+int leads_indexes(mongoc_client_t *c);
+
+/* bookings.c */
+extern const td_route booking_routes[];
+int bookings_indexes(mongoc_client_t *c);
+/* Creates a booking for a customer from a JSON body (used by lead conversion too);
+ * answers the response. */
+int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id);
+
+/* conflicts.c */
+typedef struct {
+    char id[25];
+    char reference[32];
+    int64_t start_ms, end_ms;
+    bool exact;
+} conflict;
+/* Serialises booking writes for one customer across daemons. */
+int customer_lock(mongoc_client_t *c, const bson_oid_t *customer, char token[25]);
+void customer_unlock(mongoc_client_t *c, const bson_oid_t *customer, const char *token);
+/* Finds a live booking of the customer at the same destination overlapping
+ * [start, end] (excluding `exclude`): TD_OK with *found set, TD_ENOTFOUND, TD_E*. */
+int find_conflict(mongoc_client_t *c, const bson_oid_t *customer, const char *destination_key,
+                  int64_t start_ms, int64_t end_ms, const bson_oid_t *exclude, conflict *found);
+int conflict_response(td_res *res, const conflict *found);
+
+/* itineraries.c */
+extern const td_route itinerary_routes[];
+int itineraries_indexes(mongoc_client_t *c);
+
+#endif

@@ -1,0 +1,724 @@
+/*
+ * /api/bookings: bookings with a human-readable reference, trip details, pricing,
+ * priority, the status machine and conflict protection (conflicts.c). Agents see and
+ * change their own bookings unless canViewAllBookings / canUpdateAnyBooking /
+ * canDeleteAnyBooking say otherwise. Money: decimal amounts in the major unit of an
+ * explicit ISO 4217 currency.
+ */
+#include "booking.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int list(td_req *req, td_res *res);
+static int create(td_req *req, td_res *res);
+static int get(td_req *req, td_res *res);
+static int update(td_req *req, td_res *res);
+static int change_status(td_req *req, td_res *res);
+static int remove_booking(td_req *req, td_res *res);
+
+const td_route booking_routes[] = {
+    {"GET", "/api/bookings", list, 0, NULL},
+    {"POST", "/api/bookings", create, 0, NULL},
+    {"GET", "/api/bookings/:id", get, 0, NULL},
+    {"PUT", "/api/bookings/:id", update, 0, NULL},
+    {"PATCH", "/api/bookings/:id/status", change_status, 0, NULL},
+    {"DELETE", "/api/bookings/:id", remove_booking, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+#define VIEW_ALL "canViewAllBookings"
+#define UPDATE_ANY "canUpdateAnyBooking"
+#define DELETE_ANY "canDeleteAnyBooking"
+#define OWNER "agent"
+#define REFERENCE_TRIES 5
+
+static const char *const statuses[] = {"pending",   "confirmed", "in_progress", "completed",
+                                       "cancelled", "refunded",  NULL};
+static const char *const trip_types[] = {"leisure", "honeymoon", "family",     "adventure",
+                                         "business", "group",    "pilgrimage", "cruise",
+                                         "other",   NULL};
+static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
+static const char *const payment_statuses[] = {"unpaid", "partially_paid", "paid", "refunded",
+                                               NULL};
+
+/* The status machine: allowed next states of each state. */
+static const struct {
+    const char *from;
+    const char *to[3];
+} transitions[] = {
+    {"pending", {"confirmed", "cancelled", NULL}},
+    {"confirmed", {"in_progress", "cancelled", NULL}},
+    {"in_progress", {"completed", "cancelled", NULL}},
+    {"completed", {"refunded", NULL, NULL}},
+    {"cancelled", {"refunded", NULL, NULL}},
+    {"refunded", {NULL, NULL, NULL}},
+};
+
+static const td_qp list_params[] = {
+    {"search", TD_QP_SEARCH, "searchText", NULL},
+    {"destination", TD_QP_SEARCH, "destinationKey", NULL},
+    {"status", TD_QP_IN, "status", statuses},
+    {"tripType", TD_QP_IN, "tripDetails.tripType", trip_types},
+    {"priority", TD_QP_IN, "priority", priorities},
+    {"paymentStatus", TD_QP_IN, "paymentStatus", payment_statuses},
+    {"agent", TD_QP_OID, OWNER, NULL},
+    {"customer", TD_QP_OID, "customer", NULL},
+    {"startDateFrom", TD_QP_DATE_FROM, "tripDetails.startDate", NULL},
+    {"startDateTo", TD_QP_DATE_TO, "tripDetails.startDate", NULL},
+    {"createdFrom", TD_QP_DATE_FROM, "createdAt", NULL},
+    {"createdTo", TD_QP_DATE_TO, "createdAt", NULL},
+    {"minAmount", TD_QP_MIN, "pricing.totalAmount", NULL},
+    {"maxAmount", TD_QP_MAX, "pricing.totalAmount", NULL},
+    {NULL, 0, NULL, NULL},
+};
+static const char *const sort_names[] = {"createdAt",   "updatedAt", "startDate",
+                                         "totalAmount", "bookingReference", "status",
+                                         "priority",    "destination", NULL};
+static const char *const sort_fields[] = {"createdAt",           "updatedAt",
+                                          "tripDetails.startDate", "pricing.totalAmount",
+                                          "bookingReference",    "status",
+                                          "priority",            "destinationKey", NULL};
+static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
+
+int bookings_indexes(mongoc_client_t *c)
+{
+    struct {
+        const char *name;
+        const char *keys[4];
+        int dirs[4];
+        bool unique;
+    } idx[] = {
+        {"booking_reference", {"bookingReference"}, {1}, true},
+        {"booking_conflict_check",
+         {"customer", "destinationKey", "tripDetails.startDate", "tripDetails.endDate"},
+         {1, 1, 1, 1},
+         false},
+        {"booking_agent_created", {OWNER, "createdAt"}, {1, -1}, false},
+        {"booking_status_created", {"status", "createdAt"}, {1, -1}, false},
+        {"booking_start", {"tripDetails.startDate"}, {1}, false},
+        {"booking_amount", {"pricing.totalAmount"}, {1}, false},
+    };
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        bson_t keys = BSON_INITIALIZER;
+        for (int k = 0; k < 4 && idx[i].keys[k] != NULL; k++)
+            BSON_APPEND_INT32(&keys, idx[i].keys[k], idx[i].dirs[k]);
+        int rc = td_mongo_index(c, COLL_BOOKINGS, &keys, idx[i].name, idx[i].unique);
+        bson_destroy(&keys);
+        if (rc != TD_OK)
+            return rc;
+    }
+    return TD_OK;
+}
+
+/* "TD-260226-7KQ2M": date plus five random Crockford base32 characters. */
+static void new_reference(char buf[32])
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char rnd[6];
+    for (int i = 0; i < 5; i++)
+        rnd[i] = alphabet[randombytes_uniform(32)];
+    rnd[5] = '\0';
+    snprintf(buf, 32, "TD-%02d%02d%02d-%s", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, rnd);
+}
+
+typedef struct {
+    bool has_trip, has_pricing;
+    const char *title, *destination, *trip_type, *currency, *priority, *notes, *customer;
+    int64_t start, end;
+    bool has_start, has_end;
+    long long adults, children, infants;
+    bool has_adults, has_children, has_infants;
+    double total, tax, discount;
+    bool has_total, has_tax, has_discount;
+    int64_t version;
+} booking_input;
+
+static int validate_currency(const char *cur, td_res *res)
+{
+    bool ok = cur != NULL && strlen(cur) == 3;
+    for (int i = 0; ok && i < 3; i++)
+        ok = cur[i] >= 'A' && cur[i] <= 'Z';
+    if (!ok) {
+        td_fail_field(res, "pricing.currency", "currency must be an ISO 4217 code such as INR");
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
+/* Reads and checks a create (all required) or update (all optional) body. */
+static int read_input(const cJSON *body, bool create, td_res *res, booking_input *in)
+{
+    static const char *const create_fields[] = {"customer", "tripDetails", "pricing",
+                                                "priority", "notes", NULL};
+    static const char *const update_fields[] = {"tripDetails", "pricing", "priority", "notes",
+                                                "version", NULL};
+    static const char *const trip_fields[] = {"title",    "destination", "startDate",
+                                              "endDate",  "tripType",    "travellers", NULL};
+    static const char *const traveller_fields[] = {"adults", "children", "infants", NULL};
+    static const char *const pricing_fields[] = {"totalAmount", "currency", "taxAmount",
+                                                 "discount", NULL};
+    memset(in, 0, sizeof *in);
+    in->version = -1;
+    if (td_check_fields(body, create ? create_fields : update_fields, res) != TD_OK)
+        return TD_EINVAL;
+    if (create) {
+        if (td_get_str(body, "customer", true, 1, 64, res, &in->customer) != TD_OK)
+            return TD_EINVAL;
+        if (!td_is_object_id(in->customer)) {
+            td_fail_field(res, "customer", "customer must be a customer id (24 hex digits)");
+            return TD_EINVAL;
+        }
+    } else {
+        if (get_version(body, res, &in->version) != TD_OK)
+            return TD_EINVAL;
+        if (in->version < 0) {
+            td_fail_field(res, "version", "version is required to update a booking");
+            return TD_EINVAL;
+        }
+    }
+    if (td_get_enum(body, "priority", false, priorities, res, &in->priority) != TD_OK ||
+        td_get_str(body, "notes", false, 0, TEXT_MAX, res, &in->notes) != TD_OK)
+        return TD_EINVAL;
+
+    const cJSON *trip = cJSON_GetObjectItemCaseSensitive(body, "tripDetails");
+    if (trip == NULL && create) {
+        td_fail_field(res, "tripDetails", "tripDetails is required");
+        return TD_EINVAL;
+    }
+    if (trip != NULL) {
+        if (!cJSON_IsObject(trip)) {
+            td_fail_field(res, "tripDetails", "tripDetails must be an object");
+            return TD_EINVAL;
+        }
+        in->has_trip = true;
+        if (td_check_fields(trip, trip_fields, res) != TD_OK ||
+            td_get_str(trip, "title", create, 1, 200, res, &in->title) != TD_OK ||
+            td_get_str(trip, "destination", create, 1, 120, res, &in->destination) != TD_OK ||
+            get_date(trip, "startDate", "tripDetails.startDate", create, res, &in->start,
+                     &in->has_start) != TD_OK ||
+            get_date(trip, "endDate", "tripDetails.endDate", create, res, &in->end,
+                     &in->has_end) != TD_OK ||
+            td_get_enum(trip, "tripType", create, trip_types, res, &in->trip_type) != TD_OK)
+            return TD_EINVAL;
+        const cJSON *tv = cJSON_GetObjectItemCaseSensitive(trip, "travellers");
+        if (tv == NULL && create) {
+            td_fail_field(res, "tripDetails.travellers", "tripDetails.travellers is required");
+            return TD_EINVAL;
+        }
+        if (tv != NULL) {
+            if (!cJSON_IsObject(tv) || td_check_fields(tv, traveller_fields, res) != TD_OK) {
+                if (!cJSON_IsObject(tv))
+                    td_fail_field(res, "tripDetails.travellers", "travellers must be an object");
+                return TD_EINVAL;
+            }
+            if (td_get_int(tv, "adults", true, 1, 500, res, &in->adults, &in->has_adults) !=
+                    TD_OK ||
+                td_get_int(tv, "children", false, 0, 500, res, &in->children,
+                           &in->has_children) != TD_OK ||
+                td_get_int(tv, "infants", false, 0, 100, res, &in->infants, &in->has_infants) !=
+                    TD_OK)
+                return TD_EINVAL;
+        }
+    }
+    const cJSON *pricing = cJSON_GetObjectItemCaseSensitive(body, "pricing");
+    if (pricing == NULL && create) {
+        td_fail_field(res, "pricing", "pricing is required");
+        return TD_EINVAL;
+    }
+    if (pricing != NULL) {
+        if (!cJSON_IsObject(pricing)) {
+            td_fail_field(res, "pricing", "pricing must be an object");
+            return TD_EINVAL;
+        }
+        in->has_pricing = true;
+        if (td_check_fields(pricing, pricing_fields, res) != TD_OK ||
+            td_get_number(pricing, "totalAmount", create, 0, MONEY_MAX, 2, res, &in->total,
+                          &in->has_total) != TD_OK ||
+            td_get_str(pricing, "currency", create, 3, 3, res, &in->currency) != TD_OK ||
+            td_get_number(pricing, "taxAmount", false, 0, MONEY_MAX, 2, res, &in->tax,
+                          &in->has_tax) != TD_OK ||
+            td_get_number(pricing, "discount", false, 0, MONEY_MAX, 2, res, &in->discount,
+                          &in->has_discount) != TD_OK)
+            return TD_EINVAL;
+        if (in->currency != NULL && validate_currency(in->currency, res) != TD_OK)
+            return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
+static int64_t date_of(const bson_t *doc, const char *path)
+{
+    bson_iter_t it, d;
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
+        BSON_ITER_HOLDS_DATE_TIME(&d))
+        return bson_iter_date_time(&d);
+    return 0;
+}
+
+static const char *str_of(const bson_t *doc, const char *path)
+{
+    bson_iter_t it, d;
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
+        BSON_ITER_HOLDS_UTF8(&d))
+        return bson_iter_utf8(&d, NULL);
+    return NULL;
+}
+
+static double num_of(const bson_t *doc, const char *path)
+{
+    bson_iter_t it, d;
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
+        BSON_ITER_HOLDS_NUMBER(&d))
+        return bson_iter_as_double(&d);
+    return 0;
+}
+
+static void search_text(bson_t *doc, const char *ref, const char *title, const char *dest,
+                        const char *customer_name, const char *customer_email)
+{
+    char buf[1024], low[1024];
+    snprintf(buf, sizeof buf, "%s %s %s %s %s", ref, title, dest, customer_name,
+             customer_email != NULL ? customer_email : "");
+    lower_into(low, sizeof low, buf);
+    BSON_APPEND_UTF8(doc, "searchText", low);
+}
+
+/* "2026-02": the month of a date, stored so FerretDB can group by it. */
+static void month_of(int64_t ms, char out[16])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 16, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
+}
+
+/* Writes the trip details sub-document from validated input. */
+static void append_trip(bson_t *doc, const booking_input *in)
+{
+    bson_t trip, tv;
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "tripDetails", &trip);
+    BSON_APPEND_UTF8(&trip, "title", in->title);
+    BSON_APPEND_UTF8(&trip, "destination", in->destination);
+    BSON_APPEND_DATE_TIME(&trip, "startDate", in->start);
+    BSON_APPEND_DATE_TIME(&trip, "endDate", in->end);
+    BSON_APPEND_UTF8(&trip, "tripType", in->trip_type);
+    BSON_APPEND_DOCUMENT_BEGIN(&trip, "travellers", &tv);
+    BSON_APPEND_INT32(&tv, "adults", (int32_t)in->adults);
+    BSON_APPEND_INT32(&tv, "children", (int32_t)in->children);
+    BSON_APPEND_INT32(&tv, "infants", (int32_t)in->infants);
+    bson_append_document_end(&trip, &tv);
+    bson_append_document_end(doc, &trip);
+    char month[16];
+    month_of(in->start, month);
+    BSON_APPEND_UTF8(doc, "startMonth", month);
+}
+
+static void append_pricing(bson_t *doc, const booking_input *in)
+{
+    bson_t p;
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "pricing", &p);
+    BSON_APPEND_DOUBLE(&p, "totalAmount", in->total);
+    BSON_APPEND_UTF8(&p, "currency", in->currency);
+    BSON_APPEND_DOUBLE(&p, "taxAmount", in->has_tax ? in->tax : 0);
+    BSON_APPEND_DOUBLE(&p, "discount", in->has_discount ? in->discount : 0);
+    bson_append_document_end(doc, &p);
+}
+
+static int check_dates(const booking_input *in, td_res *res)
+{
+    if (in->end < in->start) {
+        td_fail_field(res, "tripDetails.endDate", "endDate must not be before startDate");
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
+static int list(td_req *req, td_res *res)
+{
+    td_list l;
+    if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
+        list_run(req, res, &l, COLL_BOOKINGS, OWNER, VIEW_ALL, CACHE_BOOKINGS, TTL_BOOKINGS_S);
+    td_list_free(&l);
+    return 0;
+}
+
+int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id)
+{
+    booking_input in;
+    if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK)
+        return 0;
+    bson_t customer;
+    bson_init(&customer);
+    int rc = customer_find_visible(req, in.customer, &customer);
+    if (rc != TD_OK) {
+        bson_destroy(&customer);
+        if (rc == TD_ENOTFOUND || rc == TD_EINVAL) {
+            cJSON *details = cJSON_CreateObject();
+            cJSON_AddStringToObject(details, "field", "customer");
+            return td_fail(res, 422, "UNKNOWN_CUSTOMER",
+                           "No such customer (or not one of yours)", details);
+        }
+        return td_fail_rc(res, rc, NULL);
+    }
+    mongoc_client_t *c = td_req_mongo(req);
+    bson_oid_t cust, me, id;
+    parse_oid(in.customer, &cust);
+    bson_oid_init_from_string(&me, req->principal.agent_id);
+    char dest_key[256], cname[128], token[25];
+    lower_into(dest_key, sizeof dest_key, in.destination);
+    customer_name(&customer, cname, sizeof cname);
+
+    rc = customer_lock(c, &cust, token);
+    if (rc != TD_OK) {
+        bson_destroy(&customer);
+        if (rc == TD_ETIMEDOUT)
+            return td_fail(res, 409, "CONCURRENT_UPDATE",
+                           "Another booking for this customer is being saved; retry", NULL);
+        return td_fail_rc(res, rc, NULL);
+    }
+    conflict found;
+    rc = find_conflict(c, &cust, dest_key, in.start, in.end, NULL, &found);
+    if (rc == TD_OK) {
+        conflict_response(res, &found);
+        goto unlock;
+    }
+    if (rc != TD_ENOTFOUND) {
+        td_fail_rc(res, rc, NULL);
+        goto unlock;
+    }
+    for (int attempt = 0; attempt < REFERENCE_TRIES; attempt++) {
+        char ref[32], hex[25];
+        new_reference(ref);
+        bson_oid_init(&id, NULL);
+        bson_oid_to_string(&id, hex);
+        int64_t now = td_now_ms();
+        bson_t doc = BSON_INITIALIZER;
+        BSON_APPEND_OID(&doc, "_id", &id);
+        BSON_APPEND_UTF8(&doc, "bookingReference", ref);
+        BSON_APPEND_OID(&doc, "customer", &cust);
+        BSON_APPEND_UTF8(&doc, "customerName", cname);
+        BSON_APPEND_OID(&doc, OWNER, &me);
+        append_trip(&doc, &in);
+        append_pricing(&doc, &in);
+        BSON_APPEND_UTF8(&doc, "priority", in.priority != NULL ? in.priority : "medium");
+        BSON_APPEND_UTF8(&doc, "status", "pending");
+        BSON_APPEND_UTF8(&doc, "paymentStatus", "unpaid");
+        if (in.notes != NULL)
+            BSON_APPEND_UTF8(&doc, "notes", in.notes);
+        if (lead_id != NULL) {
+            bson_oid_t lead;
+            parse_oid(lead_id, &lead);
+            BSON_APPEND_OID(&doc, "lead", &lead);
+        }
+        BSON_APPEND_UTF8(&doc, "destinationKey", dest_key);
+        search_text(&doc, ref, in.title, in.destination, cname, td_bson_str(&customer, "email"));
+        char month[16];
+        month_of(now, month);
+        BSON_APPEND_UTF8(&doc, "month", month);
+        BSON_APPEND_BOOL(&doc, "deleted", false);
+        BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
+        BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
+        BSON_APPEND_INT64(&doc, "version", 1);
+        cJSON *payload = td_event_payload(req, "BOOKING_CREATED", "booking", hex, NULL, NULL);
+        cJSON_AddItemToObject(payload, "booking", doc_json(&doc, NULL));
+        rc = td_store_insert(req, COLL_BOOKINGS, &doc, "BOOKING_CREATED", payload);
+        cJSON_Delete(payload);
+        if (rc == TD_OK) {
+            td_cache_invalidate(CACHE_BOOKINGS);
+            td_ok(res, 201, doc_json(&doc, NULL));
+        }
+        bson_destroy(&doc);
+        if (rc != TD_ECONFLICT)
+            break; /* a duplicate reference is the only conflict possible: retry */
+    }
+    if (rc != TD_OK)
+        td_fail_rc(res, rc, "create failed");
+unlock:
+    customer_unlock(c, &cust, token);
+    bson_destroy(&customer);
+    return 0;
+}
+
+static int create(td_req *req, td_res *res)
+{
+    cJSON *body = NULL;
+    if (td_req_json(req, res, &body) == TD_OK)
+        booking_create_from(req, res, body, NULL);
+    cJSON_Delete(body);
+    return 0;
+}
+
+static int get(td_req *req, td_res *res)
+{
+    bson_t doc;
+    bson_init(&doc);
+    if (load_visible(req, res, COLL_BOOKINGS, OWNER, VIEW_ALL, &doc) == TD_OK)
+        td_ok(res, 200, doc_json(&doc, NULL));
+    bson_destroy(&doc);
+    return 0;
+}
+
+static bool closed(const char *status)
+{
+    return strcmp(status, "completed") == 0 || strcmp(status, "cancelled") == 0 ||
+           strcmp(status, "refunded") == 0;
+}
+
+/* Loads the :id booking the caller may change (owner, or canUpdateAnyBooking). */
+static int load_changeable(td_req *req, td_res *res, bson_t *doc)
+{
+    if (load_visible(req, res, COLL_BOOKINGS, OWNER, VIEW_ALL, doc) != TD_OK)
+        return TD_EINVAL;
+    if (!owns(req, doc, OWNER) && !td_req_can(req, UPDATE_ANY)) {
+        td_fail(res, 403, "FORBIDDEN", "Changing another agent's booking needs canUpdateAnyBooking",
+                NULL);
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
+static int update(td_req *req, td_res *res)
+{
+    cJSON *body = NULL;
+    booking_input in;
+    bson_t doc, updated;
+    bson_init(&doc);
+    bson_init(&updated);
+    bool locked = false;
+    char token[25];
+    bson_oid_t cust, id;
+    if (td_req_json(req, res, &body) != TD_OK || read_input(body, false, res, &in) != TD_OK)
+        goto out;
+    if (load_changeable(req, res, &doc) != TD_OK)
+        goto out;
+    const char *status = td_bson_str(&doc, "status");
+    if (status != NULL && closed(status)) {
+        td_fail(res, 422, "BOOKING_CLOSED", "A completed, cancelled or refunded booking cannot be edited",
+                NULL);
+        goto out;
+    }
+    if (in.version != td_bson_int(&doc, "version", 0)) {
+        update_failed(res, TD_ENOTFOUND);
+        goto out;
+    }
+    /* Merge the given fields over the stored ones. */
+    booking_input m = in;
+    m.title = in.title ? in.title : str_of(&doc, "tripDetails.title");
+    m.destination = in.destination ? in.destination : str_of(&doc, "tripDetails.destination");
+    m.trip_type = in.trip_type ? in.trip_type : str_of(&doc, "tripDetails.tripType");
+    m.start = in.has_start ? in.start : date_of(&doc, "tripDetails.startDate");
+    m.end = in.has_end ? in.end : date_of(&doc, "tripDetails.endDate");
+    m.adults = in.has_adults ? in.adults : (long long)num_of(&doc, "tripDetails.travellers.adults");
+    m.children = in.has_children ? in.children
+                                 : (long long)num_of(&doc, "tripDetails.travellers.children");
+    m.infants = in.has_infants ? in.infants
+                               : (long long)num_of(&doc, "tripDetails.travellers.infants");
+    m.total = in.has_total ? in.total : num_of(&doc, "pricing.totalAmount");
+    m.currency = in.currency ? in.currency : str_of(&doc, "pricing.currency");
+    m.tax = in.has_tax ? in.tax : num_of(&doc, "pricing.taxAmount");
+    m.has_tax = true;
+    m.discount = in.has_discount ? in.discount : num_of(&doc, "pricing.discount");
+    m.has_discount = true;
+    if (check_dates(&m, res) != TD_OK)
+        goto out;
+    char hex[25], dest_key[256], old_key[256];
+    td_bson_oid_hex(&doc, "_id", hex);
+    parse_oid(hex, &id);
+    lower_into(dest_key, sizeof dest_key, m.destination);
+    lower_into(old_key, sizeof old_key, str_of(&doc, "tripDetails.destination"));
+    mongoc_client_t *c = td_req_mongo(req);
+    bool moved = strcmp(dest_key, old_key) != 0 || m.start != date_of(&doc, "tripDetails.startDate") ||
+                 m.end != date_of(&doc, "tripDetails.endDate");
+    if (moved) {
+        bson_iter_t it;
+        if (!bson_iter_init_find(&it, &doc, "customer") || !BSON_ITER_HOLDS_OID(&it)) {
+            td_fail(res, 500, "INTERNAL_ERROR", "The booking has no customer", NULL);
+            goto out;
+        }
+        bson_oid_copy(bson_iter_oid(&it), &cust);
+        int rc = customer_lock(c, &cust, token);
+        if (rc != TD_OK) {
+            if (rc == TD_ETIMEDOUT)
+                td_fail(res, 409, "CONCURRENT_UPDATE",
+                        "Another booking for this customer is being saved; retry", NULL);
+            else
+                td_fail_rc(res, rc, NULL);
+            goto out;
+        }
+        locked = true;
+        conflict found;
+        rc = find_conflict(c, &cust, dest_key, m.start, m.end, &id, &found);
+        if (rc == TD_OK) {
+            conflict_response(res, &found);
+            goto out;
+        }
+        if (rc != TD_ENOTFOUND) {
+            td_fail_rc(res, rc, NULL);
+            goto out;
+        }
+    }
+    bson_t update = BSON_INITIALIZER, set;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    append_trip(&set, &m);
+    append_pricing(&set, &m);
+    if (in.priority != NULL)
+        BSON_APPEND_UTF8(&set, "priority", in.priority);
+    if (in.notes != NULL)
+        BSON_APPEND_UTF8(&set, "notes", in.notes);
+    BSON_APPEND_UTF8(&set, "destinationKey", dest_key);
+    const char *cname = td_bson_str(&doc, "customerName");
+    search_text(&set, td_bson_str(&doc, "bookingReference"), m.title, m.destination,
+                cname != NULL ? cname : "", NULL);
+    bson_append_document_end(&update, &set);
+    cJSON *before = doc_json(&doc, NULL);
+    cJSON *payload = td_event_payload(req, "BOOKING_UPDATED", "booking", hex, before, NULL);
+    int rc = td_store_update(req, COLL_BOOKINGS, &id, in.version, &update, "BOOKING_UPDATED",
+                             payload, &updated);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_BOOKINGS);
+        td_ok(res, 200, doc_json(&updated, NULL));
+    } else {
+        update_failed(res, rc);
+    }
+out:
+    if (locked)
+        customer_unlock(td_req_mongo(req), &cust, token);
+    cJSON_Delete(body);
+    bson_destroy(&doc);
+    bson_destroy(&updated);
+    return 0;
+}
+
+static bool allowed(const char *from, const char *to, cJSON **next)
+{
+    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
+        if (strcmp(transitions[i].from, from) != 0)
+            continue;
+        bool ok = false;
+        *next = cJSON_CreateArray();
+        for (int k = 0; k < 3 && transitions[i].to[k] != NULL; k++) {
+            cJSON_AddItemToArray(*next, cJSON_CreateString(transitions[i].to[k]));
+            ok |= strcmp(transitions[i].to[k], to) == 0;
+        }
+        return ok;
+    }
+    *next = cJSON_CreateArray();
+    return false;
+}
+
+static int change_status(td_req *req, td_res *res)
+{
+    static const char *const fields[] = {"status", "reason", "version", NULL};
+    cJSON *body = NULL;
+    const char *to = NULL, *reason = NULL;
+    int64_t version = -1;
+    bson_t doc, updated;
+    bson_init(&doc);
+    bson_init(&updated);
+    if (td_req_json(req, res, &body) != TD_OK || td_check_fields(body, fields, res) != TD_OK ||
+        td_get_enum(body, "status", true, statuses, res, &to) != TD_OK ||
+        td_get_str(body, "reason", false, 1, 500, res, &reason) != TD_OK ||
+        get_version(body, res, &version) != TD_OK)
+        goto out;
+    if (load_changeable(req, res, &doc) != TD_OK)
+        goto out;
+    const char *from = td_bson_str(&doc, "status");
+    cJSON *next = NULL;
+    if (from == NULL || !allowed(from, to, &next)) {
+        cJSON *details = cJSON_CreateObject();
+        cJSON_AddStringToObject(details, "from", from != NULL ? from : "");
+        cJSON_AddStringToObject(details, "to", to);
+        cJSON_AddItemToObject(details, "allowed", next != NULL ? next : cJSON_CreateArray());
+        char msg[160];
+        snprintf(msg, sizeof msg, "A %s booking cannot become %s", from != NULL ? from : "",
+                 to);
+        td_fail(res, 422, "INVALID_STATUS_TRANSITION", msg, details);
+        goto out;
+    }
+    cJSON_Delete(next);
+    if (version >= 0 && version != td_bson_int(&doc, "version", 0)) {
+        update_failed(res, TD_ENOTFOUND);
+        goto out;
+    }
+    char hex[25];
+    bson_oid_t id;
+    parse_oid(td_bson_oid_hex(&doc, "_id", hex), &id);
+    bson_t update = BSON_INITIALIZER, set;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_UTF8(&set, "status", to);
+    char field[64];
+    snprintf(field, sizeof field, "statusDates.%s", to);
+    BSON_APPEND_DATE_TIME(&set, field, td_now_ms());
+    if (reason != NULL)
+        BSON_APPEND_UTF8(&set, "statusReason", reason);
+    bson_append_document_end(&update, &set);
+    const char *type = strcmp(to, "cancelled") == 0 ? "BOOKING_CANCELLED" : "BOOKING_STATUS_CHANGED";
+    cJSON *b = cJSON_CreateObject(), *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "status", from);
+    cJSON_AddStringToObject(a, "status", to);
+    cJSON *payload = td_event_payload(req, type, "booking", hex, b, a);
+    if (reason != NULL)
+        cJSON_AddStringToObject(payload, "reason", reason);
+    int rc = td_store_update(req, COLL_BOOKINGS, &id, td_bson_int(&doc, "version", 0), &update,
+                             type, payload, &updated);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_BOOKINGS);
+        td_ok(res, 200, doc_json(&updated, NULL));
+    } else {
+        update_failed(res, rc);
+    }
+out:
+    cJSON_Delete(body);
+    bson_destroy(&doc);
+    bson_destroy(&updated);
+    return 0;
+}
+
+static int remove_booking(td_req *req, td_res *res)
+{
+    bson_t doc;
+    bson_init(&doc);
+    if (load_visible(req, res, COLL_BOOKINGS, OWNER, VIEW_ALL, &doc) != TD_OK)
+        goto out;
+    if (!owns(req, &doc, OWNER) && !td_req_can(req, DELETE_ANY)) {
+        td_fail(res, 403, "FORBIDDEN", "Deleting another agent's booking needs canDeleteAnyBooking",
+                NULL);
+        goto out;
+    }
+    char hex[25];
+    bson_oid_t id;
+    parse_oid(td_bson_oid_hex(&doc, "_id", hex), &id);
+    bson_t update = BSON_INITIALIZER, set;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_BOOL(&set, "deleted", true);
+    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
+    bson_append_document_end(&update, &set);
+    cJSON *payload = td_event_payload(req, "BOOKING_DELETED", "booking", hex,
+                                      doc_json(&doc, NULL), NULL);
+    int rc = td_store_update(req, COLL_BOOKINGS, &id, td_bson_int(&doc, "version", 0), &update,
+                             "BOOKING_DELETED", payload, NULL);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_BOOKINGS);
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddStringToObject(data, "_id", hex);
+        cJSON_AddBoolToObject(data, "deleted", true);
+        td_ok(res, 200, data);
+    } else {
+        update_failed(res, rc);
+    }
+out:
+    bson_destroy(&doc);
+    return 0;
+}

@@ -1,0 +1,358 @@
+/* /api/customers: an agency's customers, owned by the agent who created them. */
+#include "booking.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int list(td_req *req, td_res *res);
+static int create(td_req *req, td_res *res);
+static int get(td_req *req, td_res *res);
+static int update(td_req *req, td_res *res);
+static int remove_customer(td_req *req, td_res *res);
+
+const td_route customer_routes[] = {
+    {"GET", "/api/customers", list, 0, NULL},
+    {"POST", "/api/customers", create, 0, NULL},
+    {"GET", "/api/customers/:id", get, 0, NULL},
+    {"PUT", "/api/customers/:id", update, 0, NULL},
+    {"DELETE", "/api/customers/:id", remove_customer, 0, NULL},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+#define VIEW_ALL "canViewAllCustomers"
+#define DELETE_ANY "canDeleteAnyCustomer"
+#define OWNER "agent"
+
+static const char *const fields[] = {"firstName", "lastName", "email", "phone", "city",
+                                     "country", "address", "dateOfBirth", "passportNumber",
+                                     "notes", "version", NULL};
+
+static const td_qp list_params[] = {
+    {"search", TD_QP_SEARCH, "searchText", NULL},
+    {"city", TD_QP_SEARCH, "cityKey", NULL},
+    {"agent", TD_QP_OID, OWNER, NULL},
+    {"createdFrom", TD_QP_DATE_FROM, "createdAt", NULL},
+    {"createdTo", TD_QP_DATE_TO, "createdAt", NULL},
+    {NULL, 0, NULL, NULL},
+};
+static const char *const sort_names[] = {"name", "createdAt", "updatedAt", "city", NULL};
+static const char *const sort_fields[] = {"nameKey", "createdAt", "updatedAt", "cityKey", NULL};
+static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
+
+int customers_indexes(mongoc_client_t *c)
+{
+    bson_t k1 = BSON_INITIALIZER, k2 = BSON_INITIALIZER, k3 = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&k1, OWNER, 1);
+    BSON_APPEND_INT32(&k1, "createdAt", -1);
+    BSON_APPEND_INT32(&k2, "cityKey", 1);
+    BSON_APPEND_INT32(&k3, "nameKey", 1);
+    int rc = td_mongo_index(c, COLL_CUSTOMERS, &k1, "customer_agent_created", false);
+    if (rc == TD_OK)
+        rc = td_mongo_index(c, COLL_CUSTOMERS, &k2, "customer_city", false);
+    if (rc == TD_OK)
+        rc = td_mongo_index(c, COLL_CUSTOMERS, &k3, "customer_name", false);
+    bson_destroy(&k1);
+    bson_destroy(&k2);
+    bson_destroy(&k3);
+    return rc;
+}
+
+void customer_name(const bson_t *customer, char *buf, size_t len)
+{
+    const char *f = td_bson_str(customer, "firstName"), *l = td_bson_str(customer, "lastName");
+    snprintf(buf, len, "%s %s", f != NULL ? f : "", l != NULL ? l : "");
+}
+
+int customer_find_visible(td_req *req, const char *id, bson_t *out)
+{
+    bson_oid_t oid;
+    if (parse_oid(id, &oid) != TD_OK)
+        return TD_EINVAL;
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return TD_EUNAVAIL;
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_OID(&filter, "_id", &oid);
+    BSON_APPEND_BOOL(&filter, "deleted", false);
+    scope_filter(req, &filter, OWNER, VIEW_ALL);
+    int rc = td_store_find_one(c, COLL_CUSTOMERS, &filter, out);
+    bson_destroy(&filter);
+    return rc;
+}
+
+typedef struct {
+    const char *first, *last, *phone, *city, *country, *address, *passport, *notes;
+    char email[TD_EMAIL_MAX + 1];
+    bool has_email, has_dob;
+    int64_t dob;
+    int64_t version;
+} customer_input;
+
+/* Validates a create (required fields) or an update (all optional) body. */
+static int read_input(const cJSON *body, bool create, td_res *res, customer_input *in)
+{
+    memset(in, 0, sizeof *in);
+    if (td_check_fields(body, fields, res) != TD_OK ||
+        td_get_str(body, "firstName", create, 1, 60, res, &in->first) != TD_OK ||
+        td_get_str(body, "lastName", create, 1, 60, res, &in->last) != TD_OK ||
+        td_get_email(body, "email", false, res, in->email, &in->has_email) != TD_OK ||
+        td_get_str(body, "phone", create, 6, 25, res, &in->phone) != TD_OK ||
+        td_get_str(body, "city", false, 1, 80, res, &in->city) != TD_OK ||
+        td_get_str(body, "country", false, 2, 80, res, &in->country) != TD_OK ||
+        td_get_str(body, "address", false, 1, 300, res, &in->address) != TD_OK ||
+        td_get_str(body, "passportNumber", false, 5, 20, res, &in->passport) != TD_OK ||
+        td_get_str(body, "notes", false, 0, TEXT_MAX, res, &in->notes) != TD_OK ||
+        get_date(body, "dateOfBirth", "dateOfBirth", false, res, &in->dob, &in->has_dob) !=
+            TD_OK ||
+        get_version(body, res, &in->version) != TD_OK)
+        return TD_EINVAL;
+    if (in->phone != NULL && !td_valid_phone(in->phone)) {
+        td_fail_field(res, "phone", "Enter a valid phone number");
+        return TD_EINVAL;
+    }
+    if (in->has_dob && in->dob > td_now_ms()) {
+        td_fail_field(res, "dateOfBirth", "dateOfBirth cannot be in the future");
+        return TD_EINVAL;
+    }
+    if (create && in->version >= 0) {
+        td_fail_field(res, "version", "Unknown field 'version'");
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
+/* Derived fields from the merged values. */
+static void derived(bson_t *doc, const char *first, const char *last, const char *email,
+                    const char *phone, const char *city)
+{
+    char buf[600], low[600];
+    snprintf(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "",
+             phone ? phone : "", city ? city : "");
+    lower_into(low, sizeof low, buf);
+    BSON_APPEND_UTF8(doc, "searchText", low);
+    snprintf(buf, sizeof buf, "%s %s", last, first);
+    lower_into(low, sizeof low, buf);
+    BSON_APPEND_UTF8(doc, "nameKey", low);
+    lower_into(low, sizeof low, city != NULL ? city : "");
+    BSON_APPEND_UTF8(doc, "cityKey", low);
+}
+
+static cJSON *snapshot(const bson_t *doc)
+{
+    return doc_json(doc, NULL);
+}
+
+static int list(td_req *req, td_res *res)
+{
+    td_list l;
+    if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
+        list_run(req, res, &l, COLL_CUSTOMERS, OWNER, VIEW_ALL, CACHE_CUSTOMERS,
+                 TTL_CUSTOMERS_S);
+    td_list_free(&l);
+    return 0;
+}
+
+static int create(td_req *req, td_res *res)
+{
+    cJSON *body = NULL;
+    customer_input in;
+    if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK)
+        goto out;
+    bson_oid_t id, me;
+    bson_oid_init(&id, NULL);
+    bson_oid_init_from_string(&me, req->principal.agent_id);
+    int64_t now = td_now_ms();
+    bson_t doc = BSON_INITIALIZER;
+    BSON_APPEND_OID(&doc, "_id", &id);
+    BSON_APPEND_UTF8(&doc, "firstName", in.first);
+    BSON_APPEND_UTF8(&doc, "lastName", in.last);
+    if (in.has_email)
+        BSON_APPEND_UTF8(&doc, "email", in.email);
+    BSON_APPEND_UTF8(&doc, "phone", in.phone);
+    const char *opt[][2] = {{"city", in.city},         {"country", in.country},
+                            {"address", in.address},   {"passportNumber", in.passport},
+                            {"notes", in.notes}};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+        if (opt[i][1] != NULL)
+            BSON_APPEND_UTF8(&doc, opt[i][0], opt[i][1]);
+    if (in.has_dob)
+        BSON_APPEND_DATE_TIME(&doc, "dateOfBirth", in.dob);
+    BSON_APPEND_OID(&doc, OWNER, &me);
+    BSON_APPEND_BOOL(&doc, "deleted", false);
+    derived(&doc, in.first, in.last, in.has_email ? in.email : NULL, in.phone, in.city);
+    BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
+    BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
+    BSON_APPEND_INT64(&doc, "version", 1);
+    char hex[25];
+    bson_oid_to_string(&id, hex);
+    cJSON *payload = td_event_payload(req, "CUSTOMER_CREATED", "customer", hex, NULL, NULL);
+    cJSON_AddItemToObject(payload, "customer", snapshot(&doc));
+    int rc = td_store_insert(req, COLL_CUSTOMERS, &doc, "CUSTOMER_CREATED", payload);
+    cJSON_Delete(payload);
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_CUSTOMERS);
+        td_ok(res, 201, snapshot(&doc));
+    } else {
+        td_fail_rc(res, rc, "create failed");
+    }
+    bson_destroy(&doc);
+out:
+    cJSON_Delete(body);
+    return 0;
+}
+
+static int get(td_req *req, td_res *res)
+{
+    bson_t doc;
+    bson_init(&doc);
+    if (load_visible(req, res, COLL_CUSTOMERS, OWNER, VIEW_ALL, &doc) == TD_OK)
+        td_ok(res, 200, snapshot(&doc));
+    bson_destroy(&doc);
+    return 0;
+}
+
+static int update(td_req *req, td_res *res)
+{
+    cJSON *body = NULL;
+    customer_input in;
+    bson_t doc, updated;
+    bson_init(&doc);
+    bson_init(&updated);
+    if (td_req_json(req, res, &body) != TD_OK || read_input(body, false, res, &in) != TD_OK)
+        goto out;
+    if (load_visible(req, res, COLL_CUSTOMERS, OWNER, VIEW_ALL, &doc) != TD_OK)
+        goto out;
+    if (!owns(req, &doc, OWNER) && !td_req_can(req, VIEW_ALL)) {
+        td_fail(res, 403, "FORBIDDEN", "You may only change your own customers", NULL);
+        goto out;
+    }
+    if (in.version >= 0 && in.version != td_bson_int(&doc, "version", 0)) {
+        update_failed(res, TD_ENOTFOUND);
+        goto out;
+    }
+    const char *names[] = {"firstName", "lastName", "phone", "city", "country", "address",
+                           "passportNumber", "notes", "email"};
+    const char *vals[] = {in.first,   in.last,    in.phone, in.city,
+                          in.country, in.address, in.passport, in.notes,
+                          in.has_email ? in.email : NULL};
+    bson_t update = BSON_INITIALIZER, set;
+    cJSON *before = cJSON_CreateObject(), *after = cJSON_CreateObject();
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    int changed = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (vals[i] == NULL)
+            continue;
+        const char *old = td_bson_str(&doc, names[i]);
+        if (old != NULL && strcmp(old, vals[i]) == 0)
+            continue;
+        BSON_APPEND_UTF8(&set, names[i], vals[i]);
+        cJSON_AddItemToObject(before, names[i],
+                              old != NULL ? cJSON_CreateString(old) : cJSON_CreateNull());
+        cJSON_AddStringToObject(after, names[i], vals[i]);
+        changed++;
+    }
+    if (in.has_dob) {
+        BSON_APPEND_DATE_TIME(&set, "dateOfBirth", in.dob);
+        char ts[TD_ISO_TIME_LEN];
+        td_iso_time(in.dob, ts);
+        cJSON_AddStringToObject(after, "dateOfBirth", ts);
+        changed++;
+    }
+#define MERGED(i, f) (vals[i] != NULL ? vals[i] : td_bson_str(&doc, f))
+    const char *first = MERGED(0, "firstName"), *last = MERGED(1, "lastName");
+    derived(&set, first != NULL ? first : "", last != NULL ? last : "", MERGED(8, "email"),
+            MERGED(2, "phone"), MERGED(3, "city"));
+#undef MERGED
+    bson_append_document_end(&update, &set);
+    if (changed == 0) {
+        cJSON_Delete(before);
+        cJSON_Delete(after);
+        td_ok(res, 200, snapshot(&doc));
+    } else {
+        char hex[25];
+        td_bson_oid_hex(&doc, "_id", hex);
+        cJSON *payload = td_event_payload(req, "CUSTOMER_UPDATED", "customer", hex, before, after);
+        bson_oid_t oid;
+        parse_oid(hex, &oid);
+        int rc = td_store_update(req, COLL_CUSTOMERS, &oid, td_bson_int(&doc, "version", 0),
+                                 &update, "CUSTOMER_UPDATED", payload, &updated);
+        cJSON_Delete(payload);
+        if (rc == TD_OK) {
+            td_cache_invalidate(CACHE_CUSTOMERS);
+            td_ok(res, 200, snapshot(&updated));
+        } else {
+            update_failed(res, rc);
+        }
+    }
+    bson_destroy(&update);
+out:
+    cJSON_Delete(body);
+    bson_destroy(&doc);
+    bson_destroy(&updated);
+    return 0;
+}
+
+/* Live bookings of a customer block its deletion. */
+static int64_t live_bookings(mongoc_client_t *c, const bson_oid_t *customer)
+{
+    bson_t *filter = BCON_NEW("customer", BCON_OID(customer), "deleted", BCON_BOOL(false),
+                              "status", "{", "$in", "[", BCON_UTF8("pending"),
+                              BCON_UTF8("confirmed"), BCON_UTF8("in_progress"), "]", "}");
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
+    bson_error_t err;
+    int64_t n = mongoc_collection_count_documents(cl, filter, NULL, NULL, NULL, &err);
+    mongoc_collection_destroy(cl);
+    bson_destroy(filter);
+    return n;
+}
+
+static int remove_customer(td_req *req, td_res *res)
+{
+    bson_t doc;
+    bson_init(&doc);
+    if (load_visible(req, res, COLL_CUSTOMERS, OWNER, VIEW_ALL, &doc) != TD_OK)
+        goto out;
+    if (!owns(req, &doc, OWNER) && !td_req_can(req, DELETE_ANY)) {
+        td_fail(res, 403, "FORBIDDEN", "Deleting another agent's customer needs canDeleteAnyCustomer",
+                NULL);
+        goto out;
+    }
+    bson_oid_t oid;
+    char hex[25];
+    parse_oid(td_bson_oid_hex(&doc, "_id", hex), &oid);
+    int64_t live = live_bookings(td_req_mongo(req), &oid);
+    if (live < 0) {
+        td_fail_rc(res, TD_EUNAVAIL, NULL);
+        goto out;
+    }
+    if (live > 0) {
+        cJSON *details = cJSON_CreateObject();
+        cJSON_AddNumberToObject(details, "liveBookings", (double)live);
+        td_fail(res, 409, "CUSTOMER_HAS_BOOKINGS",
+                "The customer has pending or active bookings; cancel them first", details);
+        goto out;
+    }
+    bson_t update = BSON_INITIALIZER, set;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_BOOL(&set, "deleted", true);
+    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
+    bson_append_document_end(&update, &set);
+    cJSON *payload = td_event_payload(req, "CUSTOMER_DELETED", "customer", hex, snapshot(&doc),
+                                      NULL);
+    int rc = td_store_update(req, COLL_CUSTOMERS, &oid, td_bson_int(&doc, "version", 0), &update,
+                             "CUSTOMER_DELETED", payload, NULL);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_CUSTOMERS);
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddStringToObject(data, "_id", hex);
+        cJSON_AddBoolToObject(data, "deleted", true);
+        td_ok(res, 200, data);
+    } else {
+        update_failed(res, rc);
+    }
+out:
+    bson_destroy(&doc);
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* Domain writes with staged events. */
+#include "tripdesk/store.h"
+
+#include "tripdesk/bus.h"
+#include "tripdesk/common.h"
+#include "tripdesk/log.h"
+#include "tripdesk/mongo.h"
+#include "tripdesk/service.h"
+
+#include <string.h>
+
+cJSON *td_event_payload(const td_req *req, const char *action, const char *target_type,
+                        const char *target_id, cJSON *before, cJSON *after)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "action", action);
+    if (req->principal.present) {
+        cJSON *actor = cJSON_AddObjectToObject(p, "actor");
+        cJSON_AddStringToObject(actor, "id", req->principal.agent_id);
+        cJSON_AddStringToObject(actor, "role", req->principal.role);
+    } else {
+        cJSON_AddNullToObject(p, "actor");
+    }
+    cJSON *target = cJSON_AddObjectToObject(p, "target");
+    cJSON_AddStringToObject(target, "type", target_type);
+    cJSON_AddStringToObject(target, "id", target_id);
+    cJSON *changes = cJSON_AddObjectToObject(p, "changes");
+    cJSON_AddItemToObject(changes, "before", before != NULL ? before : cJSON_CreateNull());
+    cJSON_AddItemToObject(changes, "after", after != NULL ? after : cJSON_CreateNull());
+    cJSON *meta = cJSON_AddObjectToObject(p, "metadata");
+    cJSON_AddStringToObject(meta, "ip", req->client_ip);
+    cJSON_AddStringToObject(meta, "userAgent", req->user_agent);
+    cJSON_AddStringToObject(meta, "requestId", req->request_id);
+    return p;
+}
+
+static void commit(td_req *req, const char *coll, const bson_oid_t *id)
+{
+    char hex[25];
+    bson_oid_to_string(id, hex);
+    int rc = td_bus_commit(td_service_bus(req->service), req->mongo, coll, hex);
+    if (rc != TD_OK)
+        td_log(TD_LOG_WARN, req->request_id, "event of %s/%s left for the sweeper: %s", coll,
+               hex, td_strerror(rc));
+}
+
+int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
+                    const cJSON *payload)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return TD_EUNAVAIL;
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+        return TD_EINVAL;
+    bson_oid_t id;
+    bson_oid_copy(bson_iter_oid(&it), &id);
+    char ev[25];
+    int rc = td_bus_stage(doc, type, payload, ev);
+    if (rc != TD_OK)
+        return rc;
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    bson_error_t err;
+    if (!mongoc_collection_insert_one(cl, doc, NULL, NULL, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_collection_destroy(cl);
+    if (rc == TD_OK)
+        commit(req, coll, &id);
+    return rc;
+}
+
+int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
+                    bson_t *update, const char *type, const cJSON *payload, bson_t *out)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return TD_EUNAVAIL;
+    bson_t full = BSON_INITIALIZER, inc, set;
+    bson_iter_t it;
+    bool has_set = false;
+    if (bson_iter_init(&it, update)) {
+        while (bson_iter_next(&it)) {
+            const char *op = bson_iter_key(&it);
+            if (strcmp(op, "$set") == 0) {
+                /* merge updatedAt into the caller's $set */
+                bson_t callers;
+                const uint8_t *data;
+                uint32_t len;
+                bson_iter_document(&it, &len, &data);
+                bson_init_static(&callers, data, len);
+                BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
+                bson_concat(&set, &callers);
+                BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
+                bson_append_document_end(&full, &set);
+                has_set = true;
+            } else {
+                bson_append_iter(&full, op, -1, &it);
+            }
+        }
+    }
+    if (!has_set) {
+        BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
+        BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
+        bson_append_document_end(&full, &set);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&full, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "version", 1);
+    bson_append_document_end(&full, &inc);
+    char ev[25];
+    int rc = td_bus_stage_update(&full, type, payload, ev);
+    if (rc != TD_OK) {
+        bson_destroy(&full);
+        return rc;
+    }
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_OID(&filter, "_id", id);
+    if (version >= 0)
+        BSON_APPEND_INT64(&filter, "version", version);
+    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_update(opts, &full);
+    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    bson_t reply;
+    bson_error_t err;
+    if (!mongoc_collection_find_and_modify_with_opts(cl, &filter, opts, &reply, &err)) {
+        rc = td_mongo_rc(&err);
+    } else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        if (out != NULL) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_iter_document(&it, &len, &data);
+            bson_t tmp;
+            bson_init_static(&tmp, data, len);
+            bson_copy_to(&tmp, out);
+        }
+        rc = TD_OK;
+    } else {
+        rc = TD_ENOTFOUND;
+    }
+    bson_destroy(&reply);
+    mongoc_collection_destroy(cl);
+    mongoc_find_and_modify_opts_destroy(opts);
+    bson_destroy(&filter);
+    bson_destroy(&full);
+    if (rc == TD_OK)
+        commit(req, coll, id);
+    return rc;
+}
+
+int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out)
+{
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    bson_t opts = BSON_INITIALIZER;
+    BSON_APPEND_INT64(&opts, "limit", 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(cl, filter, &opts, NULL);
+    const bson_t *doc;
+    int rc = TD_ENOTFOUND;
+    if (mongoc_cursor_next(cur, &doc)) {
+        bson_copy_to(doc, out);
+        rc = TD_OK;
+    } else {
+        bson_error_t err;
+        if (mongoc_cursor_error(cur, &err))
+            rc = td_mongo_rc(&err);
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(cl);
+    bson_destroy(&opts);
+    return rc;
+}
