@@ -1,5 +1,7 @@
-/* Event handling of the analytics service. Every handler is idempotent by event id:
- * its effect is a document whose _id is the event id. */
+/* Event handling of the analytics service: BUS_PROBE events feed the probe
+ * counter, every other event becomes an audit log entry (audit_entry.c). Every
+ * handler is idempotent by event id: its effect is a document whose _id is the
+ * event id. */
 #include "analytics.h"
 
 #include "tripdesk/common.h"
@@ -47,7 +49,7 @@ int on_event(const td_event *ev, mongoc_client_t *mongo, void *arg)
     (void)arg;
     if (strcmp(ev->type, "BUS_PROBE") == 0)
         return record_probe(ev, mongo);
-    return TD_OK; /* audit logging of the other events comes with the audit issue */
+    return audit_record(ev, mongo);
 }
 
 int init_database(td_service *svc, mongoc_client_t *c)
@@ -57,5 +59,7 @@ int init_database(td_service *svc, mongoc_client_t *c)
     BSON_APPEND_INT32(&keys, "tag", 1);
     int rc = td_mongo_index(c, COLL_BUS_PROBES, &keys, "probe_tag", false);
     bson_destroy(&keys);
+    if (rc == TD_OK)
+        rc = audit_indexes(c);
     return rc;
 }
