@@ -32,6 +32,19 @@ static int db_unavailable(td_res *res)
     return td_fail_rc(res, TD_EUNAVAIL, NULL);
 }
 
+/* On public routes (sign-in, registration) the agent acts on itself. */
+static void self_actor(cJSON *payload, const bson_t *agent)
+{
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(payload, "actor")))
+        return;
+    char id[25];
+    cJSON *actor = cJSON_CreateObject();
+    cJSON_AddStringToObject(actor, "id", td_bson_oid_hex(agent, "_id", id));
+    const char *role = td_bson_str(agent, "role");
+    cJSON_AddStringToObject(actor, "role", role != NULL ? role : "");
+    cJSON_ReplaceItemInObjectCaseSensitive(payload, "actor", actor);
+}
+
 /* Stages an event on the agent document and commits it (sign-in, sign-out,
  * password change), together with `set`. */
 static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revoke,
@@ -48,6 +61,7 @@ static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revok
     bson_append_document_end(&update, &inc);
     cJSON *payload = td_event_payload(req, action, "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(agent, NULL));
+    self_actor(payload, agent);
     char ev[25];
     td_bus_stage_update(&update, action, payload, ev);
     cJSON_Delete(payload);
@@ -145,6 +159,7 @@ static int register_agent(td_req *req, td_res *res)
     BSON_APPEND_INT64(&doc, "version", 1);
     cJSON *payload = td_event_payload(req, "AGENT_REGISTERED", "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(&doc, NULL));
+    self_actor(payload, &doc);
     char ev[25];
     td_bus_stage(&doc, "AGENT_REGISTERED", payload, ev);
     cJSON_Delete(payload);

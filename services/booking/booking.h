@@ -55,6 +55,9 @@ void lower_into(char *dst, size_t len, const char *src);
 /* Reads "YYYY-MM-DD" (or full ISO-8601 UTC) field into ms; TD_EINVAL fills res. */
 int get_date(const cJSON *obj, const char *name, const char *path, bool required, td_res *res,
              int64_t *ms, bool *present);
+int64_t doc_date(const bson_t *doc, const char *path);
+const char *doc_str(const bson_t *doc, const char *path);
+double doc_num(const bson_t *doc, const char *path);
 /* A version given by the client for optimistic concurrency (optional). */
 int get_version(const cJSON *body, td_res *res, int64_t *version);
 /* 409 VERSION_CONFLICT or 404 after a failed td_store_update. */
@@ -91,9 +94,10 @@ typedef struct {
     int64_t start_ms, end_ms;
     bool exact;
 } conflict;
-/* Serialises booking writes for one customer across daemons. */
-int customer_lock(mongoc_client_t *c, const bson_oid_t *customer, char token[25]);
-void customer_unlock(mongoc_client_t *c, const bson_oid_t *customer, const char *token);
+/* Serialises writes concerning one record (a customer's bookings, a lead's
+ * conversion) across daemons: a lock document "lock:<id>" with a lease. */
+int record_lock(mongoc_client_t *c, const bson_oid_t *id, char token[25]);
+void record_unlock(mongoc_client_t *c, const bson_oid_t *id, const char *token);
 /* Finds a live booking of the customer at the same destination overlapping
  * [start, end] (excluding `exclude`): TD_OK with *found set, TD_ENOTFOUND, TD_E*. */
 int find_conflict(mongoc_client_t *c, const bson_oid_t *customer, const char *destination_key,

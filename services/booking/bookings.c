@@ -252,33 +252,6 @@ static int read_input(const cJSON *body, bool create, td_res *res, booking_input
     return TD_OK;
 }
 
-static int64_t date_of(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_DATE_TIME(&d))
-        return bson_iter_date_time(&d);
-    return 0;
-}
-
-static const char *str_of(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_UTF8(&d))
-        return bson_iter_utf8(&d, NULL);
-    return NULL;
-}
-
-static double num_of(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_NUMBER(&d))
-        return bson_iter_as_double(&d);
-    return 0;
-}
-
 static void search_text(bson_t *doc, const char *ref, const char *title, const char *dest,
                         const char *customer_name, const char *customer_email)
 {
@@ -374,7 +347,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     lower_into(dest_key, sizeof dest_key, in.destination);
     customer_name(&customer, cname, sizeof cname);
 
-    rc = customer_lock(c, &cust, token);
+    rc = record_lock(c, &cust, token);
     if (rc != TD_OK) {
         bson_destroy(&customer);
         if (rc == TD_ETIMEDOUT)
@@ -440,7 +413,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     if (rc != TD_OK)
         td_fail_rc(res, rc, "create failed");
 unlock:
-    customer_unlock(c, &cust, token);
+    record_unlock(c, &cust, token);
     bson_destroy(&customer);
     return 0;
 }
@@ -509,21 +482,21 @@ static int update(td_req *req, td_res *res)
     }
     /* Merge the given fields over the stored ones. */
     booking_input m = in;
-    m.title = in.title ? in.title : str_of(&doc, "tripDetails.title");
-    m.destination = in.destination ? in.destination : str_of(&doc, "tripDetails.destination");
-    m.trip_type = in.trip_type ? in.trip_type : str_of(&doc, "tripDetails.tripType");
-    m.start = in.has_start ? in.start : date_of(&doc, "tripDetails.startDate");
-    m.end = in.has_end ? in.end : date_of(&doc, "tripDetails.endDate");
-    m.adults = in.has_adults ? in.adults : (long long)num_of(&doc, "tripDetails.travellers.adults");
+    m.title = in.title ? in.title : doc_str(&doc, "tripDetails.title");
+    m.destination = in.destination ? in.destination : doc_str(&doc, "tripDetails.destination");
+    m.trip_type = in.trip_type ? in.trip_type : doc_str(&doc, "tripDetails.tripType");
+    m.start = in.has_start ? in.start : doc_date(&doc, "tripDetails.startDate");
+    m.end = in.has_end ? in.end : doc_date(&doc, "tripDetails.endDate");
+    m.adults = in.has_adults ? in.adults : (long long)doc_num(&doc, "tripDetails.travellers.adults");
     m.children = in.has_children ? in.children
-                                 : (long long)num_of(&doc, "tripDetails.travellers.children");
+                                 : (long long)doc_num(&doc, "tripDetails.travellers.children");
     m.infants = in.has_infants ? in.infants
-                               : (long long)num_of(&doc, "tripDetails.travellers.infants");
-    m.total = in.has_total ? in.total : num_of(&doc, "pricing.totalAmount");
-    m.currency = in.currency ? in.currency : str_of(&doc, "pricing.currency");
-    m.tax = in.has_tax ? in.tax : num_of(&doc, "pricing.taxAmount");
+                               : (long long)doc_num(&doc, "tripDetails.travellers.infants");
+    m.total = in.has_total ? in.total : doc_num(&doc, "pricing.totalAmount");
+    m.currency = in.currency ? in.currency : doc_str(&doc, "pricing.currency");
+    m.tax = in.has_tax ? in.tax : doc_num(&doc, "pricing.taxAmount");
     m.has_tax = true;
-    m.discount = in.has_discount ? in.discount : num_of(&doc, "pricing.discount");
+    m.discount = in.has_discount ? in.discount : doc_num(&doc, "pricing.discount");
     m.has_discount = true;
     if (check_dates(&m, res) != TD_OK)
         goto out;
@@ -531,10 +504,10 @@ static int update(td_req *req, td_res *res)
     td_bson_oid_hex(&doc, "_id", hex);
     parse_oid(hex, &id);
     lower_into(dest_key, sizeof dest_key, m.destination);
-    lower_into(old_key, sizeof old_key, str_of(&doc, "tripDetails.destination"));
+    lower_into(old_key, sizeof old_key, doc_str(&doc, "tripDetails.destination"));
     mongoc_client_t *c = td_req_mongo(req);
-    bool moved = strcmp(dest_key, old_key) != 0 || m.start != date_of(&doc, "tripDetails.startDate") ||
-                 m.end != date_of(&doc, "tripDetails.endDate");
+    bool moved = strcmp(dest_key, old_key) != 0 || m.start != doc_date(&doc, "tripDetails.startDate") ||
+                 m.end != doc_date(&doc, "tripDetails.endDate");
     if (moved) {
         bson_iter_t it;
         if (!bson_iter_init_find(&it, &doc, "customer") || !BSON_ITER_HOLDS_OID(&it)) {
@@ -542,7 +515,7 @@ static int update(td_req *req, td_res *res)
             goto out;
         }
         bson_oid_copy(bson_iter_oid(&it), &cust);
-        int rc = customer_lock(c, &cust, token);
+        int rc = record_lock(c, &cust, token);
         if (rc != TD_OK) {
             if (rc == TD_ETIMEDOUT)
                 td_fail(res, 409, "CONCURRENT_UPDATE",
@@ -590,7 +563,7 @@ static int update(td_req *req, td_res *res)
     }
 out:
     if (locked)
-        customer_unlock(td_req_mongo(req), &cust, token);
+        record_unlock(td_req_mongo(req), &cust, token);
     cJSON_Delete(body);
     bson_destroy(&doc);
     bson_destroy(&updated);

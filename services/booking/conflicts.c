@@ -17,17 +17,17 @@
 #define LOCK_WAIT_MS 3000
 #define LOCK_RETRY_MS 5
 
-static void lock_id(const bson_oid_t *customer, char *buf, size_t len)
+static void lock_id(const bson_oid_t *record, char *buf, size_t len)
 {
     char hex[25];
-    bson_oid_to_string(customer, hex);
-    snprintf(buf, len, "customer:%s", hex);
+    bson_oid_to_string(record, hex);
+    snprintf(buf, len, "lock:%s", hex);
 }
 
-int customer_lock(mongoc_client_t *c, const bson_oid_t *customer, char token[25])
+int record_lock(mongoc_client_t *c, const bson_oid_t *record, char token[25])
 {
     char id[64];
-    lock_id(customer, id, sizeof id);
+    lock_id(record, id, sizeof id);
     td_new_id(token);
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_LOCKS);
     int64_t until = td_mono_ms() + LOCK_WAIT_MS;
@@ -71,10 +71,10 @@ int customer_lock(mongoc_client_t *c, const bson_oid_t *customer, char token[25]
     return rc;
 }
 
-void customer_unlock(mongoc_client_t *c, const bson_oid_t *customer, const char *token)
+void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *token)
 {
     char id[64];
-    lock_id(customer, id, sizeof id);
+    lock_id(record, id, sizeof id);
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(id), "token", BCON_UTF8(token));
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_LOCKS);
     bson_error_t err;

@@ -1066,7 +1066,7 @@ static int convert(td_req *req, td_res *res)
         goto out;
     c = td_req_mongo(req);
     parse_oid(td_bson_oid_hex(&lead, "_id", lead_hex), &lead_id);
-    int rc = customer_lock(c, &lead_id, token);
+    int rc = record_lock(c, &lead_id, token);
     if (rc != TD_OK) {
         if (rc == TD_ETIMEDOUT)
             td_fail(res, 409, "CONCURRENT_UPDATE", "The lead is being converted; retry", NULL);
@@ -1126,8 +1126,11 @@ static int convert(td_req *req, td_res *res)
         booking_json = cJSON_DetachItemFromObjectCaseSensitive(reply, "data");
         cJSON_Delete(reply);
         const cJSON *bid = cJSON_GetObjectItemCaseSensitive(booking_json, "_id");
-        if (cJSON_IsString(bid))
-            snprintf(book_hex, sizeof book_hex, "%s", bid->valuestring);
+        if (!cJSON_IsString(bid) || !td_is_object_id(bid->valuestring)) {
+            td_fail(res, 500, "INTERNAL_ERROR", "The booking was created without an id", NULL);
+            goto out;
+        }
+        snprintf(book_hex, sizeof book_hex, "%s", bid->valuestring);
     }
     rc = mark_converted(req, &lead, cust_hex, booking_in != NULL ? book_hex : NULL, created,
                         &updated);
@@ -1150,12 +1153,13 @@ static int convert(td_req *req, td_res *res)
     cJSON *data = cJSON_CreateObject();
     cJSON_AddItemToObject(data, "lead", doc_json(&updated, NULL));
     cJSON_AddItemToObject(data, "customer", doc_json(&customer, NULL));
-    cJSON_AddItemToObject(data, "booking", booking_json != NULL ? booking_json : cJSON_CreateNull());
+    cJSON_AddItemToObject(data, "booking",
+                          booking_json != NULL ? booking_json : cJSON_CreateNull());
     booking_json = NULL;
     td_ok(res, 200, data);
 out:
     if (locked)
-        customer_unlock(c, &lead_id, token);
+        record_unlock(c, &lead_id, token);
     cJSON_Delete(body);
     cJSON_Delete(booking_body);
     cJSON_Delete(booking_json);
