@@ -1,0 +1,94 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
+import { BrowserRouter, Route, Routes } from 'react-router-dom';
+import { isApiError } from './api/client';
+import { rules } from './auth/access';
+import { AuthProvider } from './auth/AuthContext';
+import { RequireAccess, RequireAuth } from './auth/guards';
+import { Layout } from './components/Layout';
+import { AgentsPage } from './pages/AgentsPage';
+import { HealthPage } from './pages/HealthPage';
+import { HomePage } from './pages/HomePage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { PermissionsPage } from './pages/PermissionsPage';
+import { ProfilePage } from './pages/ProfilePage';
+import { RegisterPage } from './pages/RegisterPage';
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Retry only what may pass next time: an unavailable service, once.
+        retry: (count, err) => isApiError(err) && err.unavailable && err.status !== 0 && count < 1,
+        staleTime: 10_000,
+        refetchOnWindowFocus: true,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+/** The routes; the providers are outside so tests can supply their own. */
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/register" element={<RegisterPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<HomePage />} />
+        <Route
+          path="agents"
+          element={
+            <RequireAccess rule={rules.agents}>
+              <AgentsPage />
+            </RequireAccess>
+          }
+        />
+        <Route
+          path="permissions"
+          element={
+            <RequireAccess rule={rules.permissions}>
+              <PermissionsPage />
+            </RequireAccess>
+          }
+        />
+        <Route
+          path="health"
+          element={
+            <RequireAccess rule={rules.health}>
+              <HealthPage />
+            </RequireAccess>
+          }
+        />
+        <Route path="profile" element={<ProfilePage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function Providers({ children, client }: { children: ReactNode; client?: QueryClient }) {
+  const [qc] = useState(() => client ?? makeQueryClient());
+  return (
+    <QueryClientProvider client={qc}>
+      <AuthProvider>{children}</AuthProvider>
+    </QueryClientProvider>
+  );
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Providers>
+        <AppRoutes />
+      </Providers>
+    </BrowserRouter>
+  );
+}

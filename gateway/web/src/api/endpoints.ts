@@ -1,0 +1,107 @@
+// One function per API endpoint the web UI uses.
+import { api } from './client';
+import { tokens } from './tokens';
+import type {
+  Agent,
+  AgentListQuery,
+  AgentUpdate,
+  ChangePasswordRequest,
+  ChangePasswordResponse,
+  Health,
+  LoginRequest,
+  LoginResponse,
+  MeResponse,
+  Page,
+  PermissionHistoryEntry,
+  PermissionMatrix,
+  PermissionUpdate,
+  RegisterRequest,
+  RegisterResponse,
+  Role,
+} from './types';
+
+const id = (s: string) => encodeURIComponent(s);
+
+export const authApi = {
+  /** Signs in and keeps the tokens. */
+  async login(body: LoginRequest): Promise<LoginResponse> {
+    const data = await api.post<LoginResponse>('/api/auth/login', body, { auth: false });
+    tokens.set(data);
+    return data;
+  },
+  /** Registers a new (pending) agent; the server answers the agent itself or {agent}. */
+  async register(body: RegisterRequest): Promise<Agent> {
+    const data = await api.post<RegisterResponse | Agent>('/api/auth/register', body, { auth: false });
+    return data && typeof data === 'object' && 'agent' in data && data.agent ? data.agent : (data as Agent);
+  },
+  me(): Promise<MeResponse> {
+    return api.get<MeResponse>('/api/auth/me');
+  },
+  /** Ends the session on the server (best effort) and forgets the tokens. */
+  async logout(): Promise<void> {
+    const refreshToken = tokens.refresh();
+    try {
+      // The gateway wants the access token here too (logout is not a public route).
+      if (refreshToken) await api.post('/api/auth/logout', { refreshToken });
+    } catch {
+      // The local session ends whatever the server says.
+    } finally {
+      tokens.clear();
+    }
+  },
+  /** Changes the password; the server revokes the old tokens and sends new ones. */
+  async changePassword(body: ChangePasswordRequest): Promise<ChangePasswordResponse> {
+    const data = await api.put<ChangePasswordResponse>('/api/auth/password', body);
+    if (data && typeof data.accessToken === 'string' && typeof data.refreshToken === 'string') {
+      tokens.set({ accessToken: data.accessToken, refreshToken: data.refreshToken, expiresIn: data.expiresIn ?? 0 });
+    }
+    return data;
+  },
+};
+
+export const agentsApi = {
+  list(q: AgentListQuery): Promise<Page<Agent>> {
+    return api.page<Agent>('/api/agents', {
+      query: { page: q.page, limit: q.limit, status: q.status, role: q.role, search: q.search },
+    });
+  },
+  get(agentId: string): Promise<Agent> {
+    return api.get<Agent>(`/api/agents/${id(agentId)}`);
+  },
+  approve(agentId: string): Promise<Agent> {
+    return api.patch<Agent>(`/api/agents/${id(agentId)}/approve`);
+  },
+  deactivate(agentId: string): Promise<Agent> {
+    return api.patch<Agent>(`/api/agents/${id(agentId)}/deactivate`);
+  },
+  changeRole(agentId: string, role: Role): Promise<Agent> {
+    return api.patch<Agent>(`/api/agents/${id(agentId)}/role`, { role });
+  },
+  update(agentId: string, body: AgentUpdate): Promise<Agent> {
+    return api.put<Agent>(`/api/agents/${id(agentId)}`, body);
+  },
+  remove(agentId: string): Promise<unknown> {
+    return api.delete(`/api/agents/${id(agentId)}`);
+  },
+};
+
+export const permissionsApi = {
+  matrix(): Promise<PermissionMatrix> {
+    return api.get<PermissionMatrix>('/api/permissions');
+  },
+  update(role: Role, body: PermissionUpdate): Promise<Partial<PermissionMatrix>> {
+    return api.put<Partial<PermissionMatrix>>(`/api/permissions/${id(role)}`, body);
+  },
+  reset(): Promise<Partial<PermissionMatrix>> {
+    return api.post<Partial<PermissionMatrix>>('/api/permissions/reset');
+  },
+  history(page: number, limit = 10): Promise<Page<PermissionHistoryEntry>> {
+    return api.page<PermissionHistoryEntry>('/api/permissions/history', { query: { page, limit } });
+  },
+};
+
+export const healthApi = {
+  get(): Promise<Health> {
+    return api.get<Health>('/api/health', { auth: false });
+  },
+};
