@@ -75,6 +75,7 @@ void gw_health(gw_exchange *ex);
 /* principal.c: revocation and permissions of a verified token. */
 enum { GW_PRINCIPAL_OK = 0, GW_PRINCIPAL_REVOKED, GW_PRINCIPAL_INVALID };
 void gw_principal_init(void);
+td_token_result gw_verify_token(const char *token, int64_t now, td_claims *claims);
 int gw_principal(const td_claims *claims, uint32_t *perms);
 
 /* static_files.c: the web UI with SPA fallback. */

@@ -134,7 +134,7 @@ static void api(gw_exchange *ex)
             gw_send_error(ex, 401, "UNAUTHORIZED", "A Bearer access token is required", NULL);
             return;
         }
-        td_token_result tr = td_token_verify(auth + 7, td_now_ms() / 1000, &claims);
+        td_token_result tr = gw_verify_token(auth + 7, td_now_ms() / 1000, &claims);
         if (tr != TD_TOKEN_OK) {
             gw_send_error(ex, 401, tr == TD_TOKEN_EXPIRED ? "TOKEN_EXPIRED" : "INVALID_TOKEN",
                           td_token_reason(tr), NULL);
@@ -235,6 +235,10 @@ int main(void)
                              "30000",
                              "listen_backlog",
                              "1024",
+                             /* Responses go out in one write; do not let Nagle hold
+                              * them for the client's delayed ACK. */
+                             "tcp_nodelay",
+                             "1",
                              /* CORS is ours (respond.c): civetweb must not answer
                               * preflights itself with its "*" default. */
                              "access_control_allow_methods",

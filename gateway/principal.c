@@ -18,9 +18,61 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static pthread_rwlock_t matrix_lock = PTHREAD_RWLOCK_INITIALIZER;
 static td_matrix matrix; /* version 0: the built-in defaults */
+
+/* Verified tokens, per civetweb thread: a client sends the same access token with
+ * every request, and verifying it (base64, two JSON parses, an HMAC) is the largest
+ * part of the gateway's own work. An entry holds the exact token and its claims;
+ * expiry is still checked on every use. */
+#define TOKEN_CACHE_SLOTS 16
+
+typedef struct {
+    char *token;
+    td_claims claims;
+} token_slot;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    token_slot *slots = p;
+    for (int i = 0; i < TOKEN_CACHE_SLOTS; i++)
+        free(slots[i].token);
+    free(slots);
+}
+
+static void cache_init(void)
+{
+    pthread_key_create(&cache_key, cache_free);
+}
+
+td_token_result gw_verify_token(const char *token, int64_t now, td_claims *claims)
+{
+    pthread_once(&cache_once, cache_init);
+    token_slot *slots = pthread_getspecific(cache_key);
+    if (slots == NULL && (slots = calloc(TOKEN_CACHE_SLOTS, sizeof *slots)) != NULL)
+        pthread_setspecific(cache_key, slots);
+    size_t len = strlen(token);
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)token[i]) * 16777619u;
+    token_slot *slot = slots != NULL ? &slots[h % TOKEN_CACHE_SLOTS] : NULL;
+    if (slot != NULL && slot->token != NULL && strcmp(slot->token, token) == 0) {
+        *claims = slot->claims;
+        return claims->exp > now ? TD_TOKEN_OK : TD_TOKEN_EXPIRED;
+    }
+    td_token_result r = td_token_verify(token, now, claims);
+    if (r == TD_TOKEN_OK && slot != NULL) {
+        free(slot->token);
+        slot->token = strdup(token);
+        slot->claims = *claims;
+    }
+    return r;
+}
 
 void gw_principal_init(void)
 {
