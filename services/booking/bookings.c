@@ -376,6 +376,8 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         BSON_APPEND_UTF8(&doc, "bookingReference", ref);
         BSON_APPEND_OID(&doc, "customer", &cust);
         BSON_APPEND_UTF8(&doc, "customerName", cname);
+        if (td_bson_str(&customer, "email") != NULL)
+            BSON_APPEND_UTF8(&doc, "customerEmail", td_bson_str(&customer, "email"));
         BSON_APPEND_OID(&doc, OWNER, &me);
         append_trip(&doc, &in);
         append_pricing(&doc, &in);
@@ -547,7 +549,7 @@ static int update(td_req *req, td_res *res)
     BSON_APPEND_UTF8(&set, "destinationKey", dest_key);
     const char *cname = td_bson_str(&doc, "customerName");
     search_text(&set, td_bson_str(&doc, "bookingReference"), m.title, m.destination,
-                cname != NULL ? cname : "", NULL);
+                cname != NULL ? cname : "", td_bson_str(&doc, "customerEmail"));
     bson_append_document_end(&update, &set);
     cJSON *before = doc_json(&doc, NULL);
     cJSON *payload = td_event_payload(req, "BOOKING_UPDATED", "booking", hex, before, NULL);
