@@ -48,6 +48,7 @@ typedef struct {
     int loaded;
     int64_t last_catchup;
     nng_socket replay;
+    int replay_pipes; /* atomic: connected replay servers */
 } subscription;
 
 struct td_bus {
@@ -317,6 +318,14 @@ int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *collname, const c
     mongoc_collection_destroy(coll);
     bson_destroy(&filter);
     bson_destroy(&opts);
+    if (rc == TD_OK)
+        bus_kick(bus);
+    return rc;
+}
+
+int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc)
+{
+    int rc = commit_doc(c, coll, doc);
     if (rc == TD_OK)
         bus_kick(bus);
     return rc;
@@ -814,6 +823,13 @@ static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripd
     return TD_OK;
 }
 
+static void replay_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    subscription *s = arg;
+    __atomic_add_fetch(&s->replay_pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1, __ATOMIC_RELAXED);
+}
+
 static int open_replay_client(td_bus *bus, subscription *s)
 {
     (void)bus;
@@ -827,6 +843,8 @@ static int open_replay_client(td_bus *bus, subscription *s)
     nng_socket_set_ms(s->replay, NNG_OPT_REQ_RESENDTIME, TD_BUS_REPLAY_TIMEOUT_MS);
     nng_socket_set_ms(s->replay, NNG_OPT_RECONNMINT, 100);
     nng_socket_set_ms(s->replay, NNG_OPT_RECONNMAXT, 1000);
+    nng_pipe_notify(s->replay, NNG_PIPE_EV_ADD_POST, replay_pipe_event, s);
+    nng_pipe_notify(s->replay, NNG_PIPE_EV_REM_POST, replay_pipe_event, s);
     return nng_dial(s->replay, url, NULL, NNG_FLAG_NONBLOCK) == 0 ? TD_OK : TD_EIO;
 }
 
@@ -834,6 +852,10 @@ static int open_replay_client(td_bus *bus, subscription *s)
 static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
 {
     s->last_catchup = td_mono_ms();
+    /* Publisher not reachable: nothing to ask now (it is retried every idle round),
+     * and waiting out a send timeout would stall the other publishers' events. */
+    if (__atomic_load_n(&s->replay_pipes, __ATOMIC_RELAXED) <= 0)
+        return;
     for (;;) {
         Tripdesk__ReplayRequest rq = TRIPDESK__REPLAY_REQUEST__INIT;
         rq.subscriber = bus->self;

@@ -3,6 +3,7 @@
 
 #include "tripdesk/bus.h"
 #include "tripdesk/common.h"
+#include "tripdesk/docjson.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/service.h"
@@ -34,14 +35,16 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
     return p;
 }
 
-static void commit(td_req *req, const char *coll, const bson_oid_t *id)
+/* Moves the events staged in doc (as written) to the outbox; on failure the sweeper
+ * does it later. */
+static void commit(td_req *req, const char *coll, const bson_t *doc)
 {
-    char hex[25];
-    bson_oid_to_string(id, hex);
-    int rc = td_bus_commit(td_service_bus(req->service), req->mongo, coll, hex);
-    if (rc != TD_OK)
+    int rc = td_bus_commit_doc(td_service_bus(req->service), req->mongo, coll, doc);
+    if (rc != TD_OK) {
+        char hex[25];
         td_log(TD_LOG_WARN, req->request_id, "event of %s/%s left for the sweeper: %s", coll,
-               hex, td_strerror(rc));
+               td_bson_oid_hex(doc, "_id", hex), td_strerror(rc));
+    }
 }
 
 int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
@@ -53,8 +56,6 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     bson_iter_t it;
     if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
         return TD_EINVAL;
-    bson_oid_t id;
-    bson_oid_copy(bson_iter_oid(&it), &id);
     char ev[25];
     int rc = td_bus_stage(doc, type, payload, ev);
     if (rc != TD_OK)
@@ -65,7 +66,7 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
         rc = td_mongo_rc(&err);
     mongoc_collection_destroy(cl);
     if (rc == TD_OK)
-        commit(req, coll, &id);
+        commit(req, coll, doc);
     return rc;
 }
 
@@ -125,14 +126,14 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
     if (!mongoc_collection_find_and_modify_with_opts(cl, &filter, opts, &reply, &err)) {
         rc = td_mongo_rc(&err);
     } else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-        if (out != NULL) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t tmp;
-            bson_init_static(&tmp, data, len);
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&it, &len, &data);
+        bson_t tmp;
+        bson_init_static(&tmp, data, len);
+        commit(req, coll, &tmp);
+        if (out != NULL)
             bson_copy_to(&tmp, out);
-        }
         rc = TD_OK;
     } else {
         rc = TD_ENOTFOUND;
@@ -142,8 +143,6 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
     mongoc_find_and_modify_opts_destroy(opts);
     bson_destroy(&filter);
     bson_destroy(&full);
-    if (rc == TD_OK)
-        commit(req, coll, id);
     return rc;
 }
 

@@ -29,7 +29,7 @@
 #define TD_BUS_RELAY_POLL_MS 100    /* relay polls for unsequenced events */
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
-#define TD_BUS_REPLAY_TIMEOUT_MS 2000
+#define TD_BUS_REPLAY_TIMEOUT_MS 10000 /* generous: a slow replay must still land */
 #define TD_BUS_SWEEP_MS 5000
 
 typedef struct td_bus td_bus;
@@ -81,6 +81,10 @@ int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
 int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);
+
+/* The same for a document already in hand (as inserted, or as returned by
+ * findAndModify): saves reading it back. */
+int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc);
 
 /* Counters for health and tests. */
 typedef struct {
