@@ -1,5 +1,6 @@
 /* Responses: every answer carries the request id, security headers and, for an
  * allowed origin, CORS headers. */
+#define _GNU_SOURCE /* strcasestr */
 #include "gateway.h"
 
 #include "tripdesk/http.h"
@@ -30,38 +31,109 @@ const char *gw_cors_origin(const struct mg_connection *conn)
     return NULL;
 }
 
+#define SINGLE_WRITE_MAX (64 * 1024)
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
+    }
+}
+
+/* Whether the client keeps the connection (HTTP/1.1 unless "close"; 1.0 only with
+ * "keep-alive"): civetweb decides the same way after the handler returns. */
+static bool keeps_alive(gw_exchange *ex)
+{
+    const char *conn = mg_get_header(ex->conn, "Connection");
+    const char *ver = ex->ri->http_version;
+    if (conn != NULL)
+        return strcasestr(conn, "keep-alive") != NULL ||
+               (strcasestr(conn, "close") == NULL && ver != NULL && strcmp(ver, "1.1") == 0);
+    return ver != NULL && strcmp(ver, "1.1") == 0;
+}
+
+/* Appends "name: value\r\n" when it fits; header values never contain CR/LF (they
+ * are ours, or service headers the framework built). */
+static size_t add(char *buf, size_t cap, size_t n, const char *name, const char *value)
+{
+    int w = snprintf(buf + n, cap > n ? cap - n : 0, "%s: %s\r\n", name, value);
+    return w > 0 ? n + (size_t)w : n;
+}
+
+/*
+ * Writes the whole response — status line, headers, body — with one write for all
+ * but large bodies: a second small write per response costs as much as the rest of
+ * a trivial request (see docs/performance.md).
+ */
 void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body,
              size_t len, const char *extra_headers[][2], int nextra)
 {
-    struct mg_connection *c = ex->conn;
+    char head[4096];
+    size_t n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, reason(status));
     char clen[32];
     snprintf(clen, sizeof clen, "%zu", len);
-    mg_response_header_start(c, status);
-    mg_response_header_add(c, "Content-Type", content_type, -1);
-    mg_response_header_add(c, "Content-Length", clen, -1);
-    mg_response_header_add(c, "X-Request-Id", ex->request_id, -1);
-    mg_response_header_add(c, "X-Content-Type-Options", "nosniff", -1);
-    mg_response_header_add(c, "X-Frame-Options", "DENY", -1);
-    mg_response_header_add(c, "Referrer-Policy", "no-referrer", -1);
-    mg_response_header_add(c, "Cross-Origin-Opener-Policy", "same-origin", -1);
-    mg_response_header_add(c, "Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data: blob:; "
-                           "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
-                           "base-uri 'self'; form-action 'self'",
-                           -1);
+    n = add(head, sizeof head, n, "Content-Type", content_type);
+    n = add(head, sizeof head, n, "Content-Length", clen);
+    n = add(head, sizeof head, n, "X-Request-Id", ex->request_id);
+    n = add(head, sizeof head, n, "X-Content-Type-Options", "nosniff");
+    n = add(head, sizeof head, n, "X-Frame-Options", "DENY");
+    n = add(head, sizeof head, n, "Referrer-Policy", "no-referrer");
+    n = add(head, sizeof head, n, "Cross-Origin-Opener-Policy", "same-origin");
+    n = add(head, sizeof head, n, "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
     if (ex->origin != NULL) {
-        mg_response_header_add(c, "Access-Control-Allow-Origin", ex->origin, -1);
+        n = add(head, sizeof head, n, "Access-Control-Allow-Origin", ex->origin);
         if (strcmp(gw_cfg.cors_origins, "*") != 0)
-            mg_response_header_add(c, "Access-Control-Allow-Credentials", "true", -1);
-        mg_response_header_add(c, "Access-Control-Expose-Headers",
-                               "X-Request-Id, X-Cache, Retry-After", -1);
-        mg_response_header_add(c, "Vary", "Origin", -1);
+            n = add(head, sizeof head, n, "Access-Control-Allow-Credentials", "true");
+        n = add(head, sizeof head, n, "Access-Control-Expose-Headers",
+                "X-Request-Id, X-Cache, Retry-After");
+        n = add(head, sizeof head, n, "Vary", "Origin");
     }
     for (int i = 0; i < nextra; i++)
-        mg_response_header_add(c, extra_headers[i][0], extra_headers[i][1], -1);
-    mg_response_header_send(c);
-    if (len > 0 && strcmp(ex->ri->request_method, "HEAD") != 0)
-        mg_write(c, body, len);
+        n = add(head, sizeof head, n, extra_headers[i][0], extra_headers[i][1]);
+    n = add(head, sizeof head, n, "Connection", keeps_alive(ex) ? "keep-alive" : "close");
+    if (n + 2 >= sizeof head) {
+        static const char overflow[] = "HTTP/1.1 500 Internal Server Error\r\n"
+                                       "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        mg_write(ex->conn, overflow, sizeof overflow - 1);
+        return;
+    }
+    head[n++] = '\r';
+    head[n++] = '\n';
+    bool with_body = len > 0 && strcmp(ex->ri->request_method, "HEAD") != 0;
+    if (with_body && len <= SINGLE_WRITE_MAX) {
+        char *all = malloc(n + len);
+        if (all != NULL) {
+            memcpy(all, head, n);
+            memcpy(all + n, body, len);
+            mg_write(ex->conn, all, n + len);
+            free(all);
+            return;
+        }
+    }
+    mg_write(ex->conn, head, n);
+    if (with_body)
+        mg_write(ex->conn, body, len);
 }
 
 void gw_send_json(gw_exchange *ex, int status, cJSON *root)

@@ -43,7 +43,7 @@ typedef struct work {
     nng_ctx ctx;
     nng_aio *aio;
     ctx_state state;
-    nng_msg *msg;
+    Tripdesk__Request *pb; /* the request being handled (unpacked once) */
     struct work *next;
 } work;
 
@@ -258,13 +258,10 @@ static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
         td_mongo_push(req.mongo);
 }
 
-/* Builds the reply message for request message msg (consumed). */
-static nng_msg *handle(td_service *svc, nng_msg *msg)
+/* Builds the reply message for an unpacked request (freed here; NULL: malformed). */
+static nng_msg *handle(td_service *svc, Tripdesk__Request *pb)
 {
     td_res res = {0};
-    Tripdesk__Request *pb =
-        tripdesk__request__unpack(NULL, nng_msg_len(msg), (const uint8_t *)nng_msg_body(msg));
-    nng_msg_free(msg);
     if (pb == NULL)
         td_fail(&res, 400, "BAD_ENVELOPE", "Malformed request envelope", NULL);
     else
@@ -294,26 +291,18 @@ static nng_msg *handle(td_service *svc, nng_msg *msg)
     return reply;
 }
 
-/* True when the request is for an inline route (cheap check before queueing). */
-static bool is_inline(td_service *svc, nng_msg *msg)
+/* True when the request can be answered on the aio thread: an inline route, or an
+ * answer that needs no handler (malformed envelope, 404, 405). */
+static bool is_inline(td_service *svc, const Tripdesk__Request *pb)
 {
-    Tripdesk__Request *pb =
-        tripdesk__request__unpack(NULL, nng_msg_len(msg), (const uint8_t *)nng_msg_body(msg));
-    if (pb == NULL)
-        return true; /* answered with 400 at once */
-    bool inl = false;
-    size_t plen = strlen(pb->path);
-    if (plen < PATH_MAX_LEN) {
-        char scratch[PATH_MAX_LEN];
-        const td_route *route;
-        td_req req = {0};
-        if (td_router_match(svc->router, pb->method, pb->path, scratch, &route, &req) == TD_OK)
-            inl = (route->flags & TD_ROUTE_INLINE) != 0;
-        else
-            inl = true; /* 404/405 need no worker */
-    }
-    tripdesk__request__free_unpacked(pb, NULL);
-    return inl;
+    if (pb == NULL || strlen(pb->path) >= PATH_MAX_LEN)
+        return true;
+    char scratch[PATH_MAX_LEN];
+    const td_route *route;
+    td_req req = {0};
+    if (td_router_match(svc->router, pb->method, pb->path, scratch, &route, &req) != TD_OK)
+        return true;
+    return (route->flags & TD_ROUTE_INLINE) != 0;
 }
 
 static void send_reply(work *w, nng_msg *reply)
@@ -366,12 +355,15 @@ static void ctx_cb(void *arg)
                 arm_recv(w);
             return;
         }
-        w->msg = nng_aio_get_msg(w->aio);
+        nng_msg *msg = nng_aio_get_msg(w->aio);
+        w->pb = tripdesk__request__unpack(NULL, nng_msg_len(msg),
+                                          (const uint8_t *)nng_msg_body(msg));
+        nng_msg_free(msg);
         w->state = ST_WORK;
-        if (is_inline(svc, w->msg)) {
-            nng_msg *m = w->msg;
-            w->msg = NULL;
-            send_reply(w, handle(svc, m));
+        if (is_inline(svc, w->pb)) {
+            Tripdesk__Request *pb = w->pb;
+            w->pb = NULL;
+            send_reply(w, handle(svc, pb));
             return;
         }
         pthread_mutex_lock(&svc->mu);
@@ -410,9 +402,9 @@ static void *worker_main(void *arg)
         if (svc->head == NULL)
             svc->tail = NULL;
         pthread_mutex_unlock(&svc->mu);
-        nng_msg *m = w->msg;
-        w->msg = NULL;
-        send_reply(w, handle(svc, m));
+        Tripdesk__Request *pb = w->pb;
+        w->pb = NULL;
+        send_reply(w, handle(svc, pb));
     }
     td_redis_thread_done();
     return NULL;

@@ -7,6 +7,19 @@ import { AuthProvider } from './auth/AuthContext';
 import { RequireAccess, RequireAuth } from './auth/guards';
 import { Layout } from './components/Layout';
 import { AgentsPage } from './pages/AgentsPage';
+import { BookingDetailPage } from './pages/bookings/BookingDetailPage';
+import { BookingFormPage } from './pages/bookings/BookingFormPage';
+import { BookingsPage } from './pages/bookings/BookingsPage';
+import { CustomerDetailPage } from './pages/customers/CustomerDetailPage';
+import { CustomerFormPage } from './pages/customers/CustomerFormPage';
+import { CustomersPage } from './pages/customers/CustomersPage';
+import { ItinerariesPage } from './pages/itineraries/ItinerariesPage';
+import { ItineraryDetailPage } from './pages/itineraries/ItineraryDetailPage';
+import { ItineraryFormPage } from './pages/itineraries/ItineraryFormPage';
+import { ConvertLeadPage } from './pages/leads/ConvertLeadPage';
+import { LeadDetailPage } from './pages/leads/LeadDetailPage';
+import { LeadFormPage } from './pages/leads/LeadFormPage';
+import { LeadsPage } from './pages/leads/LeadsPage';
 import { HealthPage } from './pages/HealthPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
@@ -43,6 +56,23 @@ export function AppRoutes() {
         }
       >
         <Route index element={<HomePage />} />
+        <Route path="bookings" element={<BookingsPage />} />
+        <Route path="bookings/new" element={<BookingFormPage />} />
+        <Route path="bookings/:id" element={<BookingDetailPage />} />
+        <Route path="bookings/:id/edit" element={<BookingFormPage />} />
+        <Route path="customers" element={<CustomersPage />} />
+        <Route path="customers/new" element={<CustomerFormPage />} />
+        <Route path="customers/:id" element={<CustomerDetailPage />} />
+        <Route path="customers/:id/edit" element={<CustomerFormPage />} />
+        <Route path="leads" element={<LeadsPage />} />
+        <Route path="leads/new" element={<LeadFormPage />} />
+        <Route path="leads/:id" element={<LeadDetailPage />} />
+        <Route path="leads/:id/edit" element={<LeadFormPage />} />
+        <Route path="leads/:id/convert" element={<ConvertLeadPage />} />
+        <Route path="itineraries" element={<ItinerariesPage />} />
+        <Route path="itineraries/new" element={<ItineraryFormPage />} />
+        <Route path="itineraries/:id" element={<ItineraryDetailPage />} />
+        <Route path="itineraries/:id/edit" element={<ItineraryFormPage />} />
         <Route
           path="agents"
           element={

@@ -63,6 +63,8 @@ export interface RequestOptions {
 export interface ApiResult<T> {
   data: T;
   pagination?: Pagination;
+  /** The X-Cache header of a cached list (HIT, MISS or BYPASS), if any. */
+  cache?: string | null;
 }
 
 // ---- session-expiry listeners ---------------------------------------------------
@@ -131,7 +133,9 @@ async function parse<T>(res: Response): Promise<ApiResult<T>> {
     body = null;
   }
   if (body && typeof body === 'object' && 'success' in body) {
-    if (body.success === true && res.ok) return { data: body.data, pagination: body.pagination };
+    if (body.success === true && res.ok) {
+      return { data: body.data, pagination: body.pagination, cache: res.headers?.get?.('X-Cache') ?? null };
+    }
     if (body.success === false && body.error) {
       throw new ApiError(
         res.status,
@@ -239,7 +243,7 @@ export const api = {
       hasNext: false,
       hasPrev: false,
     };
-    return { items, pagination };
+    return { items, pagination, cache: r.cache ?? null };
   },
   async post<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> {
     return (await request<T>('POST', path, { ...opts, body })).data;

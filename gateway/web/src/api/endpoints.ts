@@ -3,6 +3,19 @@ import { api } from './client';
 import { tokens } from './tokens';
 import type {
   Agent,
+  Booking,
+  BookingInput,
+  BookingStatus,
+  ConvertLeadInput,
+  ConvertLeadResult,
+  Customer,
+  CustomerInput,
+  Itinerary,
+  ItineraryInput,
+  Lead,
+  LeadInput,
+  LeadStatus,
+  ListQuery,
   AgentListQuery,
   AgentUpdate,
   ChangePasswordRequest,
@@ -103,5 +116,96 @@ export const permissionsApi = {
 export const healthApi = {
   get(): Promise<Health> {
     return api.get<Health>('/api/health', { auth: false });
+  },
+};
+
+export const customersApi = {
+  list(q: ListQuery): Promise<Page<Customer>> {
+    return api.page<Customer>('/api/customers', { query: q });
+  },
+  get(customerId: string): Promise<Customer> {
+    return api.get<Customer>(`/api/customers/${id(customerId)}`);
+  },
+  create(body: CustomerInput): Promise<Customer> {
+    return api.post<Customer>('/api/customers', body);
+  },
+  update(customerId: string, body: CustomerInput): Promise<Customer> {
+    return api.put<Customer>(`/api/customers/${id(customerId)}`, body);
+  },
+  remove(customerId: string): Promise<unknown> {
+    return api.delete(`/api/customers/${id(customerId)}`);
+  },
+};
+
+export const bookingsApi = {
+  list(q: ListQuery): Promise<Page<Booking>> {
+    return api.page<Booking>('/api/bookings', { query: q });
+  },
+  get(bookingId: string): Promise<Booking> {
+    return api.get<Booking>(`/api/bookings/${id(bookingId)}`);
+  },
+  create(body: BookingInput): Promise<Booking> {
+    return api.post<Booking>('/api/bookings', body);
+  },
+  /** PUT needs the version the edit started from (409 VERSION_CONFLICT otherwise). */
+  update(bookingId: string, body: BookingInput & { version: number }): Promise<Booking> {
+    return api.put<Booking>(`/api/bookings/${id(bookingId)}`, body);
+  },
+  setStatus(bookingId: string, status: BookingStatus, reason?: string): Promise<Booking> {
+    return api.patch<Booking>(`/api/bookings/${id(bookingId)}/status`, reason ? { status, reason } : { status });
+  },
+  remove(bookingId: string): Promise<unknown> {
+    return api.delete(`/api/bookings/${id(bookingId)}`);
+  },
+};
+
+export const leadsApi = {
+  list(q: ListQuery): Promise<Page<Lead>> {
+    return api.page<Lead>('/api/leads', { query: q });
+  },
+  get(leadId: string): Promise<Lead> {
+    return api.get<Lead>(`/api/leads/${id(leadId)}`);
+  },
+  create(body: LeadInput): Promise<Lead> {
+    return api.post<Lead>('/api/leads', body);
+  },
+  update(leadId: string, body: LeadInput): Promise<Lead> {
+    return api.put<Lead>(`/api/leads/${id(leadId)}`, body);
+  },
+  setStatus(leadId: string, status: LeadStatus, reason?: string, version?: number): Promise<Lead> {
+    const body: Record<string, unknown> = { status };
+    if (reason) body.reason = reason;
+    if (version !== undefined) body.version = version;
+    return api.patch<Lead>(`/api/leads/${id(leadId)}/status`, body);
+  },
+  assign(leadId: string, agentId: string): Promise<Lead> {
+    return api.patch<Lead>(`/api/leads/${id(leadId)}/assign`, { agentId });
+  },
+  convert(leadId: string, body: ConvertLeadInput): Promise<ConvertLeadResult> {
+    return api.post<ConvertLeadResult>(`/api/leads/${id(leadId)}/convert`, body);
+  },
+  remove(leadId: string): Promise<unknown> {
+    return api.delete(`/api/leads/${id(leadId)}`);
+  },
+};
+
+export const itinerariesApi = {
+  list(q: ListQuery): Promise<Page<Itinerary>> {
+    return api.page<Itinerary>('/api/itineraries', { query: q });
+  },
+  get(itineraryId: string): Promise<Itinerary> {
+    return api.get<Itinerary>(`/api/itineraries/${id(itineraryId)}`);
+  },
+  create(body: ItineraryInput): Promise<Itinerary> {
+    return api.post<Itinerary>('/api/itineraries', body);
+  },
+  update(itineraryId: string, body: ItineraryInput): Promise<Itinerary> {
+    return api.put<Itinerary>(`/api/itineraries/${id(itineraryId)}`, body);
+  },
+  clone(itineraryId: string, title?: string): Promise<Itinerary> {
+    return api.post<Itinerary>(`/api/itineraries/${id(itineraryId)}/clone`, title ? { title } : {});
+  },
+  remove(itineraryId: string): Promise<unknown> {
+    return api.delete(`/api/itineraries/${id(itineraryId)}`);
   },
 };

@@ -35,6 +35,8 @@ export type Envelope<T> = SuccessEnvelope<T> | ErrorEnvelope;
 export interface Page<T> {
   items: T[];
   pagination: Pagination;
+  /** X-Cache of the list answer (HIT / MISS / BYPASS) when the server sent one. */
+  cache?: string | null;
 }
 
 // ---- agents and auth ----------------------------------------------------------
@@ -223,3 +225,248 @@ export interface Health {
   registry: { status: string; uptime?: number };
   services: Record<ServiceName, ServiceHealth>;
 }
+
+// ---- booking service: customers, bookings, leads, itineraries ------------------
+// Shapes as services/booking/*.c answer them: ids are 24-hex strings, dates ISO-8601
+// UTC strings (trip dates at midnight UTC), money a decimal amount in the major unit
+// of an ISO 4217 currency. Every record has createdAt, updatedAt and version.
+
+export interface Stamped {
+  _id: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface Customer extends Stamped {
+  firstName: string;
+  lastName: string;
+  email?: string;
+  phone: string;
+  city?: string;
+  country?: string;
+  address?: string;
+  dateOfBirth?: string;
+  passportNumber?: string;
+  notes?: string;
+  /** The owning agent's id. */
+  agent: string;
+  /** The lead this customer was converted from. */
+  lead?: string;
+}
+
+export interface CustomerInput {
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phone?: string;
+  city?: string;
+  country?: string;
+  address?: string;
+  dateOfBirth?: string;
+  passportNumber?: string;
+  notes?: string;
+  version?: number;
+}
+
+export const CUSTOMER_SORTS = ['name', 'createdAt', 'updatedAt', 'city'] as const;
+
+export const BOOKING_STATUSES = ['pending', 'confirmed', 'in_progress', 'completed', 'cancelled', 'refunded'] as const;
+export type BookingStatus = (typeof BOOKING_STATUSES)[number];
+export const TRIP_TYPES = ['leisure', 'honeymoon', 'family', 'adventure', 'business', 'group', 'pilgrimage', 'cruise', 'other'] as const;
+export type TripType = (typeof TRIP_TYPES)[number];
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const PAYMENT_STATUSES = ['unpaid', 'partially_paid', 'paid', 'refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const BOOKING_SORTS = ['createdAt', 'updatedAt', 'startDate', 'totalAmount', 'bookingReference', 'status', 'priority', 'destination'] as const;
+
+/** The booking status machine (bookings.c): the next states of each state. */
+export const BOOKING_TRANSITIONS: Record<BookingStatus, BookingStatus[]> = {
+  pending: ['confirmed', 'cancelled'],
+  confirmed: ['in_progress', 'cancelled'],
+  in_progress: ['completed', 'cancelled'],
+  completed: ['refunded'],
+  cancelled: ['refunded'],
+  refunded: [],
+};
+/** Completed, cancelled and refunded bookings cannot be edited (422 BOOKING_CLOSED). */
+export const CLOSED_BOOKING_STATUSES: BookingStatus[] = ['completed', 'cancelled', 'refunded'];
+
+export interface Travellers {
+  adults: number;
+  children: number;
+  infants: number;
+}
+
+export interface TripDetails {
+  title: string;
+  destination: string;
+  startDate: string;
+  endDate: string;
+  tripType: TripType;
+  travellers: Travellers;
+}
+
+export interface Pricing {
+  totalAmount: number;
+  currency: string;
+  taxAmount: number;
+  discount: number;
+}
+
+export interface Booking extends Stamped {
+  bookingReference: string;
+  customer: string;
+  customerName?: string;
+  agent: string;
+  tripDetails: TripDetails;
+  pricing: Pricing;
+  priority: Priority;
+  status: BookingStatus;
+  paymentStatus: PaymentStatus;
+  notes?: string;
+  lead?: string;
+  statusDates?: Partial<Record<BookingStatus, string>>;
+  statusReason?: string;
+}
+
+export interface BookingInput {
+  customer?: string;
+  tripDetails?: {
+    title?: string;
+    destination?: string;
+    startDate?: string;
+    endDate?: string;
+    tripType?: TripType;
+    travellers?: Partial<Travellers>;
+  };
+  pricing?: Partial<Pricing>;
+  priority?: Priority;
+  notes?: string;
+  version?: number;
+}
+
+/** details of a 409 BOOKING_CONFLICT / DUPLICATE_BOOKING. */
+export interface ConflictingBooking {
+  _id: string;
+  bookingReference: string;
+  startDate: string;
+  endDate: string;
+}
+
+export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'proposal', 'negotiation', 'converted', 'lost'] as const;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+export const LEAD_SOURCES = ['website', 'referral', 'social_media', 'walk_in', 'phone', 'email', 'partner', 'other'] as const;
+export type LeadSource = (typeof LEAD_SOURCES)[number];
+export const LEAD_SORTS = ['createdAt', 'updatedAt', 'priority', 'status', 'name'] as const;
+
+/** The lead status machine of PATCH /status (leads.c); "converted" only by /convert. */
+export const LEAD_TRANSITIONS: Record<LeadStatus, LeadStatus[]> = {
+  new: ['contacted', 'lost'],
+  contacted: ['qualified', 'lost'],
+  qualified: ['proposal', 'lost'],
+  proposal: ['negotiation', 'lost'],
+  negotiation: ['lost'],
+  converted: [],
+  lost: [],
+};
+export const CLOSED_LEAD_STATUSES: LeadStatus[] = ['converted', 'lost'];
+
+export interface Lead extends Stamped {
+  name: { firstName: string; lastName: string };
+  contactInfo: { email?: string; phone?: string };
+  source: LeadSource;
+  priority: Priority;
+  status: LeadStatus;
+  interestedDestination?: string;
+  budget?: { amount: number; currency: string };
+  travelDates?: { from?: string; to?: string };
+  notes?: string;
+  assignedAgent: string;
+  createdBy?: string;
+  lastActivityAt?: string;
+  assignedAt?: string;
+  statusReason?: string;
+  customer?: string;
+  booking?: string;
+  convertedAt?: string;
+}
+
+export interface LeadInput {
+  name?: { firstName?: string; lastName?: string };
+  contactInfo?: { email?: string; phone?: string };
+  source?: LeadSource;
+  priority?: Priority;
+  assignedAgent?: string;
+  interestedDestination?: string;
+  budget?: { amount?: number; currency?: string };
+  travelDates?: { from?: string; to?: string };
+  notes?: string;
+  version?: number;
+}
+
+/** POST /api/leads/:id/convert: an existing customer (customerId) or a new one made
+ * from the lead (customer overrides its fields); optionally a booking for it. */
+export interface ConvertLeadInput {
+  customerId?: string;
+  customer?: { firstName?: string; lastName?: string; email?: string; phone?: string };
+  booking?: Omit<BookingInput, 'customer' | 'version'>;
+  version?: number;
+}
+
+export interface ConvertLeadResult {
+  lead: Lead;
+  customer: Customer;
+  booking: Booking | null;
+}
+
+export const MEALS = ['breakfast', 'lunch', 'dinner'] as const;
+export type Meal = (typeof MEALS)[number];
+export const ITINERARY_SORTS = ['createdAt', 'updatedAt', 'startDate', 'title'] as const;
+
+export interface Activity {
+  time?: string;
+  title: string;
+  description?: string;
+  location?: string;
+}
+
+export interface ItineraryDay {
+  day: number;
+  date?: string;
+  title: string;
+  activities: Activity[];
+  accommodation?: string;
+  meals: Meal[];
+  notes?: string;
+}
+
+export interface Itinerary extends Stamped {
+  title: string;
+  destination: string;
+  startDate: string;
+  endDate: string;
+  booking?: string;
+  customer?: string;
+  days: ItineraryDay[];
+  notes?: string;
+  agent: string;
+  clonedFrom?: string;
+}
+
+export interface ItineraryInput {
+  title?: string;
+  destination?: string;
+  startDate?: string;
+  endDate?: string;
+  /** null unlinks (update). */
+  booking?: string | null;
+  customer?: string | null;
+  days?: ItineraryDay[];
+  notes?: string;
+  version?: number;
+}
+
+/** List query parameters as sent (already validated and serialised). */
+export type ListQuery = Record<string, string | number | undefined>;

@@ -27,6 +27,10 @@ export interface NavItem {
 
 export const NAV_ITEMS: NavItem[] = [
   { to: '/', label: 'Overview', rule: rules.anyone, end: true },
+  { to: '/bookings', label: 'Bookings', rule: rules.anyone },
+  { to: '/customers', label: 'Customers', rule: rules.anyone },
+  { to: '/leads', label: 'Leads', rule: rules.anyone },
+  { to: '/itineraries', label: 'Itineraries', rule: rules.anyone },
   { to: '/agents', label: 'Agents', rule: rules.agents },
   { to: '/permissions', label: 'Permission matrix', rule: rules.permissions },
   { to: '/health', label: 'System health', rule: rules.health },

@@ -55,3 +55,89 @@ export function permissionLabel(name: string): string {
   const words = base.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** "in_progress" -> "In progress". */
+export function humanize(value: string): string {
+  const s = value.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const OVERRIDES: Record<string, string> = {
+  in_progress: 'In progress',
+  walk_in: 'Walk-in',
+  social_media: 'Social media',
+  partially_paid: 'Partially paid',
+};
+
+/** A display label for an enum value of the booking service. */
+export function valueLabel(value: string | null | undefined): string {
+  if (!value) return '—';
+  return OVERRIDES[value] ?? humanize(value);
+}
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'neutral' | 'info';
+
+const TONES: Record<string, Tone> = {
+  // bookings
+  pending: 'warn',
+  confirmed: 'info',
+  in_progress: 'info',
+  completed: 'ok',
+  cancelled: 'bad',
+  refunded: 'neutral',
+  // leads
+  new: 'info',
+  contacted: 'info',
+  qualified: 'info',
+  proposal: 'warn',
+  negotiation: 'warn',
+  converted: 'ok',
+  lost: 'bad',
+  // priorities
+  low: 'neutral',
+  medium: 'info',
+  high: 'warn',
+  urgent: 'bad',
+  // payment
+  unpaid: 'warn',
+  partially_paid: 'info',
+  paid: 'ok',
+};
+
+export function valueTone(value: string | null | undefined): Tone {
+  return (value && TONES[value]) || 'neutral';
+}
+
+/** The button text that moves a booking to a status. */
+export const BOOKING_ACTION_LABELS: Record<string, string> = {
+  confirmed: 'Confirm',
+  in_progress: 'Start trip',
+  completed: 'Mark completed',
+  cancelled: 'Cancel booking',
+  refunded: 'Refund',
+};
+
+/** The button text that moves a lead to a status. */
+export const LEAD_ACTION_LABELS: Record<string, string> = {
+  contacted: 'Mark contacted',
+  qualified: 'Mark qualified',
+  proposal: 'Move to proposal',
+  negotiation: 'Move to negotiation',
+  lost: 'Mark lost',
+};
+
+export const SORT_LABELS: Record<string, string> = {
+  createdAt: 'Created',
+  updatedAt: 'Last updated',
+  startDate: 'Trip start',
+  totalAmount: 'Total amount',
+  bookingReference: 'Reference',
+  status: 'Status',
+  priority: 'Priority',
+  destination: 'Destination',
+  name: 'Name',
+  city: 'City',
+  title: 'Title',
+};
+
+export const CURRENCIES = ['INR', 'USD', 'EUR', 'GBP', 'AED', 'SGD', 'THB', 'AUD', 'JPY'] as const;

@@ -67,3 +67,36 @@ export const changePasswordSchema = z
     message: 'Choose a password different from the current one',
   });
 export type ChangePasswordValues = z.infer<typeof changePasswordSchema>;
+
+// ---- booking service fields (the server's rules, services/booking and shared/validate.c)
+
+/** A phone number as the booking service accepts it: 6–15 digits, + - ( ) . and spaces. */
+export function isPhone(v: string): boolean {
+  const s = v.trim();
+  if (!/^[+(0-9][0-9+\-(). ]*$/.test(s)) return false;
+  const digits = s.replace(/\D/g, '').length;
+  return digits >= 6 && digits <= 15 && s.length <= 25;
+}
+
+export const PHONE_HINT = 'With the country code, like +91 98765 43210.';
+
+export const optionalEmail = z
+  .string()
+  .trim()
+  .max(254, 'That email address is too long')
+  .refine((v) => v === '' || z.string().email().safeParse(v).success, 'Enter a valid email address, like name@example.com');
+
+export const optionalText = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v === '' || v.length >= min, `${what}: at least ${min} characters`)
+    .refine((v) => v.length <= max, `${what}: at most ${max} characters`);
+
+export const requiredName = (what: string) => z.string().trim().min(1, `Enter the ${what}`).max(60, `Keep the ${what} under 60 characters`);
+
+export const phoneField = (required: boolean) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => (!required && v === '') || isPhone(v), required ? 'Enter a valid phone number, like +91 98765 43210' : 'Enter a valid phone number, like +91 98765 43210');
