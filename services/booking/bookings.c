@@ -7,6 +7,8 @@
  */
 #include "booking.h"
 
+#include "tripdesk/transitions.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,10 +47,7 @@ static const char *const payment_statuses[] = {"unpaid", "partially_paid", "paid
                                                NULL};
 
 /* The status machine: allowed next states of each state. */
-static const struct {
-    const char *from;
-    const char *to[3];
-} transitions[] = {
+static const td_transition transitions[] = {
     {"pending", {"confirmed", "cancelled", NULL}},
     {"confirmed", {"in_progress", "cancelled", NULL}},
     {"in_progress", {"completed", "cancelled", NULL}},
@@ -572,23 +571,6 @@ out:
     return 0;
 }
 
-static bool allowed(const char *from, const char *to, cJSON **next)
-{
-    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
-        if (strcmp(transitions[i].from, from) != 0)
-            continue;
-        bool ok = false;
-        *next = cJSON_CreateArray();
-        for (int k = 0; k < 3 && transitions[i].to[k] != NULL; k++) {
-            cJSON_AddItemToArray(*next, cJSON_CreateString(transitions[i].to[k]));
-            ok |= strcmp(transitions[i].to[k], to) == 0;
-        }
-        return ok;
-    }
-    *next = cJSON_CreateArray();
-    return false;
-}
-
 static int change_status(td_req *req, td_res *res)
 {
     static const char *const fields[] = {"status", "reason", "version", NULL};
@@ -606,19 +588,11 @@ static int change_status(td_req *req, td_res *res)
     if (load_changeable(req, res, &doc) != TD_OK)
         goto out;
     const char *from = td_bson_str(&doc, "status");
-    cJSON *next = NULL;
-    if (from == NULL || !allowed(from, to, &next)) {
-        cJSON *details = cJSON_CreateObject();
-        cJSON_AddStringToObject(details, "from", from != NULL ? from : "");
-        cJSON_AddStringToObject(details, "to", to);
-        cJSON_AddItemToObject(details, "allowed", next != NULL ? next : cJSON_CreateArray());
-        char msg[160];
-        snprintf(msg, sizeof msg, "A %s booking cannot become %s", from != NULL ? from : "",
-                 to);
-        td_fail(res, 422, "INVALID_STATUS_TRANSITION", msg, details);
+    size_t nt = sizeof transitions / sizeof transitions[0];
+    if (!td_transition_allowed(transitions, nt, from, to)) {
+        td_transition_fail(res, transitions, nt, from, to, "booking", NULL);
         goto out;
     }
-    cJSON_Delete(next);
     if (version >= 0 && version != td_bson_int(&doc, "version", 0)) {
         update_failed(res, TD_ENOTFOUND);
         goto out;

@@ -12,6 +12,8 @@
  */
 #include "booking.h"
 
+#include "tripdesk/transitions.h"
+
 #include "tripdesk/log.h"
 
 #include <stdio.h>
@@ -59,10 +61,7 @@ static const char *const sources[] = {"website", "referral", "social_media", "wa
 static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
 
 /* The status machine of PATCH /status; "converted" is reached only by /convert. */
-static const struct {
-    const char *from;
-    const char *to[2];
-} transitions[] = {
+static const td_transition transitions[] = {
     {"new", {"contacted", "lost"}},
     {"contacted", {"qualified", "lost"}},
     {"qualified", {"proposal", "lost"}},
@@ -686,34 +685,6 @@ out:
     return 0;
 }
 
-/* Whether PATCH /status may move a lead from `from` to `to`; *next gets the
- * allowed targets (caller owns). */
-static bool allowed(const char *from, const char *to, cJSON **next)
-{
-    *next = cJSON_CreateArray();
-    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
-        if (strcmp(transitions[i].from, from) != 0)
-            continue;
-        bool ok = false;
-        for (int k = 0; k < 2 && transitions[i].to[k] != NULL; k++) {
-            cJSON_AddItemToArray(*next, cJSON_CreateString(transitions[i].to[k]));
-            ok |= strcmp(transitions[i].to[k], to) == 0;
-        }
-        return ok;
-    }
-    return false;
-}
-
-/* 422 INVALID_STATUS_TRANSITION with details {from, to, allowed}; next is taken. */
-static int invalid_transition(td_res *res, const char *from, const char *to, cJSON *next,
-                              const char *message)
-{
-    cJSON *details = cJSON_CreateObject();
-    cJSON_AddStringToObject(details, "from", from);
-    cJSON_AddStringToObject(details, "to", to);
-    cJSON_AddItemToObject(details, "allowed", next);
-    return td_fail(res, 422, "INVALID_STATUS_TRANSITION", message, details);
-}
 
 static int change_status(td_req *req, td_res *res)
 {
@@ -733,18 +704,15 @@ static int change_status(td_req *req, td_res *res)
     const char *from = td_bson_str(&doc, "status");
     if (from == NULL)
         from = "";
-    cJSON *next;
-    if (!allowed(from, to, &next)) {
-        char msg[160];
-        if (strcmp(to, "converted") == 0 && !closed(from))
-            snprintf(msg, sizeof msg,
-                     "A lead becomes converted only through POST /api/leads/:id/convert");
-        else
-            snprintf(msg, sizeof msg, "A %s lead cannot become %s", from, to);
-        invalid_transition(res, from, to, next, msg);
+    size_t nt = sizeof transitions / sizeof transitions[0];
+    if (!td_transition_allowed(transitions, nt, from, to)) {
+        td_transition_fail(res, transitions, nt, from, to, "lead",
+                           strcmp(to, "converted") == 0 && !closed(from)
+                               ? "A lead becomes converted only through POST "
+                                 "/api/leads/:id/convert"
+                               : NULL);
         goto out;
     }
-    cJSON_Delete(next);
     if (stale(&doc, version, res) != TD_OK)
         goto out;
     bson_t update = BSON_INITIALIZER, set;
@@ -1084,7 +1052,7 @@ static int convert(td_req *req, td_res *res)
     if (closed(from)) {
         char msg[96];
         snprintf(msg, sizeof msg, "A %s lead cannot be converted", from != NULL ? from : "");
-        invalid_transition(res, from != NULL ? from : "", "converted", cJSON_CreateArray(), msg);
+        td_transition_fail(res, NULL, 0, from, "converted", "lead", msg);
         goto out;
     }
     if (stale(&lead, version, res) != TD_OK)
