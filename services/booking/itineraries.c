@@ -82,7 +82,9 @@ int itineraries_indexes(mongoc_client_t *c)
 /* A field path for error details: "days[2].activities[0].time". */
 static const char *path_of(char *buf, size_t len, const char *prefix, const char *name)
 {
-    snprintf(buf, len, "%s.%s", prefix, name);
+    int n = snprintf(buf, len, "%s.%s", prefix, name);
+    if (n < 0 || (size_t)n >= len)
+        buf[len - 1] = '\0'; /* a truncated path still names the place */
     return buf;
 }
 

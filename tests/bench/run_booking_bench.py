@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Booking service benchmark (issue: booking service, item 7), on the demo data:
+
+  * the foundation's trivial route (GET /api/bookings/ping) for reference,
+  * GET /api/bookings, a page of 20 with two filters, served from the cache (HIT),
+  * the same list uncached (booking restarted with CACHE_ENABLED=false),
+  * booking creation through the gateway with conflict checking (each request a new
+    destination, so the check runs and passes),
+
+all in one run on one Release stack of its own (ports 29080/27029/6329), with wrk at
+64 connections. Results go to the "Booking service" section of docs/performance.md.
+
+usage: python3 tests/bench/run_booking_bench.py [--scale 1.0] [--duration 8]
+--scale is passed to scripts/demo-data (1.0: 50 agents, 5,000 customers, 10,000 leads,
+20,000 bookings)."""
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from run_bench import parse_wrk  # noqa: E402
+from stack import Stack  # noqa: E402
+
+HTTP, MONGO, REDIS = 29080, 27029, 6329
+BASE = f"http://127.0.0.1:{HTTP}"
+SECRET = "booking-bench-secret-" + "b" * 32
+ADMIN = ("bench@tripdesk.example", "Bench-Admin-2026!")
+LIST = "/api/bookings?status=confirmed&tripType=family&limit=20"
+TARGETS = {"cached_ratio": 0.70, "uncached_p99_ms": 20.0, "create_rps": 500.0}
+
+
+def call(method, path, token=None, body=None):
+    req = urllib.request.Request(BASE + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read()), dict(r.headers)
+
+
+def wrk(path, token, seconds, script=None, env=None):
+    cmd = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--timeout", "5s", "--latency",
+           "-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(BASE + path)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
+                       env=dict(os.environ, **(env or {})))
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr)
+    return parse_wrk(p.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--duration", type=int, default=8)
+    ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"))
+    args = ap.parse_args()
+    subprocess.run([os.path.join(ROOT, "scripts", "build"), "run"], check=True)
+    var = os.path.join(ROOT, "build", "bench-booking")
+    shutil.rmtree(var, ignore_errors=True)
+    s = Stack(var, HTTP, MONGO, REDIS, os.path.join(ROOT, "build", "run"),
+              log_dir=os.path.join(var, "logs"),
+              extra_env={"TRIPDESK_JWT_SECRET": SECRET, "TRIPDESK_DEV_MODE": "false",
+                         "TRIPDESK_ADMIN_EMAIL": ADMIN[0], "TRIPDESK_ADMIN_PASSWORD": ADMIN[1],
+                         "TRIPDESK_LOG_LEVEL": "warn"})
+    s.start_all()
+    results = {}
+    try:
+        for _ in range(100):
+            try:
+                data, _ = call("POST", "/api/auth/login",
+                               body={"email": ADMIN[0], "password": ADMIN[1]})
+                break
+            except Exception:
+                time.sleep(0.2)
+        token = data["data"]["accessToken"]
+        t0 = time.time()
+        demo = subprocess.run([os.path.join(ROOT, "scripts", "demo-data"), "--base-url", BASE,
+                               "--scale", str(args.scale), "--threads", "8"],
+                              env=dict(os.environ, TRIPDESK_ADMIN_EMAIL=ADMIN[0],
+                                       TRIPDESK_ADMIN_PASSWORD=ADMIN[1]),
+                              capture_output=True, text=True)
+        results["demo"] = demo.stdout.strip().splitlines()
+        results["demo_s"] = time.time() - t0
+        print("\n".join(results["demo"]))
+        # Token after the demo data: the admin token is fresh enough (15 min).
+        data, _ = call("POST", "/api/auth/login", body={"email": ADMIN[0], "password": ADMIN[1]})
+        token = data["data"]["accessToken"]
+        customers = []
+        for i in range(64):
+            d, _ = call("POST", "/api/customers", token, {
+                "firstName": "Bench", "lastName": f"Customer{i}", "phone": "+91 90000 %05d" % i})
+            customers.append(d["data"]["_id"])
+        total = call("GET", "/api/bookings?limit=1", token)[0]["pagination"]["totalDocs"]
+        results["bookings_in_db"] = total
+        d = args.duration
+        call("GET", LIST, token)  # warm the cache
+        _, h = call("GET", LIST, token)
+        results["cache_state"] = h.get("X-Cache")
+        results["ping"] = wrk("/api/bookings/ping", token, d)
+        results["cached"] = wrk(LIST, token, d)
+        results["create"] = wrk("/api/bookings", token, d,
+                                script=os.path.join(HERE, "create_booking.lua"),
+                                env={"CUSTOMERS": ",".join(customers)})
+        b = s.daemons["booking"]
+        b.env = dict(b.env, CACHE_ENABLED="false")
+        s.stop("booking")
+        s.start("booking")
+        for _ in range(100):
+            try:
+                _, h = call("GET", LIST, token)
+                break
+            except Exception:
+                time.sleep(0.1)
+        results["uncached_state"] = h.get("X-Cache")
+        results["uncached"] = wrk(LIST, token, d)
+    finally:
+        s.stop_all()
+    write(results, args)
+    return 0
+
+
+def fmt(v):
+    return "-" if v is None else (f"{v:.2f}" if v < 100 else f"{v:.0f}")
+
+
+def write(r, args):
+    ratio = r["cached"]["rps"] / r["ping"]["rps"]
+    rows = [("trivial route `GET /api/bookings/ping`", r["ping"]),
+            (f"cached list `GET {LIST}` ({r['cache_state']})", r["cached"]),
+            (f"uncached list, CACHE_ENABLED=false ({r['uncached_state']})", r["uncached"]),
+            ("create booking `POST /api/bookings` (conflict check on)", r["create"])]
+    lines = ["## Booking service", "",
+             f"Generated by `python3 tests/bench/run_booking_bench.py --scale {args.scale} "
+             f"--duration {args.duration}` on "
+             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; Release build, "
+             "its own stack (FerretDB SQLite backend, Redis), wrk -t2 -c64, one run per target "
+             "on the same 2 shared cores.", "",
+             f"Demo data loaded through the API in {r['demo_s']:.0f} s: " +
+             "; ".join(x.replace('demo-data: ', '') for x in r["demo"]) +
+             f". Bookings in the database during the runs: {r['bookings_in_db']}.", "",
+             "| Target | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
+    for name, x in rows:
+        lines.append(f"| {name} | {x['rps']:.0f} | {fmt(x['p50'])} | {fmt(x['p99'])} | "
+                     f"{x['non2xx']} |")
+    lines += ["", "Targets (benchmark, not tests):", "",
+              f"- cached list at least 70% of the trivial route: **{ratio:.0%}** "
+              f"({'met' if ratio >= TARGETS['cached_ratio'] else 'missed'})",
+              f"- uncached filtered list p99 under 20 ms: **{fmt(r['uncached']['p99'])} ms** "
+              f"({'met' if (r['uncached']['p99'] or 1e9) < TARGETS['uncached_p99_ms'] else 'missed'})",
+              f"- creation at least 500/s with conflict checking: **{r['create']['rps']:.0f}/s** "
+              f"({'met' if r['create']['rps'] >= TARGETS['create_rps'] else 'missed'})", ""]
+    section = "\n".join(lines) + "\n"
+    text = open(args.output).read() if os.path.exists(args.output) else "# Performance\n\n"
+    text = re.sub(r"## Booking service\n.*?(?=\n## |\Z)", "", text, flags=re.S).rstrip() + "\n\n"
+    open(args.output, "w").write(text + section)
+    print(section)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
