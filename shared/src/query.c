@@ -194,6 +194,12 @@ int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_re
     int rc = TD_OK;
     const char *sort_by = NULL, *order = NULL;
     size_t klen = 0;
+    /* Each condition is built on its own, then combined: two on one field (a date or
+     * amount range) must not become two equal keys of one filter document, which
+     * MongoDB resolves to the last one and FerretDB 1.24 rejects by crashing. */
+    bson_t conds[TD_MAX_QUERY_PARAMS];
+    const char *fields[TD_MAX_QUERY_PARAMS];
+    int nconds = 0;
     for (int i = 0; i < q.count && rc == TD_OK; i++) {
         const char *name = q.items[i].name, *value = q.items[i].value;
         for (int j = 0; j < i; j++)
@@ -222,12 +228,35 @@ int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_re
             const td_qp *qp = spec->params;
             while (qp != NULL && qp->param != NULL && strcmp(qp->param, name) != 0)
                 qp++;
-            if (qp == NULL || qp->param == NULL)
+            if (qp == NULL || qp->param == NULL) {
                 rc = bad(res, name, "Unknown query parameter '%s'%s", NULL);
-            else
-                rc = apply(qp, value, &out->filter, res);
+            } else {
+                bson_init(&conds[nconds]);
+                fields[nconds] = qp->field;
+                rc = apply(qp, value, &conds[nconds], res);
+                nconds++;
+            }
         }
     }
+    bool repeated = false;
+    for (int i = 0; i < nconds; i++)
+        for (int j = 0; j < i; j++)
+            repeated |= strcmp(fields[i], fields[j]) == 0;
+    if (rc == TD_OK && repeated) {
+        bson_t and;
+        BSON_APPEND_ARRAY_BEGIN(&out->filter, "$and", &and);
+        for (int i = 0; i < nconds; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", i);
+            BSON_APPEND_DOCUMENT(&and, key, &conds[i]);
+        }
+        bson_append_array_end(&out->filter, &and);
+    } else if (rc == TD_OK) {
+        for (int i = 0; i < nconds; i++)
+            bson_concat(&out->filter, &conds[i]);
+    }
+    for (int i = 0; i < nconds; i++)
+        bson_destroy(&conds[i]);
     const char *sort_field = spec->default_sort;
     int dir = spec->default_order;
     if (rc == TD_OK && sort_by != NULL) {

@@ -275,6 +275,13 @@ def test_search_and_filters(agent):
     assert count_bookings(token, customer=c["_id"], priority="urgent,high") == 2
     assert count_bookings(token, customer=c["_id"], startDateFrom="2027-04-15") == 1
     assert count_bookings(token, customer=c["_id"], startDateTo="2027-04-01") == 1
+    # Both ends of a range on one field (once crashed FerretDB with a repeated key).
+    assert count_bookings(token, customer=c["_id"], minAmount=50000, maxAmount=100000) == 1
+    assert count_bookings(token, customer=c["_id"], startDateFrom="2027-04-01",
+                          startDateTo="2027-04-30", createdFrom="2020-01-01",
+                          createdTo="2099-12-31") == 1
+    assert api("GET", "/api/bookings/ping", token).status_code == 200
+    assert api("GET", f"/api/customers?createdFrom=2020-01-01&createdTo=2099-01-01", token).status_code == 200
     assert count_bookings(token, customer=c["_id"], status="pending,confirmed",
                           tripType="honeymoon,family") == 2
     r = api("GET", f"/api/bookings?customer={c['_id']}&sortBy=totalAmount&sortOrder=desc&limit=1",
