@@ -94,6 +94,9 @@ async function runOne(tc) {
         const vp = page.viewportSize();
         if (!vp || vp.width !== width) await page.setViewportSize({ width, height: 800 });
         const file = join(SCREENSHOTS, `${slug(name)}-${width}.png`);
+        // A full-page capture from the top: scrolled, the sticky sidebar would be
+        // drawn part-way down the image.
+        if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: file, fullPage });
         return file;
       },

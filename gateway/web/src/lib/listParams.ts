@@ -4,7 +4,7 @@
 // API would refuse (an unknown status, a malformed date) are dropped when read, so
 // a hand-edited URL degrades to a wider list instead of an error.
 import { useCallback, useMemo } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { useLocation, useNavigate } from 'react-router-dom';
 import type { ListQuery } from '../api/types';
 
 export type ParamSpec =
@@ -102,31 +102,34 @@ export interface ListParams {
   clearFilters: (filterKeys: string[]) => void;
 }
 
+/** "?status=pending,confirmed&…": the query string with its commas left readable
+ * (URLSearchParams writes %2C; both mean the same to the API and the browser). */
+export function searchString(params: URLSearchParams): string {
+  const qs = params.toString().replace(/%2C/gi, ',');
+  return qs ? `?${qs}` : '';
+}
+
 /** The list state of a page, kept in the URL. */
 export function useListParams(spec: ListSpec, defaultLimit = DEFAULT_LIMIT): ListParams {
-  const [params, setParams] = useSearchParams();
-  const key = params.toString();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const key = location.search;
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const values = useMemo(() => readListParams(spec, params), [key]);
+  const values = useMemo(() => readListParams(spec, new URLSearchParams(key)), [key]);
   const query = useMemo(() => toApiQuery(values, defaultLimit), [values, defaultLimit]);
 
   const set = useCallback(
     (patch: ListValues, opts?: { replace?: boolean }) => {
-      setParams(
-        (prev) => {
-          const next = new URLSearchParams(prev);
-          for (const [k, raw] of Object.entries(patch)) {
-            const v = spec[k] ? cleanValue(spec[k], raw) : raw;
-            if (v) next.set(k, v);
-            else next.delete(k);
-          }
-          if (!('page' in patch)) next.delete('page');
-          return next;
-        },
-        { replace: opts?.replace ?? false },
-      );
+      const next = new URLSearchParams(key);
+      for (const [k, raw] of Object.entries(patch)) {
+        const v = spec[k] ? cleanValue(spec[k], raw) : raw;
+        if (v) next.set(k, v);
+        else next.delete(k);
+      }
+      if (!('page' in patch)) next.delete('page');
+      navigate({ search: searchString(next) }, { replace: opts?.replace ?? false });
     },
-    [setParams, spec],
+    [key, navigate, spec],
   );
 
   const clearFilters = useCallback(

@@ -162,7 +162,11 @@ export function BookingsTable({
       <thead>
         <tr>
           <th scope="col">Reference</th>
-          {showCustomer && <th scope="col">Customer</th>}
+          {showCustomer && (
+            <th scope="col" className="hide-narrow">
+              Customer
+            </th>
+          )}
           <th scope="col">Trip</th>
           <th scope="col">Dates</th>
           <th scope="col" className="num">
@@ -186,8 +190,9 @@ export function BookingsTable({
               <Link to={`/bookings/${b._id}`} className="cell-strong mono">
                 {b.bookingReference}
               </Link>
+              {showCustomer && <div className="muted small show-narrow">{b.customerName}</div>}
             </td>
-            {showCustomer && <td>{b.customerName || '—'}</td>}
+            {showCustomer && <td className="hide-narrow">{b.customerName || '—'}</td>}
             <td>
               <div className="cell-strong">{b.tripDetails?.title}</div>
               <div className="muted small">

@@ -353,7 +353,7 @@ function ItineraryForm({
           </ol>
         </section>
 
-        <div className="actions sticky-actions">
+        <div className="actions">
           <button type="submit" className="btn btn-primary" disabled={isSubmitting}>
             {isSubmitting ? 'Saving…' : itinerary ? 'Save itinerary' : 'Create itinerary'}
           </button>

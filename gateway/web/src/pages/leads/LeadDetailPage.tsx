@@ -10,7 +10,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Alert, ErrorState, Spinner, errorMessage } from '../../components/Feedback';
 import { KV } from '../../components/KV';
 import { StatusBadge } from '../../components/StatusBadge';
-import { formatDateTime, formatDay, formatMoney } from '../../lib/format';
+import { formatDateTime, formatDay, formatDayRange, formatMoney } from '../../lib/format';
 import { valueLabel } from '../../lib/labels';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
@@ -162,7 +162,7 @@ function LeadDetail({ lead: l, reload }: { lead: Lead; reload: () => void }) {
             <KV k="Budget" v={l.budget ? formatMoney(l.budget.amount, l.budget.currency) : null} />
             <KV
               k="Travel dates"
-              v={l.travelDates?.from || l.travelDates?.to ? `${formatDay(l.travelDates?.from)} – ${formatDay(l.travelDates?.to)}` : null}
+              v={l.travelDates?.from && l.travelDates?.to ? formatDayRange(l.travelDates.from, l.travelDates.to) : l.travelDates?.from || l.travelDates?.to ? `${formatDay(l.travelDates?.from)} – ${formatDay(l.travelDates?.to)}` : null}
             />
           </dl>
         </section>
