@@ -200,3 +200,28 @@ double doc_num(const bson_t *doc, const char *path)
         return bson_iter_as_double(&d);
     return 0;
 }
+
+int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
+                const char *target_type, const char *cache_ns)
+{
+    char hex[25];
+    bson_oid_t id;
+    parse_oid(td_bson_oid_hex(doc, "_id", hex), &id);
+    bson_t update = BSON_INITIALIZER, set;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_BOOL(&set, "deleted", true);
+    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
+    bson_append_document_end(&update, &set);
+    cJSON *payload = td_event_payload(req, type, target_type, hex, doc_json(doc, NULL), NULL);
+    int rc = td_store_update(req, coll, &id, td_bson_int(doc, "version", 0), &update, type,
+                             payload, NULL);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc != TD_OK)
+        return update_failed(res, rc);
+    td_cache_invalidate(cache_ns);
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "_id", hex);
+    cJSON_AddBoolToObject(data, "deleted", true);
+    return td_ok(res, 200, data);
+}

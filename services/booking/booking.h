@@ -63,6 +63,10 @@ int get_version(const cJSON *body, td_res *res, int64_t *version);
 /* 409 VERSION_CONFLICT or 404 after a failed td_store_update. */
 int update_failed(td_res *res, int rc);
 
+/* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
+ * as it was; answers {_id, deleted: true} (cache namespace invalidated) or the error. */
+int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
+                const char *target_type, const char *cache_ns);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
 int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
                const char *view_all, td_list *l);

@@ -644,29 +644,7 @@ static int remove_booking(td_req *req, td_res *res)
                 NULL);
         goto out;
     }
-    char hex[25];
-    bson_oid_t id;
-    parse_oid(td_bson_oid_hex(&doc, "_id", hex), &id);
-    bson_t update = BSON_INITIALIZER, set;
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_BOOL(&set, "deleted", true);
-    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
-    bson_append_document_end(&update, &set);
-    cJSON *payload = td_event_payload(req, "BOOKING_DELETED", "booking", hex,
-                                      doc_json(&doc, NULL), NULL);
-    int rc = td_store_update(req, COLL_BOOKINGS, &id, td_bson_int(&doc, "version", 0), &update,
-                             "BOOKING_DELETED", payload, NULL);
-    cJSON_Delete(payload);
-    bson_destroy(&update);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_BOOKINGS);
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddStringToObject(data, "_id", hex);
-        cJSON_AddBoolToObject(data, "deleted", true);
-        td_ok(res, 200, data);
-    } else {
-        update_failed(res, rc);
-    }
+    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS);
 out:
     bson_destroy(&doc);
     return 0;

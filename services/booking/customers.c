@@ -332,26 +332,7 @@ static int remove_customer(td_req *req, td_res *res)
                 "The customer has pending or active bookings; cancel them first", details);
         goto out;
     }
-    bson_t update = BSON_INITIALIZER, set;
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_BOOL(&set, "deleted", true);
-    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
-    bson_append_document_end(&update, &set);
-    cJSON *payload = td_event_payload(req, "CUSTOMER_DELETED", "customer", hex, snapshot(&doc),
-                                      NULL);
-    int rc = td_store_update(req, COLL_CUSTOMERS, &oid, td_bson_int(&doc, "version", 0), &update,
-                             "CUSTOMER_DELETED", payload, NULL);
-    cJSON_Delete(payload);
-    bson_destroy(&update);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_CUSTOMERS);
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddStringToObject(data, "_id", hex);
-        cJSON_AddBoolToObject(data, "deleted", true);
-        td_ok(res, 200, data);
-    } else {
-        update_failed(res, rc);
-    }
+    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS);
 out:
     bson_destroy(&doc);
     return 0;

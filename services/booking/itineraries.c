@@ -677,29 +677,8 @@ static int remove_itinerary(td_req *req, td_res *res)
                 "Deleting another agent's itinerary needs canDeleteAnyBooking", NULL);
         goto out;
     }
-    char hex[25];
-    bson_oid_t id;
-    parse_oid(td_bson_oid_hex(&doc, "_id", hex), &id);
-    bson_t update = BSON_INITIALIZER, set;
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    BSON_APPEND_BOOL(&set, "deleted", true);
-    BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
-    bson_append_document_end(&update, &set);
-    cJSON *payload =
-        td_event_payload(req, "ITINERARY_DELETED", "itinerary", hex, snapshot(&doc), NULL);
-    int rc = td_store_update(req, COLL_ITINERARIES, &id, td_bson_int(&doc, "version", 0),
-                             &update, "ITINERARY_DELETED", payload, NULL);
-    cJSON_Delete(payload);
-    bson_destroy(&update);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_ITINERARIES);
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddStringToObject(data, "_id", hex);
-        cJSON_AddBoolToObject(data, "deleted", true);
-        td_ok(res, 200, data);
-    } else {
-        update_failed(res, rc);
-    }
+    soft_delete(req, res, COLL_ITINERARIES, &doc, "ITINERARY_DELETED", "itinerary",
+                CACHE_ITINERARIES);
 out:
     bson_destroy(&doc);
     return 0;

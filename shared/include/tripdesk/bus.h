@@ -26,11 +26,11 @@
 #include <stdint.h>
 
 #define TD_BUS_LEASE_MS 5000        /* relay lease lifetime */
-#define TD_BUS_RELAY_POLL_MS 100    /* relay polls for unsequenced events */
+#define TD_BUS_RELAY_POLL_MS 500    /* relay polls for other instances' events (own ones wake it) */
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
 #define TD_BUS_REPLAY_TIMEOUT_MS 10000 /* generous: a slow replay must still land */
-#define TD_BUS_SWEEP_MS 5000
+#define TD_BUS_SWEEP_MS 30000      /* crash leftovers: a full scan, so not often */
 
 typedef struct td_bus td_bus;
 
