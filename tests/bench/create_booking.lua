@@ -22,5 +22,9 @@ function request()
     '"startDate":"2028-01-10","endDate":"2028-01-15","tripType":"leisure",' ..
     '"travellers":{"adults":2}},"pricing":{"totalAmount":45000,"currency":"INR"}}',
     customer, thread_id, counter)
-  return wrk.format("POST", "/api/bookings", {["Content-Type"] = "application/json"}, body)
+  -- wrk.format replaces the command line's -H headers with the table given: copy them.
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", "/api/bookings", headers, body)
 end

@@ -137,8 +137,14 @@ def fmt(v):
     return "-" if v is None else (f"{v:.2f}" if v < 100 else f"{v:.0f}")
 
 
+def ok_rps(x, seconds):
+    """Successful (2xx) requests per second: wrk's own rate counts errors too."""
+    return (x["requests"] - x["non2xx"]) / seconds
+
+
 def write(r, args):
-    ratio = r["cached"]["rps"] / r["ping"]["rps"]
+    d = args.duration
+    ratio = ok_rps(r["cached"], d) / ok_rps(r["ping"], d)
     rows = [("trivial route `GET /api/bookings/ping`", r["ping"]),
             (f"cached list `GET {LIST}` ({r['cache_state']})", r["cached"]),
             (f"uncached list, CACHE_ENABLED=false ({r['uncached_state']})", r["uncached"]),
@@ -154,15 +160,20 @@ def write(r, args):
              f". Bookings in the database during the runs: {r['bookings_in_db']}.", "",
              "| Target | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
     for name, x in rows:
-        lines.append(f"| {name} | {x['rps']:.0f} | {fmt(x['p50'])} | {fmt(x['p99'])} | "
-                     f"{x['non2xx']} |")
+        lines.append(f"| {name} | {ok_rps(x, args.duration):.0f} | {fmt(x['p50'])} | "
+                     f"{fmt(x['p99'])} | {x['non2xx']} |")
     lines += ["", "Targets (benchmark, not tests):", "",
               f"- cached list at least 70% of the trivial route: **{ratio:.0%}** "
               f"({'met' if ratio >= TARGETS['cached_ratio'] else 'missed'})",
               f"- uncached filtered list p99 under 20 ms: **{fmt(r['uncached']['p99'])} ms** "
               f"({'met' if (r['uncached']['p99'] or 1e9) < TARGETS['uncached_p99_ms'] else 'missed'})",
-              f"- creation at least 500/s with conflict checking: **{r['create']['rps']:.0f}/s** "
-              f"({'met' if r['create']['rps'] >= TARGETS['create_rps'] else 'missed'})", ""]
+              f"- creation at least 500/s with conflict checking: **{ok_rps(r['create'], d):.0f}/s** "
+              f"({'met' if ok_rps(r['create'], d) >= TARGETS['create_rps'] else 'missed'})", "",
+              "req/s counts only 2xx answers. FerretDB 1.24's SQLite backend evaluates these "
+              "filters over whole collections in FerretDB's own process (it was CPU-bound at "
+              "100-150 % during the runs), which is why the uncached list and creation fall far "
+              "short here and degrade as data grows; the full demo data set (20,000 bookings) "
+              "could not be loaded within a session for the same reason.", ""]
     section = "\n".join(lines) + "\n"
     text = open(args.output).read() if os.path.exists(args.output) else "# Performance\n\n"
     text = re.sub(r"## Booking service\n.*?(?=\n## |\Z)", "", text, flags=re.S).rstrip() + "\n\n"
