@@ -221,7 +221,7 @@ int main(void)
         return 1;
 
     char port[32], threads[16];
-    snprintf(port, sizeof port, "%s:%d", td_env_str("TRIPDESK_BIND", "127.0.0.1"), gw_cfg.port);
+    snprintf(port, sizeof port, "%s:%d", td_env_str(TD_ENV_BIND, "127.0.0.1"), gw_cfg.port);
     snprintf(threads, sizeof threads, "%d", gw_cfg.http_threads);
     const char *options[] = {"listening_ports",
                              port,

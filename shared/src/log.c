@@ -18,7 +18,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 void td_log_init(const char *service)
 {
     log_service = service;
-    const char *lvl = td_env_str("TRIPDESK_LOG_LEVEL", "info");
+    const char *lvl = td_env_str(TD_ENV_LOG_LEVEL, "info");
     for (int i = 0; i < 4; i++)
         if (strcmp(lvl, level_names[i]) == 0)
             log_min = (td_log_level)i;

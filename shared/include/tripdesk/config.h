@@ -1,6 +1,7 @@
 /*
  * Configuration from environment variables only, with safe local defaults.
- * Every variable TripDesk reads is named here once.
+ * The variables the shared library and the gateway read are named here once; a
+ * service's own ones are named in its header (e.g. services/auth/auth.h).
  */
 #ifndef TRIPDESK_CONFIG_H
 #define TRIPDESK_CONFIG_H
@@ -29,6 +30,8 @@
 #define TD_ENV_HEARTBEAT_MS "TRIPDESK_HEARTBEAT_MS" /* 1000 */
 #define TD_ENV_INSTANCE_TTL_MS "TRIPDESK_INSTANCE_TTL_MS" /* registry, 3000 */
 #define TD_ENV_HOST_PREFIX "TRIPDESK_HOST_"         /* + daemon: tcp host to dial */
+#define TD_ENV_LOG_LEVEL "TRIPDESK_LOG_LEVEL"       /* debug|info|warn|error, info */
+#define TD_ENV_BIND "TRIPDESK_BIND"                 /* gateway listen address, 127.0.0.1 */
 
 /* String value of name, or def when unset or empty. */
 const char *td_env_str(const char *name, const char *def);
