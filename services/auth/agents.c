@@ -51,28 +51,6 @@ void agent_search_text(bson_t *doc, const char *email, const char *first, const 
     BSON_APPEND_UTF8(doc, "searchText", buf);
 }
 
-static int find_one(mongoc_client_t *c, bson_t *filter, bson_t *out)
-{
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
-    bson_t opts = BSON_INITIALIZER;
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
-    const bson_t *doc;
-    int rc = TD_ENOTFOUND;
-    if (mongoc_cursor_next(cur, &doc)) {
-        bson_copy_to(doc, out);
-        rc = TD_OK;
-    } else {
-        bson_error_t err;
-        if (mongoc_cursor_error(cur, &err))
-            rc = td_mongo_rc(&err);
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
-    bson_destroy(&opts);
-    return rc;
-}
-
 int agent_find(mongoc_client_t *c, const char *id, bson_t *out)
 {
     if (!td_is_object_id(id))
@@ -81,7 +59,7 @@ int agent_find(mongoc_client_t *c, const char *id, bson_t *out)
     bson_oid_init_from_string(&oid, id);
     bson_t *filter = BCON_NEW("_id", BCON_OID(&oid), "status", "{", "$ne", BCON_UTF8("deleted"),
                               "}");
-    int rc = find_one(c, filter, out);
+    int rc = td_store_find_one(c, COLL_AGENTS, filter, out);
     bson_destroy(filter);
     return rc;
 }
@@ -89,7 +67,7 @@ int agent_find(mongoc_client_t *c, const char *id, bson_t *out)
 int agent_find_email(mongoc_client_t *c, const char *email, bson_t *out)
 {
     bson_t *filter = BCON_NEW("email", BCON_UTF8(email));
-    int rc = find_one(c, filter, out);
+    int rc = td_store_find_one(c, COLL_AGENTS, filter, out);
     bson_destroy(filter);
     return rc;
 }
@@ -141,61 +119,34 @@ static int apply(td_req *req, td_res *res, const bson_t *target, bson_t *set, bo
 {
     char id[25];
     td_bson_oid_hex(target, "_id", id);
-    int64_t now = td_now_ms();
-    BSON_APPEND_DATE_TIME(set, "updatedAt", now);
+    bson_t update = BSON_INITIALIZER, inc, updated = BSON_INITIALIZER;
     if (revoke)
-        BSON_APPEND_DATE_TIME(set, "tokensRevokedAt", now);
-    bson_t update = BSON_INITIALIZER, inc;
+        BSON_APPEND_DATE_TIME(set, "tokensRevokedAt", td_now_ms());
     BSON_APPEND_DOCUMENT(&update, "$set", set);
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
-    BSON_APPEND_INT64(&inc, "version", 1);
-    if (revoke)
+    if (revoke) {
+        BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
         BSON_APPEND_INT64(&inc, "tokenVersion", 1);
-    bson_append_document_end(&update, &inc);
-
+        bson_append_document_end(&update, &inc);
+    }
     cJSON *payload = td_event_payload(req, action, "agent", id, before, after);
     cJSON_AddItemToObject(payload, "agent", agent_json(target, NULL));
-    char ev_id[25];
-    td_bus_stage_update(&update, action, payload, ev_id);
-    cJSON_Delete(payload);
-
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, id);
-    bson_t *filter = BCON_NEW("_id", BCON_OID(&oid), "version",
-                              BCON_INT64(td_bson_int(target, "version", 0)));
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, &update);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    mongoc_client_t *c = td_req_mongo(req);
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
-    bson_t reply;
-    bson_error_t err;
-    int rc;
-    if (!mongoc_collection_find_and_modify_with_opts(coll, filter, opts, &reply, &err)) {
-        rc = td_fail_rc(res, td_mongo_rc(&err), "update failed");
+    int rc = td_store_update(req, COLL_AGENTS, &oid, td_bson_int(target, "version", 0), &update,
+                             action, payload, &updated);
+    cJSON_Delete(payload);
+    if (rc == TD_OK) {
+        if (revoke)
+            tokens_revoke_agent(td_req_mongo(req), id, td_bson_int(&updated, "tokenVersion", 0));
+        rc = td_ok(res, 200, agent_json(&updated, NULL));
+    } else if (rc == TD_ENOTFOUND) {
+        rc = td_fail(res, 409, "VERSION_CONFLICT",
+                     "The agent was changed by someone else meanwhile; reload and retry", NULL);
     } else {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t updated;
-            bson_init_static(&updated, data, len);
-            event_commit(req, COLL_AGENTS, id);
-            if (revoke)
-                tokens_revoke_agent(c, id, td_bson_int(&updated, "tokenVersion", 0));
-            rc = td_ok(res, 200, agent_json(&updated, NULL));
-        } else {
-            rc = td_fail(res, 409, "VERSION_CONFLICT",
-                         "The agent was changed by someone else meanwhile; reload and retry",
-                         NULL);
-        }
+        rc = td_fail_rc(res, rc, "update failed");
     }
-    bson_destroy(&reply);
-    mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(opts);
-    bson_destroy(filter);
     bson_destroy(&update);
+    bson_destroy(&updated);
     return rc;
 }
 

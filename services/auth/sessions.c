@@ -45,62 +45,36 @@ static void self_actor(cJSON *payload, const bson_t *agent)
     cJSON_ReplaceItemInObjectCaseSensitive(payload, "actor", actor);
 }
 
-/* Stages an event on the agent document and commits it (sign-in, sign-out,
- * password change), together with `set`. */
+/* Applies `set` to the agent (whatever its version) with the event `action` (sign-in,
+ * sign-out, password change); revoke also voids its earlier tokens. *updated (may be
+ * NULL) gets the agent as written. */
 static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revoke,
                        const char *action, bson_t *updated)
 {
     char id[25];
     td_bson_oid_hex(agent, "_id", id);
-    bson_t update = BSON_INITIALIZER, inc;
+    bson_t update = BSON_INITIALIZER, inc, written = BSON_INITIALIZER;
     BSON_APPEND_DOCUMENT(&update, "$set", set);
-    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
-    if (revoke)
+    if (revoke) {
+        BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
         BSON_APPEND_INT64(&inc, "tokenVersion", 1);
-    BSON_APPEND_INT64(&inc, "version", 1);
-    bson_append_document_end(&update, &inc);
+        bson_append_document_end(&update, &inc);
+    }
     cJSON *payload = td_event_payload(req, action, "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(agent, NULL));
     self_actor(payload, agent);
-    char ev[25];
-    td_bus_stage_update(&update, action, payload, ev);
-    cJSON_Delete(payload);
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, id);
-    bson_t *filter = BCON_NEW("_id", BCON_OID(&oid));
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, &update);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    mongoc_client_t *c = td_req_mongo(req);
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
-    bson_t reply;
-    bson_error_t err;
-    int rc = TD_ENOTFOUND;
-    if (!mongoc_collection_find_and_modify_with_opts(coll, filter, opts, &reply, &err)) {
-        rc = td_mongo_rc(&err);
-    } else {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t tmp;
-            bson_init_static(&tmp, data, len);
-            if (updated != NULL)
-                bson_copy_to(&tmp, updated);
-            rc = TD_OK;
-        }
-    }
-    bson_destroy(&reply);
-    mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(opts);
-    bson_destroy(filter);
-    bson_destroy(&update);
+    int rc = td_store_update(req, COLL_AGENTS, &oid, -1, &update, action, payload, &written);
+    cJSON_Delete(payload);
     if (rc == TD_OK) {
-        event_commit(req, COLL_AGENTS, id);
-        if (revoke && updated != NULL)
-            tokens_revoke_agent(c, id, td_bson_int(updated, "tokenVersion", 0));
+        if (revoke)
+            tokens_revoke_agent(td_req_mongo(req), id, td_bson_int(&written, "tokenVersion", 0));
+        if (updated != NULL)
+            bson_copy_to(&written, updated);
     }
+    bson_destroy(&update);
+    bson_destroy(&written);
     return rc;
 }
 
@@ -160,22 +134,17 @@ static int register_agent(td_req *req, td_res *res)
     cJSON *payload = td_event_payload(req, "AGENT_REGISTERED", "agent", id, NULL, NULL);
     cJSON_AddItemToObject(payload, "agent", agent_json(&doc, NULL));
     self_actor(payload, &doc);
-    char ev[25];
-    td_bus_stage(&doc, "AGENT_REGISTERED", payload, ev);
+    int rc = td_store_insert(req, COLL_AGENTS, &doc, "AGENT_REGISTERED", payload);
     cJSON_Delete(payload);
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
-    bson_error_t err;
-    if (mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err)) {
-        event_commit(req, COLL_AGENTS, id);
+    if (rc == TD_OK) {
         td_ok(res, 201, agent_json(&doc, NULL));
-    } else if (td_mongo_rc(&err) == TD_ECONFLICT) {
+    } else if (rc == TD_ECONFLICT) {
         cJSON *details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "field", "email");
         td_fail(res, 409, "EMAIL_TAKEN", "An account with this email already exists", details);
     } else {
-        td_fail_rc(res, td_mongo_rc(&err), "registration failed");
+        td_fail_rc(res, rc, "registration failed");
     }
-    mongoc_collection_destroy(coll);
     bson_destroy(&doc);
     sodium_memzero(hash, sizeof hash);
 out:
@@ -510,7 +479,6 @@ static int change_password(td_req *req, td_res *res)
     BSON_APPEND_UTF8(&set, "passwordHash", hash);
     BSON_APPEND_DATE_TIME(&set, "passwordChangedAt", now);
     BSON_APPEND_DATE_TIME(&set, "tokensRevokedAt", now);
-    BSON_APPEND_DATE_TIME(&set, "updatedAt", now);
     sodium_memzero(hash, sizeof hash);
     rc = touch_agent(req, &agent, &set, true, "AUTH_PASSWORD_CHANGED", &updated);
     bson_destroy(&set);

@@ -76,37 +76,36 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
         return TD_EUNAVAIL;
-    bson_t full = BSON_INITIALIZER, inc, set;
+    /* The caller's $set and $inc are merged with ours (updatedAt, version): an
+     * update document must not name an operator twice. */
+    bson_t full = BSON_INITIALIZER, set, inc, callers;
+    bson_t caller_set = BSON_INITIALIZER, caller_inc = BSON_INITIALIZER;
     bson_iter_t it;
-    bool has_set = false;
     if (bson_iter_init(&it, update)) {
         while (bson_iter_next(&it)) {
             const char *op = bson_iter_key(&it);
-            if (strcmp(op, "$set") == 0) {
-                /* merge updatedAt into the caller's $set */
-                bson_t callers;
+            bool is_set = strcmp(op, "$set") == 0, is_inc = strcmp(op, "$inc") == 0;
+            if ((is_set || is_inc) && BSON_ITER_HOLDS_DOCUMENT(&it)) {
                 const uint8_t *data;
                 uint32_t len;
                 bson_iter_document(&it, &len, &data);
                 bson_init_static(&callers, data, len);
-                BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
-                bson_concat(&set, &callers);
-                BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
-                bson_append_document_end(&full, &set);
-                has_set = true;
+                bson_concat(is_set ? &caller_set : &caller_inc, &callers);
             } else {
                 bson_append_iter(&full, op, -1, &it);
             }
         }
     }
-    if (!has_set) {
-        BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
-        BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
-        bson_append_document_end(&full, &set);
-    }
+    BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
+    bson_concat(&set, &caller_set);
+    BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
+    bson_append_document_end(&full, &set);
     BSON_APPEND_DOCUMENT_BEGIN(&full, "$inc", &inc);
+    bson_concat(&inc, &caller_inc);
     BSON_APPEND_INT64(&inc, "version", 1);
     bson_append_document_end(&full, &inc);
+    bson_destroy(&caller_set);
+    bson_destroy(&caller_inc);
     char ev[25];
     int rc = td_bus_stage_update(&full, type, payload, ev);
     if (rc != TD_OK) {

@@ -24,8 +24,8 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
 int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
                     const cJSON *payload);
 
-/* Applies update (holding $set/$unset/... but not $inc of version nor $push) to the
- * document with _id id, if its version is still `version` (or any, when version < 0),
+/* Applies update ($set, $inc, $unset, ... — but no $push, and neither updatedAt nor
+ * version, which are added here) to the document with _id id, if its version is still `version` (or any, when version < 0),
  * adding $inc version, $set updatedAt and the event. *out (may be NULL) gets the
  * updated document. TD_ENOTFOUND when no document matched (gone or stale: the
  * caller tells which by re-reading). */
