@@ -150,7 +150,9 @@ class Stack:
         ferret = os.path.join(ROOT, "var/bin/ferretdb")
         cmds = {
             "ferretdb": [ferret, "--handler=sqlite",
-                         f"--sqlite-url=file:{self.var_dir}/ferretdb/",
+                         # WAL with synchronous=NORMAL: a commit survives a crash of
+                         # any process, only an OS crash may lose the last ones
+                         f"--sqlite-url=file:{self.var_dir}/ferretdb/?_pragma=synchronous(normal)",
                          f"--listen-addr=127.0.0.1:{self.mongo_port}",
                          "--debug-addr=-", "--telemetry=disable",
                          f"--state-dir={self.var_dir}/ferretdb", "--log-level=warn"],

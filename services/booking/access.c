@@ -149,7 +149,7 @@ int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *o
 }
 
 int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
-             const char *view_all, const char *cache_ns, int ttl_s)
+             const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix)
 {
     td_cache_slot slot;
     if (td_cache_lookup(res, &slot, cache_ns, scope_key(req, view_all), l->page, l->limit,
@@ -160,11 +160,16 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
     BSON_APPEND_BOOL(&l->filter, "deleted", false);
     scope_filter(req, &l->filter, owner_field, view_all);
-    mongoc_collection_t *cl = td_mongo_coll(c, coll);
     cJSON *items;
     int64_t total;
-    int rc = td_list_run(cl, l, doc_json, NULL, &items, &total);
-    mongoc_collection_destroy(cl);
+    int rc = ix != NULL ? td_listindex_query(ix, c, l, doc_json, NULL, &items, &total)
+                        : TD_EUNAVAIL;
+    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+    if (rc != TD_OK) {
+        mongoc_collection_t *cl = td_mongo_coll(c, coll);
+        rc = td_list_run(cl, l, doc_json, NULL, &items, &total);
+        mongoc_collection_destroy(cl);
+    }
     if (rc != TD_OK)
         return td_fail_rc(res, rc, "query failed");
     td_ok_page(res, items, l->page, l->limit, total);
@@ -202,7 +207,7 @@ double doc_num(const bson_t *doc, const char *path)
 }
 
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns)
+                const char *target_type, const char *cache_ns, td_listindex *ix)
 {
     char hex[25];
     bson_oid_t id;
@@ -213,10 +218,15 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
     BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
     bson_append_document_end(&update, &set);
     cJSON *payload = td_event_payload(req, type, target_type, hex, doc_json(doc, NULL), NULL);
+    bson_t deleted;
+    bson_init(&deleted);
     int rc = td_store_update(req, coll, &id, td_bson_int(doc, "version", 0), &update, type,
-                             payload, NULL);
+                             payload, &deleted);
     cJSON_Delete(payload);
     bson_destroy(&update);
+    if (rc == TD_OK && ix != NULL)
+        td_listindex_put(ix, &deleted);
+    bson_destroy(&deleted);
     if (rc != TD_OK)
         return update_failed(res, rc);
     td_cache_invalidate(cache_ns);

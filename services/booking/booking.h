@@ -5,8 +5,8 @@
  * authorization every resource shares.
  *
  * Collections (database tripdesk_booking): customers, leads, bookings, itineraries,
- * locks (short-lived per-customer locks that serialise booking writes across
- * booking daemons). Every document has _id, createdAt, updatedAt, version and a
+ * booking_slots (per customer, the date ranges its live bookings hold: conflicts.c),
+ * locks (short-lived locks that serialise a lead's conversion across daemons). Every document has _id, createdAt, updatedAt, version and a
  * lower-case searchText; owners are agent ObjectIds.
  */
 #ifndef BOOKING_H
@@ -14,6 +14,7 @@
 
 #include "tripdesk/cache.h"
 #include "tripdesk/docjson.h"
+#include "tripdesk/listindex.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"
 #include "tripdesk/query.h"
@@ -26,6 +27,7 @@
 #define COLL_BOOKINGS "bookings"
 #define COLL_ITINERARIES "itineraries"
 #define COLL_LOCKS "locks"
+#define COLL_SLOTS "booking_slots"
 
 /* Cache namespaces and TTLs (PRD step 1). */
 #define CACHE_BOOKINGS "bookings"
@@ -64,15 +66,18 @@ int get_version(const cJSON *body, td_res *res, int64_t *version);
 int update_failed(td_res *res, int rc);
 
 /* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
- * as it was; answers {_id, deleted: true} (cache namespace invalidated) or the error. */
+ * as it was; answers {_id, deleted: true} (cache namespace invalidated, the list
+ * copy ix — may be NULL — told) or the error. */
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns);
+                const char *target_type, const char *cache_ns, td_listindex *ix);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
 int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
                const char *view_all, td_list *l);
-/* Runs a parsed list over coll (scoped, non-deleted) through the cache namespace. */
+/* Runs a parsed list over coll (scoped, non-deleted) through the cache namespace,
+ * from the in-memory copy ix when it can answer (ix may be NULL), else from MongoDB;
+ * X-List-Source says which. */
 int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
-             const char *view_all, const char *cache_ns, int ttl_s);
+             const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix);
 
 /* customers.c */
 extern const td_route customer_routes[];
@@ -87,6 +92,9 @@ int leads_indexes(mongoc_client_t *c);
 /* bookings.c */
 extern const td_route booking_routes[];
 int bookings_indexes(mongoc_client_t *c);
+/* The in-memory copy that answers GET /api/bookings (listindex.h). */
+extern td_listindex *bookings_list;
+int bookings_list_new(void);
 /* Creates a booking for a customer from a JSON body (used by lead conversion too);
  * answers the response. */
 int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id);
@@ -98,14 +106,24 @@ typedef struct {
     int64_t start_ms, end_ms;
     bool exact;
 } conflict;
-/* Serialises writes concerning one record (a customer's bookings, a lead's
- * conversion) across daemons: a lock document "lock:<id>" with a lease. */
+/* Serialises writes concerning one record (a lead's conversion) across daemons:
+ * a lock document "lock:<id>" with a lease. */
 int record_lock(mongoc_client_t *c, const bson_oid_t *id, char token[25]);
 void record_unlock(mongoc_client_t *c, const bson_oid_t *id, const char *token);
-/* Finds a live booking of the customer at the same destination overlapping
- * [start, end] (excluding `exclude`): TD_OK with *found set, TD_ENOTFOUND, TD_E*. */
-int find_conflict(mongoc_client_t *c, const bson_oid_t *customer, const char *destination_key,
-                  int64_t start_ms, int64_t end_ms, const bson_oid_t *exclude, conflict *found);
+/* Reserves [start, end] at destination key `dest` for booking `booking_hex` in the
+ * customer's slot document: TD_ECONFLICT with *found when another live booking of
+ * the customer holds an overlapping range there; TD_ETIMEDOUT when the document
+ * kept changing; TD_EUNAVAIL while the slots are being built at start. The
+ * booking's other ranges (an update's old one) stay until slot_settle. */
+int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *booking_hex,
+                 const char *reference, const char *dest, int64_t start, int64_t end,
+                 conflict *found);
+/* Drops the booking's ranges from the customer's slot document except the one
+ * given (dest NULL: all of them, for a cancelled, refunded or deleted booking). */
+int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t *booking,
+                const char *dest, int64_t start, int64_t end);
+/* Builds the slot documents from the bookings once per database (at start). */
+int slots_build(mongoc_client_t *c);
 int conflict_response(td_res *res, const conflict *found);
 
 /* itineraries.c */

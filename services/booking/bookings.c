@@ -7,6 +7,8 @@
  */
 #include "booking.h"
 
+#include "tripdesk/log.h"
+
 #include "tripdesk/transitions.h"
 
 #include <sodium.h>
@@ -81,6 +83,21 @@ static const char *const sort_fields[] = {"createdAt",           "updatedAt",
                                           "bookingReference",    "status",
                                           "priority",            "destinationKey", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
+
+td_listindex *bookings_list;
+
+int bookings_list_new(void)
+{
+    const char *fields[32];
+    int n = 0;
+    for (const td_qp *qp = list_params; qp->param != NULL && n < 24; qp++)
+        fields[n++] = qp->field;
+    for (int i = 0; sort_fields[i] != NULL && n < 30; i++)
+        fields[n++] = sort_fields[i];
+    fields[n++] = "deleted";
+    fields[n] = NULL;
+    return td_listindex_new(&bookings_list, COLL_BOOKINGS, CACHE_BOOKINGS, fields);
+}
 
 int bookings_indexes(mongoc_client_t *c)
 {
@@ -315,7 +332,8 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_BOOKINGS, OWNER, VIEW_ALL, CACHE_BOOKINGS, TTL_BOOKINGS_S);
+        list_run(req, res, &l, COLL_BOOKINGS, OWNER, VIEW_ALL, CACHE_BOOKINGS, TTL_BOOKINGS_S,
+                 bookings_list);
     td_list_free(&l);
     return 0;
 }
@@ -342,33 +360,30 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     bson_oid_t cust, me, id;
     parse_oid(in.customer, &cust);
     bson_oid_init_from_string(&me, req->principal.agent_id);
-    char dest_key[256], cname[128], token[25];
+    char dest_key[256], cname[128];
     lower_into(dest_key, sizeof dest_key, in.destination);
     customer_name(&customer, cname, sizeof cname);
 
-    rc = record_lock(c, &cust, token);
-    if (rc != TD_OK) {
-        bson_destroy(&customer);
-        if (rc == TD_ETIMEDOUT)
-            return td_fail(res, 409, "CONCURRENT_UPDATE",
-                           "Another booking for this customer is being saved; retry", NULL);
-        return td_fail_rc(res, rc, NULL);
-    }
-    conflict found;
-    rc = find_conflict(c, &cust, dest_key, in.start, in.end, NULL, &found);
-    if (rc == TD_OK) {
-        conflict_response(res, &found);
-        goto unlock;
-    }
-    if (rc != TD_ENOTFOUND) {
-        td_fail_rc(res, rc, NULL);
-        goto unlock;
-    }
     for (int attempt = 0; attempt < REFERENCE_TRIES; attempt++) {
         char ref[32], hex[25];
         new_reference(ref);
         bson_oid_init(&id, NULL);
         bson_oid_to_string(&id, hex);
+        conflict found;
+        rc = slot_reserve(c, &cust, hex, ref, dest_key, in.start, in.end, &found);
+        if (rc == TD_ECONFLICT) {
+            conflict_response(res, &found);
+            break;
+        }
+        if (rc == TD_ETIMEDOUT) {
+            td_fail(res, 409, "CONCURRENT_UPDATE",
+                    "Other bookings for this customer kept being saved meanwhile; retry", NULL);
+            break;
+        }
+        if (rc != TD_OK) {
+            td_fail_rc(res, rc, NULL);
+            break;
+        }
         int64_t now = td_now_ms();
         bson_t doc = BSON_INITIALIZER;
         BSON_APPEND_OID(&doc, "_id", &id);
@@ -404,17 +419,23 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         rc = td_store_insert(req, COLL_BOOKINGS, &doc, "BOOKING_CREATED", payload);
         cJSON_Delete(payload);
         if (rc == TD_OK) {
+            td_listindex_put(bookings_list, &doc);
             td_cache_invalidate(CACHE_BOOKINGS);
             td_ok(res, 201, doc_json(&doc, NULL));
         }
         bson_destroy(&doc);
-        if (rc != TD_ECONFLICT)
-            break; /* a duplicate reference is the only conflict possible: retry */
+        if (rc == TD_OK)
+            break;
+        /* Not written: give the range back (a leftover would be found stale anyway). */
+        slot_settle(c, &cust, &id, NULL, 0, 0);
+        if (rc != TD_ECONFLICT) {
+            td_fail_rc(res, rc, "create failed");
+            break;
+        }
+        /* a duplicate reference is the only conflict possible: retry with another */
     }
-    if (rc != TD_OK)
-        td_fail_rc(res, rc, "create failed");
-unlock:
-    record_unlock(c, &cust, token);
+    if (res->status == 0) /* every generated reference was taken */
+        td_fail_rc(res, TD_ECONFLICT, "create failed");
     bson_destroy(&customer);
     return 0;
 }
@@ -464,8 +485,7 @@ static int update(td_req *req, td_res *res)
     bson_t doc, updated;
     bson_init(&doc);
     bson_init(&updated);
-    bool locked = false;
-    char token[25];
+    bool reserved = false;
     bson_oid_t cust, id;
     if (td_req_json(req, res, &body) != TD_OK || read_input(body, false, res, &in) != TD_OK)
         goto out;
@@ -506,9 +526,10 @@ static int update(td_req *req, td_res *res)
     parse_oid(hex, &id);
     lower_into(dest_key, sizeof dest_key, m.destination);
     lower_into(old_key, sizeof old_key, doc_str(&doc, "tripDetails.destination"));
+    int64_t old_start = doc_date(&doc, "tripDetails.startDate");
+    int64_t old_end = doc_date(&doc, "tripDetails.endDate");
     mongoc_client_t *c = td_req_mongo(req);
-    bool moved = strcmp(dest_key, old_key) != 0 || m.start != doc_date(&doc, "tripDetails.startDate") ||
-                 m.end != doc_date(&doc, "tripDetails.endDate");
+    bool moved = strcmp(dest_key, old_key) != 0 || m.start != old_start || m.end != old_end;
     if (moved) {
         bson_iter_t it;
         if (!bson_iter_init_find(&it, &doc, "customer") || !BSON_ITER_HOLDS_OID(&it)) {
@@ -516,26 +537,25 @@ static int update(td_req *req, td_res *res)
             goto out;
         }
         bson_oid_copy(bson_iter_oid(&it), &cust);
-        int rc = record_lock(c, &cust, token);
-        if (rc != TD_OK) {
-            if (rc == TD_ETIMEDOUT)
-                td_fail(res, 409, "CONCURRENT_UPDATE",
-                        "Another booking for this customer is being saved; retry", NULL);
-            else
-                td_fail_rc(res, rc, NULL);
-            goto out;
-        }
-        locked = true;
+        /* The new range is reserved beside the old one until the update is in. */
         conflict found;
-        rc = find_conflict(c, &cust, dest_key, m.start, m.end, &id, &found);
-        if (rc == TD_OK) {
+        const char *ref = td_bson_str(&doc, "bookingReference");
+        int rc = slot_reserve(c, &cust, hex, ref != NULL ? ref : "", dest_key, m.start, m.end,
+                              &found);
+        if (rc == TD_ECONFLICT) {
             conflict_response(res, &found);
             goto out;
         }
-        if (rc != TD_ENOTFOUND) {
+        if (rc == TD_ETIMEDOUT) {
+            td_fail(res, 409, "CONCURRENT_UPDATE",
+                    "Other bookings for this customer kept being saved meanwhile; retry", NULL);
+            goto out;
+        }
+        if (rc != TD_OK) {
             td_fail_rc(res, rc, NULL);
             goto out;
         }
+        reserved = true;
     }
     bson_t update = BSON_INITIALIZER, set;
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
@@ -557,18 +577,38 @@ static int update(td_req *req, td_res *res)
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc == TD_OK) {
+        td_listindex_put(bookings_list, &updated);
         td_cache_invalidate(CACHE_BOOKINGS);
         td_ok(res, 200, doc_json(&updated, NULL));
     } else {
         update_failed(res, rc);
     }
+    if (reserved) /* keep the range the booking holds now, drop the other */
+        slot_settle(c, &cust, &id, rc == TD_OK ? dest_key : old_key,
+                    rc == TD_OK ? m.start : old_start, rc == TD_OK ? m.end : old_end);
 out:
-    if (locked)
-        record_unlock(td_req_mongo(req), &cust, token);
     cJSON_Delete(body);
     bson_destroy(&doc);
     bson_destroy(&updated);
     return 0;
+}
+
+/* After a booking stopped holding its dates (cancelled, refunded, deleted): frees
+ * them for the customer's other bookings. A failure here only delays that until
+ * the entry is found stale. */
+static void release_range(mongoc_client_t *c, const bson_t *doc)
+{
+    bson_iter_t it;
+    bson_oid_t cust, id;
+    if (c == NULL || !bson_iter_init_find(&it, doc, "customer") || !BSON_ITER_HOLDS_OID(&it))
+        return;
+    bson_oid_copy(bson_iter_oid(&it), &cust);
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+        return;
+    bson_oid_copy(bson_iter_oid(&it), &id);
+    int rc = slot_settle(c, &cust, &id, NULL, 0, 0);
+    if (rc != TD_OK)
+        td_warn("booking slot of a closed booking not freed (%s)", td_strerror(rc));
 }
 
 static int change_status(td_req *req, td_res *res)
@@ -621,6 +661,9 @@ static int change_status(td_req *req, td_res *res)
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc == TD_OK) {
+        td_listindex_put(bookings_list, &updated);
+        if (strcmp(to, "cancelled") == 0 || strcmp(to, "refunded") == 0)
+            release_range(td_req_mongo(req), &doc);
         td_cache_invalidate(CACHE_BOOKINGS);
         td_ok(res, 200, doc_json(&updated, NULL));
     } else {
@@ -644,7 +687,10 @@ static int remove_booking(td_req *req, td_res *res)
                 NULL);
         goto out;
     }
-    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS);
+    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS,
+                bookings_list);
+    if (res->status == 200)
+        release_range(td_req_mongo(req), &doc);
 out:
     bson_destroy(&doc);
     return 0;

@@ -147,7 +147,7 @@ static int list(td_req *req, td_res *res)
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
         list_run(req, res, &l, COLL_CUSTOMERS, OWNER, VIEW_ALL, CACHE_CUSTOMERS,
-                 TTL_CUSTOMERS_S);
+                 TTL_CUSTOMERS_S, NULL);
     td_list_free(&l);
     return 0;
 }
@@ -332,7 +332,8 @@ static int remove_customer(td_req *req, td_res *res)
                 "The customer has pending or active bookings; cancel them first", details);
         goto out;
     }
-    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS);
+    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS,
+                NULL);
 out:
     bson_destroy(&doc);
     return 0;

@@ -463,7 +463,7 @@ static int list(td_req *req, td_res *res)
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
         list_run(req, res, &l, COLL_ITINERARIES, OWNER, VIEW_ALL, CACHE_ITINERARIES,
-                 TTL_ITINERARIES_S);
+                 TTL_ITINERARIES_S, NULL);
     td_list_free(&l);
     return 0;
 }
@@ -678,7 +678,7 @@ static int remove_itinerary(td_req *req, td_res *res)
         goto out;
     }
     soft_delete(req, res, COLL_ITINERARIES, &doc, "ITINERARY_DELETED", "itinerary",
-                CACHE_ITINERARIES);
+                CACHE_ITINERARIES, NULL);
 out:
     bson_destroy(&doc);
     return 0;

@@ -515,7 +515,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_LEADS, OWNER, VIEW_ALL, CACHE_LEADS, TTL_LEADS_S);
+        list_run(req, res, &l, COLL_LEADS, OWNER, VIEW_ALL, CACHE_LEADS, TTL_LEADS_S, NULL);
     td_list_free(&l);
     return 0;
 }

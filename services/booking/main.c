@@ -1,6 +1,14 @@
 /* tripdesk-booking: wiring only. Customers, leads, bookings and itineraries. */
 #include "booking.h"
 
+/* Loads the list copy (first run), and reloads it when due: the periodic backstop,
+ * or after Redis lost track. Until loaded, lists come from MongoDB. */
+static void maintain_lists(td_service *svc, mongoc_client_t *c)
+{
+    (void)svc;
+    td_listindex_maintain(bookings_list, c);
+}
+
 static int init_database(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
@@ -9,6 +17,8 @@ static int init_database(td_service *svc, mongoc_client_t *c)
         rc = leads_indexes(c);
     if (rc == TD_OK)
         rc = bookings_indexes(c);
+    if (rc == TD_OK)
+        rc = slots_build(c);
     if (rc == TD_OK)
         rc = itineraries_indexes(c);
     return rc;
@@ -21,7 +31,11 @@ int main(void)
         return 1;
     td_router *r = td_service_router(svc);
     td_bus *bus = td_service_bus(svc);
-    int rc = td_service_add_builtin_routes(svc, "/api/bookings");
+    int rc = bookings_list_new();
+    if (rc == TD_OK)
+        rc = td_service_add_builtin_routes(svc, "/api/bookings");
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "bookings list copy", 1000, maintain_lists);
     if (rc == TD_OK)
         rc = td_router_add_table(r, booking_routes);
     if (rc == TD_OK)
@@ -37,5 +51,6 @@ int main(void)
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);
+    td_listindex_free(bookings_list);
     return rc == TD_OK ? 0 : 1;
 }

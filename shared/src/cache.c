@@ -54,19 +54,25 @@ td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
     pthread_mutex_unlock(&pending_mu);
     if (dirty)
         return TD_CACHE_BYPASS;
-    char genkey[64], *gen = NULL;
+    char genkey[64], prefix[80], suffix[560], *gen = NULL, *body = NULL;
     size_t len;
     snprintf(genkey, sizeof genkey, "%s:gen", ns);
-    int rc = td_redis_get(genkey, &gen, &len);
+    snprintf(prefix, sizeof prefix, "%s:list:", ns);
+    int n = snprintf(suffix, sizeof suffix, ":%s:%lld:%lld:%s", scope, page, limit,
+                     query != NULL ? query : "");
+    if (n < 0 || (size_t)n >= sizeof suffix)
+        return TD_CACHE_BYPASS; /* too long to cache: just serve it */
+    /* <ns>:list:<gen>:<scope>:<page>:<limit>:<query>, read with its generation in
+     * one round trip */
+    int rc = td_redis_get_by_gen(genkey, prefix, suffix, &gen, &body, &len);
     if (rc != TD_OK && rc != TD_ENOTFOUND)
         return TD_CACHE_BYPASS;
-    int n = snprintf(slot->key, sizeof slot->key, "%s:list:%s:%s:%lld:%lld:%s", ns,
-                     gen != NULL ? gen : "0", scope, page, limit, query != NULL ? query : "");
+    n = snprintf(slot->key, sizeof slot->key, "%s%s%s", prefix, gen, suffix);
     free(gen);
-    if (n < 0 || (size_t)n >= sizeof slot->key)
-        return TD_CACHE_BYPASS; /* too long to cache: just serve it */
-    char *body = NULL;
-    rc = td_redis_get(slot->key, &body, &len);
+    if (n < 0 || (size_t)n >= sizeof slot->key) {
+        free(body);
+        return TD_CACHE_BYPASS;
+    }
     if (rc == TD_OK) {
         free(res->body);
         res->body = body;

@@ -161,6 +161,117 @@ int td_redis_get(const char *key, char **out, size_t *len)
     return rc;
 }
 
+/* Copies a bulk-string reply into a malloc'd NUL-terminated string. */
+static int copy_string(const redisReply *r, char **out, size_t *len)
+{
+    *out = malloc(r->len + 1);
+    if (*out == NULL)
+        return TD_ENOMEM;
+    memcpy(*out, r->str, r->len);
+    (*out)[r->len] = '\0';
+    if (len != NULL)
+        *len = r->len;
+    return TD_OK;
+}
+
+/* Reads the generation, then the entry of that generation, inside Redis. */
+static const char gen_get_script[] =
+    "local g = redis.call('GET', KEYS[1]) or '0' "
+    "return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}";
+
+int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix, char **gen,
+                        char **out, size_t *len)
+{
+    *gen = NULL;
+    *out = NULL;
+    redisReply *r = command("EVAL %s 1 %s %s %s", gen_get_script, gen_key, prefix, suffix);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = TD_EIO;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+        r->element[0]->type == REDIS_REPLY_STRING) {
+        rc = copy_string(r->element[0], gen, NULL);
+        if (rc == TD_OK)
+            rc = r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING
+                     ? copy_string(r->element[1], out, len)
+                     : TD_ENOTFOUND;
+    }
+    freeReplyObject(r);
+    if (rc != TD_OK && rc != TD_ENOTFOUND) {
+        free(*gen);
+        *gen = NULL;
+    }
+    return rc;
+}
+
+int td_redis_stream_add(const char *key, int64_t keep_ms, const char *value)
+{
+    char minid[32];
+    snprintf(minid, sizeof minid, "%lld", (long long)(td_now_ms() - keep_ms));
+    redisReply *r = command("XADD %s MINID ~ %s * v %s", key, minid, value);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    freeReplyObject(r);
+    return TD_OK;
+}
+
+/* The stream's entries after ARGV[1] (an exclusive XRANGE start) with the marker. */
+static const char stream_read_script[] =
+    "return {redis.call('GET', KEYS[1]), "
+    "redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}";
+
+int td_redis_stream_read(const char *marker_key, const char *key, char last_id[TD_STREAM_ID_LEN],
+                         int count, char **marker, td_stream_fn fn, void *arg, int *n)
+{
+    *marker = NULL;
+    *n = 0;
+    char start[TD_STREAM_ID_LEN + 1], cnt[16];
+    if (last_id[0] == '\0')
+        snprintf(start, sizeof start, "-");
+    else
+        snprintf(start, sizeof start, "(%s", last_id);
+    snprintf(cnt, sizeof cnt, "%d", count);
+    redisReply *r = command("EVAL %s 2 %s %s %s %s", stream_read_script, marker_key, key, start,
+                            cnt);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = TD_OK;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        rc = TD_EIO;
+    } else {
+        if (r->element[0]->type == REDIS_REPLY_STRING)
+            rc = copy_string(r->element[0], marker, NULL);
+        const redisReply *entries = r->element[1];
+        for (size_t i = 0; rc == TD_OK && entries->type == REDIS_REPLY_ARRAY &&
+                           i < entries->elements;
+             i++) {
+            const redisReply *e = entries->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+                e->element[0]->type != REDIS_REPLY_STRING ||
+                e->element[1]->type != REDIS_REPLY_ARRAY)
+                continue;
+            const redisReply *fields = e->element[1];
+            for (size_t f = 0; f + 1 < fields->elements; f += 2)
+                if (fields->element[f + 1]->type == REDIS_REPLY_STRING)
+                    fn(fields->element[f + 1]->str, arg);
+            snprintf(last_id, TD_STREAM_ID_LEN, "%s", e->element[0]->str);
+            (*n)++;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int td_redis_set(const char *key, const char *val, bool only_new)
+{
+    redisReply *r = only_new ? command("SET %s %s NX", key, val) : command("SET %s %s", key, val);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = r->type == REDIS_REPLY_NIL ? TD_ECONFLICT : TD_OK;
+    freeReplyObject(r);
+    return rc;
+}
+
 int td_redis_mget(const char *const *keys, int n, char **vals)
 {
     const char *argv[16];

@@ -2,6 +2,7 @@
 (built with ASan + UBSan under build/asan) on ports that do not collide with
 scripts/run. Tests talk to the gateway over HTTP only; some stop, kill or pause
 single daemons to test failure paths and must leave the stack whole again."""
+import contextlib
 import glob
 import os
 import shutil
@@ -62,6 +63,21 @@ def stack():
         if any(m in text for m in SANITIZER_MARKERS):
             reports.append(os.path.basename(path))
     assert not reports, f"sanitizer reports in daemon logs: {reports} (see {logs})"
+
+
+@contextlib.contextmanager
+def second_booking_daemon(stack, name):
+    """A second tripdesk-booking next to the stack's own, until the block ends."""
+    from stack import Daemon
+    d = stack.daemons["booking"]
+    extra = Daemon(name, d.argv, d.env, d.log_path.replace("booking", name))
+    extra.start()
+    try:
+        wait_for(lambda: api("GET", "/api/health").json()["data"]["services"]["booking"]
+                 ["instances"] == 2, 10, "two booking instances")
+        yield extra
+    finally:
+        extra.stop()
 
 
 def wait_for(pred, timeout, what):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BASE, api, new_agent, redis_cli, wait_for
+from conftest import BASE, api, new_agent, redis_cli, second_booking_daemon, wait_for
 
 CUSTOMER = {"firstName": "Meera", "lastName": "Iyer", "email": "meera@example.com",
             "phone": "+91 98200 11111", "city": "Mumbai", "country": "India"}
@@ -310,14 +310,8 @@ def test_twenty_identical_creates_give_one_201(agent):
 
 
 def test_twenty_identical_creates_with_two_booking_daemons(stack, agent):
-    from stack import Daemon
     _, token = agent
-    d = stack.daemons["booking"]
-    extra = Daemon("booking2", d.argv, d.env, d.log_path.replace("booking", "booking2"))
-    extra.start()
-    try:
-        wait_for(lambda: api("GET", "/api/health").json()["data"]["services"]["booking"]
-                 ["instances"] == 2, 10, "two booking instances")
+    with second_booking_daemon(stack, "booking2"):
         c = customer(token)
         body = booking_body(c["_id"], dest="Prague", start="2027-10-01", end="2027-10-04")
 
@@ -328,8 +322,6 @@ def test_twenty_identical_creates_with_two_booking_daemons(stack, agent):
             codes = list(pool.map(post, range(20)))
         assert sorted(codes) == [201] + [409] * 19, codes
         assert count_bookings(token, customer=c["_id"]) == 1
-    finally:
-        extra.stop()
 
 
 def test_list_cache_hit_miss_and_visibility_of_writes(agent):

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TD_REDIS_TIMEOUT_MS 250  /* connect and command timeout */
 #define TD_REDIS_RETRY_MS 1000   /* back-off after a failure */
@@ -25,6 +26,29 @@ int td_redis_get(const char *key, char **out, size_t *len);
 /* MGET of n keys in one round trip: vals[i] is a malloc'd copy or NULL when the key
  * is absent (caller frees each). TD_EUNAVAIL when Redis is down (all NULL). */
 int td_redis_mget(const char *const *keys, int n, char **vals);
+
+/* A generation-keyed read in one round trip: reads gen_key (absent: "0") into
+ * *gen, then the key prefix + gen + suffix into *out / *len (both malloc'd; the
+ * caller frees them). TD_ENOTFOUND when that key is absent (*gen still set);
+ * TD_EUNAVAIL when Redis is down. */
+int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix, char **gen,
+                        char **out, size_t *len);
+
+/* Change streams (how daemons tell each other what they wrote). */
+#define TD_STREAM_ID_LEN 48
+typedef void (*td_stream_fn)(const char *value, void *arg);
+
+/* XADD of one value to stream key, trimming entries older than keep_ms. */
+int td_redis_stream_add(const char *key, int64_t keep_ms, const char *value);
+
+/* In one round trip: reads marker_key into *marker (malloc'd; NULL when absent)
+ * and up to count entries of stream key after last_id ("" = from the start),
+ * calling fn for each value in order and advancing last_id; *n gets the count. */
+int td_redis_stream_read(const char *marker_key, const char *key, char last_id[TD_STREAM_ID_LEN],
+                         int count, char **marker, td_stream_fn fn, void *arg, int *n);
+
+/* SET key val (only_new: NX, then TD_ECONFLICT when the key exists). */
+int td_redis_set(const char *key, const char *val, bool only_new);
 
 /* SET with a TTL in seconds. */
 int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s);

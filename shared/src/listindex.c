@@ -1,0 +1,914 @@
+/* In-process copy of a collection for list queries (see listindex.h). */
+#define _GNU_SOURCE /* qsort_r, strcasestr */
+#include "tripdesk/listindex.h"
+
+#include "tripdesk/common.h"
+#include "tripdesk/log.h"
+#include "tripdesk/mongo.h"
+#include "tripdesk/redis.h"
+#include "tripdesk/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELDS 32
+#define SYNC_BATCH 512
+#define PENDING_MAX 4096
+
+/* A typed value extracted from a document. The numbers are MongoDB's BSON type
+ * order for sorting (missing sorts as null). */
+enum { LV_NULL = 1, LV_NUM = 2, LV_STR = 3, LV_OTHER = 4, LV_OID = 7, LV_BOOL = 8, LV_DATE = 9 };
+
+typedef struct {
+    uint8_t type;
+    bool missing;
+    union {
+        double d;
+        int64_t t;
+        const char *s; /* points into the row's document */
+        bson_oid_t oid;
+        bool b;
+    } u;
+} lv;
+
+typedef struct {
+    bson_t *doc;
+    int64_t version;
+    lv cols[]; /* one per field; cols[0] is _id */
+} row;
+
+/* The rows and the id -> row hash (linear probing; rows are replaced, never
+ * removed, so no tombstones). */
+typedef struct {
+    row **rows;
+    size_t n, cap;
+    uint32_t *slots; /* row index + 1; 0: empty */
+    size_t nslots;   /* power of two */
+} table;
+
+struct td_listindex {
+    char coll[64];
+    char stream_key[96], epoch_key[96];
+    char *fields[MAX_FIELDS];
+    int nfields;
+    char instance[25]; /* tags this daemon's own stream entries */
+
+    pthread_rwlock_t lock; /* the table */
+    table t;
+
+    pthread_mutex_t sync_mu; /* catching up; the state below */
+    char last_id[TD_STREAM_ID_LEN];
+    char epoch[64];
+    int loaded, need_reload; /* atomics */
+    int64_t loaded_at;
+
+    pthread_mutex_t pend_mu; /* ids whose announcement failed */
+    char (*pending)[25];
+    size_t npending;
+    bool overflow;
+};
+
+/* ---- values ---------------------------------------------------------------------- */
+
+static void lv_from_iter(const bson_iter_t *it, lv *v)
+{
+    memset(v, 0, sizeof *v);
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_UTF8:
+        v->type = LV_STR;
+        v->u.s = bson_iter_utf8(it, NULL);
+        break;
+    case BSON_TYPE_DOUBLE:
+    case BSON_TYPE_INT32:
+    case BSON_TYPE_INT64:
+        v->type = LV_NUM;
+        v->u.d = bson_iter_as_double(it);
+        break;
+    case BSON_TYPE_DATE_TIME:
+        v->type = LV_DATE;
+        v->u.t = bson_iter_date_time(it);
+        break;
+    case BSON_TYPE_OID:
+        v->type = LV_OID;
+        bson_oid_copy(bson_iter_oid(it), &v->u.oid);
+        break;
+    case BSON_TYPE_BOOL:
+        v->type = LV_BOOL;
+        v->u.b = bson_iter_bool(it);
+        break;
+    case BSON_TYPE_NULL:
+        v->type = LV_NULL;
+        break;
+    default:
+        v->type = LV_OTHER; /* documents, arrays, ...: never equal, sorted after strings */
+        break;
+    }
+}
+
+static void lv_from_path(const bson_t *doc, const char *path, lv *v)
+{
+    bson_iter_t it, d;
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d)) {
+        lv_from_iter(&d, v);
+    } else {
+        memset(v, 0, sizeof *v);
+        v->type = LV_NULL;
+        v->missing = true;
+    }
+}
+
+/* Same-type comparison (callers check the types first). */
+static int lv_cmp_same(const lv *a, const lv *b)
+{
+    switch (a->type) {
+    case LV_NUM:
+        return a->u.d < b->u.d ? -1 : a->u.d > b->u.d;
+    case LV_STR:
+        return strcmp(a->u.s, b->u.s);
+    case LV_OID:
+        return bson_oid_compare(&a->u.oid, &b->u.oid);
+    case LV_BOOL:
+        return (int)a->u.b - (int)b->u.b;
+    case LV_DATE:
+        return a->u.t < b->u.t ? -1 : a->u.t > b->u.t;
+    default:
+        return 0;
+    }
+}
+
+/* MongoDB's sort order: by type first, then by value. */
+static int lv_cmp(const lv *a, const lv *b)
+{
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return lv_cmp_same(a, b);
+}
+
+/* MongoDB equality: {f: null} matches null and missing; others need equal values. */
+static bool lv_eq(const lv *doc, const lv *q)
+{
+    if (q->type == LV_NULL)
+        return doc->type == LV_NULL;
+    return doc->type == q->type && q->type != LV_OTHER && lv_cmp_same(doc, q) == 0;
+}
+
+/* ---- the table ------------------------------------------------------------------- */
+
+static uint32_t oid_hash(const bson_oid_t *oid)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (int i = 0; i < 12; i++)
+        h = (h ^ oid->bytes[i]) * 16777619u;
+    return h;
+}
+
+static void table_free(table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        bson_destroy(t->rows[i]->doc);
+        free(t->rows[i]);
+    }
+    free(t->rows);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+static uint32_t *table_slot(table *t, const bson_oid_t *id)
+{
+    size_t mask = t->nslots - 1;
+    for (size_t i = oid_hash(id) & mask;; i = (i + 1) & mask) {
+        uint32_t s = t->slots[i];
+        if (s == 0 || bson_oid_equal(&t->rows[s - 1]->cols[0].u.oid, id))
+            return &t->slots[i];
+    }
+}
+
+static int table_grow(table *t)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        row **rows = realloc(t->rows, cap * sizeof *rows);
+        if (rows == NULL)
+            return TD_ENOMEM;
+        t->rows = rows;
+        t->cap = cap;
+    }
+    if ((t->n + 1) * 2 > t->nslots) {
+        size_t nslots = t->nslots ? t->nslots * 2 : 2048;
+        uint32_t *slots = calloc(nslots, sizeof *slots);
+        if (slots == NULL)
+            return TD_ENOMEM;
+        free(t->slots);
+        t->slots = slots;
+        t->nslots = nslots;
+        for (size_t i = 0; i < t->n; i++)
+            *table_slot(t, &t->rows[i]->cols[0].u.oid) = (uint32_t)(i + 1);
+    }
+    return TD_OK;
+}
+
+/* Takes r; keeps whichever of r and the present row has the higher version. */
+static int table_put(table *t, row *r)
+{
+    int rc = table_grow(t);
+    if (rc != TD_OK) {
+        bson_destroy(r->doc);
+        free(r);
+        return rc;
+    }
+    uint32_t *slot = table_slot(t, &r->cols[0].u.oid);
+    if (*slot != 0) {
+        row **old = &t->rows[*slot - 1];
+        if ((*old)->version > r->version) {
+            bson_destroy(r->doc);
+            free(r);
+        } else {
+            bson_destroy((*old)->doc);
+            free(*old);
+            *old = r;
+        }
+        return TD_OK;
+    }
+    t->rows[t->n++] = r;
+    *slot = (uint32_t)t->n;
+    return TD_OK;
+}
+
+static row *make_row(td_listindex *ix, const bson_t *doc)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+        return NULL;
+    row *r = malloc(sizeof *r + (size_t)ix->nfields * sizeof(lv));
+    if (r == NULL)
+        return NULL;
+    r->doc = bson_new(); /* without staged events: they are moved out meanwhile */
+    if (r->doc == NULL) {
+        free(r);
+        return NULL;
+    }
+    bson_copy_to_excluding_noinit(doc, r->doc, "_events", NULL);
+    bson_iter_t v;
+    r->version = bson_iter_init_find(&v, r->doc, "version") ? bson_iter_as_int64(&v) : 0;
+    for (int i = 0; i < ix->nfields; i++)
+        lv_from_path(r->doc, ix->fields[i], &r->cols[i]);
+    return r;
+}
+
+void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
+{
+    row *r = make_row(ix, doc);
+    if (r == NULL)
+        return;
+    pthread_rwlock_wrlock(&ix->lock);
+    table_put(&ix->t, r);
+    pthread_rwlock_unlock(&ix->lock);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------- */
+
+int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
+                     const char *const *fields)
+{
+    td_listindex *ix = calloc(1, sizeof *ix);
+    if (ix == NULL)
+        return TD_ENOMEM;
+    snprintf(ix->coll, sizeof ix->coll, "%s", coll);
+    snprintf(ix->stream_key, sizeof ix->stream_key, "%s:changes", ns);
+    snprintf(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns);
+    td_new_id(ix->instance);
+    ix->fields[ix->nfields++] = strdup("_id");
+    for (int i = 0; fields[i] != NULL && ix->nfields < MAX_FIELDS; i++) {
+        bool dup = false;
+        for (int j = 0; j < ix->nfields; j++)
+            dup |= strcmp(ix->fields[j], fields[i]) == 0;
+        if (!dup)
+            ix->fields[ix->nfields++] = strdup(fields[i]);
+    }
+    for (int i = 0; i < ix->nfields; i++)
+        if (ix->fields[i] == NULL) {
+            td_listindex_free(ix);
+            return TD_ENOMEM;
+        }
+    pthread_rwlock_init(&ix->lock, NULL);
+    pthread_mutex_init(&ix->sync_mu, NULL);
+    pthread_mutex_init(&ix->pend_mu, NULL);
+    *out = ix;
+    return TD_OK;
+}
+
+void td_listindex_free(td_listindex *ix)
+{
+    if (ix == NULL)
+        return;
+    table_free(&ix->t);
+    for (int i = 0; i < ix->nfields; i++)
+        free(ix->fields[i]);
+    free(ix->pending);
+    pthread_rwlock_destroy(&ix->lock);
+    pthread_mutex_destroy(&ix->sync_mu);
+    pthread_mutex_destroy(&ix->pend_mu);
+    free(ix);
+}
+
+size_t td_listindex_size(td_listindex *ix)
+{
+    pthread_rwlock_rdlock(&ix->lock);
+    size_t n = ix->t.n;
+    pthread_rwlock_unlock(&ix->lock);
+    return n;
+}
+
+/* The stream's current marker, made when Redis has none (first start, or Redis
+ * lost its data — every copy then reloads). */
+static int current_epoch(td_listindex *ix, char out[64])
+{
+    char *v = NULL;
+    size_t len;
+    int rc = td_redis_get(ix->epoch_key, &v, &len);
+    if (rc == TD_ENOTFOUND) {
+        char fresh[25];
+        td_new_id(fresh);
+        rc = td_redis_set(ix->epoch_key, fresh, true);
+        if (rc == TD_OK || rc == TD_ECONFLICT)
+            rc = td_redis_get(ix->epoch_key, &v, &len);
+    }
+    if (rc == TD_OK)
+        snprintf(out, 64, "%s", v);
+    free(v);
+    return rc;
+}
+
+static void count_entry(const char *value, void *arg)
+{
+    (void)value;
+    (void)arg;
+}
+
+int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
+{
+    int64_t t0 = td_mono_ms();
+    char epoch[64], last[TD_STREAM_ID_LEN] = "";
+    int rc = current_epoch(ix, epoch);
+    /* Skip to the end of the stream: the scan below sees everything written so far;
+     * what is written during it is read again at the next catch-up. */
+    while (rc == TD_OK) {
+        char *marker = NULL;
+        int n = 0;
+        rc = td_redis_stream_read(ix->epoch_key, ix->stream_key, last, SYNC_BATCH, &marker,
+                                  count_entry, NULL, &n);
+        free(marker);
+        if (n < SYNC_BATCH)
+            break;
+    }
+    if (rc != TD_OK)
+        return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
+    if (last[0] == '\0')
+        snprintf(last, sizeof last, "0-0");
+    table t = {0};
+    mongoc_collection_t *coll = td_mongo_coll(c, ix->coll);
+    bson_t filter = BSON_INITIALIZER;
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+    const bson_t *doc;
+    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
+        row *r = make_row(ix, doc);
+        if (r != NULL)
+            rc = table_put(&t, r);
+    }
+    bson_error_t err;
+    if (rc == TD_OK && mongoc_cursor_error(cur, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&filter);
+    if (rc != TD_OK) {
+        table_free(&t);
+        return rc;
+    }
+    pthread_mutex_lock(&ix->sync_mu);
+    pthread_rwlock_wrlock(&ix->lock);
+    table old = ix->t;
+    ix->t = t;
+    pthread_rwlock_unlock(&ix->lock);
+    snprintf(ix->last_id, sizeof ix->last_id, "%s", last);
+    snprintf(ix->epoch, sizeof ix->epoch, "%s", epoch);
+    ix->loaded_at = td_mono_ms();
+    __atomic_store_n(&ix->need_reload, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&ix->loaded, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&ix->sync_mu);
+    table_free(&old);
+    td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, t.n,
+            (long long)(td_mono_ms() - t0));
+    return TD_OK;
+}
+
+void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
+{
+    bool due = !__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
+               __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE);
+    pthread_mutex_lock(&ix->sync_mu);
+    due |= td_mono_ms() - ix->loaded_at >= TD_LISTINDEX_RELOAD_MS;
+    pthread_mutex_unlock(&ix->sync_mu);
+    if (due && c != NULL) {
+        int rc = td_listindex_load(ix, c);
+        if (rc != TD_OK)
+            td_debug("list copy of %s not loaded: %s", ix->coll, td_strerror(rc));
+    }
+}
+
+/* ---- telling the other daemons ----------------------------------------------------- */
+
+static int announce(td_listindex *ix, const char *hex)
+{
+    char value[64];
+    snprintf(value, sizeof value, "%s:%s", ix->instance, hex);
+    return td_redis_stream_add(ix->stream_key, TD_LISTINDEX_STREAM_KEEP_MS, value);
+}
+
+/* Re-sends announcements that failed while Redis was down; when too many failed,
+ * changes the marker instead, so every copy reloads. */
+static void flush_pending(td_listindex *ix)
+{
+    pthread_mutex_lock(&ix->pend_mu);
+    if (ix->overflow) {
+        char fresh[25];
+        td_new_id(fresh);
+        if (td_redis_set(ix->epoch_key, fresh, false) == TD_OK) {
+            ix->overflow = false;
+            ix->npending = 0;
+        }
+    }
+    while (ix->npending > 0 && announce(ix, ix->pending[ix->npending - 1]) == TD_OK)
+        ix->npending--;
+    pthread_mutex_unlock(&ix->pend_mu);
+}
+
+void td_listindex_put(td_listindex *ix, const bson_t *doc)
+{
+    char hex[25];
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+        return;
+    bson_oid_to_string(bson_iter_oid(&it), hex);
+    td_listindex_put_local(ix, doc);
+    if (announce(ix, hex) == TD_OK)
+        return;
+    /* The others cannot know yet: remember it, and stop trusting our own copy for
+     * the others' writes until Redis is back (query needs a catch-up anyway). */
+    pthread_mutex_lock(&ix->pend_mu);
+    if (ix->pending == NULL)
+        ix->pending = malloc(PENDING_MAX * sizeof *ix->pending);
+    if (ix->pending != NULL && ix->npending < PENDING_MAX)
+        memcpy(ix->pending[ix->npending++], hex, 25);
+    else
+        ix->overflow = true;
+    pthread_mutex_unlock(&ix->pend_mu);
+}
+
+/* ---- catching up ------------------------------------------------------------------- */
+
+typedef struct {
+    td_listindex *ix;
+    char (*ids)[25];
+    size_t n;
+} changes;
+
+static void collect(const char *value, void *arg)
+{
+    changes *ch = arg;
+    const char *colon = strchr(value, ':');
+    if (colon == NULL || strlen(colon + 1) != 24)
+        return;
+    if ((size_t)(colon - value) == 24 && strncmp(value, ch->ix->instance, 24) == 0)
+        return; /* our own write: in the copy already */
+    memcpy(ch->ids[ch->n++], colon + 1, 25);
+}
+
+static int reread(td_listindex *ix, mongoc_client_t *c, const char *hex)
+{
+    if (!td_is_object_id(hex))
+        return TD_OK;
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, hex);
+    bson_t filter = BSON_INITIALIZER, doc;
+    BSON_APPEND_OID(&filter, "_id", &oid);
+    bson_init(&doc);
+    int rc = td_store_find_one(c, ix->coll, &filter, &doc);
+    if (rc == TD_OK)
+        td_listindex_put_local(ix, &doc);
+    bson_destroy(&doc);
+    bson_destroy(&filter);
+    return rc == TD_ENOTFOUND ? TD_OK : rc;
+}
+
+/* Applies the other daemons' writes announced since the last catch-up. */
+static int catch_up(td_listindex *ix, mongoc_client_t *c)
+{
+    char ids[SYNC_BATCH][25];
+    pthread_mutex_lock(&ix->sync_mu);
+    int rc = TD_OK;
+    for (;;) {
+        changes ch = {ix, ids, 0};
+        char *marker = NULL;
+        char last[TD_STREAM_ID_LEN];
+        memcpy(last, ix->last_id, sizeof last);
+        int n = 0;
+        rc = td_redis_stream_read(ix->epoch_key, ix->stream_key, last, SYNC_BATCH, &marker,
+                                  collect, &ch, &n);
+        if (rc == TD_OK && (marker == NULL || strcmp(marker, ix->epoch) != 0)) {
+            __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE);
+            rc = TD_EUNAVAIL;
+        }
+        free(marker);
+        for (size_t i = 0; rc == TD_OK && i < ch.n; i++)
+            rc = reread(ix, c, ch.ids[i]);
+        if (rc != TD_OK)
+            break;
+        memcpy(ix->last_id, last, sizeof last);
+        if (n < SYNC_BATCH)
+            break;
+    }
+    pthread_mutex_unlock(&ix->sync_mu);
+    return rc;
+}
+
+/* ---- queries ----------------------------------------------------------------------- */
+
+typedef enum { P_EQ, P_NE, P_IN, P_NIN, P_GT, P_GTE, P_LT, P_LTE, P_REGEX, P_EXISTS } pred_op;
+
+#define MAX_PREDS 48
+#define MAX_IN 32
+
+typedef struct {
+    int col;
+    pred_op op;
+    lv v[MAX_IN];
+    int nv;
+    char *literal; /* P_REGEX: the unescaped text */
+    bool icase;
+} pred;
+
+typedef struct {
+    pred p[MAX_PREDS];
+    int n;
+    int sort_col[8], sort_dir[8], nsort;
+} plan;
+
+static void plan_free(plan *pl)
+{
+    for (int i = 0; i < pl->n; i++)
+        free(pl->p[i].literal);
+}
+
+static int column_of(const td_listindex *ix, const char *path)
+{
+    for (int i = 0; i < ix->nfields; i++)
+        if (strcmp(ix->fields[i], path) == 0)
+            return i;
+    return -1;
+}
+
+/* Unescapes a td_regex_escape pattern; NULL when it holds a real regex operator. */
+static char *regex_literal(const char *pattern)
+{
+    char *out = malloc(strlen(pattern) + 1);
+    if (out == NULL)
+        return NULL;
+    size_t w = 0;
+    for (const char *p = pattern; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            out[w++] = *++p;
+        } else if (strchr("^$.|?*+()[]{}", *p) != NULL) {
+            free(out);
+            return NULL;
+        } else {
+            out[w++] = *p;
+        }
+    }
+    out[w] = '\0';
+    return out;
+}
+
+static int add_pred(plan *pl, int col, pred_op op, pred **out)
+{
+    if (pl->n == MAX_PREDS)
+        return TD_EINVAL;
+    pred *p = &pl->p[pl->n++];
+    memset(p, 0, sizeof *p);
+    p->col = col;
+    p->op = op;
+    *out = p;
+    return TD_OK;
+}
+
+static int compile_ops(plan *pl, int col, bson_iter_t *ops)
+{
+    static const struct {
+        const char *name;
+        pred_op op;
+    } names[] = {{"$eq", P_EQ},   {"$ne", P_NE},   {"$in", P_IN},       {"$nin", P_NIN},
+                 {"$gt", P_GT},   {"$gte", P_GTE}, {"$lt", P_LT},       {"$lte", P_LTE},
+                 {"$regex", P_REGEX}, {"$exists", P_EXISTS}};
+    const char *options = NULL;
+    bson_iter_t o = *ops;
+    while (bson_iter_next(&o))
+        if (strcmp(bson_iter_key(&o), "$options") == 0 && BSON_ITER_HOLDS_UTF8(&o))
+            options = bson_iter_utf8(&o, NULL);
+    while (bson_iter_next(ops)) {
+        const char *key = bson_iter_key(ops);
+        if (strcmp(key, "$options") == 0)
+            continue;
+        int which = -1;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strcmp(key, names[i].name) == 0)
+                which = (int)i;
+        if (which < 0)
+            return TD_EINVAL;
+        pred *p;
+        if (add_pred(pl, col, names[which].op, &p) != TD_OK)
+            return TD_EINVAL;
+        switch (p->op) {
+        case P_IN:
+        case P_NIN: {
+            bson_iter_t arr;
+            if (!BSON_ITER_HOLDS_ARRAY(ops) || !bson_iter_recurse(ops, &arr))
+                return TD_EINVAL;
+            while (bson_iter_next(&arr)) {
+                if (p->nv == MAX_IN)
+                    return TD_EINVAL;
+                lv_from_iter(&arr, &p->v[p->nv++]);
+            }
+            break;
+        }
+        case P_REGEX:
+            if (!BSON_ITER_HOLDS_UTF8(ops) ||
+                (options != NULL && strcmp(options, "") != 0 && strcmp(options, "i") != 0))
+                return TD_EINVAL;
+            p->literal = regex_literal(bson_iter_utf8(ops, NULL));
+            if (p->literal == NULL)
+                return TD_EINVAL;
+            p->icase = options != NULL && strcmp(options, "i") == 0;
+            break;
+        case P_EXISTS:
+            p->v[0].type = LV_BOOL;
+            p->v[0].u.b = bson_iter_as_bool(ops);
+            p->nv = 1;
+            break;
+        default:
+            lv_from_iter(ops, &p->v[0]);
+            p->nv = 1;
+            break;
+        }
+    }
+    return TD_OK;
+}
+
+static int compile_filter(const td_listindex *ix, plan *pl, const bson_t *filter)
+{
+    bson_iter_t it;
+    if (!bson_iter_init(&it, filter))
+        return TD_EINVAL;
+    while (bson_iter_next(&it)) {
+        const char *key = bson_iter_key(&it);
+        if (strcmp(key, "$and") == 0) {
+            bson_iter_t arr;
+            if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
+                return TD_EINVAL;
+            while (bson_iter_next(&arr)) {
+                const uint8_t *data;
+                uint32_t len;
+                bson_t sub;
+                if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+                    return TD_EINVAL;
+                bson_iter_document(&arr, &len, &data);
+                if (!bson_init_static(&sub, data, len) || compile_filter(ix, pl, &sub) != TD_OK)
+                    return TD_EINVAL;
+            }
+            continue;
+        }
+        if (key[0] == '$')
+            return TD_EINVAL; /* $or, $nor, ...: not needed by the list builder */
+        int col = column_of(ix, key);
+        if (col < 0)
+            return TD_EINVAL;
+        bson_iter_t ops;
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &ops)) {
+            bson_iter_t first = ops;
+            if (bson_iter_next(&first) && bson_iter_key(&first)[0] == '$') {
+                if (compile_ops(pl, col, &ops) != TD_OK)
+                    return TD_EINVAL;
+                continue;
+            }
+            return TD_EINVAL; /* equality with a whole document */
+        }
+        pred *p;
+        if (add_pred(pl, col, P_EQ, &p) != TD_OK)
+            return TD_EINVAL;
+        lv_from_iter(&it, &p->v[0]);
+        p->nv = 1;
+    }
+    return TD_OK;
+}
+
+static int compile_sort(const td_listindex *ix, plan *pl, const bson_t *sort)
+{
+    bson_iter_t it;
+    if (!bson_iter_init(&it, sort))
+        return TD_EINVAL;
+    while (bson_iter_next(&it)) {
+        int col = column_of(ix, bson_iter_key(&it));
+        if (col < 0 || pl->nsort == 8)
+            return TD_EINVAL;
+        pl->sort_col[pl->nsort] = col;
+        pl->sort_dir[pl->nsort++] = bson_iter_as_int64(&it) < 0 ? -1 : 1;
+    }
+    return TD_OK;
+}
+
+static bool in_list(const lv *v, const pred *p)
+{
+    for (int i = 0; i < p->nv; i++)
+        if (lv_eq(v, &p->v[i]))
+            return true;
+    return false;
+}
+
+static bool range_ok(const lv *v, const pred *p)
+{
+    const lv *q = &p->v[0];
+    if (v->type != q->type || q->type == LV_NULL || q->type == LV_OTHER)
+        return false;
+    int c = lv_cmp_same(v, q);
+    switch (p->op) {
+    case P_GT:
+        return c > 0;
+    case P_GTE:
+        return c >= 0;
+    case P_LT:
+        return c < 0;
+    default:
+        return c <= 0;
+    }
+}
+
+static bool matches(const row *r, const plan *pl)
+{
+    for (int i = 0; i < pl->n; i++) {
+        const pred *p = &pl->p[i];
+        const lv *v = &r->cols[p->col];
+        bool ok;
+        switch (p->op) {
+        case P_EQ:
+            ok = lv_eq(v, &p->v[0]);
+            break;
+        case P_NE:
+            ok = !lv_eq(v, &p->v[0]);
+            break;
+        case P_IN:
+            ok = in_list(v, p);
+            break;
+        case P_NIN:
+            ok = !in_list(v, p);
+            break;
+        case P_REGEX:
+            ok = v->type == LV_STR && (p->icase ? strcasestr(v->u.s, p->literal)
+                                                : strstr(v->u.s, p->literal)) != NULL;
+            break;
+        case P_EXISTS:
+            ok = !v->missing == p->v[0].u.b;
+            break;
+        default:
+            ok = range_ok(v, p);
+            break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int row_cmp(const void *a, const void *b, void *arg)
+{
+    const plan *pl = arg;
+    const row *x = *(row *const *)a, *y = *(row *const *)b;
+    for (int i = 0; i < pl->nsort; i++) {
+        int c = lv_cmp(&x->cols[pl->sort_col[i]], &y->cols[pl->sort_col[i]]);
+        if (c != 0)
+            return c * pl->sort_dir[i];
+    }
+    return 0;
+}
+
+/* Keeps the k first rows in sort order in a max-heap (the last of them on top). */
+static void heap_sift_down(row **h, size_t n, size_t i, const plan *pl)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && row_cmp(&h[l], &h[m], (void *)pl) > 0)
+            m = l;
+        if (r < n && row_cmp(&h[r], &h[m], (void *)pl) > 0)
+            m = r;
+        if (m == i)
+            return;
+        row *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_push(row **h, size_t *n, row *r, const plan *pl)
+{
+    size_t i = (*n)++;
+    h[i] = r;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (row_cmp(&h[i], &h[parent], (void *)pl) <= 0)
+            break;
+        row *t = h[i];
+        h[i] = h[parent];
+        h[parent] = t;
+        i = parent;
+    }
+}
+
+int td_listindex_select(td_listindex *ix, const td_list *l, td_doc_to_json conv, void *arg,
+                        cJSON **items, int64_t *total)
+{
+    *items = NULL;
+    *total = 0;
+    plan *pl = calloc(1, sizeof *pl);
+    if (pl == NULL)
+        return TD_ENOMEM;
+    if (compile_filter(ix, pl, &l->filter) != TD_OK || compile_sort(ix, pl, &l->sort) != TD_OK) {
+        plan_free(pl);
+        free(pl);
+        return TD_EINVAL;
+    }
+    int rc = TD_OK;
+    int64_t skip = (l->page - 1) * l->limit;
+    pthread_rwlock_rdlock(&ix->lock);
+    size_t k = (size_t)(skip + l->limit);
+    if (k > ix->t.n)
+        k = ix->t.n;
+    row **heap = malloc((k + 1) * sizeof *heap);
+    size_t nh = 0;
+    int64_t count = 0;
+    if (heap == NULL) {
+        rc = TD_ENOMEM;
+    } else {
+        /* One pass: count the matches, keep the first k of them in sort order. */
+        for (size_t i = 0; i < ix->t.n; i++) {
+            row *r = ix->t.rows[i];
+            if (!matches(r, pl))
+                continue;
+            count++;
+            if (k == 0)
+                continue;
+            if (nh < k) {
+                heap_push(heap, &nh, r, pl);
+            } else if (row_cmp(&r, &heap[0], pl) < 0) {
+                heap[0] = r;
+                heap_sift_down(heap, nh, 0, pl);
+            }
+        }
+        qsort_r(heap, nh, sizeof *heap, row_cmp, pl);
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = (size_t)skip; arr != NULL && i < nh; i++) {
+            cJSON *item = conv(heap[i]->doc, arg);
+            if (item != NULL)
+                cJSON_AddItemToArray(arr, item);
+        }
+        if (arr == NULL)
+            rc = TD_ENOMEM;
+        *items = arr;
+        *total = count;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    free(heap);
+    plan_free(pl);
+    free(pl);
+    return rc;
+}
+
+int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l,
+                       td_doc_to_json conv, void *arg, cJSON **items, int64_t *total)
+{
+    *items = NULL;
+    *total = 0;
+    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE))
+        return TD_EUNAVAIL;
+    flush_pending(ix);
+    pthread_mutex_lock(&ix->pend_mu);
+    bool unannounced = ix->npending > 0 || ix->overflow;
+    pthread_mutex_unlock(&ix->pend_mu);
+    if (unannounced)
+        return TD_EUNAVAIL; /* the others cannot see our writes yet: neither can we trust them */
+    int rc = catch_up(ix, c);
+    if (rc != TD_OK)
+        return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
+    return td_listindex_select(ix, l, conv, arg, items, total);
+}

@@ -1,0 +1,302 @@
+/* Unit tests of shared/src/listindex.c: the in-memory list copy answers every query
+ * the list builder makes exactly like a reference evaluation with docmatch.c
+ * (MongoDB's semantics) over the same documents — same total, same page, same
+ * order — including mixed and missing types; newer versions replace older ones. */
+#define _GNU_SOURCE /* qsort_r */
+#include "tripdesk/docmatch.h"
+#include "tripdesk/listindex.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const statuses[] = {"pending", "confirmed", "in_progress", "completed",
+                                       "cancelled", "refunded", NULL};
+static const char *const trip_types[] = {"family", "honeymoon", "business", "group", NULL};
+static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
+static const td_qp params[] = {
+    {"search", TD_QP_SEARCH, "searchText", NULL},
+    {"destination", TD_QP_SEARCH, "destinationKey", NULL},
+    {"status", TD_QP_IN, "status", statuses},
+    {"tripType", TD_QP_IN, "tripDetails.tripType", trip_types},
+    {"priority", TD_QP_IN, "priority", priorities},
+    {"agent", TD_QP_OID, "agent", NULL},
+    {"startDateFrom", TD_QP_DATE_FROM, "tripDetails.startDate", NULL},
+    {"startDateTo", TD_QP_DATE_TO, "tripDetails.startDate", NULL},
+    {"minAmount", TD_QP_MIN, "pricing.totalAmount", NULL},
+    {"maxAmount", TD_QP_MAX, "pricing.totalAmount", NULL},
+    {NULL, 0, NULL, NULL},
+};
+static const char *const sort_names[] = {"createdAt", "startDate", "totalAmount",
+                                         "bookingReference", "priority", NULL};
+static const char *const sort_fields[] = {"createdAt", "tripDetails.startDate",
+                                          "pricing.totalAmount", "bookingReference", "priority",
+                                          NULL};
+static const td_list_spec spec = {params, sort_names, sort_fields, "createdAt", -1};
+static const char *const fields[] = {"searchText", "destinationKey", "status",
+                                     "tripDetails.tripType", "priority", "agent",
+                                     "tripDetails.startDate", "pricing.totalAmount", "createdAt",
+                                     "bookingReference", "deleted", NULL};
+
+#define NDOCS 400
+#define DAY_MS 86400000LL
+#define BASE_MS 1798761600000LL /* 2027-01-01 */
+
+static unsigned rng = 12345;
+static unsigned next_rand(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return (rng >> 8) & 0xffffff;
+}
+static const char *pick(const char *const *list)
+{
+    int n = 0;
+    while (list[n] != NULL)
+        n++;
+    return list[next_rand() % (unsigned)n];
+}
+
+static void agent_oid(int i, bson_oid_t *oid)
+{
+    char hex[25];
+    snprintf(hex, sizeof hex, "%024x", 0xa9e0 + i);
+    bson_oid_init_from_string(oid, hex);
+}
+
+/* A booking-like document; one in seven of some fields missing, amounts of mixed
+ * numeric types and now and then a string, status sometimes null. */
+static bson_t *make_doc(int i, int64_t version)
+{
+    bson_t *d = bson_new(), td, pricing;
+    bson_oid_t id, agent;
+    char hex[25], ref[32], text[128], dest[32];
+    snprintf(hex, sizeof hex, "%024x", 0x100000 + i);
+    bson_oid_init_from_string(&id, hex);
+    BSON_APPEND_OID(d, "_id", &id);
+    snprintf(ref, sizeof ref, "TD-%06u-%05d", next_rand() % 1000, i);
+    BSON_APPEND_UTF8(d, "bookingReference", ref);
+    unsigned r = next_rand();
+    /* picked first: the BSON_APPEND macros evaluate their value twice */
+    const char *status = pick(statuses), *priority = pick(priorities), *trip = pick(trip_types);
+    if (r % 11 == 0)
+        BSON_APPEND_NULL(d, "status");
+    else
+        BSON_APPEND_UTF8(d, "status", status);
+    if (r % 7 != 1)
+        BSON_APPEND_UTF8(d, "priority", priority);
+    agent_oid((int)(next_rand() % 3), &agent);
+    BSON_APPEND_OID(d, "agent", &agent);
+    snprintf(dest, sizeof dest, "%s", pick((const char *const[]){"paris", "bali", "kyoto", "rome",
+                                                                 "goa", NULL}));
+    BSON_APPEND_UTF8(d, "destinationKey", dest);
+    snprintf(text, sizeof text, "%s %s trip for meera%d", ref, dest, i % 13);
+    for (char *p = text; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    BSON_APPEND_UTF8(d, "searchText", text);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "tripDetails", &td);
+    if (r % 7 != 2)
+        BSON_APPEND_UTF8(&td, "tripType", trip);
+    if (r % 7 != 3)
+        BSON_APPEND_DATE_TIME(&td, "startDate", BASE_MS + (int64_t)(next_rand() % 700) * DAY_MS);
+    bson_append_document_end(d, &td);
+    BSON_APPEND_DOCUMENT_BEGIN(d, "pricing", &pricing);
+    unsigned a = next_rand();
+    switch (a % 9) {
+    case 0:
+        BSON_APPEND_INT32(&pricing, "totalAmount", (int32_t)(a % 100000));
+        break;
+    case 1:
+        BSON_APPEND_INT64(&pricing, "totalAmount", (int64_t)(a % 100000));
+        break;
+    case 2:
+        BSON_APPEND_UTF8(&pricing, "totalAmount", "12000");
+        break;
+    case 3:
+        break; /* missing */
+    default:
+        BSON_APPEND_DOUBLE(&pricing, "totalAmount", (double)(a % 100000) + 0.25);
+        break;
+    }
+    bson_append_document_end(d, &pricing);
+    if (r % 5 != 4)
+        BSON_APPEND_BOOL(d, "deleted", r % 13 == 0);
+    /* a few equal creation times, so the _id tie-break matters */
+    BSON_APPEND_DATE_TIME(d, "createdAt", BASE_MS + (int64_t)(i / 3) * 1000);
+    BSON_APPEND_INT64(d, "version", version);
+    return d;
+}
+
+static cJSON *id_only(const bson_t *doc, void *arg)
+{
+    (void)arg;
+    char hex[25];
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+        return NULL;
+    bson_oid_to_string(bson_iter_oid(&it), hex);
+    return cJSON_CreateString(hex);
+}
+
+static bson_t *docs[NDOCS];
+
+static int by_sort(const void *a, const void *b, void *sort)
+{
+    return td_doc_compare(sort, *(bson_t *const *)a, *(bson_t *const *)b);
+}
+
+/* The reference: every document through td_doc_match, sorted by td_doc_compare. */
+static cJSON *reference(const td_list *l, int64_t *total)
+{
+    bson_t **hits = malloc(NDOCS * sizeof *hits);
+    int64_t n = 0;
+    for (int i = 0; i < NDOCS; i++)
+        if (td_doc_match(&l->filter, docs[i]))
+            hits[n++] = docs[i];
+    qsort_r(hits, (size_t)n, sizeof *hits, by_sort, (void *)&l->sort);
+    cJSON *arr = cJSON_CreateArray();
+    for (int64_t i = (l->page - 1) * l->limit; i < n && i < l->page * l->limit; i++)
+        cJSON_AddItemToArray(arr, id_only(hits[i], NULL));
+    free(hits);
+    *total = n;
+    return arr;
+}
+
+static td_listindex *filled(void)
+{
+    td_listindex *ix;
+    ck_assert_int_eq(td_listindex_new(&ix, "bookings", "test", fields), TD_OK);
+    for (int i = 0; i < NDOCS; i++)
+        td_listindex_put_local(ix, docs[i]);
+    return ix;
+}
+
+static void setup(void)
+{
+    rng = 12345;
+    for (int i = 0; i < NDOCS; i++)
+        docs[i] = make_doc(i, 1);
+}
+
+static void teardown(void)
+{
+    for (int i = 0; i < NDOCS; i++)
+        bson_destroy(docs[i]);
+}
+
+/* Runs query (plus what list_run adds: deleted false, maybe an agent scope)
+ * through both and compares. */
+static void same_answer(td_listindex *ix, const char *query, bool scoped)
+{
+    td_list l;
+    td_res res = {0};
+    ck_assert_msg(td_list_parse(&spec, query, &l, &res) == TD_OK, "parse %s", query);
+    BSON_APPEND_BOOL(&l.filter, "deleted", false);
+    if (scoped) {
+        bson_oid_t agent;
+        agent_oid(1, &agent);
+        BSON_APPEND_OID(&l.filter, "agent", &agent);
+    }
+    cJSON *got = NULL;
+    int64_t got_total = -1, want_total = -1;
+    ck_assert_int_eq(td_listindex_select(ix, &l, id_only, NULL, &got, &got_total), TD_OK);
+    cJSON *want = reference(&l, &want_total);
+    char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
+    ck_assert_msg(got_total == want_total, "%s: total %lld, reference %lld", query,
+                  (long long)got_total, (long long)want_total);
+    ck_assert_msg(strcmp(g, w) == 0, "%s:\n  copy      %s\n  reference %s", query, g, w);
+    free(g);
+    free(w);
+    cJSON_Delete(got);
+    cJSON_Delete(want);
+    td_list_free(&l);
+    td_res_clear(&res);
+}
+
+START_TEST(listindex_answers_like_the_reference)
+{
+    td_listindex *ix = filled();
+    ck_assert_uint_eq(td_listindex_size(ix), NDOCS);
+    static const char *const queries[] = {
+        "",
+        "limit=100&page=2",
+        "status=confirmed",
+        "status=confirmed,pending&tripType=family&limit=7&page=2",
+        "priority=urgent,high&sortBy=totalAmount&sortOrder=asc&limit=50",
+        "minAmount=20000&maxAmount=60000&sortBy=totalAmount",
+        "minAmount=12000&sortBy=totalAmount&sortOrder=asc&limit=100&page=3",
+        "startDateFrom=2027-03-01&startDateTo=2027-09-30&sortBy=startDate&sortOrder=asc",
+        "startDateTo=2027-02-01&sortBy=startDate",
+        "search=meera3&sortBy=bookingReference&sortOrder=asc",
+        "search=td-0&limit=5&page=4",
+        "destination=par&status=cancelled,refunded,completed",
+        "sortBy=priority&sortOrder=asc&limit=100",
+        "sortBy=priority&limit=30&page=6",
+        "agent=00000000000000000000a9e2&sortBy=createdAt&sortOrder=asc",
+        "tripType=group&priority=low&minAmount=1&limit=3",
+        "search=a.b",
+        "page=40",
+        NULL,
+    };
+    for (int i = 0; queries[i] != NULL; i++) {
+        same_answer(ix, queries[i], false);
+        same_answer(ix, queries[i], true);
+    }
+    td_listindex_free(ix);
+}
+END_TEST
+
+START_TEST(listindex_keeps_the_newest_version)
+{
+    td_listindex *ix = filled();
+    /* document 5 again, older (ignored), then newer and confirmed (kept) */
+    bson_t *older = make_doc(5, 0);
+    td_listindex_put_local(ix, older);
+    bson_t *newer = bson_new();
+    bson_copy_to_excluding_noinit(docs[5], newer, "status", "version", "deleted", NULL);
+    BSON_APPEND_UTF8(newer, "status", "confirmed");
+    BSON_APPEND_BOOL(newer, "deleted", false);
+    BSON_APPEND_INT64(newer, "version", 2);
+    td_listindex_put_local(ix, newer);
+    ck_assert_uint_eq(td_listindex_size(ix), NDOCS);
+    bson_destroy(docs[5]);
+    docs[5] = newer;
+    same_answer(ix, "status=confirmed&limit=100", false);
+    bson_destroy(older);
+    td_listindex_free(ix);
+}
+END_TEST
+
+START_TEST(listindex_refuses_what_it_does_not_evaluate)
+{
+    td_listindex *ix = filled();
+    td_list l;
+    td_res res = {0};
+    ck_assert_int_eq(td_list_parse(&spec, "", &l, &res), TD_OK);
+    BSON_APPEND_UTF8(&l.filter, "notes", "x"); /* not a field of the copy */
+    cJSON *items = NULL;
+    int64_t total;
+    ck_assert_int_eq(td_listindex_select(ix, &l, id_only, NULL, &items, &total), TD_EINVAL);
+    ck_assert_ptr_null(items);
+    td_list_free(&l);
+    td_res_clear(&res);
+    td_listindex_free(ix);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("listindex");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, listindex_answers_like_the_reference);
+    tcase_add_test(tc, listindex_keeps_the_newest_version);
+    tcase_add_test(tc, listindex_refuses_what_it_does_not_evaluate);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
