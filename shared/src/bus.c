@@ -66,7 +66,7 @@ struct td_bus {
 
     char holder[25];
     int leader;           /* atomic; written by the relay thread */
-    uint64_t last_seq;    /* relay thread only */
+    uint64_t last_seq;    /* written by the relay thread (atomically), read by replay */
     int indexes_done;     /* relay thread only */
     nng_socket pub;       /* relay thread only */
     int pub_open;
@@ -410,29 +410,54 @@ static void release_lease(td_bus *bus, mongoc_client_t *c)
     mongoc_collection_destroy(coll);
 }
 
-/* Highest sequence in the outbox (0 when empty); TD_E* on failure. */
+/* Looks up the outbox entry with sequence seq (its _id): *found, and when doc is not
+ * NULL a copy of it in *doc (initialised either way). TD_E* when the read failed. */
+static int outbox_get(mongoc_collection_t *coll, uint64_t seq, bool *found, bson_t *doc)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_INT64((int64_t)seq));
+    bson_t *opts = BCON_NEW("limit", BCON_INT64(1));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
+    const bson_t *d;
+    int rc = TD_OK;
+    *found = mongoc_cursor_next(cur, &d);
+    if (doc != NULL) {
+        if (*found)
+            bson_copy_to(d, doc);
+        else
+            bson_init(doc);
+    }
+    bson_error_t err;
+    if (!*found && mongoc_cursor_error(cur, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    bson_destroy(opts);
+    return rc;
+}
+
+/* Highest sequence in the outbox (0 when empty); TD_E* on failure. Sequences run
+ * gapless from 1, so an exponential then a binary search by _id finds it in about
+ * 2 log2(n) lookups (a sort over the outbox would decode all of it on FerretDB). */
 static int max_seq(mongoc_client_t *c, uint64_t *out)
 {
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_OUTBOX);
-    bson_t filter = BSON_INITIALIZER;
-    bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(-1), "}", "limit", BCON_INT64(1),
-                            "projection", "{", "_id", BCON_INT32(1), "}");
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
-    const bson_t *doc;
+    uint64_t lo = 0, hi = 1; /* seq lo exists (0: by convention), hi unknown */
+    bool found = true;
     int rc = TD_OK;
-    *out = 0;
-    if (mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, doc, "_id"))
-            *out = (uint64_t)bson_iter_as_int64(&it);
-    } else {
-        bson_error_t err;
-        if (mongoc_cursor_error(cur, &err))
-            rc = td_mongo_rc(&err);
+    while (rc == TD_OK && (rc = outbox_get(coll, hi, &found, NULL)) == TD_OK && found) {
+        lo = hi;
+        hi *= 2;
     }
-    mongoc_cursor_destroy(cur);
+    while (rc == TD_OK && hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        rc = outbox_get(coll, mid, &found, NULL);
+        if (found)
+            lo = mid;
+        else
+            hi = mid;
+    }
     mongoc_collection_destroy(coll);
-    bson_destroy(opts);
+    *out = lo;
     return rc;
 }
 
@@ -508,11 +533,11 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
         uint64_t top;
         if ((rc = max_seq(c, &top)) != TD_OK)
             return rc;
-        bus->last_seq = top;
+        __atomic_store_n(&bus->last_seq, top, __ATOMIC_RELAXED);
         if (n == 0)
             return TD_ECONFLICT; /* retry this event with the new maximum */
     } else {
-        bus->last_seq = seq;
+        __atomic_store_n(&bus->last_seq, seq, __ATOMIC_RELAXED);
     }
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     bson_t *f = BCON_NEW("_id", BCON_UTF8(id));
@@ -606,7 +631,10 @@ static void *relay_main(void *arg)
         if (now >= lease_at) {
             bool held = take_lease(bus, c);
             if (held && !__atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
-                if (max_seq(c, &bus->last_seq) != TD_OK)
+                uint64_t top;
+                if (max_seq(c, &top) == TD_OK)
+                    __atomic_store_n(&bus->last_seq, top, __ATOMIC_RELAXED);
+                else
                     held = false;
             }
             set_leader(bus, held);
@@ -680,21 +708,24 @@ static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
     nng_msg *out = NULL;
     if (events == NULL)
         goto done;
+    /* Sequences are the outbox _ids, gapless: read them one by one by _id (a range
+     * query would decode the whole outbox on FerretDB), up to the last one this
+     * relay gave out, and stop at the first that is not there. */
+    uint64_t top = __atomic_load_n(&bus->last_seq, __ATOMIC_RELAXED);
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_OUTBOX);
-    bson_t *filter = BCON_NEW("_id", "{", "$gte", BCON_INT64((int64_t)rq->from_sequence), "}");
-    bson_t *opts = BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(max));
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, NULL);
-    const bson_t *doc;
     size_t n = 0;
-    while (n < max && mongoc_cursor_next(cur, &doc))
-        if ((events[n] = event_from_outbox(doc, bus->self)) != NULL)
+    bool failed = false;
+    for (uint64_t seq = rq->from_sequence; n < max && seq <= top; seq++) {
+        bool found;
+        bson_t doc;
+        failed = outbox_get(coll, seq, &found, &doc) != TD_OK;
+        if (found && (events[n] = event_from_outbox(&doc, bus->self)) != NULL)
             n++;
-    bson_error_t err;
-    bool failed = mongoc_cursor_error(cur, &err);
-    mongoc_cursor_destroy(cur);
+        bson_destroy(&doc);
+        if (!found)
+            break;
+    }
     mongoc_collection_destroy(coll);
-    bson_destroy(filter);
-    bson_destroy(opts);
     if (!failed) {
         /* last_sequence: the highest sent (a MAX over the outbox per request would
          * cost a scan on FerretDB). */
