@@ -148,6 +148,46 @@ int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *o
     return TD_OK;
 }
 
+/* Every list copy of this daemon, for list_copies_maintain. */
+static td_listindex *copies[TD_STORE_WATCH_MAX];
+static int ncopies;
+
+int list_copy_new(td_listindex **out, const char *coll, const char *ns,
+                  const td_list_spec *spec, const char *owner_field)
+{
+    const char *fields[40];
+    int n = 0;
+    for (const td_qp *qp = spec->params; qp->param != NULL && n < 24; qp++)
+        fields[n++] = qp->field;
+    for (int i = 0; spec->sort_fields[i] != NULL && n < 36; i++)
+        fields[n++] = spec->sort_fields[i];
+    fields[n++] = spec->default_sort;
+    fields[n++] = owner_field;
+    fields[n++] = "deleted";
+    fields[n] = NULL;
+    if (ncopies == TD_STORE_WATCH_MAX)
+        return TD_ENOMEM;
+    int rc = td_listindex_new(out, coll, ns, fields);
+    if (rc == TD_OK)
+        rc = td_store_watch(coll, *out);
+    if (rc == TD_OK)
+        copies[ncopies++] = *out;
+    return rc;
+}
+
+void list_copies_maintain(mongoc_client_t *c)
+{
+    for (int i = 0; i < ncopies; i++)
+        td_listindex_maintain(copies[i], c);
+}
+
+void list_copies_free(void)
+{
+    for (int i = 0; i < ncopies; i++)
+        td_listindex_free(copies[i]);
+    ncopies = 0;
+}
+
 int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
              const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix)
 {
@@ -207,7 +247,7 @@ double doc_num(const bson_t *doc, const char *path)
 }
 
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns, td_listindex *ix)
+                const char *target_type, const char *cache_ns)
 {
     char hex[25];
     bson_oid_t id;
@@ -218,15 +258,10 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
     BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
     bson_append_document_end(&update, &set);
     cJSON *payload = td_event_payload(req, type, target_type, hex, doc_json(doc, NULL), NULL);
-    bson_t deleted;
-    bson_init(&deleted);
     int rc = td_store_update(req, coll, &id, td_bson_int(doc, "version", 0), &update, type,
-                             payload, &deleted);
+                             payload, NULL);
     cJSON_Delete(payload);
     bson_destroy(&update);
-    if (rc == TD_OK && ix != NULL)
-        td_listindex_put(ix, &deleted);
-    bson_destroy(&deleted);
     if (rc != TD_OK)
         return update_failed(res, rc);
     td_cache_invalidate(cache_ns);

@@ -66,13 +66,19 @@ int get_version(const cJSON *body, td_res *res, int64_t *version);
 int update_failed(td_res *res, int rc);
 
 /* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
- * as it was; answers {_id, deleted: true} (cache namespace invalidated, the list
- * copy ix — may be NULL — told) or the error. */
+ * as it was; answers {_id, deleted: true} (cache namespace invalidated) or the error. */
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns, td_listindex *ix);
+                const char *target_type, const char *cache_ns);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
 int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
                const char *view_all, td_list *l);
+/* The in-memory copy of coll (listindex.h) for its list endpoint: extracts every
+ * field spec filters and sorts on, plus the owner and `deleted`; kept in step with
+ * every td_store write to coll. list_copies_maintain loads and reloads them all. */
+int list_copy_new(td_listindex **out, const char *coll, const char *ns,
+                  const td_list_spec *spec, const char *owner_field);
+void list_copies_maintain(mongoc_client_t *c);
+void list_copies_free(void);
 /* Runs a parsed list over coll (scoped, non-deleted) through the cache namespace,
  * from the in-memory copy ix when it can answer (ix may be NULL), else from MongoDB;
  * X-List-Source says which. */
@@ -82,18 +88,18 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
 /* customers.c */
 extern const td_route customer_routes[];
 int customers_indexes(mongoc_client_t *c);
+int customers_list_new(void);
 int customer_find_visible(td_req *req, const char *id, bson_t *out);
 void customer_name(const bson_t *customer, char *buf, size_t len);
 
 /* leads.c */
 extern const td_route lead_routes[];
 int leads_indexes(mongoc_client_t *c);
+int leads_list_new(void);
 
 /* bookings.c */
 extern const td_route booking_routes[];
 int bookings_indexes(mongoc_client_t *c);
-/* The in-memory copy that answers GET /api/bookings (listindex.h). */
-extern td_listindex *bookings_list;
 int bookings_list_new(void);
 /* Creates a booking for a customer from a JSON body (used by lead conversion too);
  * answers the response. */
@@ -129,5 +135,6 @@ int conflict_response(td_res *res, const conflict *found);
 /* itineraries.c */
 extern const td_route itinerary_routes[];
 int itineraries_indexes(mongoc_client_t *c);
+int itineraries_list_new(void);
 
 #endif

@@ -84,19 +84,11 @@ static const char *const sort_fields[] = {"createdAt",           "updatedAt",
                                           "priority",            "destinationKey", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
-td_listindex *bookings_list;
+static td_listindex *list_copy;
 
 int bookings_list_new(void)
 {
-    const char *fields[32];
-    int n = 0;
-    for (const td_qp *qp = list_params; qp->param != NULL && n < 24; qp++)
-        fields[n++] = qp->field;
-    for (int i = 0; sort_fields[i] != NULL && n < 30; i++)
-        fields[n++] = sort_fields[i];
-    fields[n++] = "deleted";
-    fields[n] = NULL;
-    return td_listindex_new(&bookings_list, COLL_BOOKINGS, CACHE_BOOKINGS, fields);
+    return list_copy_new(&list_copy, COLL_BOOKINGS, CACHE_BOOKINGS, &list_spec, OWNER);
 }
 
 int bookings_indexes(mongoc_client_t *c)
@@ -333,7 +325,7 @@ static int list(td_req *req, td_res *res)
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
         list_run(req, res, &l, COLL_BOOKINGS, OWNER, VIEW_ALL, CACHE_BOOKINGS, TTL_BOOKINGS_S,
-                 bookings_list);
+                 list_copy);
     td_list_free(&l);
     return 0;
 }
@@ -419,7 +411,6 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         rc = td_store_insert(req, COLL_BOOKINGS, &doc, "BOOKING_CREATED", payload);
         cJSON_Delete(payload);
         if (rc == TD_OK) {
-            td_listindex_put(bookings_list, &doc);
             td_cache_invalidate(CACHE_BOOKINGS);
             td_ok(res, 201, doc_json(&doc, NULL));
         }
@@ -577,7 +568,6 @@ static int update(td_req *req, td_res *res)
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc == TD_OK) {
-        td_listindex_put(bookings_list, &updated);
         td_cache_invalidate(CACHE_BOOKINGS);
         td_ok(res, 200, doc_json(&updated, NULL));
     } else {
@@ -661,7 +651,6 @@ static int change_status(td_req *req, td_res *res)
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc == TD_OK) {
-        td_listindex_put(bookings_list, &updated);
         if (strcmp(to, "cancelled") == 0 || strcmp(to, "refunded") == 0)
             release_range(td_req_mongo(req), &doc);
         td_cache_invalidate(CACHE_BOOKINGS);
@@ -687,8 +676,7 @@ static int remove_booking(td_req *req, td_res *res)
                 NULL);
         goto out;
     }
-    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS,
-                bookings_list);
+    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS);
     if (res->status == 200)
         release_range(td_req_mongo(req), &doc);
 out:

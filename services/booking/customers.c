@@ -39,6 +39,13 @@ static const char *const sort_names[] = {"name", "createdAt", "updatedAt", "city
 static const char *const sort_fields[] = {"nameKey", "createdAt", "updatedAt", "cityKey", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
+static td_listindex *list_copy;
+
+int customers_list_new(void)
+{
+    return list_copy_new(&list_copy, COLL_CUSTOMERS, CACHE_CUSTOMERS, &list_spec, OWNER);
+}
+
 int customers_indexes(mongoc_client_t *c)
 {
     bson_t k1 = BSON_INITIALIZER, k2 = BSON_INITIALIZER, k3 = BSON_INITIALIZER;
@@ -147,7 +154,7 @@ static int list(td_req *req, td_res *res)
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
         list_run(req, res, &l, COLL_CUSTOMERS, OWNER, VIEW_ALL, CACHE_CUSTOMERS,
-                 TTL_CUSTOMERS_S, NULL);
+                 TTL_CUSTOMERS_S, list_copy);
     td_list_free(&l);
     return 0;
 }
@@ -332,8 +339,7 @@ static int remove_customer(td_req *req, td_res *res)
                 "The customer has pending or active bookings; cancel them first", details);
         goto out;
     }
-    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS,
-                NULL);
+    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS);
 out:
     bson_destroy(&doc);
     return 0;

@@ -65,6 +65,13 @@ static const char *const sort_fields[] = {"createdAt", "updatedAt", "startDate",
                                           NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
+static td_listindex *list_copy;
+
+int itineraries_list_new(void)
+{
+    return list_copy_new(&list_copy, COLL_ITINERARIES, CACHE_ITINERARIES, &list_spec, OWNER);
+}
+
 int itineraries_indexes(mongoc_client_t *c)
 {
     bson_t k1 = BSON_INITIALIZER, k2 = BSON_INITIALIZER;
@@ -463,7 +470,7 @@ static int list(td_req *req, td_res *res)
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
         list_run(req, res, &l, COLL_ITINERARIES, OWNER, VIEW_ALL, CACHE_ITINERARIES,
-                 TTL_ITINERARIES_S, NULL);
+                 TTL_ITINERARIES_S, list_copy);
     td_list_free(&l);
     return 0;
 }
@@ -678,7 +685,7 @@ static int remove_itinerary(td_req *req, td_res *res)
         goto out;
     }
     soft_delete(req, res, COLL_ITINERARIES, &doc, "ITINERARY_DELETED", "itinerary",
-                CACHE_ITINERARIES, NULL);
+                CACHE_ITINERARIES);
 out:
     bson_destroy(&doc);
     return 0;

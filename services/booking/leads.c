@@ -87,6 +87,13 @@ static const char *const sort_fields[] = {"createdAt", "updatedAt", "_priorityRa
                                           "_statusRank", "nameKey", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
+static td_listindex *list_copy;
+
+int leads_list_new(void)
+{
+    return list_copy_new(&list_copy, COLL_LEADS, CACHE_LEADS, &list_spec, OWNER);
+}
+
 int leads_indexes(mongoc_client_t *c)
 {
     struct {
@@ -515,7 +522,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_LEADS, OWNER, VIEW_ALL, CACHE_LEADS, TTL_LEADS_S, NULL);
+        list_run(req, res, &l, COLL_LEADS, OWNER, VIEW_ALL, CACHE_LEADS, TTL_LEADS_S, list_copy);
     td_list_free(&l);
     return 0;
 }

@@ -1,12 +1,12 @@
 /* tripdesk-booking: wiring only. Customers, leads, bookings and itineraries. */
 #include "booking.h"
 
-/* Loads the list copy (first run), and reloads it when due: the periodic backstop,
- * or after Redis lost track. Until loaded, lists come from MongoDB. */
+/* Loads the list copies (first run), and reloads them when due: the periodic
+ * backstop, or after Redis lost track. Until loaded, lists come from MongoDB. */
 static void maintain_lists(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
-    td_listindex_maintain(bookings_list, c);
+    list_copies_maintain(c);
 }
 
 static int init_database(td_service *svc, mongoc_client_t *c)
@@ -33,9 +33,15 @@ int main(void)
     td_bus *bus = td_service_bus(svc);
     int rc = bookings_list_new();
     if (rc == TD_OK)
+        rc = customers_list_new();
+    if (rc == TD_OK)
+        rc = leads_list_new();
+    if (rc == TD_OK)
+        rc = itineraries_list_new();
+    if (rc == TD_OK)
         rc = td_service_add_builtin_routes(svc, "/api/bookings");
     if (rc == TD_OK)
-        rc = td_service_add_task(svc, "bookings list copy", 1000, maintain_lists);
+        rc = td_service_add_task(svc, "list copies", 1000, maintain_lists);
     if (rc == TD_OK)
         rc = td_router_add_table(r, booking_routes);
     if (rc == TD_OK)
@@ -51,6 +57,6 @@ int main(void)
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);
-    td_listindex_free(bookings_list);
+    list_copies_free();
     return rc == TD_OK ? 0 : 1;
 }

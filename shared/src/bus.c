@@ -498,6 +498,22 @@ static int64_t bint(const bson_t *doc, const char *key)
     return 0;
 }
 
+/* Publishes one sequenced outbox entry (as written) on the PUB socket. */
+static void publish_sequenced(td_bus *bus, const char *id, const char *type, int64_t time,
+                              const char *payload, uint64_t seq)
+{
+    Tripdesk__Event ev = TRIPDESK__EVENT__INIT;
+    ev.id = (char *)id;
+    ev.type = (char *)type;
+    ev.publisher = bus->self;
+    ev.sequence = seq;
+    ev.time_ms = time;
+    ev.payload.data = (uint8_t *)payload;
+    ev.payload.len = strlen(payload);
+    publish_event(bus, &ev);
+    __atomic_add_fetch(&bus->stats.published, 1, __ATOMIC_RELAXED);
+}
+
 /* Sequences one pending event: outbox insert with _id = last+1, then pending delete. */
 static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
 {
@@ -544,49 +560,110 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
     mongoc_collection_delete_one(pend, f, NULL, NULL, NULL);
     bson_destroy(f);
     mongoc_collection_destroy(pend);
-    if (sequenced_now) {
-        Tripdesk__Event ev = TRIPDESK__EVENT__INIT;
-        ev.id = (char *)id;
-        ev.type = (char *)type;
-        ev.publisher = bus->self;
-        ev.sequence = seq;
-        ev.time_ms = time;
-        ev.payload.data = (uint8_t *)payload;
-        ev.payload.len = strlen(payload);
-        publish_event(bus, &ev);
-        __atomic_add_fetch(&bus->stats.published, 1, __ATOMIC_RELAXED);
-    }
+    if (sequenced_now)
+        publish_sequenced(bus, id, type, time, payload, seq);
     return TD_OK;
 }
 
-/* Sequences and publishes a batch of pending events in creation order. */
+/* The common case in one round trip each: the batch's outbox entries inserted
+ * together (one insert command), then the pending ones deleted by _id (one bulk
+ * command). TD_ECONFLICT when an entry clashed (a crash left it in the outbox
+ * already, or another relay took a sequence): the caller goes event by event. */
+static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int n)
+{
+    uint64_t first = __atomic_load_n(&bus->last_seq, __ATOMIC_RELAXED) + 1;
+    bson_t **docs = calloc((size_t)n, sizeof *docs);
+    if (docs == NULL)
+        return TD_ENOMEM;
+    int rc = TD_OK;
+    for (int i = 0; i < n; i++) {
+        const char *id = bstr(pending[i], "_id"), *type = bstr(pending[i], "type");
+        const char *payload = bstr(pending[i], "payload");
+        if (id == NULL || type == NULL || payload == NULL) {
+            rc = TD_EINVAL; /* the event-by-event path drops it */
+            break;
+        }
+        docs[i] = BCON_NEW("_id", BCON_INT64((int64_t)(first + (uint64_t)i)), "eventId",
+                           BCON_UTF8(id), "type", BCON_UTF8(type), "time",
+                           BCON_INT64(bint(pending[i], "time")), "payload", BCON_UTF8(payload));
+    }
+    mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
+    bson_error_t err;
+    if (rc == TD_OK &&
+        !mongoc_collection_insert_many(outbox, (const bson_t **)docs, (size_t)n, NULL, NULL, &err))
+        rc = td_mongo_rc(&err) == TD_ECONFLICT ? TD_ECONFLICT : td_mongo_rc(&err);
+    mongoc_collection_destroy(outbox);
+    for (int i = 0; i < n; i++)
+        if (docs[i] != NULL)
+            bson_destroy(docs[i]);
+    free(docs);
+    if (rc != TD_OK)
+        return rc;
+    __atomic_store_n(&bus->last_seq, first + (uint64_t)n - 1, __ATOMIC_RELAXED);
+    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(pend, NULL);
+    for (int i = 0; i < n; i++) {
+        bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(pending[i], "_id")));
+        mongoc_bulk_operation_remove_one(bulk, f);
+        bson_destroy(f);
+    }
+    /* A pending event left behind is found in the outbox by its id next time. */
+    if (!mongoc_bulk_operation_execute(bulk, NULL, &err))
+        td_warn("bus: pending events not cleared: %s", err.message);
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(pend);
+    for (int i = 0; i < n; i++)
+        publish_sequenced(bus, bstr(pending[i], "_id"), bstr(pending[i], "type"),
+                          bint(pending[i], "time"), bstr(pending[i], "payload"),
+                          first + (uint64_t)i);
+    return TD_OK;
+}
+
+/* Sequences and publishes a batch of pending events in the order they were written
+ * to outbox_pending (its natural order: no filter and no sort, so FerretDB reads
+ * just the first rows instead of decoding and sorting the whole backlog). */
 static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
 {
     *count = 0;
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_PENDING);
     bson_t filter = BSON_INITIALIZER;
-    bson_t *opts = BCON_NEW("sort", "{", "createdAt", BCON_INT32(1), "_id", BCON_INT32(1), "}",
-                            "limit", BCON_INT64(RELAY_BATCH));
+    bson_t *opts = BCON_NEW("limit", BCON_INT64(RELAY_BATCH));
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, opts, NULL);
+    bson_t *batch[RELAY_BATCH];
+    int n = 0;
     const bson_t *doc;
-    int rc = TD_OK;
-    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
-        rc = sequence_one(bus, c, doc);
-        if (rc == TD_ECONFLICT)
-            rc = sequence_one(bus, c, doc);
-        if (rc == TD_EINVAL) {
-            td_error("bus: dropping malformed pending event");
-            rc = TD_OK;
-        }
-        if (rc == TD_OK)
-            (*count)++;
-    }
+    while (n < RELAY_BATCH && mongoc_cursor_next(cur, &doc))
+        batch[n++] = bson_copy(doc);
     bson_error_t err;
-    if (rc == TD_OK && mongoc_cursor_error(cur, &err))
-        rc = td_mongo_rc(&err);
+    int rc = mongoc_cursor_error(cur, &err) ? td_mongo_rc(&err) : TD_OK;
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(opts);
+    if (rc == TD_OK && n > 0) {
+        rc = sequence_batch(bus, c, batch, n);
+        if (rc == TD_OK) {
+            *count = n;
+        } else if (rc == TD_ECONFLICT || rc == TD_EINVAL) {
+            /* Event by event: each finds out whether it is in the outbox already. */
+            uint64_t top;
+            rc = max_seq(c, &top);
+            if (rc == TD_OK)
+                __atomic_store_n(&bus->last_seq, top, __ATOMIC_RELAXED);
+            for (int i = 0; rc == TD_OK && i < n; i++) {
+                rc = sequence_one(bus, c, batch[i]);
+                if (rc == TD_ECONFLICT)
+                    rc = sequence_one(bus, c, batch[i]);
+                if (rc == TD_EINVAL) {
+                    td_error("bus: dropping malformed pending event");
+                    rc = TD_OK;
+                }
+                if (rc == TD_OK)
+                    (*count)++;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        bson_destroy(batch[i]);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include "tripdesk/bus.h"
 #include "tripdesk/common.h"
 #include "tripdesk/docjson.h"
+#include "tripdesk/listindex.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/service.h"
@@ -33,6 +34,29 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
     cJSON_AddStringToObject(meta, "userAgent", req->user_agent);
     cJSON_AddStringToObject(meta, "requestId", req->request_id);
     return p;
+}
+
+static struct {
+    const char *coll;
+    td_listindex *ix;
+} watches[TD_STORE_WATCH_MAX];
+static int nwatches;
+
+int td_store_watch(const char *coll, td_listindex *ix)
+{
+    if (nwatches == TD_STORE_WATCH_MAX)
+        return TD_ENOMEM;
+    watches[nwatches].coll = coll;
+    watches[nwatches++].ix = ix;
+    return TD_OK;
+}
+
+/* Tells the list copy of coll, if any, about a document as written. */
+static void written(const char *coll, const bson_t *doc)
+{
+    for (int i = 0; i < nwatches; i++)
+        if (strcmp(watches[i].coll, coll) == 0)
+            td_listindex_put(watches[i].ix, doc);
 }
 
 /* Moves the events staged in doc (as written) to the outbox; on failure the sweeper
@@ -65,8 +89,10 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     if (!mongoc_collection_insert_one(cl, doc, NULL, NULL, &err))
         rc = td_mongo_rc(&err);
     mongoc_collection_destroy(cl);
-    if (rc == TD_OK)
+    if (rc == TD_OK) {
+        written(coll, doc);
         commit(req, coll, doc);
+    }
     return rc;
 }
 
@@ -130,6 +156,7 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
         bson_iter_document(&it, &len, &data);
         bson_t tmp;
         bson_init_static(&tmp, data, len);
+        written(coll, &tmp);
         commit(req, coll, &tmp);
         if (out != NULL)
             bson_copy_to(&tmp, out);

@@ -276,3 +276,36 @@ def test_slots_are_built_from_bookings_written_before_them(stack, agent, mongo):
                                                      end="2030-01-25"))).status_code != 503 and [x],
                  20, "booking writes back")[0]
     assert r.status_code == 409, r.text
+
+
+# ---- the other lists -----------------------------------------------------------------
+
+def test_customer_lead_and_itinerary_lists_come_from_their_copies(agent):
+    _, token = agent
+    tag = uuid.uuid4().hex[:8]
+    c = customer(token, lastName=f"Copy{tag}", city="Pune")
+    r = api("POST", "/api/leads", token, json={
+        "name": {"firstName": "Lead", "lastName": f"Copy{tag}"},
+        "contactInfo": {"email": f"lead-{tag}@example.com", "phone": "+91 98200 22222"},
+        "source": "website", "priority": "high"})
+    assert r.status_code == 201, r.text
+    lead = r.json()["data"]
+    for path, want in ((f"/api/customers?search=copy{tag}", c["_id"]),
+                       (f"/api/leads?search=copy{tag}", lead["_id"])):
+        r = api("GET", path, token)
+        assert r.status_code == 200, r.text
+        assert r.headers.get("X-List-Source") == "memory", path
+        assert [d["_id"] for d in r.json()["data"]] == [want], path
+    # a write is in the very next list: the lead moves on, the customer is deleted
+    r = api("PATCH", f"/api/leads/{lead['_id']}/status", token,
+            json={"status": "contacted", "version": lead["version"]})
+    assert r.status_code == 200, r.text
+    r = api("GET", f"/api/leads?search=copy{tag}&status=contacted", token)
+    assert r.headers.get("X-List-Source") == "memory"
+    assert r.json()["pagination"]["totalDocs"] == 1
+    assert api("DELETE", f"/api/customers/{c['_id']}", token).status_code == 200
+    r = api("GET", f"/api/customers?search=copy{tag}", token)
+    assert r.headers.get("X-List-Source") == "memory"
+    assert r.json()["pagination"]["totalDocs"] == 0
+    r = api("GET", "/api/itineraries", token)
+    assert r.status_code == 200 and r.headers.get("X-List-Source") == "memory"
