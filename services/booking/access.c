@@ -167,7 +167,7 @@ int list_copy_new(td_listindex **out, const char *coll, const char *ns,
     fields[n] = NULL;
     if (ncopies == TD_STORE_WATCH_MAX)
         return TD_ENOMEM;
-    int rc = td_listindex_new(out, coll, ns, fields);
+    int rc = td_listindex_new(out, coll, ns, fields, doc_json);
     if (rc == TD_OK)
         rc = td_store_watch(coll, *out);
     if (rc == TD_OK)
@@ -202,8 +202,12 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     scope_filter(req, &l->filter, owner_field, view_all);
     cJSON *items;
     int64_t total;
-    int rc = ix != NULL ? td_listindex_query(ix, c, l, doc_json, NULL, &items, &total)
-                        : TD_EUNAVAIL;
+    int rc = ix != NULL ? td_listindex_query(ix, c, l, &items, &total) : TD_EUNAVAIL;
+    if (rc == TD_ETIMEDOUT) {
+        td_res_header(res, "Retry-After", "2");
+        return td_fail(res, 503, "LIST_LOADING",
+                       "This list is being loaded after a restart; retry in a few seconds", NULL);
+    }
     td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
     if (rc != TD_OK) {
         mongoc_collection_t *cl = td_mongo_coll(c, coll);

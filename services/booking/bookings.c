@@ -8,7 +8,6 @@
 #include "booking.h"
 
 #include "tripdesk/log.h"
-
 #include "tripdesk/transitions.h"
 
 #include <sodium.h>

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_FIELDS 32
 #define SYNC_BATCH 512
@@ -34,15 +35,24 @@ typedef struct {
 } lv;
 
 typedef struct {
-    bson_t *doc;
+    bson_t *doc;  /* as written, without staged events */
+    char *json;   /* the document as the API shows it, printed once */
     int64_t version;
-    lv cols[]; /* one per field; cols[0] is _id */
 } row;
 
-/* The rows and the id -> row hash (linear probing; rows are replaced, never
- * removed, so no tombstones). */
+/* A document about to be put: its row and its field values. */
 typedef struct {
-    row **rows;
+    row r;
+    lv vals[MAX_FIELDS]; /* vals[0] is _id */
+} staged;
+
+/* The rows, their field values column by column (a query reads only the columns it
+ * filters and sorts on, one after the other), and the id -> row hash (linear
+ * probing; rows are replaced, never removed, so no tombstones). */
+typedef struct {
+    row *rows;
+    lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
+    int ncols;
     size_t n, cap;
     uint32_t *slots; /* row index + 1; 0: empty */
     size_t nslots;   /* power of two */
@@ -54,15 +64,19 @@ struct td_listindex {
     char *fields[MAX_FIELDS];
     int nfields;
     char instance[25]; /* tags this daemon's own stream entries */
+    td_doc_to_json render;
 
     pthread_rwlock_t lock; /* the table */
     table t;
 
     pthread_mutex_t sync_mu; /* catching up; the state below */
+    uint64_t sync_ctr;       /* catch-ups begun (atomic) */
+    uint64_t sync_done;      /* sync_ctr value the last complete catch-up began with */
     char last_id[TD_STREAM_ID_LEN];
     char epoch[64];
-    int loaded, need_reload; /* atomics */
+    int loaded, need_reload, loading; /* atomics */
     int64_t loaded_at;
+    pthread_cond_t loaded_cv; /* with sync_mu: the first load is done */
 
     pthread_mutex_t pend_mu; /* ids whose announcement failed */
     char (*pending)[25];
@@ -164,15 +178,26 @@ static uint32_t oid_hash(const bson_oid_t *oid)
     return h;
 }
 
+static void row_free(row *r)
+{
+    bson_destroy(r->doc);
+    free(r->json);
+}
+
 static void table_free(table *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        bson_destroy(t->rows[i]->doc);
-        free(t->rows[i]);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        row_free(&t->rows[i]);
     free(t->rows);
+    for (int f = 0; f < t->ncols; f++)
+        free(t->cols[f]);
     free(t->slots);
     memset(t, 0, sizeof *t);
+}
+
+static const bson_oid_t *row_id(const table *t, size_t i)
+{
+    return &t->cols[0][i].u.oid;
 }
 
 static uint32_t *table_slot(table *t, const bson_oid_t *id)
@@ -180,7 +205,7 @@ static uint32_t *table_slot(table *t, const bson_oid_t *id)
     size_t mask = t->nslots - 1;
     for (size_t i = oid_hash(id) & mask;; i = (i + 1) & mask) {
         uint32_t s = t->slots[i];
-        if (s == 0 || bson_oid_equal(&t->rows[s - 1]->cols[0].u.oid, id))
+        if (s == 0 || bson_oid_equal(row_id(t, s - 1), id))
             return &t->slots[i];
     }
 }
@@ -189,10 +214,16 @@ static int table_grow(table *t)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
-        row **rows = realloc(t->rows, cap * sizeof *rows);
+        row *rows = realloc(t->rows, cap * sizeof *rows);
         if (rows == NULL)
             return TD_ENOMEM;
         t->rows = rows;
+        for (int f = 0; f < t->ncols; f++) {
+            lv *col = realloc(t->cols[f], cap * sizeof *col);
+            if (col == NULL)
+                return TD_ENOMEM; /* the columns grown so far just have room to spare */
+            t->cols[f] = col;
+        }
         t->cap = cap;
     }
     if ((t->n + 1) * 2 > t->nslots) {
@@ -204,73 +235,76 @@ static int table_grow(table *t)
         t->slots = slots;
         t->nslots = nslots;
         for (size_t i = 0; i < t->n; i++)
-            *table_slot(t, &t->rows[i]->cols[0].u.oid) = (uint32_t)(i + 1);
+            *table_slot(t, row_id(t, i)) = (uint32_t)(i + 1);
     }
     return TD_OK;
 }
 
-/* Takes r; keeps whichever of r and the present row has the higher version. */
-static int table_put(table *t, row *r)
+/* Takes st's row; keeps whichever of it and the present row has the higher version. */
+static int table_put(table *t, staged *st)
 {
     int rc = table_grow(t);
     if (rc != TD_OK) {
-        bson_destroy(r->doc);
-        free(r);
+        row_free(&st->r);
         return rc;
     }
-    uint32_t *slot = table_slot(t, &r->cols[0].u.oid);
+    uint32_t *slot = table_slot(t, &st->vals[0].u.oid);
+    size_t i;
     if (*slot != 0) {
-        row **old = &t->rows[*slot - 1];
-        if ((*old)->version > r->version) {
-            bson_destroy(r->doc);
-            free(r);
-        } else {
-            bson_destroy((*old)->doc);
-            free(*old);
-            *old = r;
+        i = *slot - 1;
+        if (t->rows[i].version > st->r.version) {
+            row_free(&st->r);
+            return TD_OK;
         }
-        return TD_OK;
+        row_free(&t->rows[i]);
+    } else {
+        i = t->n++;
+        *slot = (uint32_t)t->n;
     }
-    t->rows[t->n++] = r;
-    *slot = (uint32_t)t->n;
+    t->rows[i] = st->r;
+    for (int f = 0; f < t->ncols; f++)
+        t->cols[f][i] = st->vals[f];
     return TD_OK;
 }
 
-static row *make_row(td_listindex *ix, const bson_t *doc)
+/* The row and field values of doc; false when it has no ObjectId _id (or memory). */
+static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
 {
     bson_iter_t it;
     if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
-        return NULL;
-    row *r = malloc(sizeof *r + (size_t)ix->nfields * sizeof(lv));
-    if (r == NULL)
-        return NULL;
-    r->doc = bson_new(); /* without staged events: they are moved out meanwhile */
-    if (r->doc == NULL) {
-        free(r);
-        return NULL;
+        return false;
+    st->r.doc = bson_new(); /* without staged events: they are moved out meanwhile */
+    if (st->r.doc == NULL)
+        return false;
+    bson_copy_to_excluding_noinit(doc, st->r.doc, "_events", NULL);
+    cJSON *shown = ix->render(st->r.doc, NULL);
+    st->r.json = shown != NULL ? cJSON_PrintUnformatted(shown) : NULL;
+    cJSON_Delete(shown);
+    if (st->r.json == NULL) {
+        bson_destroy(st->r.doc);
+        return false;
     }
-    bson_copy_to_excluding_noinit(doc, r->doc, "_events", NULL);
     bson_iter_t v;
-    r->version = bson_iter_init_find(&v, r->doc, "version") ? bson_iter_as_int64(&v) : 0;
-    for (int i = 0; i < ix->nfields; i++)
-        lv_from_path(r->doc, ix->fields[i], &r->cols[i]);
-    return r;
+    st->r.version = bson_iter_init_find(&v, st->r.doc, "version") ? bson_iter_as_int64(&v) : 0;
+    for (int f = 0; f < ix->nfields; f++)
+        lv_from_path(st->r.doc, ix->fields[f], &st->vals[f]);
+    return true;
 }
 
 void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
 {
-    row *r = make_row(ix, doc);
-    if (r == NULL)
+    staged st;
+    if (!stage(ix, doc, &st))
         return;
     pthread_rwlock_wrlock(&ix->lock);
-    table_put(&ix->t, r);
+    table_put(&ix->t, &st);
     pthread_rwlock_unlock(&ix->lock);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
 int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
-                     const char *const *fields)
+                     const char *const *fields, td_doc_to_json render)
 {
     td_listindex *ix = calloc(1, sizeof *ix);
     if (ix == NULL)
@@ -279,6 +313,7 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
     snprintf(ix->stream_key, sizeof ix->stream_key, "%s:changes", ns);
     snprintf(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns);
     td_new_id(ix->instance);
+    ix->render = render;
     ix->fields[ix->nfields++] = strdup("_id");
     for (int i = 0; fields[i] != NULL && ix->nfields < MAX_FIELDS; i++) {
         bool dup = false;
@@ -292,8 +327,10 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
             td_listindex_free(ix);
             return TD_ENOMEM;
         }
+    ix->t.ncols = ix->nfields;
     pthread_rwlock_init(&ix->lock, NULL);
     pthread_mutex_init(&ix->sync_mu, NULL);
+    pthread_cond_init(&ix->loaded_cv, NULL);
     pthread_mutex_init(&ix->pend_mu, NULL);
     *out = ix;
     return TD_OK;
@@ -309,6 +346,7 @@ void td_listindex_free(td_listindex *ix)
     free(ix->pending);
     pthread_rwlock_destroy(&ix->lock);
     pthread_mutex_destroy(&ix->sync_mu);
+    pthread_cond_destroy(&ix->loaded_cv);
     pthread_mutex_destroy(&ix->pend_mu);
     free(ix);
 }
@@ -347,7 +385,7 @@ static void count_entry(const char *value, void *arg)
     (void)arg;
 }
 
-int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
+static int load(td_listindex *ix, mongoc_client_t *c)
 {
     int64_t t0 = td_mono_ms();
     char epoch[64], last[TD_STREAM_ID_LEN] = "";
@@ -367,15 +405,15 @@ int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
         return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
     if (last[0] == '\0')
         snprintf(last, sizeof last, "0-0");
-    table t = {0};
+    table t = {.ncols = ix->nfields};
     mongoc_collection_t *coll = td_mongo_coll(c, ix->coll);
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;
     while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
-        row *r = make_row(ix, doc);
-        if (r != NULL)
-            rc = table_put(&t, r);
+        staged st;
+        if (stage(ix, doc, &st))
+            rc = table_put(&t, &st);
     }
     bson_error_t err;
     if (rc == TD_OK && mongoc_cursor_error(cur, &err))
@@ -402,6 +440,17 @@ int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
     td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, t.n,
             (long long)(td_mono_ms() - t0));
     return TD_OK;
+}
+
+int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
+{
+    __atomic_store_n(&ix->loading, 1, __ATOMIC_RELEASE);
+    int rc = load(ix, c);
+    pthread_mutex_lock(&ix->sync_mu);
+    __atomic_store_n(&ix->loading, 0, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&ix->loaded_cv);
+    pthread_mutex_unlock(&ix->sync_mu);
+    return rc;
 }
 
 void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
@@ -503,11 +552,19 @@ static int reread(td_listindex *ix, mongoc_client_t *c, const char *hex)
     return rc == TD_ENOTFOUND ? TD_OK : rc;
 }
 
-/* Applies the other daemons' writes announced since the last catch-up. */
+/* Applies the other daemons' writes announced since the last catch-up. Requests
+ * that arrive together share one: a catch-up that began after a request arrived
+ * covers every write answered before it arrived. */
 static int catch_up(td_listindex *ix, mongoc_client_t *c)
 {
     char ids[SYNC_BATCH][25];
+    uint64_t arrived = __atomic_load_n(&ix->sync_ctr, __ATOMIC_ACQUIRE);
     pthread_mutex_lock(&ix->sync_mu);
+    if (ix->sync_done > arrived) {
+        pthread_mutex_unlock(&ix->sync_mu);
+        return TD_OK;
+    }
+    uint64_t began = __atomic_add_fetch(&ix->sync_ctr, 1, __ATOMIC_ACQ_REL);
     int rc = TD_OK;
     for (;;) {
         changes ch = {ix, ids, 0};
@@ -530,6 +587,8 @@ static int catch_up(td_listindex *ix, mongoc_client_t *c)
         if (n < SYNC_BATCH)
             break;
     }
+    if (rc == TD_OK)
+        ix->sync_done = began;
     pthread_mutex_unlock(&ix->sync_mu);
     return rc;
 }
@@ -753,11 +812,11 @@ static bool range_ok(const lv *v, const pred *p)
     }
 }
 
-static bool matches(const row *r, const plan *pl)
+static bool matches(const table *t, size_t row, const plan *pl)
 {
     for (int i = 0; i < pl->n; i++) {
         const pred *p = &pl->p[i];
-        const lv *v = &r->cols[p->col];
+        const lv *v = &t->cols[p->col][row];
         bool ok;
         switch (p->op) {
         case P_EQ:
@@ -789,53 +848,59 @@ static bool matches(const row *r, const plan *pl)
     return true;
 }
 
+typedef struct {
+    const table *t;
+    const plan *pl;
+} order;
+
+/* Compares rows *a and *b (indices) in the plan's sort order. */
 static int row_cmp(const void *a, const void *b, void *arg)
 {
-    const plan *pl = arg;
-    const row *x = *(row *const *)a, *y = *(row *const *)b;
-    for (int i = 0; i < pl->nsort; i++) {
-        int c = lv_cmp(&x->cols[pl->sort_col[i]], &y->cols[pl->sort_col[i]]);
+    const order *o = arg;
+    size_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    for (int i = 0; i < o->pl->nsort; i++) {
+        const lv *col = o->t->cols[o->pl->sort_col[i]];
+        int c = lv_cmp(&col[x], &col[y]);
         if (c != 0)
-            return c * pl->sort_dir[i];
+            return c * o->pl->sort_dir[i];
     }
     return 0;
 }
 
 /* Keeps the k first rows in sort order in a max-heap (the last of them on top). */
-static void heap_sift_down(row **h, size_t n, size_t i, const plan *pl)
+static void heap_sift_down(uint32_t *h, size_t n, size_t i, order *o)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && row_cmp(&h[l], &h[m], (void *)pl) > 0)
+        if (l < n && row_cmp(&h[l], &h[m], o) > 0)
             m = l;
-        if (r < n && row_cmp(&h[r], &h[m], (void *)pl) > 0)
+        if (r < n && row_cmp(&h[r], &h[m], o) > 0)
             m = r;
         if (m == i)
             return;
-        row *t = h[i];
+        uint32_t t = h[i];
         h[i] = h[m];
         h[m] = t;
         i = m;
     }
 }
 
-static void heap_push(row **h, size_t *n, row *r, const plan *pl)
+static void heap_push(uint32_t *h, size_t *n, uint32_t row, order *o)
 {
     size_t i = (*n)++;
-    h[i] = r;
+    h[i] = row;
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (row_cmp(&h[i], &h[parent], (void *)pl) <= 0)
+        if (row_cmp(&h[i], &h[parent], o) <= 0)
             break;
-        row *t = h[i];
+        uint32_t t = h[i];
         h[i] = h[parent];
         h[parent] = t;
         i = parent;
     }
 }
 
-int td_listindex_select(td_listindex *ix, const td_list *l, td_doc_to_json conv, void *arg,
-                        cJSON **items, int64_t *total)
+int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64_t *total)
 {
     *items = NULL;
     *total = 0;
@@ -850,34 +915,37 @@ int td_listindex_select(td_listindex *ix, const td_list *l, td_doc_to_json conv,
     int rc = TD_OK;
     int64_t skip = (l->page - 1) * l->limit;
     pthread_rwlock_rdlock(&ix->lock);
+    const table *t = &ix->t;
+    order o = {t, pl};
     size_t k = (size_t)(skip + l->limit);
-    if (k > ix->t.n)
-        k = ix->t.n;
-    row **heap = malloc((k + 1) * sizeof *heap);
+    if (k > t->n)
+        k = t->n;
+    uint32_t *heap = malloc((k + 1) * sizeof *heap);
     size_t nh = 0;
     int64_t count = 0;
     if (heap == NULL) {
         rc = TD_ENOMEM;
     } else {
         /* One pass: count the matches, keep the first k of them in sort order. */
-        for (size_t i = 0; i < ix->t.n; i++) {
-            row *r = ix->t.rows[i];
-            if (!matches(r, pl))
+        for (size_t i = 0; i < t->n; i++) {
+            if (!matches(t, i, pl))
                 continue;
             count++;
             if (k == 0)
                 continue;
+            uint32_t r = (uint32_t)i;
             if (nh < k) {
-                heap_push(heap, &nh, r, pl);
-            } else if (row_cmp(&r, &heap[0], pl) < 0) {
+                heap_push(heap, &nh, r, &o);
+            } else if (row_cmp(&r, &heap[0], &o) < 0) {
                 heap[0] = r;
-                heap_sift_down(heap, nh, 0, pl);
+                heap_sift_down(heap, nh, 0, &o);
             }
         }
-        qsort_r(heap, nh, sizeof *heap, row_cmp, pl);
+        qsort_r(heap, nh, sizeof *heap, row_cmp, &o);
+        /* The documents as printed when they were put, spliced in verbatim. */
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = (size_t)skip; arr != NULL && i < nh; i++) {
-            cJSON *item = conv(heap[i]->doc, arg);
+            cJSON *item = cJSON_CreateRaw(t->rows[heap[i]].json);
             if (item != NULL)
                 cJSON_AddItemToArray(arr, item);
         }
@@ -893,11 +961,31 @@ int td_listindex_select(td_listindex *ix, const td_list *l, td_doc_to_json conv,
     return rc;
 }
 
-int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l,
-                       td_doc_to_json conv, void *arg, cJSON **items, int64_t *total)
+/* The first load at start: a request waits for it a little; then it is told to
+ * retry rather than sent to the database, which, for a collection big enough to
+ * take that long to load, answers slower still and slows the load down. */
+#define FIRST_LOAD_WAIT_MS 3000
+
+int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
+                       int64_t *total)
 {
     *items = NULL;
     *total = 0;
+    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE)) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += FIRST_LOAD_WAIT_MS / 1000;
+        pthread_mutex_lock(&ix->sync_mu);
+        while (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
+               __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE) &&
+               pthread_cond_timedwait(&ix->loaded_cv, &ix->sync_mu, &until) == 0)
+            ;
+        pthread_mutex_unlock(&ix->sync_mu);
+        if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
+            __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
+            return TD_ETIMEDOUT;
+    }
     if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
         __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE))
         return TD_EUNAVAIL;
@@ -910,5 +998,5 @@ int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l,
     int rc = catch_up(ix, c);
     if (rc != TD_OK)
         return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
-    return td_listindex_select(ix, l, conv, arg, items, total);
+    return td_listindex_select(ix, l, items, total);
 }

@@ -165,7 +165,7 @@ static cJSON *reference(const td_list *l, int64_t *total)
 static td_listindex *filled(void)
 {
     td_listindex *ix;
-    ck_assert_int_eq(td_listindex_new(&ix, "bookings", "test", fields), TD_OK);
+    ck_assert_int_eq(td_listindex_new(&ix, "bookings", "test", fields, id_only), TD_OK);
     for (int i = 0; i < NDOCS; i++)
         td_listindex_put_local(ix, docs[i]);
     return ix;
@@ -199,7 +199,7 @@ static void same_answer(td_listindex *ix, const char *query, bool scoped)
     }
     cJSON *got = NULL;
     int64_t got_total = -1, want_total = -1;
-    ck_assert_int_eq(td_listindex_select(ix, &l, id_only, NULL, &got, &got_total), TD_OK);
+    ck_assert_int_eq(td_listindex_select(ix, &l, &got, &got_total), TD_OK);
     cJSON *want = reference(&l, &want_total);
     char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
     ck_assert_msg(got_total == want_total, "%s: total %lld, reference %lld", query,
@@ -276,7 +276,7 @@ START_TEST(listindex_refuses_what_it_does_not_evaluate)
     BSON_APPEND_UTF8(&l.filter, "notes", "x"); /* not a field of the copy */
     cJSON *items = NULL;
     int64_t total;
-    ck_assert_int_eq(td_listindex_select(ix, &l, id_only, NULL, &items, &total), TD_EINVAL);
+    ck_assert_int_eq(td_listindex_select(ix, &l, &items, &total), TD_EINVAL);
     ck_assert_ptr_null(items);
     td_list_free(&l);
     td_res_clear(&res);

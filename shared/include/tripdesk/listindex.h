@@ -19,8 +19,10 @@
  * MongoDB write and its append leaves the others stale for that document until the
  * periodic reload (TD_LISTINDEX_RELOAD_MS).
  *
- * Each document's filter and sort fields are extracted once, when it is put, so a
- * query compares a few typed values per document instead of walking BSON.
+ * Each document's filter and sort fields are extracted once, when it is put, and kept
+ * column by column, so a query compares a few typed values per document instead of
+ * walking BSON; its JSON is printed once too. Memory: the BSON and the JSON of every
+ * document, about 2 KB per booking.
  */
 #ifndef TRIPDESK_LISTINDEX_H
 #define TRIPDESK_LISTINDEX_H
@@ -31,16 +33,17 @@
 #include <cjson/cJSON.h>
 #include <mongoc/mongoc.h>
 
-#define TD_LISTINDEX_RELOAD_MS (10 * 60 * 1000)  /* backstop full reload */
+#define TD_LISTINDEX_RELOAD_MS (30 * 60 * 1000)  /* backstop full reload */
 #define TD_LISTINDEX_STREAM_KEEP_MS (60 * 60 * 1000)
 
 typedef struct td_listindex td_listindex;
 
 /* A copy of collection `coll`, keyed in Redis under `ns`, extracting the document
  * paths in `fields` (NULL-terminated: every path a list filter or sort names; `_id`
- * is always added). */
+ * is always added). render gives a document as the API shows it; it is printed once,
+ * when the document is put, and spliced into list answers as it is. */
 int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
-                     const char *const *fields);
+                     const char *const *fields, td_doc_to_json render);
 void td_listindex_free(td_listindex *ix);
 
 /* Loads (or reloads) every document of the collection. */
@@ -54,18 +57,18 @@ void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c);
  * and tells the other daemons. */
 void td_listindex_put(td_listindex *ix, const bson_t *doc);
 
-/* Answers l (filter, sort, page) from memory: *items (caller owns) and *total, like
- * td_list_run. TD_EUNAVAIL when the copy cannot answer right now (not loaded,
- * Redis unreachable, reloading) and TD_EINVAL for a filter it does not evaluate:
- * ask the database. */
-int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l,
-                       td_doc_to_json conv, void *arg, cJSON **items, int64_t *total);
+/* Answers l (filter, sort, page) from memory: *items (caller owns; the rendered
+ * documents as raw JSON items) and *total, like td_list_run. TD_EUNAVAIL when the
+ * copy cannot answer right now (not loaded, Redis unreachable, reloading) and
+ * TD_EINVAL for a filter it does not evaluate: ask the database. During the first
+ * load a request waits up to 3 s, then gets TD_ETIMEDOUT: answer 503 and retry. */
+int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
+                       int64_t *total);
 
 /* The parts of the above without Redis, for tools and tests: puts a document into
  * this copy only, and answers l from the copy as it is, without catching up. */
 void td_listindex_put_local(td_listindex *ix, const bson_t *doc);
-int td_listindex_select(td_listindex *ix, const td_list *l, td_doc_to_json conv, void *arg,
-                        cJSON **items, int64_t *total);
+int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64_t *total);
 
 /* How many documents the copy holds (for logs and tests). */
 size_t td_listindex_size(td_listindex *ix);
