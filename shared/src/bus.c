@@ -16,6 +16,7 @@
 
 #include "event.pb-c.h"
 #include "tripdesk/common.h"
+#include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
@@ -719,7 +720,7 @@ static void *relay_main(void *arg)
         }
         if (now >= sweep_at) {
             sweep(bus, c);
-            sweep_at = now + TD_BUS_SWEEP_MS;
+            sweep_at = now + td_env_int(TD_ENV_BUS_SWEEP_MS, TD_BUS_SWEEP_MS, 1000, 86400000);
         }
         if (__atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
             int n;

@@ -60,7 +60,10 @@ def wrk(path, token, seconds, script=None, env=None, connections=64):
                        env=dict(os.environ, **(env or {})))
     if p.returncode != 0:
         raise RuntimeError(p.stderr)
-    return parse_wrk(p.stdout)
+    res = parse_wrk(p.stdout)
+    res["notes"] = [line for line in p.stdout.splitlines()
+                    if line.startswith(("statuses:", "first non-201:"))]
+    return res
 
 
 def wait_for_memory(token, what):
@@ -193,6 +196,8 @@ def write(r, args):
     for name, x in rows:
         lines.append(f"| {name} | {ok_rps(x, args.duration):.0f} | {fmt(x['p50'])} | "
                      f"{fmt(x['p99'])} | {x['non2xx']} |")
+    if r["create"]["notes"]:
+        lines += ["", "Booking creation answers: " + "; ".join(r["create"]["notes"]) + "."]
     lines += ["", "Targets (benchmark, not tests):", "",
               f"- cached list at least 70% of the trivial route: **{ratio:.0%}** "
               f"({'met' if ratio >= TARGETS['cached_ratio'] else 'missed'})",

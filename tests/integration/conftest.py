@@ -43,6 +43,8 @@ def stack():
                   "TRIPDESK_JWT_SECRET": JWT_SECRET,
                   "TRIPDESK_DEV_MODE": "false",
                   "TRIPDESK_REQUEST_TIMEOUT_MS": str(REQUEST_TIMEOUT_MS),
+                  # the crash test waits for the periodic sweep (10 min by default)
+                  "TRIPDESK_BUS_SWEEP_MS": "5000",
                   "TRIPDESK_MAX_BODY_BYTES": str(MAX_BODY),
                   "TRIPDESK_CORS_ORIGINS": "http://localhost:5173",
                   "TRIPDESK_ADMIN_EMAIL": ADMIN_EMAIL,

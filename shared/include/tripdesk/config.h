@@ -32,6 +32,7 @@
 #define TD_ENV_HOST_PREFIX "TRIPDESK_HOST_"         /* + daemon: tcp host to dial */
 #define TD_ENV_LOG_LEVEL "TRIPDESK_LOG_LEVEL"       /* debug|info|warn|error, info */
 #define TD_ENV_BIND "TRIPDESK_BIND"                 /* gateway listen address, 127.0.0.1 */
+#define TD_ENV_BUS_SWEEP_MS "TRIPDESK_BUS_SWEEP_MS" /* bus sweeper period, 600000 */
 
 /* String value of name, or def when unset or empty. */
 const char *td_env_str(const char *name, const char *def);
