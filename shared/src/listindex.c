@@ -49,9 +49,20 @@ typedef struct {
 /* The rows, their field values column by column (a query reads only the columns it
  * filters and sorts on, one after the other), and the id -> row hash (linear
  * probing; rows are replaced, never removed, so no tombstones). */
+/* The distinct strings of one column while there are few of them (statuses, trip
+ * types, priorities...): values point here, into a small block that stays in the
+ * cache, instead of into documents all over the heap. */
+#define INTERN_MAX 1024
+#define INTERN_SLOTS 2048
+typedef struct {
+    char **slots; /* INTERN_SLOTS, open addressing */
+    int n;        /* when INTERN_MAX, new values are no longer interned */
+} interned;
+
 typedef struct {
     row *rows;
     lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
+    interned strs[MAX_FIELDS];
     int ncols;
     size_t n, cap;
     uint32_t *slots; /* row index + 1; 0: empty */
@@ -77,6 +88,11 @@ struct td_listindex {
     int loaded, need_reload, loading; /* atomics */
     int64_t loaded_at;
     pthread_cond_t loaded_cv; /* with sync_mu: the first load is done */
+
+    pthread_mutex_t during_mu; /* this daemon's writes during a load, put again */
+    bool recording;            /* after it: the load's scan may have missed them */
+    bson_t **during;
+    size_t nduring, capduring;
 
     pthread_mutex_t pend_mu; /* ids whose announcement failed */
     char (*pending)[25];
@@ -189,8 +205,12 @@ static void table_free(table *t)
     for (size_t i = 0; i < t->n; i++)
         row_free(&t->rows[i]);
     free(t->rows);
-    for (int f = 0; f < t->ncols; f++)
+    for (int f = 0; f < t->ncols; f++) {
         free(t->cols[f]);
+        for (int i = 0; t->strs[f].slots != NULL && i < INTERN_SLOTS; i++)
+            free(t->strs[f].slots[i]);
+        free(t->strs[f].slots);
+    }
     free(t->slots);
     memset(t, 0, sizeof *t);
 }
@@ -240,6 +260,29 @@ static int table_grow(table *t)
     return TD_OK;
 }
 
+/* The column's copy of s, or s itself once the column has too many distinct strings
+ * (or memory ran out). */
+static const char *intern(interned *in, const char *s)
+{
+    if (in->slots == NULL) {
+        if (in->n == INTERN_MAX || (in->slots = calloc(INTERN_SLOTS, sizeof *in->slots)) == NULL)
+            return s;
+    }
+    uint32_t h = 2166136261u;
+    for (const char *p = s; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (size_t i = h & (INTERN_SLOTS - 1);; i = (i + 1) & (INTERN_SLOTS - 1)) {
+        if (in->slots[i] == NULL) {
+            if (in->n == INTERN_MAX || (in->slots[i] = strdup(s)) == NULL)
+                return s;
+            in->n++;
+            return in->slots[i];
+        }
+        if (strcmp(in->slots[i], s) == 0)
+            return in->slots[i];
+    }
+}
+
 /* Takes st's row; keeps whichever of it and the present row has the higher version. */
 static int table_put(table *t, staged *st)
 {
@@ -262,8 +305,11 @@ static int table_put(table *t, staged *st)
         *slot = (uint32_t)t->n;
     }
     t->rows[i] = st->r;
-    for (int f = 0; f < t->ncols; f++)
+    for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
+        if (st->vals[f].type == LV_STR)
+            t->cols[f][i].u.s = intern(&t->strs[f], st->vals[f].u.s);
+    }
     return TD_OK;
 }
 
@@ -291,8 +337,41 @@ static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
     return true;
 }
 
+/* Ends recording: puts what was written during a load into its new table. */
+static void replay_during(td_listindex *ix, table *t)
+{
+    pthread_mutex_lock(&ix->during_mu);
+    for (size_t i = 0; i < ix->nduring; i++) {
+        staged st;
+        if (t != NULL && stage(ix, ix->during[i], &st))
+            table_put(t, &st);
+        bson_destroy(ix->during[i]);
+    }
+    free(ix->during);
+    ix->during = NULL;
+    ix->nduring = ix->capduring = 0;
+    ix->recording = false;
+    pthread_mutex_unlock(&ix->during_mu);
+}
+
 void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
 {
+    pthread_mutex_lock(&ix->during_mu);
+    if (ix->recording) {
+        if (ix->nduring == ix->capduring) {
+            size_t cap = ix->capduring ? ix->capduring * 2 : 64;
+            bson_t **v = realloc(ix->during, cap * sizeof *v);
+            if (v != NULL) {
+                ix->during = v;
+                ix->capduring = cap;
+            }
+        }
+        if (ix->nduring < ix->capduring)
+            ix->during[ix->nduring++] = bson_copy(doc);
+        else
+            __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE); /* lost it: again */
+    }
+    pthread_mutex_unlock(&ix->during_mu);
     staged st;
     if (!stage(ix, doc, &st))
         return;
@@ -314,24 +393,26 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
     snprintf(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns);
     td_new_id(ix->instance);
     ix->render = render;
-    ix->fields[ix->nfields++] = strdup("_id");
-    for (int i = 0; fields[i] != NULL && ix->nfields < MAX_FIELDS; i++) {
-        bool dup = false;
-        for (int j = 0; j < ix->nfields; j++)
-            dup |= strcmp(ix->fields[j], fields[i]) == 0;
-        if (!dup)
-            ix->fields[ix->nfields++] = strdup(fields[i]);
-    }
-    for (int i = 0; i < ix->nfields; i++)
-        if (ix->fields[i] == NULL) {
-            td_listindex_free(ix);
-            return TD_ENOMEM;
-        }
-    ix->t.ncols = ix->nfields;
     pthread_rwlock_init(&ix->lock, NULL);
     pthread_mutex_init(&ix->sync_mu, NULL);
     pthread_cond_init(&ix->loaded_cv, NULL);
     pthread_mutex_init(&ix->pend_mu, NULL);
+    pthread_mutex_init(&ix->during_mu, NULL);
+    const char *id = "_id";
+    for (int i = -1; i < 0 || (fields[i] != NULL && ix->nfields < MAX_FIELDS); i++) {
+        const char *f = i < 0 ? id : fields[i];
+        bool dup = false;
+        for (int j = 0; j < ix->nfields; j++)
+            dup |= strcmp(ix->fields[j], f) == 0;
+        if (dup)
+            continue;
+        if ((ix->fields[ix->nfields] = strdup(f)) == NULL) {
+            td_listindex_free(ix);
+            return TD_ENOMEM;
+        }
+        ix->nfields++;
+    }
+    ix->t.ncols = ix->nfields;
     *out = ix;
     return TD_OK;
 }
@@ -348,6 +429,10 @@ void td_listindex_free(td_listindex *ix)
     pthread_mutex_destroy(&ix->sync_mu);
     pthread_cond_destroy(&ix->loaded_cv);
     pthread_mutex_destroy(&ix->pend_mu);
+    for (size_t i = 0; i < ix->nduring; i++)
+        bson_destroy(ix->during[i]);
+    free(ix->during);
+    pthread_mutex_destroy(&ix->during_mu);
     free(ix);
 }
 
@@ -379,7 +464,7 @@ static int current_epoch(td_listindex *ix, char out[64])
     return rc;
 }
 
-static void count_entry(const char *value, void *arg)
+static void skip_entry(const char *value, void *arg)
 {
     (void)value;
     (void)arg;
@@ -389,6 +474,9 @@ static int load(td_listindex *ix, mongoc_client_t *c)
 {
     int64_t t0 = td_mono_ms();
     char epoch[64], last[TD_STREAM_ID_LEN] = "";
+    pthread_mutex_lock(&ix->during_mu);
+    ix->recording = true;
+    pthread_mutex_unlock(&ix->during_mu);
     int rc = current_epoch(ix, epoch);
     /* Skip to the end of the stream: the scan below sees everything written so far;
      * what is written during it is read again at the next catch-up. */
@@ -396,13 +484,15 @@ static int load(td_listindex *ix, mongoc_client_t *c)
         char *marker = NULL;
         int n = 0;
         rc = td_redis_stream_read(ix->epoch_key, ix->stream_key, last, SYNC_BATCH, &marker,
-                                  count_entry, NULL, &n);
+                                  skip_entry, NULL, &n);
         free(marker);
         if (n < SYNC_BATCH)
             break;
     }
-    if (rc != TD_OK)
+    if (rc != TD_OK) {
+        replay_during(ix, NULL);
         return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
+    }
     if (last[0] == '\0')
         snprintf(last, sizeof last, "0-0");
     table t = {.ncols = ix->nfields};
@@ -422,11 +512,13 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     mongoc_collection_destroy(coll);
     bson_destroy(&filter);
     if (rc != TD_OK) {
+        replay_during(ix, NULL);
         table_free(&t);
         return rc;
     }
     pthread_mutex_lock(&ix->sync_mu);
     pthread_rwlock_wrlock(&ix->lock);
+    replay_during(ix, &t); /* under the lock: a later write waits and lands in t */
     table old = ix->t;
     ix->t = t;
     pthread_rwlock_unlock(&ix->lock);
