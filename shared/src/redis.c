@@ -139,28 +139,6 @@ static redisReply *command(const char *fmt, ...)
     return NULL;
 }
 
-int td_redis_get(const char *key, char **out, size_t *len)
-{
-    *out = NULL;
-    redisReply *r = command("GET %s", key);
-    if (r == NULL)
-        return TD_EUNAVAIL;
-    int rc = TD_ENOTFOUND;
-    if (r->type == REDIS_REPLY_STRING) {
-        *out = malloc(r->len + 1);
-        if (*out == NULL) {
-            rc = TD_ENOMEM;
-        } else {
-            memcpy(*out, r->str, r->len);
-            (*out)[r->len] = '\0';
-            *len = r->len;
-            rc = TD_OK;
-        }
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
 /* Copies a bulk-string reply into a malloc'd NUL-terminated string. */
 static int copy_string(const redisReply *r, char **out, size_t *len)
 {
@@ -172,6 +150,17 @@ static int copy_string(const redisReply *r, char **out, size_t *len)
     if (len != NULL)
         *len = r->len;
     return TD_OK;
+}
+
+int td_redis_get(const char *key, char **out, size_t *len)
+{
+    *out = NULL;
+    redisReply *r = command("GET %s", key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = r->type == REDIS_REPLY_STRING ? copy_string(r, out, len) : TD_ENOTFOUND;
+    freeReplyObject(r);
+    return rc;
 }
 
 /* Reads the generation, then the entry of that generation, inside Redis. */
