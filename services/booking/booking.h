@@ -6,8 +6,10 @@
  *
  * Collections (database tripdesk_booking): customers, leads, bookings, itineraries,
  * booking_slots (per customer, the date ranges its live bookings hold: conflicts.c),
- * locks (short-lived locks that serialise a lead's conversion across daemons). Every document has _id, createdAt, updatedAt, version and a
- * lower-case searchText; owners are agent ObjectIds.
+ * locks (short-lived locks that serialise a lead's conversion across daemons).
+ * Every document has _id, createdAt, updatedAt, version and a lower-case
+ * searchText; owners are agent ObjectIds. access.c also keeps each list's
+ * in-memory copy (listindex.h), fed by every td_store write.
  */
 #ifndef BOOKING_H
 #define BOOKING_H

@@ -506,7 +506,8 @@ int slots_build(mongoc_client_t *c)
     }
     free(all);
     if (rc == TD_OK) {
-        bson_t *marker = BCON_NEW("_id", BCON_UTF8(SLOT_MARKER), "bookings", BCON_INT64((int64_t)n));
+        bson_t *marker =
+            BCON_NEW("_id", BCON_UTF8(SLOT_MARKER), "bookings", BCON_INT64((int64_t)n));
         cl = td_mongo_coll(c, COLL_SLOTS);
         if (!mongoc_collection_insert_one(cl, marker, NULL, NULL, &err) &&
             td_mongo_rc(&err) != TD_ECONFLICT)
