@@ -178,6 +178,10 @@ def main():
                                 env={"CUSTOMERS": ",".join(customers)})
     finally:
         s.stop_all()
+    micro = subprocess.run([os.path.join(ROOT, "build", "run", "tests", "bench",
+                                         "tripdesk-bench-listindex")],
+                           capture_output=True, text=True)
+    results["listindex"] = micro.stdout.strip()
     write(results, args)
     return 0
 
@@ -222,6 +226,9 @@ def write(r, args):
     for name, x in rows:
         lines.append(f"| {name} | {ok_rps(x, args.duration):.0f} | {fmt(x['p50'])} | "
                      f"{fmt(x['p99'])} | {x['non2xx']} |")
+    if r.get("listindex"):
+        lines += ["", "The list copy alone (`tripdesk-bench-listindex`, tests/bench/listindex_bench.c, "
+                  "no HTTP, nng or Redis): " + r["listindex"] + "."]
     if r["create"]["notes"]:
         lines += ["", "Booking creation answers: " + "; ".join(r["create"]["notes"]) + "."]
     lines += ["", "Targets (benchmark, not tests):", "",
