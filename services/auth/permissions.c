@@ -378,20 +378,7 @@ static int history(td_req *req, td_res *res)
         td_list_free(&l);
         return 0;
     }
-    mongoc_client_t *c = td_req_mongo(req);
-    if (c == NULL) {
-        td_list_free(&l);
-        return td_fail_rc(res, TD_EUNAVAIL, NULL);
-    }
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_PERM_HISTORY);
-    cJSON *items;
-    int64_t total;
-    int rc = td_list_run(coll, &l, history_json, NULL, &items, &total);
-    mongoc_collection_destroy(coll);
-    if (rc == TD_OK)
-        td_ok_page(res, items, l.page, l.limit, total);
-    else
-        td_fail_rc(res, rc, "query failed");
+    td_list_answer(req, res, COLL_PERM_HISTORY, &l, history_json, NULL);
     td_list_free(&l);
     return 0;
 }

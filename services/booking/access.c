@@ -148,6 +148,28 @@ int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *o
     return TD_OK;
 }
 
+int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bson_t *set,
+                   cJSON *before, cJSON *after)
+{
+    bson_iter_t it;
+    int changed = 0;
+    if (!bson_iter_init(&it, fields))
+        return 0;
+    while (bson_iter_next(&it)) {
+        const char *key = bson_iter_key(&it);
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(old, key);
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(new, key);
+        if (o != NULL && cJSON_Compare(o, n, true))
+            continue;
+        bson_append_iter(set, key, -1, &it);
+        cJSON_AddItemToObject(before, key,
+                              o != NULL ? cJSON_Duplicate(o, true) : cJSON_CreateNull());
+        cJSON_AddItemToObject(after, key, cJSON_Duplicate(n, true));
+        changed++;
+    }
+    return changed;
+}
+
 /* Every list copy of this daemon, for list_copies_maintain. */
 static td_listindex *copies[TD_STORE_WATCH_MAX];
 static int ncopies;
@@ -169,7 +191,7 @@ int list_copy_new(td_listindex **out, const char *coll, const char *ns,
         return TD_ENOMEM;
     int rc = td_listindex_new(out, coll, ns, fields, doc_json);
     if (rc == TD_OK)
-        rc = td_store_watch(coll, *out);
+        rc = td_store_watch(coll, ns, *out);
     if (rc == TD_OK)
         copies[ncopies++] = *out;
     return rc;
@@ -209,15 +231,12 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
                        "This list is being loaded after a restart; retry in a few seconds", NULL);
     }
     td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
-    if (rc != TD_OK) {
-        mongoc_collection_t *cl = td_mongo_coll(c, coll);
-        rc = td_list_run(cl, l, doc_json, NULL, &items, &total);
-        mongoc_collection_destroy(cl);
-    }
-    if (rc != TD_OK)
-        return td_fail_rc(res, rc, "query failed");
-    td_ok_page(res, items, l->page, l->limit, total);
-    td_cache_store(res, &slot, ttl_s);
+    if (rc == TD_OK)
+        td_ok_page(res, items, l->page, l->limit, total);
+    else
+        td_list_answer(req, res, coll, l, doc_json, NULL);
+    if (res->status == 200)
+        td_cache_store(res, &slot, ttl_s);
     return TD_OK;
 }
 
@@ -251,7 +270,7 @@ double doc_num(const bson_t *doc, const char *path)
 }
 
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns)
+                const char *target_type)
 {
     char hex[25];
     bson_oid_t id;
@@ -268,7 +287,6 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
     bson_destroy(&update);
     if (rc != TD_OK)
         return update_failed(res, rc);
-    td_cache_invalidate(cache_ns);
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "_id", hex);
     cJSON_AddBoolToObject(data, "deleted", true);

@@ -67,10 +67,15 @@ int get_version(const cJSON *body, td_res *res, int64_t *version);
 /* 409 VERSION_CONFLICT or 404 after a failed td_store_update. */
 int update_failed(td_res *res, int rc);
 
+/* An update's changes: every top-level field of `fields` whose JSON form (in `new`)
+ * differs from the stored one (in `old`) is appended to `set` and recorded in
+ * `before`/`after`. Returns how many changed. */
+int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bson_t *set,
+                   cJSON *before, cJSON *after);
 /* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
- * as it was; answers {_id, deleted: true} (cache namespace invalidated) or the error. */
+ * as it was; answers {_id, deleted: true} or the error. */
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
-                const char *target_type, const char *cache_ns);
+                const char *target_type);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
 int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
                const char *view_all, td_list *l);
@@ -132,7 +137,9 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
                 const char *dest, int64_t start, int64_t end);
 /* Builds the slot documents from the bookings once per database (at start). */
 int slots_build(mongoc_client_t *c);
-int conflict_response(td_res *res, const conflict *found);
+/* Answers a failed slot_reserve: 409 with the conflict, 409 CONCURRENT_UPDATE, or the
+ * dependency's error. */
+int slot_failed(td_res *res, int rc, const conflict *found);
 
 /* itineraries.c */
 extern const td_route itinerary_routes[];

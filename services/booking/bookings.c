@@ -362,17 +362,8 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         bson_oid_to_string(&id, hex);
         conflict found;
         rc = slot_reserve(c, &cust, hex, ref, dest_key, in.start, in.end, &found);
-        if (rc == TD_ECONFLICT) {
-            conflict_response(res, &found);
-            break;
-        }
-        if (rc == TD_ETIMEDOUT) {
-            td_fail(res, 409, "CONCURRENT_UPDATE",
-                    "Other bookings for this customer kept being saved meanwhile; retry", NULL);
-            break;
-        }
         if (rc != TD_OK) {
-            td_fail_rc(res, rc, NULL);
+            slot_failed(res, rc, &found);
             break;
         }
         int64_t now = td_now_ms();
@@ -409,10 +400,8 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         cJSON_AddItemToObject(payload, "booking", doc_json(&doc, NULL));
         rc = td_store_insert(req, COLL_BOOKINGS, &doc, "BOOKING_CREATED", payload);
         cJSON_Delete(payload);
-        if (rc == TD_OK) {
-            td_cache_invalidate(CACHE_BOOKINGS);
+        if (rc == TD_OK)
             td_ok(res, 201, doc_json(&doc, NULL));
-        }
         bson_destroy(&doc);
         if (rc == TD_OK)
             break;
@@ -532,17 +521,8 @@ static int update(td_req *req, td_res *res)
         const char *ref = td_bson_str(&doc, "bookingReference");
         int rc = slot_reserve(c, &cust, hex, ref != NULL ? ref : "", dest_key, m.start, m.end,
                               &found);
-        if (rc == TD_ECONFLICT) {
-            conflict_response(res, &found);
-            goto out;
-        }
-        if (rc == TD_ETIMEDOUT) {
-            td_fail(res, 409, "CONCURRENT_UPDATE",
-                    "Other bookings for this customer kept being saved meanwhile; retry", NULL);
-            goto out;
-        }
         if (rc != TD_OK) {
-            td_fail_rc(res, rc, NULL);
+            slot_failed(res, rc, &found);
             goto out;
         }
         reserved = true;
@@ -566,12 +546,10 @@ static int update(td_req *req, td_res *res)
                              payload, &updated);
     cJSON_Delete(payload);
     bson_destroy(&update);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_BOOKINGS);
+    if (rc == TD_OK)
         td_ok(res, 200, doc_json(&updated, NULL));
-    } else {
+    else
         update_failed(res, rc);
-    }
     if (reserved) /* keep the range the booking holds now, drop the other */
         slot_settle(c, &cust, &id, rc == TD_OK ? dest_key : old_key,
                     rc == TD_OK ? m.start : old_start, rc == TD_OK ? m.end : old_end);
@@ -652,7 +630,6 @@ static int change_status(td_req *req, td_res *res)
     if (rc == TD_OK) {
         if (strcmp(to, "cancelled") == 0 || strcmp(to, "refunded") == 0)
             release_range(td_req_mongo(req), &doc);
-        td_cache_invalidate(CACHE_BOOKINGS);
         td_ok(res, 200, doc_json(&updated, NULL));
     } else {
         update_failed(res, rc);
@@ -675,7 +652,7 @@ static int remove_booking(td_req *req, td_res *res)
                 NULL);
         goto out;
     }
-    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking", CACHE_BOOKINGS);
+    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking");
     if (res->status == 200)
         release_range(td_req_mongo(req), &doc);
 out:

@@ -522,7 +522,7 @@ int slots_build(mongoc_client_t *c)
     return rc;
 }
 
-int conflict_response(td_res *res, const conflict *found)
+static int conflict_response(td_res *res, const conflict *found)
 {
     cJSON *details = cJSON_CreateObject();
     cJSON *cb = cJSON_AddObjectToObject(details, "conflictingBooking");
@@ -544,4 +544,14 @@ int conflict_response(td_res *res, const conflict *found)
                  found->reference);
     return td_fail(res, 409, found->exact ? "DUPLICATE_BOOKING" : "BOOKING_CONFLICT", msg,
                    details);
+}
+
+int slot_failed(td_res *res, int rc, const conflict *found)
+{
+    if (rc == TD_ECONFLICT)
+        return conflict_response(res, found);
+    if (rc == TD_ETIMEDOUT)
+        return td_fail(res, 409, "CONCURRENT_UPDATE",
+                       "Other bookings for this customer kept being saved meanwhile; retry", NULL);
+    return td_fail_rc(res, rc, NULL);
 }

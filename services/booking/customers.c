@@ -196,12 +196,10 @@ static int create(td_req *req, td_res *res)
     cJSON_AddItemToObject(payload, "customer", snapshot(&doc));
     int rc = td_store_insert(req, COLL_CUSTOMERS, &doc, "CUSTOMER_CREATED", payload);
     cJSON_Delete(payload);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_CUSTOMERS);
+    if (rc == TD_OK)
         td_ok(res, 201, snapshot(&doc));
-    } else {
+    else
         td_fail_rc(res, rc, "create failed");
-    }
     bson_destroy(&doc);
 out:
     cJSON_Delete(body);
@@ -284,12 +282,10 @@ static int update(td_req *req, td_res *res)
         int rc = td_store_update(req, COLL_CUSTOMERS, &oid, td_bson_int(&doc, "version", 0),
                                  &update, "CUSTOMER_UPDATED", payload, &updated);
         cJSON_Delete(payload);
-        if (rc == TD_OK) {
-            td_cache_invalidate(CACHE_CUSTOMERS);
+        if (rc == TD_OK)
             td_ok(res, 200, snapshot(&updated));
-        } else {
+        else
             update_failed(res, rc);
-        }
     }
     bson_destroy(&update);
 out:
@@ -339,7 +335,7 @@ static int remove_customer(td_req *req, td_res *res)
                 "The customer has pending or active bookings; cancel them first", details);
         goto out;
     }
-    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer", CACHE_CUSTOMERS);
+    soft_delete(req, res, COLL_CUSTOMERS, &doc, "CUSTOMER_DELETED", "customer");
 out:
     bson_destroy(&doc);
     return 0;

@@ -457,12 +457,10 @@ static void insert(td_req *req, td_res *res, bson_t *doc, const char *type, cons
     cJSON_AddItemToObject(payload, "itinerary", snapshot(doc));
     int rc = td_store_insert(req, COLL_ITINERARIES, doc, type, payload);
     cJSON_Delete(payload);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_ITINERARIES);
+    if (rc == TD_OK)
         td_ok(res, 201, snapshot(doc));
-    } else {
+    else
         td_fail_rc(res, rc, "create failed");
-    }
 }
 
 static int list(td_req *req, td_res *res)
@@ -610,21 +608,7 @@ static int update(td_req *req, td_res *res)
     cJSON *before = cJSON_CreateObject(), *after = cJSON_CreateObject();
     bson_t set, unset;
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    bson_iter_t it;
-    int changed = 0;
-    bson_iter_init(&it, &fields);
-    while (bson_iter_next(&it)) {
-        const char *key = bson_iter_key(&it);
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(old, key);
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(new, key);
-        if (o != NULL && cJSON_Compare(o, n, true))
-            continue;
-        bson_append_iter(&set, key, -1, &it);
-        cJSON_AddItemToObject(before, key,
-                              o != NULL ? cJSON_Duplicate(o, true) : cJSON_CreateNull());
-        cJSON_AddItemToObject(after, key, cJSON_Duplicate(n, true));
-        changed++;
-    }
+    int changed = changed_fields(&fields, old, new, &set, before, after);
     derived(&set, title != NULL ? title : "", destination != NULL ? destination : "");
     bson_append_document_end(&update, &set);
     const char *links[][2] = {{"booking", stored_booking}, {"customer", stored_customer}};
@@ -655,12 +639,10 @@ static int update(td_req *req, td_res *res)
     int rc = td_store_update(req, COLL_ITINERARIES, &oid, td_bson_int(&doc, "version", 0),
                              &update, "ITINERARY_UPDATED", payload, &updated);
     cJSON_Delete(payload);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_ITINERARIES);
+    if (rc == TD_OK)
         td_ok(res, 200, snapshot(&updated));
-    } else {
+    else
         update_failed(res, rc);
-    }
 out:
     cJSON_Delete(body);
     cJSON_Delete(old);
@@ -684,8 +666,7 @@ static int remove_itinerary(td_req *req, td_res *res)
                 "Deleting another agent's itinerary needs canDeleteAnyBooking", NULL);
         goto out;
     }
-    soft_delete(req, res, COLL_ITINERARIES, &doc, "ITINERARY_DELETED", "itinerary",
-                CACHE_ITINERARIES);
+    soft_delete(req, res, COLL_ITINERARIES, &doc, "ITINERARY_DELETED", "itinerary");
 out:
     bson_destroy(&doc);
     return 0;

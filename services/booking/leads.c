@@ -488,8 +488,6 @@ static int write_lead(td_req *req, const bson_t *doc, int64_t version, bson_t *u
         cJSON_AddItemToObject(payload, e->string, cJSON_Duplicate(e, true));
     int rc = td_store_update(req, COLL_LEADS, &id, version, update, type, payload, updated);
     cJSON_Delete(payload);
-    if (rc == TD_OK)
-        td_cache_invalidate(CACHE_LEADS);
     return rc;
 }
 
@@ -573,12 +571,10 @@ static int create(td_req *req, td_res *res)
     cJSON *payload = lead_payload(req, "LEAD_CREATED", hex, &doc, NULL, NULL, NULL);
     int rc = td_store_insert(req, COLL_LEADS, &doc, "LEAD_CREATED", payload);
     cJSON_Delete(payload);
-    if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_LEADS);
+    if (rc == TD_OK)
         td_ok(res, 201, doc_json(&doc, NULL));
-    } else {
+    else
         td_fail_rc(res, rc, "create failed");
-    }
     bson_destroy(&doc);
 out:
     cJSON_Delete(body);
@@ -623,21 +619,7 @@ static int update(td_req *req, td_res *res)
     cJSON *before = cJSON_CreateObject(), *after = cJSON_CreateObject();
     bson_t set;
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
-    bson_iter_t it;
-    int changed = 0;
-    bson_iter_init(&it, &fields);
-    while (bson_iter_next(&it)) {
-        const char *key = bson_iter_key(&it);
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(old, key);
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(new, key);
-        if (o != NULL && cJSON_Compare(o, n, true))
-            continue;
-        bson_append_iter(&set, key, -1, &it);
-        cJSON_AddItemToObject(before, key,
-                              o != NULL ? cJSON_Duplicate(o, true) : cJSON_CreateNull());
-        cJSON_AddItemToObject(after, key, cJSON_Duplicate(n, true));
-        changed++;
-    }
+    int changed = changed_fields(&fields, old, new, &set, before, after);
     derived(&set, &m);
     BSON_APPEND_DATE_TIME(&set, "lastActivityAt", td_now_ms());
     bson_append_document_end(&update, &set);
@@ -839,7 +821,6 @@ static int insert_customer(td_req *req, const bson_t *lead, const new_customer *
     int rc = td_store_insert(req, COLL_CUSTOMERS, &doc, "CUSTOMER_CREATED", payload);
     cJSON_Delete(payload);
     if (rc == TD_OK) {
-        td_cache_invalidate(CACHE_CUSTOMERS);
         bson_destroy(out);
         bson_copy_to(&doc, out);
     }
@@ -866,9 +847,7 @@ static void discard_customer(td_req *req, const bson_t *customer)
                              &update, "CUSTOMER_DELETED", payload, NULL);
     cJSON_Delete(payload);
     bson_destroy(&update);
-    if (rc == TD_OK)
-        td_cache_invalidate(CACHE_CUSTOMERS);
-    else
+    if (rc != TD_OK)
         td_log(TD_LOG_WARN, req->request_id, "customer %s of a failed conversion kept: %s", hex,
                td_strerror(rc));
 }

@@ -2,6 +2,7 @@
 #include "tripdesk/query.h"
 
 #include "tripdesk/mongo.h"
+#include "tripdesk/service.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -282,6 +283,22 @@ void td_list_free(td_list *l)
 {
     bson_destroy(&l->filter);
     bson_destroy(&l->sort);
+}
+
+int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
+                   td_doc_to_json conv, void *arg)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return td_fail_rc(res, TD_EUNAVAIL, NULL);
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    cJSON *items;
+    int64_t total;
+    int rc = td_list_run(cl, l, conv, arg, &items, &total);
+    mongoc_collection_destroy(cl);
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, "query failed");
+    return td_ok_page(res, items, l->page, l->limit, total);
 }
 
 int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv, void *arg,

@@ -2,6 +2,7 @@
 #include "tripdesk/store.h"
 
 #include "tripdesk/bus.h"
+#include "tripdesk/cache.h"
 #include "tripdesk/common.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/listindex.h"
@@ -37,26 +38,30 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
 }
 
 static struct {
-    const char *coll;
+    const char *coll, *cache_ns;
     td_listindex *ix;
 } watches[TD_STORE_WATCH_MAX];
 static int nwatches;
 
-int td_store_watch(const char *coll, td_listindex *ix)
+int td_store_watch(const char *coll, const char *cache_ns, td_listindex *ix)
 {
     if (nwatches == TD_STORE_WATCH_MAX)
         return TD_ENOMEM;
     watches[nwatches].coll = coll;
+    watches[nwatches].cache_ns = cache_ns;
     watches[nwatches++].ix = ix;
     return TD_OK;
 }
 
-/* Tells the list copy of coll, if any, about a document as written. */
+/* Tells coll's list cache and list copy, if any, about a document as written. */
 static void written(const char *coll, const bson_t *doc)
 {
     for (int i = 0; i < nwatches; i++)
-        if (strcmp(watches[i].coll, coll) == 0)
-            td_listindex_put(watches[i].ix, doc);
+        if (strcmp(watches[i].coll, coll) == 0) {
+            if (watches[i].ix != NULL)
+                td_listindex_put(watches[i].ix, doc);
+            td_cache_invalidate(watches[i].cache_ns);
+        }
 }
 
 /* Moves the events staged in doc (as written) to the outbox; on failure the sweeper

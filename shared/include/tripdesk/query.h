@@ -63,6 +63,11 @@ typedef cJSON *(*td_doc_to_json)(const bson_t *doc, void *arg);
 int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv, void *arg,
                 cJSON **items, int64_t *total);
 
+/* Answers a parsed list from collection coll of the request's database: 200 with the
+ * page and its pagination, 503 when MongoDB is down, or the query's error. */
+int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
+                   td_doc_to_json conv, void *arg);
+
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix ms; end_of_day makes
  * a bare day mean its last millisecond. Returns TD_OK or TD_EINVAL. */
 int td_parse_date(const char *s, bool end_of_day, int64_t *ms);

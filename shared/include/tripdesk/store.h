@@ -32,12 +32,13 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
 int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
                     bson_t *update, const char *type, const cJSON *payload, bson_t *out);
 
-/* Keeps ix (listindex.h) in step with coll: every document td_store_insert or
- * td_store_update writes there is put into it before the call returns. Register at
- * start, before requests; at most TD_STORE_WATCH_MAX collections. */
+/* After every document td_store_insert or td_store_update writes to coll, before the
+ * call returns: the list cache namespace cache_ns (a string constant; cache.h) is
+ * invalidated and the document is put into the list copy ix (listindex.h; may be
+ * NULL). Register at start, before requests; at most TD_STORE_WATCH_MAX collections. */
 #define TD_STORE_WATCH_MAX 8
 struct td_listindex;
-int td_store_watch(const char *coll, struct td_listindex *ix);
+int td_store_watch(const char *coll, const char *cache_ns, struct td_listindex *ix);
 
 /* Finds one document; TD_ENOTFOUND when none. */
 int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out);

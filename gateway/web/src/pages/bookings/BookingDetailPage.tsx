@@ -1,19 +1,19 @@
 // /bookings/:id: the booking, its allowed status changes, edit and delete, and the
 // itineraries planned for it.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { bookingsApi, itinerariesApi } from '../../api/endpoints';
 import { BOOKING_TRANSITIONS, CLOSED_BOOKING_STATUSES, type Booking, type BookingStatus } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { Alert, ErrorState, Spinner, errorMessage } from '../../components/Feedback';
+import { Alert, ErrorState, Spinner } from '../../components/Feedback';
 import { KV } from '../../components/KV';
 import { StatusBadge } from '../../components/StatusBadge';
 import { dayCount, formatDateTime, formatDayRange, formatMoney, isoDay } from '../../lib/format';
 import { BOOKING_ACTION_LABELS, valueLabel } from '../../lib/labels';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
+import { useDeleteRecord } from '../../lib/useDeleteRecord';
 import { useFlash } from '../../lib/useFlash';
 import { StatusActions } from './StatusActions';
 
@@ -40,11 +40,7 @@ function BookingDetail({ booking: b, reload }: { booking: Booking; reload: () =>
   const { agent: me, permissions } = useAuth();
   const { nameOf } = useAgentDirectory();
   const qc = useQueryClient();
-  const navigate = useNavigate();
   const [flash, setFlash] = useFlash();
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
   const mine = b.agent === me?._id;
   const canChange = mine || permissions.canUpdateAnyBooking === true;
@@ -59,19 +55,10 @@ function BookingDetail({ booking: b, reload }: { booking: Booking; reload: () =>
     queryFn: () => itinerariesApi.list({ booking: b._id, limit: 10, page: 1 }),
   });
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await bookingsApi.remove(b._id);
-      void qc.invalidateQueries({ queryKey: ['bookings'] });
-      navigate('/bookings', { replace: true });
-    } catch (e) {
-      setDeleteError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const deletion = useDeleteRecord({
+    remove: () => bookingsApi.remove(b._id),
+    resource: 'bookings',
+  });
 
   return (
     <section className="page" aria-labelledby="booking-title">
@@ -95,7 +82,7 @@ function BookingDetail({ booking: b, reload }: { booking: Booking; reload: () =>
             </Link>
           )}
           {canDelete && (
-            <button type="button" className="btn btn-ghost-danger" onClick={() => setDeleting(true)}>
+            <button type="button" className="btn btn-ghost-danger" onClick={deletion.ask}>
               Delete
             </button>
           )}
@@ -220,14 +207,14 @@ function BookingDetail({ booking: b, reload }: { booking: Booking; reload: () =>
       </section>
 
       <ConfirmDialog
-        open={deleting}
+        open={deletion.open}
         title="Delete this booking?"
         confirmLabel="Yes, delete"
         tone="danger"
-        busy={busy}
-        error={deleteError}
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => void remove()}
+        busy={deletion.busy}
+        error={deletion.error}
+        onCancel={deletion.cancel}
+        onConfirm={() => void deletion.confirm()}
       >
         <p>
           Booking <strong>{b.bookingReference}</strong> for {b.customerName || 'the customer'} will be removed. To keep a record, cancel it instead.

@@ -1,18 +1,19 @@
 // /customers/:id: the customer, their bookings, edit and delete.
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { isApiError } from '../../api/client';
 import { bookingsApi, customersApi } from '../../api/endpoints';
 import type { Customer } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { Alert, EmptyState, ErrorState, Spinner, errorMessage } from '../../components/Feedback';
+import { Alert, EmptyState, ErrorState, Spinner } from '../../components/Feedback';
 import { KV } from '../../components/KV';
 import { Pagination } from '../../components/Pagination';
 import { formatDateTime, formatDay, fullName } from '../../lib/format';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
+import { useDeleteRecord } from '../../lib/useDeleteRecord';
 import { useFlash } from '../../lib/useFlash';
 import { BookingsTable } from '../bookings/BookingsPage';
 
@@ -38,13 +39,8 @@ export function CustomerDetailPage() {
 function CustomerDetail({ customer: c }: { customer: Customer }) {
   const { agent: me, permissions } = useAuth();
   const { nameOf } = useAgentDirectory();
-  const qc = useQueryClient();
-  const navigate = useNavigate();
   const [flash, setFlash] = useFlash();
   const [page, setPage] = useState(1);
-  const [deleting, setDeleting] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const mine = c.agent === me?._id;
   const canEdit = mine || permissions.canViewAllCustomers === true;
   const canDelete = mine || permissions.canDeleteAnyCustomer === true;
@@ -55,22 +51,15 @@ function CustomerDetail({ customer: c }: { customer: Customer }) {
     placeholderData: keepPreviousData,
   });
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await customersApi.remove(c._id);
-      void qc.invalidateQueries({ queryKey: ['customers'] });
-      navigate('/customers', { replace: true });
-    } catch (e) {
-      if (isApiError(e) && e.code === 'CUSTOMER_HAS_BOOKINGS') {
-        const n = Number(e.details.liveBookings) || 0;
-        setDeleteError(`${fullName(c)} has ${n || 'some'} pending or active ${n === 1 ? 'booking' : 'bookings'}. Cancel ${n === 1 ? 'it' : 'them'} first.`);
-      } else setDeleteError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const deletion = useDeleteRecord({
+    remove: () => customersApi.remove(c._id),
+    resource: 'customers',
+    describe: (e) => {
+      if (!isApiError(e) || e.code !== 'CUSTOMER_HAS_BOOKINGS') return null;
+      const n = Number(e.details.liveBookings) || 0;
+      return `${fullName(c)} has ${n || 'some'} pending or active ${n === 1 ? 'booking' : 'bookings'}. Cancel ${n === 1 ? 'it' : 'them'} first.`;
+    },
+  });
 
   return (
     <section className="page" aria-labelledby="customer-title">
@@ -92,7 +81,7 @@ function CustomerDetail({ customer: c }: { customer: Customer }) {
             </Link>
           )}
           {canDelete && (
-            <button type="button" className="btn btn-ghost-danger" onClick={() => setDeleting(true)}>
+            <button type="button" className="btn btn-ghost-danger" onClick={deletion.ask}>
               Delete
             </button>
           )}
@@ -160,14 +149,14 @@ function CustomerDetail({ customer: c }: { customer: Customer }) {
       </section>
 
       <ConfirmDialog
-        open={deleting}
+        open={deletion.open}
         title="Delete this customer?"
         confirmLabel="Yes, delete"
         tone="danger"
-        busy={busy}
-        error={deleteError}
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => void remove()}
+        busy={deletion.busy}
+        error={deletion.error}
+        onCancel={deletion.cancel}
+        onConfirm={() => void deletion.confirm()}
       >
         <p>
           <strong>{fullName(c)}</strong> will be removed. Customers with pending or active bookings cannot be deleted.

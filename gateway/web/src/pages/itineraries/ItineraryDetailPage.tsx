@@ -1,16 +1,17 @@
 // /itineraries/:id: the plan day by day; edit, clone and delete.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { itinerariesApi } from '../../api/endpoints';
 import type { Itinerary } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { Alert, EmptyState, ErrorState, Spinner, errorMessage } from '../../components/Feedback';
+import { Alert, EmptyState, ErrorState, Spinner } from '../../components/Feedback';
 import { addDays, dayCount, formatDayRange, formatWeekday, isoDay } from '../../lib/format';
 import { valueLabel } from '../../lib/labels';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
+import { useDeleteRecord } from '../../lib/useDeleteRecord';
 import { useFlash } from '../../lib/useFlash';
 import { CloneDialog } from './CloneDialog';
 
@@ -37,31 +38,18 @@ function ItineraryDetail({ itinerary: it }: { itinerary: Itinerary }) {
   const { agent: me, permissions } = useAuth();
   const { nameOf } = useAgentDirectory();
   const navigate = useNavigate();
-  const qc = useQueryClient();
   const [flash, setFlash] = useFlash();
   const [cloning, setCloning] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const mine = it.agent === me?._id;
   const canEdit = mine || permissions.canUpdateAnyBooking === true;
   const canDelete = mine || permissions.canDeleteAnyBooking === true;
   const start = isoDay(it.startDate);
   const total = dayCount(start, isoDay(it.endDate));
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await itinerariesApi.remove(it._id);
-      void qc.invalidateQueries({ queryKey: ['itineraries'] });
-      navigate('/itineraries', { replace: true });
-    } catch (e) {
-      setDeleteError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const deletion = useDeleteRecord({
+    remove: () => itinerariesApi.remove(it._id),
+    resource: 'itineraries',
+  });
 
   return (
     <section className="page" aria-labelledby="itinerary-title">
@@ -106,7 +94,7 @@ function ItineraryDetail({ itinerary: it }: { itinerary: Itinerary }) {
             Clone
           </button>
           {canDelete && (
-            <button type="button" className="btn btn-ghost-danger" onClick={() => setDeleting(true)}>
+            <button type="button" className="btn btn-ghost-danger" onClick={deletion.ask}>
               Delete
             </button>
           )}
@@ -175,14 +163,14 @@ function ItineraryDetail({ itinerary: it }: { itinerary: Itinerary }) {
         />
       )}
       <ConfirmDialog
-        open={deleting}
+        open={deletion.open}
         title="Delete this itinerary?"
         confirmLabel="Yes, delete"
         tone="danger"
-        busy={busy}
-        error={deleteError}
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => void remove()}
+        busy={deletion.busy}
+        error={deletion.error}
+        onCancel={deletion.cancel}
+        onConfirm={() => void deletion.confirm()}
       >
         <p>
           <strong>{it.title}</strong> and its {it.days?.length ?? 0} planned days will be removed.

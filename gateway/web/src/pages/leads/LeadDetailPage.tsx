@@ -1,19 +1,19 @@
 // /leads/:id: the lead, its pipeline actions (status, assign, convert), edit and delete.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { leadsApi } from '../../api/endpoints';
 import { CLOSED_LEAD_STATUSES, LEAD_STATUSES, type Lead } from '../../api/types';
 import { isAdminRole } from '../../auth/access';
 import { useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { Alert, ErrorState, Spinner, errorMessage } from '../../components/Feedback';
+import { Alert, ErrorState, Spinner } from '../../components/Feedback';
 import { KV } from '../../components/KV';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDateTime, formatDay, formatDayRange, formatMoney } from '../../lib/format';
 import { valueLabel } from '../../lib/labels';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
+import { useDeleteRecord } from '../../lib/useDeleteRecord';
 import { useFlash } from '../../lib/useFlash';
 import { LeadActions } from './LeadActions';
 import { leadName } from './LeadsPage';
@@ -61,11 +61,7 @@ function LeadDetail({ lead: l, reload }: { lead: Lead; reload: () => void }) {
   const { agent: me } = useAuth();
   const { nameOf } = useAgentDirectory();
   const qc = useQueryClient();
-  const navigate = useNavigate();
   const [flash, setFlash] = useFlash();
-  const [deleting, setDeleting] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const closed = CLOSED_LEAD_STATUSES.includes(l.status);
   const canDelete = l.assignedAgent === me?._id || (me ? isAdminRole(me.role) : false);
 
@@ -75,19 +71,10 @@ function LeadDetail({ lead: l, reload }: { lead: Lead; reload: () => void }) {
     void qc.invalidateQueries({ queryKey: ['leads', 'list'] });
   };
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await leadsApi.remove(l._id);
-      void qc.invalidateQueries({ queryKey: ['leads'] });
-      navigate('/leads', { replace: true });
-    } catch (e) {
-      setDeleteError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const deletion = useDeleteRecord({
+    remove: () => leadsApi.remove(l._id),
+    resource: 'leads',
+  });
 
   return (
     <section className="page" aria-labelledby="lead-title">
@@ -112,7 +99,7 @@ function LeadDetail({ lead: l, reload }: { lead: Lead; reload: () => void }) {
             </Link>
           )}
           {canDelete && (
-            <button type="button" className="btn btn-ghost-danger" onClick={() => setDeleting(true)}>
+            <button type="button" className="btn btn-ghost-danger" onClick={deletion.ask}>
               Delete
             </button>
           )}
@@ -183,14 +170,14 @@ function LeadDetail({ lead: l, reload }: { lead: Lead; reload: () => void }) {
       )}
 
       <ConfirmDialog
-        open={deleting}
+        open={deletion.open}
         title="Delete this lead?"
         confirmLabel="Yes, delete"
         tone="danger"
-        busy={busy}
-        error={deleteError}
-        onCancel={() => setDeleting(false)}
-        onConfirm={() => void remove()}
+        busy={deletion.busy}
+        error={deletion.error}
+        onCancel={deletion.cancel}
+        onConfirm={() => void deletion.confirm()}
       >
         <p>
           The lead <strong>{leadName(l)}</strong> will be removed. To keep it on record, mark it lost instead.
