@@ -1,6 +1,7 @@
 /* tripdesk-gateway: configuration, the request pipeline and the daemon's life. */
 #include "gateway.h"
 
+#include "tripdesk/cache.h"
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
@@ -149,6 +150,8 @@ static void api(gw_exchange *ex)
             return;
         }
         authed = true;
+        if (gw_serve_cached(ex, &claims, perms))
+            return;
     }
     uint8_t *body = NULL;
     size_t body_len = 0;
@@ -267,6 +270,7 @@ int main(void)
     gw_health_stop();
     gw_upstream_stop();
     mg_exit_library();
+    td_cache_free();
     nng_fini();
     td_info("stopped");
     return 0;

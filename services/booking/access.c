@@ -1,6 +1,8 @@
 /* Object-level authorization and small helpers shared by the booking resources. */
 #include "booking.h"
 
+#include "tripdesk/log.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +44,7 @@ void scope_filter(const td_req *req, bson_t *filter, const char *owner_field,
 
 const char *scope_key(const td_req *req, const char *view_all)
 {
-    return td_req_can(req, view_all) ? "all" : req->principal.agent_id;
+    return td_cache_scope(req->principal.permissions, view_all, req->principal.agent_id);
 }
 
 int load_visible(td_req *req, td_res *res, const char *coll, const char *owner_field,
@@ -214,9 +216,18 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
              const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix)
 {
     td_cache_slot slot;
-    if (td_cache_lookup(res, &slot, cache_ns, scope_key(req, view_all), l->page, l->limit,
-                        l->key) == TD_CACHE_HIT)
+    /* The gateway serves this list's hits with the shared table's namespace and
+     * scope: a list that disagrees with it is not cached at all. */
+    const td_cached_list *shared = td_cached_list_find(req->path);
+    if (shared == NULL || strcmp(shared->ns, cache_ns) != 0 ||
+        strcmp(shared->view_all, view_all) != 0) {
+        td_error("%s is not in td_cached_list_find as %s/%s: not cached", req->path, cache_ns,
+                 view_all);
+        slot.state = TD_CACHE_BYPASS;
+    } else if (td_cache_lookup(res, &slot, cache_ns, scope_key(req, view_all), req->query) ==
+               TD_CACHE_HIT) {
         return TD_OK;
+    }
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
         return td_fail_rc(res, TD_EUNAVAIL, NULL);

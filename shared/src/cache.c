@@ -3,9 +3,11 @@
 
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
+#include "tripdesk/permissions.h"
 #include "tripdesk/redis.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,7 @@ static bool bump(const char *ns)
     return td_redis_incr_ttl(genkey, 0, &v) == TD_OK;
 }
 
-static void retry_pending(void)
+void td_cache_retry_pending(void)
 {
     pthread_mutex_lock(&pending_mu);
     for (int i = 0; i < PENDING_MAX; i++)
@@ -33,20 +35,141 @@ static void retry_pending(void)
     pthread_mutex_unlock(&pending_mu);
 }
 
+/* In-process copies of entries this daemon read or stored (a direct-mapped table
+ * keyed by the entry's key without its generation). Redis stays the authority: a
+ * copy is served only when the lookup's round trip has confirmed that Redis still
+ * holds the entry under the current generation, so a write, an expiry or a Redis
+ * restart is seen exactly as without the copies; only the payload no longer crosses
+ * the socket on every hit. */
+#define L1_SLOTS 512
+#define L1_ENTRY_MAX (256 * 1024)
+#define L1_TOTAL_MAX (32 * 1024 * 1024)
+
+typedef struct {
+    char *id; /* NULL: empty */
+    char gen[24];
+    char *body;
+    size_t len;
+} l1_entry;
+
+static l1_entry l1[L1_SLOTS];
+static size_t l1_bytes;
+static pthread_mutex_t l1_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static l1_entry *l1_slot(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = id; *p != '\0'; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &l1[h % L1_SLOTS];
+}
+
+/* The generation of the copy held for id, if any. */
+static bool l1_gen(const char *id, char gen[24])
+{
+    pthread_mutex_lock(&l1_mu);
+    l1_entry *e = l1_slot(id);
+    bool held = e->id != NULL && strcmp(e->id, id) == 0;
+    if (held)
+        memcpy(gen, e->gen, sizeof e->gen);
+    pthread_mutex_unlock(&l1_mu);
+    return held;
+}
+
+/* A malloc'd copy of the body held for id at generation gen; NULL when it was
+ * replaced meanwhile (or on ENOMEM). */
+static char *l1_body(const char *id, const char *gen, size_t *len)
+{
+    char *out = NULL;
+    pthread_mutex_lock(&l1_mu);
+    l1_entry *e = l1_slot(id);
+    if (e->id != NULL && strcmp(e->id, id) == 0 && strcmp(e->gen, gen) == 0 &&
+        (out = malloc(e->len + 1)) != NULL) {
+        memcpy(out, e->body, e->len + 1);
+        *len = e->len;
+    }
+    pthread_mutex_unlock(&l1_mu);
+    return out;
+}
+
+static void l1_put(const char *id, const char *gen, const char *body, size_t len)
+{
+    if (len > L1_ENTRY_MAX || strlen(gen) >= sizeof l1[0].gen)
+        return;
+    char *idc = strdup(id), *copy = malloc(len + 1);
+    if (idc == NULL || copy == NULL) {
+        free(idc);
+        free(copy);
+        return;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&l1_mu);
+    l1_entry *e = l1_slot(id);
+    if (e->id != NULL) {
+        l1_bytes -= e->len;
+        free(e->id);
+        free(e->body);
+        e->id = NULL;
+    }
+    if (l1_bytes + len <= L1_TOTAL_MAX) {
+        e->id = idc;
+        e->body = copy;
+        e->len = len;
+        snprintf(e->gen, sizeof e->gen, "%s", gen);
+        l1_bytes += len;
+        idc = copy = NULL;
+    }
+    pthread_mutex_unlock(&l1_mu);
+    free(idc);
+    free(copy);
+}
+
+void td_cache_free(void)
+{
+    pthread_mutex_lock(&l1_mu);
+    for (int i = 0; i < L1_SLOTS; i++) {
+        free(l1[i].id);
+        free(l1[i].body);
+        l1[i].id = l1[i].body = NULL;
+    }
+    l1_bytes = 0;
+    pthread_mutex_unlock(&l1_mu);
+}
+
+const td_cached_list *td_cached_list_find(const char *path)
+{
+    static const td_cached_list lists[] = {
+        {"/api/bookings", "bookings", "canViewAllBookings"},
+        {"/api/customers", "customers", "canViewAllCustomers"},
+        {"/api/leads", "leads", "canViewAllLeads"},
+        {"/api/itineraries", "itineraries", "canViewAllBookings"},
+    };
+    for (size_t i = 0; path != NULL && i < sizeof lists / sizeof lists[0]; i++)
+        if (strcmp(path, lists[i].path) == 0)
+            return &lists[i];
+    return NULL;
+}
+
+const char *td_cache_scope(uint32_t permissions, const char *view_all, const char *agent_id)
+{
+    int bit = td_permission_index(view_all);
+    return bit >= 0 && (permissions >> bit & 1u) ? "all" : agent_id;
+}
+
 bool td_cache_enabled(void)
 {
     return td_env_bool(TD_ENV_CACHE_ENABLED, true);
 }
 
 td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
-                               const char *scope, long long page, long long limit,
-                               const char *query)
+                               const char *scope, const char *query)
 {
     slot->state = TD_CACHE_BYPASS;
-    slot->key[0] = '\0';
+    slot->key[0] = slot->id[0] = slot->gen[0] = '\0';
     if (!td_cache_enabled())
         return TD_CACHE_BYPASS;
-    retry_pending();
+    td_cache_retry_pending();
     pthread_mutex_lock(&pending_mu);
     bool dirty = false;
     for (int i = 0; i < PENDING_MAX; i++)
@@ -54,24 +177,38 @@ td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
     pthread_mutex_unlock(&pending_mu);
     if (dirty)
         return TD_CACHE_BYPASS;
-    char genkey[64], prefix[80], suffix[560], *gen = NULL, *body = NULL;
-    size_t len;
+    char genkey[64], prefix[80], suffix[560], held[24], *gen = NULL, *body = NULL;
+    size_t len = 0;
     snprintf(genkey, sizeof genkey, "%s:gen", ns);
     snprintf(prefix, sizeof prefix, "%s:list:", ns);
-    int n = snprintf(suffix, sizeof suffix, ":%s:%lld:%lld:%s", scope, page, limit,
-                     query != NULL ? query : "");
+    int n = snprintf(suffix, sizeof suffix, ":%s:%s", scope, query != NULL ? query : "");
     if (n < 0 || (size_t)n >= sizeof suffix)
         return TD_CACHE_BYPASS; /* too long to cache: just serve it */
+    n = snprintf(slot->id, sizeof slot->id, "%s%s", prefix, suffix);
+    if (n < 0 || (size_t)n >= sizeof slot->id)
+        return TD_CACHE_BYPASS;
+    bool have = l1_gen(slot->id, held);
     /* <ns>:list:<gen>:<scope>:<page>:<limit>:<query>, read with its generation in
-     * one round trip */
-    int rc = td_redis_get_by_gen(genkey, prefix, suffix, &gen, &body, &len);
+     * one round trip (only its existence when our copy has that generation) */
+    int rc = td_redis_get_by_gen(genkey, prefix, suffix, have ? held : NULL, &gen, &body, &len);
     if (rc != TD_OK && rc != TD_ENOTFOUND)
         return TD_CACHE_BYPASS;
     n = snprintf(slot->key, sizeof slot->key, "%s%s%s", prefix, gen, suffix);
+    snprintf(slot->gen, sizeof slot->gen, "%s", gen);
+    bool gen_fits = strlen(gen) < sizeof slot->gen;
     free(gen);
-    if (n < 0 || (size_t)n >= sizeof slot->key) {
+    if (n < 0 || (size_t)n >= sizeof slot->key || !gen_fits) {
         free(body);
         return TD_CACHE_BYPASS;
+    }
+    if (rc == TD_OK && body == NULL) {
+        body = l1_body(slot->id, slot->gen, &len);
+        /* replaced since l1_gen by another thread: read the entry itself */
+        if (body == NULL && (rc = td_redis_get(slot->key, &body, &len)) != TD_OK &&
+            rc != TD_ENOTFOUND)
+            return TD_CACHE_BYPASS;
+    } else if (rc == TD_OK) {
+        l1_put(slot->id, slot->gen, body, len);
     }
     if (rc == TD_OK) {
         free(res->body);
@@ -90,6 +227,7 @@ void td_cache_store(td_res *res, const td_cache_slot *slot, int ttl_s)
 {
     if (slot->state == TD_CACHE_MISS && res->status == 200 && res->body != NULL &&
         td_redis_setex(slot->key, res->body, res->body_len, ttl_s) == TD_OK) {
+        l1_put(slot->id, slot->gen, res->body, res->body_len);
         td_res_header(res, "X-Cache", "MISS");
         return;
     }

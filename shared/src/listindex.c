@@ -55,13 +55,25 @@ typedef struct {
 #define INTERN_MAX 1024
 #define INTERN_SLOTS 2048
 typedef struct {
-    char **slots; /* INTERN_SLOTS, open addressing */
-    int n;        /* when INTERN_MAX, new values are no longer interned */
+    char **slots;    /* INTERN_SLOTS, open addressing */
+    int n;           /* when INTERN_MAX, new values are no longer interned */
+    bool incomplete; /* some string of the column is not interned */
 } interned;
+
+/* Each row's value of a column as a small code, so that equality with a string or a
+ * boolean compares two integers in a dense array: an interned string's slot + 1, or
+ * one of the boolean codes; 0 for anything else (missing, numbers, ids, strings not
+ * interned). */
+#define CODE_FALSE (INTERN_SLOTS + 1)
+#define CODE_TRUE (INTERN_SLOTS + 2)
+#define CODE_NONE 0xFFFF /* a query value no row holds */
+#define NCODES (CODE_TRUE + 1)
 
 typedef struct {
     row *rows;
     lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
+    uint16_t *codes[MAX_FIELDS]; /* codes[f][i]: the same as a code */
+    uint32_t *counts[MAX_FIELDS]; /* counts[f][code]: rows holding it (NCODES) */
     interned strs[MAX_FIELDS];
     int ncols;
     size_t n, cap;
@@ -207,6 +219,8 @@ static void table_free(table *t)
     free(t->rows);
     for (int f = 0; f < t->ncols; f++) {
         free(t->cols[f]);
+        free(t->codes[f]);
+        free(t->counts[f]);
         for (int i = 0; t->strs[f].slots != NULL && i < INTERN_SLOTS; i++)
             free(t->strs[f].slots[i]);
         free(t->strs[f].slots);
@@ -243,6 +257,13 @@ static int table_grow(table *t)
             if (col == NULL)
                 return TD_ENOMEM; /* the columns grown so far just have room to spare */
             t->cols[f] = col;
+            uint16_t *codes = realloc(t->codes[f], cap * sizeof *codes);
+            if (codes == NULL)
+                return TD_ENOMEM;
+            t->codes[f] = codes;
+            if (t->counts[f] == NULL &&
+                (t->counts[f] = calloc(NCODES, sizeof *t->counts[f])) == NULL)
+                return TD_ENOMEM;
         }
         t->cap = cap;
     }
@@ -260,26 +281,55 @@ static int table_grow(table *t)
     return TD_OK;
 }
 
-/* The column's copy of s, or s itself once the column has too many distinct strings
- * (or memory ran out). */
-static const char *intern(interned *in, const char *s)
+static size_t intern_hash(const char *s)
 {
-    if (in->slots == NULL) {
-        if (in->n == INTERN_MAX || (in->slots = calloc(INTERN_SLOTS, sizeof *in->slots)) == NULL)
-            return s;
-    }
     uint32_t h = 2166136261u;
     for (const char *p = s; *p; p++)
         h = (h ^ (uint8_t)*p) * 16777619u;
-    for (size_t i = h & (INTERN_SLOTS - 1);; i = (i + 1) & (INTERN_SLOTS - 1)) {
+    return h & (INTERN_SLOTS - 1);
+}
+
+/* The column's copy of s and its code, or s itself and 0 once the column has too
+ * many distinct strings (or memory ran out). */
+static const char *intern(interned *in, const char *s, uint16_t *code)
+{
+    *code = 0;
+    if (in->slots == NULL) {
+        if (in->n == INTERN_MAX || (in->slots = calloc(INTERN_SLOTS, sizeof *in->slots)) == NULL) {
+            in->incomplete = true;
+            return s;
+        }
+    }
+    for (size_t i = intern_hash(s);; i = (i + 1) & (INTERN_SLOTS - 1)) {
         if (in->slots[i] == NULL) {
-            if (in->n == INTERN_MAX || (in->slots[i] = strdup(s)) == NULL)
+            if (in->n == INTERN_MAX || (in->slots[i] = strdup(s)) == NULL) {
+                in->incomplete = true;
                 return s;
+            }
             in->n++;
+            *code = (uint16_t)(i + 1);
             return in->slots[i];
         }
-        if (strcmp(in->slots[i], s) == 0)
+        if (strcmp(in->slots[i], s) == 0) {
+            *code = (uint16_t)(i + 1);
             return in->slots[i];
+        }
+    }
+}
+
+/* The code of s in the column, CODE_NONE when no row holds it; 0 when the column has
+ * strings without a code (codes then cannot decide). */
+static uint16_t intern_code(const interned *in, const char *s)
+{
+    if (in->incomplete)
+        return 0;
+    if (in->slots == NULL)
+        return CODE_NONE;
+    for (size_t i = intern_hash(s);; i = (i + 1) & (INTERN_SLOTS - 1)) {
+        if (in->slots[i] == NULL)
+            return CODE_NONE;
+        if (strcmp(in->slots[i], s) == 0)
+            return (uint16_t)(i + 1);
     }
 }
 
@@ -300,6 +350,8 @@ static int table_put(table *t, staged *st)
             return TD_OK;
         }
         row_free(&t->rows[i]);
+        for (int f = 0; f < t->ncols; f++)
+            t->counts[f][t->codes[f][i]]--;
     } else {
         i = t->n++;
         *slot = (uint32_t)t->n;
@@ -307,8 +359,13 @@ static int table_put(table *t, staged *st)
     t->rows[i] = st->r;
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
+        uint16_t code = 0;
         if (st->vals[f].type == LV_STR)
-            t->cols[f][i].u.s = intern(&t->strs[f], st->vals[f].u.s);
+            t->cols[f][i].u.s = intern(&t->strs[f], st->vals[f].u.s, &code);
+        else if (st->vals[f].type == LV_BOOL)
+            code = st->vals[f].u.b ? CODE_TRUE : CODE_FALSE;
+        t->codes[f][i] = code;
+        t->counts[f][code]++;
     }
     return TD_OK;
 }
@@ -699,6 +756,8 @@ typedef struct {
     int nv;
     char *literal; /* P_REGEX: the unescaped text */
     bool icase;
+    bool coded;            /* decided by the codes (see resolve_codes) */
+    uint16_t codes[MAX_IN]; /* the codes of v */
 } pred;
 
 typedef struct {
@@ -904,10 +963,69 @@ static bool range_ok(const lv *v, const pred *p)
     }
 }
 
-static bool matches(const table *t, size_t row, const plan *pl)
+/* Marks the predicates that the codes decide (equality and membership with strings of
+ * a fully interned column, or with booleans) and puts them first, where most rows
+ * are turned down by comparing two integers. Called with the table locked: codes
+ * belong to the table. */
+static void resolve_codes(const table *t, plan *pl)
 {
+    int nfirst = 0;
     for (int i = 0; i < pl->n; i++) {
+        pred *p = &pl->p[i];
+        p->coded = p->op == P_EQ || p->op == P_NE || p->op == P_IN || p->op == P_NIN;
+        for (int k = 0; p->coded && k < p->nv; k++) {
+            const lv *q = &p->v[k];
+            if (q->type == LV_BOOL)
+                p->codes[k] = q->u.b ? CODE_TRUE : CODE_FALSE;
+            else if (q->type == LV_STR)
+                p->codes[k] = intern_code(&t->strs[p->col], q->u.s);
+            else
+                p->codes[k] = 0;
+            p->coded = p->codes[k] != 0;
+        }
+        if (p->coded) {
+            pred tmp = pl->p[nfirst];
+            pl->p[nfirst++] = *p;
+            *p = tmp;
+        }
+    }
+    /* first of all the one that turns down the most rows */
+    int best = -1;
+    size_t fewest = 0;
+    for (int i = 0; i < nfirst; i++) {
         const pred *p = &pl->p[i];
+        size_t hold = 0;
+        for (int k = 0; k < p->nv; k++)
+            hold += p->codes[k] == CODE_NONE || t->counts[p->col] == NULL /* no rows yet */
+                        ? 0
+                        : t->counts[p->col][p->codes[k]];
+        size_t pass = p->op == P_EQ || p->op == P_IN ? hold : t->n - hold;
+        if (best < 0 || pass < fewest) {
+            best = i;
+            fewest = pass;
+        }
+    }
+    if (best > 0) {
+        pred tmp = pl->p[0];
+        pl->p[0] = pl->p[best];
+        pl->p[best] = tmp;
+    }
+}
+
+/* Whether the row passes the plan's predicates from the first-th on. */
+static bool matches(const table *t, size_t row, const plan *pl, int first)
+{
+    for (int i = first; i < pl->n; i++) {
+        const pred *p = &pl->p[i];
+        if (p->coded) {
+            uint16_t c = t->codes[p->col][row];
+            bool in = false;
+            for (int k = 0; k < p->nv; k++)
+                in |= c == p->codes[k];
+            if (in != (p->op == P_EQ || p->op == P_IN))
+                return false;
+            continue;
+        }
         const lv *v = &t->cols[p->col][row];
         bool ok;
         switch (p->op) {
@@ -996,9 +1114,10 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
 {
     *items = NULL;
     *total = 0;
-    plan *pl = calloc(1, sizeof *pl);
+    plan *pl = malloc(sizeof *pl); /* add_pred clears each predicate it hands out */
     if (pl == NULL)
         return TD_ENOMEM;
+    pl->n = pl->nsort = 0;
     if (compile_filter(ix, pl, &l->filter) != TD_OK || compile_sort(ix, pl, &l->sort) != TD_OK) {
         plan_free(pl);
         free(pl);
@@ -1008,6 +1127,7 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
     int64_t skip = (l->page - 1) * l->limit;
     pthread_rwlock_rdlock(&ix->lock);
     const table *t = &ix->t;
+    resolve_codes(t, pl);
     order o = {t, pl};
     size_t k = (size_t)(skip + l->limit);
     if (k > t->n)
@@ -1018,10 +1138,26 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
     if (heap == NULL) {
         rc = TD_ENOMEM;
     } else {
-        /* One pass: count the matches, keep the first k of them in sort order. */
-        for (size_t i = 0; i < t->n; i++) {
-            if (!matches(t, i, pl))
+        /* One pass: count the matches, keep the first k of them in sort order. A
+         * first predicate decided by codes is tested in a tight loop over its
+         * column, the others only for the rows that pass it. */
+        const pred *p0 = pl->n > 0 && pl->p[0].coded && pl->p[0].nv == 1 ? &pl->p[0] : NULL;
+        const uint16_t *c0 = p0 != NULL ? t->codes[p0->col] : NULL;
+        uint16_t want = p0 != NULL ? p0->codes[0] : 0;
+        bool eq0 = p0 != NULL && (p0->op == P_EQ || p0->op == P_IN);
+        /* Rows sit in the order they were written, about that of createdAt: for a
+         * descending first sort key the rows that end up on the page come first
+         * from the end, and most others are turned down by one comparison. The
+         * order is total (_id last), so the direction never changes the answer. */
+        bool backwards = pl->nsort > 0 && pl->sort_dir[0] < 0;
+        for (size_t j = 0; j < t->n; j++) {
+            size_t i = backwards ? t->n - 1 - j : j;
+            if (c0 != NULL) {
+                if ((c0[i] == want) != eq0 || !matches(t, i, pl, 1))
+                    continue;
+            } else if (!matches(t, i, pl, 0)) {
                 continue;
+            }
             count++;
             if (k == 0)
                 continue;
@@ -1058,12 +1194,11 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
  * take that long to load, answers slower still and slows the load down. */
 #define FIRST_LOAD_WAIT_MS 3000
 
-int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
-                       int64_t *total)
+/* Whether the copy may answer now, after catching up with the other daemons; during
+ * the first load, after waiting for it a little when wait_load. */
+static int ready(td_listindex *ix, mongoc_client_t *c, bool wait_load)
 {
-    *items = NULL;
-    *total = 0;
-    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
+    if (wait_load && !__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
         __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE)) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -1090,5 +1225,28 @@ int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
     int rc = catch_up(ix, c);
     if (rc != TD_OK)
         return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
-    return td_listindex_select(ix, l, items, total);
+    return TD_OK;
+}
+
+int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
+                       int64_t *total)
+{
+    *items = NULL;
+    *total = 0;
+    int rc = ready(ix, c, true);
+    return rc == TD_OK ? td_listindex_select(ix, l, items, total) : rc;
+}
+
+int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id, bson_t *out)
+{
+    int rc = ready(ix, c, false);
+    if (rc != TD_OK)
+        return rc;
+    pthread_rwlock_rdlock(&ix->lock);
+    table *t = &ix->t;
+    uint32_t slot = t->nslots > 0 ? *table_slot(t, id) : 0;
+    if (slot != 0)
+        bson_copy_to(t->rows[slot - 1].doc, out);
+    pthread_rwlock_unlock(&ix->lock);
+    return slot != 0 ? TD_OK : TD_ENOTFOUND;
 }

@@ -163,27 +163,34 @@ int td_redis_get(const char *key, char **out, size_t *len)
     return rc;
 }
 
-/* Reads the generation, then the entry of that generation, inside Redis. */
+/* Reads the generation, then the entry of that generation, inside Redis. When the
+ * caller already holds the entry of generation ARGV[3], only whether it still exists
+ * comes back (1 or 0), not the entry itself. */
 static const char gen_get_script[] =
     "local g = redis.call('GET', KEYS[1]) or '0' "
-    "return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}";
+    "local k = ARGV[1] .. g .. ARGV[2] "
+    "if g == ARGV[3] then return {g, redis.call('EXISTS', k)} end "
+    "return {g, redis.call('GET', k)}";
 
-int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix, char **gen,
-                        char **out, size_t *len)
+int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,
+                        const char *held_gen, char **gen, char **out, size_t *len)
 {
     *gen = NULL;
     *out = NULL;
-    redisReply *r = command("EVAL %s 1 %s %s %s", gen_get_script, gen_key, prefix, suffix);
+    redisReply *r = command("EVAL %s 1 %s %s %s %s", gen_get_script, gen_key, prefix, suffix,
+                            held_gen != NULL ? held_gen : "");
     if (r == NULL)
         return TD_EUNAVAIL;
     int rc = TD_EIO;
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
         r->element[0]->type == REDIS_REPLY_STRING) {
         rc = copy_string(r->element[0], gen, NULL);
-        if (rc == TD_OK)
-            rc = r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING
-                     ? copy_string(r->element[1], out, len)
-                     : TD_ENOTFOUND;
+        const redisReply *e = r->elements >= 2 ? r->element[1] : NULL;
+        bool held = e != NULL && e->type == REDIS_REPLY_INTEGER && e->integer == 1;
+        if (rc == TD_OK && e != NULL && e->type == REDIS_REPLY_STRING)
+            rc = copy_string(e, out, len);
+        else if (rc == TD_OK && !held) /* with held: TD_OK, *out stays NULL */
+            rc = TD_ENOTFOUND;
     }
     freeReplyObject(r);
     if (rc != TD_OK && rc != TD_ENOTFOUND) {

@@ -12,6 +12,7 @@
 #include "tripdesk/service.h"
 
 #include "envelope.pb-c.h"
+#include "tripdesk/cache.h"
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
@@ -135,6 +136,7 @@ static void *task_main(void *arg)
         pthread_mutex_unlock(&svc->mu);
         if (stop)
             break;
+        td_cache_retry_pending(); /* the gateway serves hits: do not wait for a lookup */
         int64_t now = td_mono_ms();
         for (int i = 0; i < svc->ntasks; i++) {
             if (now < svc->tasks[i].next_at)
@@ -584,6 +586,7 @@ void td_service_free(td_service *svc)
     pthread_cond_destroy(&svc->cv);
     pthread_cond_destroy(&svc->idle);
     free(svc);
+    td_cache_free();
     td_mongo_cleanup();
     nng_fini();
 }

@@ -354,22 +354,85 @@ def test_cache_bypass_when_redis_is_down(stack, agent):
              .json()["pagination"]["totalDocs"] == 1, 5, "data correct after Redis returns")
 
 
+def restart_with(stack, envs):
+    """Restarts each named daemon with the environment given for it."""
+    for name, env in envs.items():
+        stack.daemons[name].env = env
+        stack.stop(name)
+        stack.start(name)
+
+
 def test_cache_disabled_by_configuration(stack, agent):
     _, token = agent
-    d = stack.daemons["booking"]
-    old = d.env
-    d.env = dict(old, CACHE_ENABLED="false")
-    stack.stop("booking")
-    stack.start("booking")
+    c = customer(token)
+    q = f"/api/bookings?customer={c['_id']}"
+    api("GET", q, token)
+    assert api("GET", q, token).headers["X-Cache"] == "HIT"
+    old = {n: stack.daemons[n].env for n in ("gateway", "booking")}
+    restart_with(stack, {n: dict(env, CACHE_ENABLED="false") for n, env in old.items()})
     try:
         wait_for(lambda: api("GET", "/api/bookings/ping", token).status_code == 200, 10, "up")
-        for _ in range(2):
+        for _ in range(2):  # the entry cached before is not served either
+            assert api("GET", q, token).headers["X-Cache"] == "BYPASS"
             assert api("GET", "/api/bookings", token).headers["X-Cache"] == "BYPASS"
     finally:
-        d.env = old
-        stack.stop("booking")
+        restart_with(stack, old)
+        wait_for(lambda: api("GET", "/api/bookings/ping", token).status_code == 200, 10, "up")
+
+
+def test_the_gateway_answers_hits_while_the_service_is_down(stack, agent):
+    _, token = agent
+    c = customer(token)
+    q = f"/api/bookings?customer={c['_id']}&limit=5"
+    first = api("GET", q, token)
+    assert first.headers["X-Cache"] == "MISS"
+    stack.stop("booking")
+    try:
+        hit = api("GET", q, token)
+        assert hit.status_code == 200 and hit.headers["X-Cache"] == "HIT"
+        assert hit.json() == first.json()
+        assert hit.headers["Content-Type"] == "application/json"
+        assert hit.headers["Cache-Control"] == "no-store" and hit.headers["X-Request-Id"]
+        miss = api("GET", q + "&page=2", token)  # not cached: needs the service
+        assert miss.status_code == 503 and miss.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert api("GET", f"/api/bookings?customer={c['_id']}", token).status_code == 503
+    finally:
         stack.start("booking")
         wait_for(lambda: api("GET", "/api/bookings/ping", token).status_code == 200, 10, "up")
+
+
+def test_cached_answers_are_kept_per_scope(root_token, agent):
+    _, token = agent
+    _, other = new_agent(root_token)
+    create_booking(token, customer(token)["_id"], dest="Oslo")
+    # (the bus moving the booking's event out of it may invalidate once more)
+    wait_for(lambda: api("GET", "/api/bookings?limit=3", token).headers["X-Cache"] == "HIT",
+             5, "a cached answer")
+    mine = api("GET", "/api/bookings?limit=3", token)
+    theirs = api("GET", "/api/bookings?limit=3", other)
+    assert theirs.headers["X-Cache"] == "MISS"  # never the first agent's entry
+    assert theirs.json()["pagination"]["totalDocs"] == 0
+    assert mine.json()["pagination"]["totalDocs"] >= 1
+    everyone = api("GET", "/api/bookings?limit=3", root_token)  # canViewAllBookings
+    assert everyone.json()["pagination"]["totalDocs"] >= mine.json()["pagination"]["totalDocs"]
+    # another spelling of the same query is its own entry, with the same answer
+    other_order = api("GET", "/api/bookings?limit=3&page=1", token)
+    assert other_order.headers["X-Cache"] == "MISS"
+    assert other_order.json()["data"] == mine.json()["data"]
+
+
+def test_process_copies_are_served_only_while_redis_holds_the_entry(agent):
+    _, token = agent
+    c = customer(token)
+    q = f"/api/bookings?customer={c['_id']}&limit=7"
+    api("GET", q, token)
+    assert api("GET", q, token).headers["X-Cache"] == "HIT"
+    keys = [k for k in redis_cli("--scan", "--pattern", "bookings:list:*").split()
+            if c["_id"] in k]
+    assert keys, "the entry is in Redis"
+    redis_cli("DEL", *keys)  # expired, evicted or lost with a Redis restart
+    assert api("GET", q, token).headers["X-Cache"] == "MISS"
+    assert api("GET", q, token).headers["X-Cache"] == "HIT"
 
 
 def test_bookings_need_auth(stack):

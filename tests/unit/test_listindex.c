@@ -39,7 +39,7 @@ static const char *const fields[] = {"searchText", "destinationKey", "status",
                                      "tripDetails.startDate", "pricing.totalAmount", "createdAt",
                                      "bookingReference", "deleted", NULL};
 
-#define NDOCS 400
+#define NDOCS 1200 /* more distinct references than a column interns */
 #define DAY_MS 86400000LL
 #define BASE_MS 1798761600000LL /* 2027-01-01 */
 
@@ -186,11 +186,18 @@ static void teardown(void)
 
 /* Runs query (plus what list_run adds: deleted false, maybe an agent scope)
  * through both and compares. */
-static void same_answer(td_listindex *ix, const char *query, bool scoped)
+static void same_answer_with(td_listindex *ix, const char *query, bool scoped,
+                             const char *extra_json)
 {
     td_list l;
     td_res res = {0};
     ck_assert_msg(td_list_parse(&spec, query, &l, &res) == TD_OK, "parse %s", query);
+    if (extra_json != NULL) {
+        bson_t *extra = bson_new_from_json((const uint8_t *)extra_json, -1, NULL);
+        ck_assert_msg(extra != NULL, "json %s", extra_json);
+        bson_concat(&l.filter, extra);
+        bson_destroy(extra);
+    }
     BSON_APPEND_BOOL(&l.filter, "deleted", false);
     if (scoped) {
         bson_oid_t agent;
@@ -211,6 +218,11 @@ static void same_answer(td_listindex *ix, const char *query, bool scoped)
     cJSON_Delete(want);
     td_list_free(&l);
     td_res_clear(&res);
+}
+
+static void same_answer(td_listindex *ix, const char *query, bool scoped)
+{
+    same_answer_with(ix, query, scoped, NULL);
 }
 
 START_TEST(listindex_answers_like_the_reference)
@@ -242,6 +254,60 @@ START_TEST(listindex_answers_like_the_reference)
         same_answer(ix, queries[i], false);
         same_answer(ix, queries[i], true);
     }
+    td_listindex_free(ix);
+}
+END_TEST
+
+/* Filters the list builder does not make, for the paths where equality is decided
+ * by the columns' codes: $ne/$nin, values no document holds, booleans, and a column
+ * with more distinct strings than it interns (bookingReference), where it is not. */
+START_TEST(listindex_equality_by_codes_answers_like_the_reference)
+{
+    td_listindex *ix = filled();
+    static const char *const filters[] = {
+        "{\"status\": \"confirmed\"}",
+        "{\"status\": {\"$ne\": \"pending\"}}",
+        "{\"status\": {\"$nin\": [\"pending\", \"confirmed\"]}}",
+        "{\"status\": {\"$in\": [\"refunded\", null]}}",
+        "{\"status\": \"no-such-status\"}",
+        "{\"status\": {\"$ne\": \"no-such-status\"}, \"priority\": {\"$ne\": \"low\"}}",
+        "{\"status\": null}",
+        "{\"priority\": {\"$in\": [\"urgent\", \"low\", \"none\"]}, \"tripDetails.tripType\": \"group\"}",
+        "{\"bookingReference\": {\"$ne\": \"TD-000500-00007\"}}",
+        "{\"searchText\": {\"$nin\": [\"x\", \"y\"]}, \"status\": \"completed\"}",
+        "{\"deleted\": {\"$ne\": true}, \"status\": {\"$in\": [\"cancelled\"]}}",
+        NULL,
+    };
+    for (int i = 0; filters[i] != NULL; i++) {
+        same_answer_with(ix, "limit=100", false, filters[i]);
+        same_answer_with(ix, "sortBy=priority&sortOrder=asc&limit=40&page=2", true, filters[i]);
+    }
+    /* a reference the copy holds, found through a column that has no codes */
+    bson_iter_t it;
+    ck_assert(bson_iter_init_find(&it, docs[1100], "bookingReference"));
+    char eq[96];
+    snprintf(eq, sizeof eq, "{\"bookingReference\": \"%s\"}", bson_iter_utf8(&it, NULL));
+    same_answer_with(ix, "", false, eq);
+    td_listindex_free(ix);
+}
+END_TEST
+
+START_TEST(listindex_empty_answers_nothing)
+{
+    td_listindex *ix;
+    ck_assert_int_eq(td_listindex_new(&ix, "bookings", "test", fields, id_only), TD_OK);
+    td_list l;
+    td_res res = {0};
+    ck_assert_int_eq(td_list_parse(&spec, "status=confirmed&tripType=family", &l, &res), TD_OK);
+    BSON_APPEND_BOOL(&l.filter, "deleted", false);
+    cJSON *items = NULL;
+    int64_t total = -1;
+    ck_assert_int_eq(td_listindex_select(ix, &l, &items, &total), TD_OK);
+    ck_assert_int_eq(total, 0);
+    ck_assert_int_eq(cJSON_GetArraySize(items), 0);
+    cJSON_Delete(items);
+    td_list_free(&l);
+    td_res_clear(&res);
     td_listindex_free(ix);
 }
 END_TEST
@@ -291,6 +357,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, listindex_answers_like_the_reference);
+    tcase_add_test(tc, listindex_equality_by_codes_answers_like_the_reference);
+    tcase_add_test(tc, listindex_empty_answers_nothing);
     tcase_add_test(tc, listindex_keeps_the_newest_version);
     tcase_add_test(tc, listindex_refuses_what_it_does_not_evaluate);
     suite_add_tcase(s, tc);

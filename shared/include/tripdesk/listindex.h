@@ -65,6 +65,12 @@ void td_listindex_put(td_listindex *ix, const bson_t *doc);
 int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
                        int64_t *total);
 
+/* The document with this _id as last written (without staged events) into *out
+ * (bson_copy_to: out uninitialised or empty), after the same catch-up as a list.
+ * TD_ENOTFOUND when the copy does not hold it, TD_EUNAVAIL when it cannot answer
+ * now (loading included: no wait): ask the database in both cases. */
+int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id, bson_t *out);
+
 /* The parts of the above without Redis, for tools and tests: puts a document into
  * this copy only, and answers l from the copy as it is, without catching up. */
 void td_listindex_put_local(td_listindex *ix, const bson_t *doc);

@@ -30,9 +30,11 @@ int td_redis_mget(const char *const *keys, int n, char **vals);
 /* A generation-keyed read in one round trip: reads gen_key (absent: "0") into
  * *gen, then the key prefix + gen + suffix into *out / *len (both malloc'd; the
  * caller frees them). TD_ENOTFOUND when that key is absent (*gen still set);
- * TD_EUNAVAIL when Redis is down. */
-int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix, char **gen,
-                        char **out, size_t *len);
+ * TD_EUNAVAIL when Redis is down. When held_gen (may be NULL) equals the current
+ * generation, the entry is not sent: TD_OK with *out NULL means it still exists
+ * (the caller's copy of that generation is current), TD_ENOTFOUND that it is gone. */
+int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,
+                        const char *held_gen, char **gen, char **out, size_t *len);
 
 /* Change streams (how daemons tell each other what they wrote). */
 #define TD_STREAM_ID_LEN 48
