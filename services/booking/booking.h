@@ -137,6 +137,8 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
                 const char *dest, int64_t start, int64_t end);
 /* Builds the slot documents from the bookings once per database (at start). */
 int slots_build(mongoc_client_t *c);
+/* Frees this daemon's copies of slot documents (at exit). */
+void slots_cache_free(void);
 /* Answers a failed slot_reserve: 409 with the conflict, 409 CONCURRENT_UPDATE, or the
  * dependency's error. */
 int slot_failed(td_res *res, int rc, const conflict *found);

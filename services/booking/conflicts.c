@@ -23,6 +23,7 @@
 
 #include "tripdesk/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,89 @@ static void slot_key(const bson_oid_t *customer, char hex[25])
     bson_oid_to_string(customer, hex);
 }
 
+/* This daemon's copies of slot documents as it last read or wrote them (direct
+ * mapped by customer; at most SLOT_CACHE of them). A copy saves only the read: the
+ * write that follows is a compare-and-set on the version, which a copy made stale by
+ * another daemon (or a dropped collection) fails, and the document is read again. */
+#define SLOT_CACHE 8192
+
+typedef struct {
+    bson_oid_t customer;
+    bool used;
+    slot_list l;
+} cached_slots;
+
+static cached_slots slot_cache[SLOT_CACHE];
+static pthread_mutex_t slot_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static cached_slots *cache_entry(const bson_oid_t *customer)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 12; i++)
+        h = (h ^ customer->bytes[i]) * 16777619u;
+    return &slot_cache[h % SLOT_CACHE];
+}
+
+static bool list_copy_into(slot_list *out, const slot_list *in)
+{
+    memset(out, 0, sizeof *out);
+    out->version = in->version;
+    if (in->n == 0)
+        return true;
+    out->v = malloc(in->n * sizeof *out->v);
+    if (out->v == NULL)
+        return false;
+    memcpy(out->v, in->v, in->n * sizeof *out->v);
+    out->n = out->cap = in->n;
+    return true;
+}
+
+/* A copy of the cached list of customer into *out; false when none is held. */
+static bool cache_get(const bson_oid_t *customer, slot_list *out)
+{
+    pthread_mutex_lock(&slot_cache_mu);
+    cached_slots *e = cache_entry(customer);
+    bool held = e->used && bson_oid_equal(&e->customer, customer) && list_copy_into(out, &e->l);
+    pthread_mutex_unlock(&slot_cache_mu);
+    return held;
+}
+
+/* Remembers l (the document as it now is in the database), or forgets the customer's
+ * copy (l NULL). */
+static void cache_set(const bson_oid_t *customer, const slot_list *l)
+{
+    slot_list copy;
+    bool ok = l != NULL && list_copy_into(&copy, l);
+    pthread_mutex_lock(&slot_cache_mu);
+    cached_slots *e = cache_entry(customer);
+    if (e->used && (ok || bson_oid_equal(&e->customer, customer))) {
+        slot_list_free(&e->l);
+        e->used = false;
+    }
+    if (ok) {
+        e->customer = *customer;
+        e->l = copy;
+        e->used = true;
+    }
+    pthread_mutex_unlock(&slot_cache_mu);
+}
+
+static void cache_clear(void)
+{
+    pthread_mutex_lock(&slot_cache_mu);
+    for (size_t i = 0; i < SLOT_CACHE; i++)
+        if (slot_cache[i].used) {
+            slot_list_free(&slot_cache[i].l);
+            slot_cache[i].used = false;
+        }
+    pthread_mutex_unlock(&slot_cache_mu);
+}
+
+void slots_cache_free(void)
+{
+    cache_clear();
+}
+
 /* Reads the customer's slot document (an empty list with version 0 when none). */
 static int slot_read(mongoc_client_t *c, const bson_oid_t *customer, slot_list *out)
 {
@@ -251,6 +335,13 @@ static int slot_write(mongoc_client_t *c, const bson_oid_t *customer, const slot
         bson_destroy(&update);
     }
     mongoc_collection_destroy(cl);
+    if (rc == TD_OK) {
+        slot_list now = *l;
+        now.version = l->version + 1; /* an inserted document has v 1 */
+        cache_set(customer, &now);
+    } else {
+        cache_set(customer, NULL); /* stale, or unknown after a failure: read it again */
+    }
     return rc;
 }
 
@@ -336,7 +427,7 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
     mine.end_ms = end;
     for (int attempt = 0; attempt < SLOT_TRIES; attempt++) {
         slot_list l;
-        int rc = slot_read(c, customer, &l);
+        int rc = attempt == 0 && cache_get(customer, &l) ? TD_OK : slot_read(c, customer, &l);
         if (rc != TD_OK)
             return rc;
         int64_t now = td_now_ms();
@@ -448,6 +539,7 @@ int slots_build(mongoc_client_t *c)
         __atomic_store_n(&slots_ready, 1, __ATOMIC_RELEASE);
     if (rc != TD_ENOTFOUND)
         return rc; /* built already (TD_OK), or the database failed */
+    cache_clear();
     /* Bookings written before slot documents existed: one pass over them. */
     bson_t *q = BCON_NEW("deleted", BCON_BOOL(false), "status", "{", "$nin", "[",
                          BCON_UTF8("cancelled"), BCON_UTF8("refunded"), "]", "}");

@@ -58,5 +58,6 @@ int main(void)
         rc = td_service_run(svc);
     td_service_free(svc);
     list_copies_free();
+    slots_cache_free();
     return rc == TD_OK ? 0 : 1;
 }

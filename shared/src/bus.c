@@ -40,12 +40,15 @@
 #define TOPIC_MAX 96
 #define RELAY_BATCH 200
 #define REPLAY_POLL_MS 250
+#define CURSOR_SAVE_MS 100
 
 typedef struct {
     char publisher[32];
     td_event_handler handler;
     void *arg;
-    uint64_t last;
+    uint64_t last;     /* handled */
+    uint64_t saved;    /* in bus_cursors */
+    int64_t saved_at;  /* monotonic ms */
     int loaded;
     int64_t last_catchup;
     nng_socket replay;
@@ -889,8 +892,11 @@ static int load_cursor(mongoc_client_t *c, subscription *s)
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
-    if (rc == TD_OK)
+    if (rc == TD_OK) {
         s->loaded = 1;
+        s->saved = s->last;
+        s->saved_at = td_mono_ms();
+    }
     return rc;
 }
 
@@ -907,10 +913,28 @@ static int save_cursor(mongoc_client_t *c, subscription *s)
     bson_destroy(update);
     bson_destroy(opts);
     mongoc_collection_destroy(coll);
+    if (ok)
+        s->saved = s->last;
+    s->saved_at = td_mono_ms(); /* after a failure: the next attempt in CURSOR_SAVE_MS */
     return ok ? TD_OK : td_mongo_rc(&err);
 }
 
-/* Hands one in-order event to the handler and advances the cursor. */
+/* Saves the cursors that moved, when the last save is CURSOR_SAVE_MS old or always
+ * (the subscriber is idle, or stopping). */
+static void save_cursors(td_bus *bus, mongoc_client_t *c, bool always)
+{
+    int64_t now = td_mono_ms();
+    for (int i = 0; i < bus->nsubs; i++) {
+        subscription *s = &bus->subs[i];
+        if (s->loaded && s->saved != s->last && (always || now - s->saved_at >= CURSOR_SAVE_MS))
+            save_cursor(c, s);
+    }
+}
+
+/* Hands one in-order event to the handler and advances the cursor, which is saved
+ * at most every CURSOR_SAVE_MS while events keep coming (and when they stop): one
+ * write per burst instead of one per event. A crash re-delivers what was handled
+ * since the last save; handlers are idempotent by event id. */
 static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
 {
     cJSON *payload = cJSON_ParseWithLength((const char *)pb->payload.data, pb->payload.len);
@@ -922,14 +946,10 @@ static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripd
     cJSON_Delete(payload);
     if (rc != TD_OK)
         return rc;
-    uint64_t prev = s->last;
     s->last = pb->sequence;
-    rc = save_cursor(c, s);
-    if (rc != TD_OK) {
-        s->last = prev; /* handled, but will be seen again: handlers are idempotent */
-        return rc;
-    }
     __atomic_add_fetch(&bus->stats.handled, 1, __ATOMIC_RELAXED);
+    if (td_mono_ms() - s->saved_at >= CURSOR_SAVE_MS)
+        return save_cursor(c, s); /* on failure: handled, seen again after a restart */
     return TD_OK;
 }
 
@@ -1056,8 +1076,15 @@ static void *sub_main(void *arg)
         nng_dial(bus->sub, url, NULL, NNG_FLAG_NONBLOCK);
         open_replay_client(bus, &bus->subs[i]);
     }
+    nng_duration wait = TD_BUS_RELAY_POLL_MS * 2;
     while (!bus_stopping(bus)) {
         nng_msg *msg = NULL;
+        bool moved = false; /* a cursor to save: wait for the next event briefly only */
+        for (int i = 0; i < bus->nsubs; i++)
+            moved |= bus->subs[i].loaded && bus->subs[i].saved != bus->subs[i].last;
+        nng_duration want = moved ? CURSOR_SAVE_MS : TD_BUS_RELAY_POLL_MS * 2;
+        if (want != wait && nng_socket_set_ms(bus->sub, NNG_OPT_RECVTIMEO, want) == 0)
+            wait = want;
         int rv = nng_recvmsg(bus->sub, &msg, 0);
         mongoc_client_t *c = td_mongo_pop();
         if (c == NULL) {
@@ -1078,6 +1105,12 @@ static void *sub_main(void *arg)
             if (s->loaded && now - s->last_catchup >= TD_BUS_IDLE_CATCHUP_MS)
                 catch_up(bus, c, s);
         }
+        save_cursors(bus, c, rv != 0); /* no event waiting: idle */
+        td_mongo_push(c);
+    }
+    mongoc_client_t *c = td_mongo_pop();
+    if (c != NULL) {
+        save_cursors(bus, c, true);
         td_mongo_push(c);
     }
     for (int i = 0; i < bus->nsubs; i++)

@@ -309,3 +309,35 @@ def test_customer_lead_and_itinerary_lists_come_from_their_copies(agent):
     assert r.json()["pagination"]["totalDocs"] == 0
     r = api("GET", "/api/itineraries", token)
     assert r.status_code == 200 and r.headers.get("X-List-Source") == "memory"
+
+
+def test_a_booking_sees_its_customer_as_the_database_does(stack, root_token, agent):
+    """The customer of a new booking is read from the list copy of customers: a
+    customer created on another booking daemon is found, a deleted one or another
+    agent's is not (422), exactly as when it was read from the database."""
+    _, token = agent
+    with second_booking_daemon(stack, "booking3"):
+        made = [api("POST", "/api/customers", token, json={
+            "firstName": "Copy", "lastName": f"Reader{i}", "phone": "+91 90000 11111"})
+            .json()["data"] for i in range(6)]  # spread over both daemons
+        for c in made:
+            create(token, c["_id"], dest="Hanoi")
+        gone = api("POST", "/api/customers", token, json={
+            "firstName": "Gone", "lastName": "Customer", "phone": "+91 90000 22222"}).json()["data"]
+        assert api("DELETE", f"/api/customers/{gone['_id']}", token).status_code == 200
+        _, other = new_agent(root_token)
+        theirs = api("POST", "/api/customers", other, json={
+            "firstName": "Their", "lastName": "Customer", "phone": "+91 90000 33333"}).json()["data"]
+        for _ in range(4):  # whichever daemon answers
+            for cid in (gone["_id"], theirs["_id"]):
+                r = api("POST", "/api/bookings", token, json=booking_body(cid, dest="Hue"))
+                assert r.status_code == 422 and r.json()["error"]["code"] == "UNKNOWN_CUSTOMER"
+
+
+def test_on_ferretdb_only_unique_indexes_are_kept(mongo):
+    """FerretDB's SQLite backend never reads a secondary index but updates each on
+    every write: the booking daemon keeps the unique ones only (MongoDB gets all)."""
+    assert "ferretdbVersion" in mongo.client.admin.command("buildInfo")
+    names = set(mongo["bookings"].index_information())
+    assert names == {"_id_", "booking_reference"}, names
+    assert mongo["bookings"].index_information()["booking_reference"].get("unique")

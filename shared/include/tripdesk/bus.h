@@ -14,8 +14,9 @@
  *
  * Subscriber: remembers the last sequence handled per publisher (`bus_cursors`),
  * handles sequence last+1, ignores older ones, and on a gap, at start and when
- * idle asks the publisher to replay from last+1. Handlers must be idempotent by
- * event id (they may see an event again after a crash between effect and cursor).
+ * idle asks the publisher to replay from last+1; the cursor is saved at most every
+ * 100 ms during a burst and when it ends. Handlers must be idempotent by event id
+ * (a crash delivers again what was handled since the cursor was last saved).
  */
 #ifndef TRIPDESK_BUS_H
 #define TRIPDESK_BUS_H

@@ -40,7 +40,9 @@ bool td_mongo_ping(mongoc_client_t *c);
  * selection or network: TD_EUNAVAIL, otherwise TD_EIO). */
 int td_mongo_rc(const bson_error_t *err);
 
-/* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. */
+/* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
+ * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend
+ * never reads one but updates it on every write. */
 int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
                    bool unique);
 
