@@ -56,10 +56,7 @@ td_token_result gw_verify_token(const char *token, int64_t now, td_claims *claim
     token_slot *slots = pthread_getspecific(cache_key);
     if (slots == NULL && (slots = calloc(TOKEN_CACHE_SLOTS, sizeof *slots)) != NULL)
         pthread_setspecific(cache_key, slots);
-    size_t len = strlen(token);
-    unsigned h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)token[i]) * 16777619u;
+    uint32_t h = td_hash(token, strlen(token));
     token_slot *slot = slots != NULL ? &slots[h % TOKEN_CACHE_SLOTS] : NULL;
     if (slot != NULL && slot->token != NULL && strcmp(slot->token, token) == 0) {
         *claims = slot->claims;

@@ -5,7 +5,8 @@
  * authorization every resource shares.
  *
  * Collections (database tripdesk_booking): customers, leads, bookings, itineraries,
- * booking_slots (per customer, the date ranges its live bookings hold: conflicts.c),
+ * booking_slots (per customer and destination, the date ranges its live bookings
+ *   hold: conflicts.c),
  * locks (short-lived locks that serialise a lead's conversion across daemons).
  * Every document has _id, createdAt, updatedAt, version and a lower-case
  * searchText; owners are agent ObjectIds. access.c also keeps each list's
@@ -131,10 +132,11 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *id, const char *token);
 int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *booking_hex,
                  const char *reference, const char *dest, int64_t start, int64_t end,
                  conflict *found);
-/* Drops the booking's ranges from the customer's slot document except the one
- * given (dest NULL: all of them, for a cancelled, refunded or deleted booking). */
+/* Drops the booking's ranges from the customer's slot document at destination key
+ * `at` except the one given (dest NULL: all of them, for a cancelled, refunded or
+ * deleted booking). */
 int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t *booking,
-                const char *dest, int64_t start, int64_t end);
+                const char *at, const char *dest, int64_t start, int64_t end);
 /* Builds the slot documents from the bookings once per database (at start). */
 int slots_build(mongoc_client_t *c);
 /* Frees this daemon's copies of slot documents (at exit). */

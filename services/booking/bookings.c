@@ -406,7 +406,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         if (rc == TD_OK)
             break;
         /* Not written: give the range back (a leftover would be found stale anyway). */
-        slot_settle(c, &cust, &id, NULL, 0, 0);
+        slot_settle(c, &cust, &id, dest_key, NULL, 0, 0);
         if (rc != TD_ECONFLICT) {
             td_fail_rc(res, rc, "create failed");
             break;
@@ -550,9 +550,12 @@ static int update(td_req *req, td_res *res)
         td_ok(res, 200, doc_json(&updated, NULL));
     else
         update_failed(res, rc);
-    if (reserved) /* keep the range the booking holds now, drop the other */
-        slot_settle(c, &cust, &id, rc == TD_OK ? dest_key : old_key,
-                    rc == TD_OK ? m.start : old_start, rc == TD_OK ? m.end : old_end);
+    /* Keep the range the booking holds now, drop the other: the old one, in the old
+     * destination's document, after an update; the new one when it failed. */
+    if (reserved && rc == TD_OK)
+        slot_settle(c, &cust, &id, old_key, dest_key, m.start, m.end);
+    else if (reserved)
+        slot_settle(c, &cust, &id, dest_key, old_key, old_start, old_end);
 out:
     cJSON_Delete(body);
     bson_destroy(&doc);
@@ -573,7 +576,8 @@ static void release_range(mongoc_client_t *c, const bson_t *doc)
     if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
         return;
     bson_oid_copy(bson_iter_oid(&it), &id);
-    int rc = slot_settle(c, &cust, &id, NULL, 0, 0);
+    const char *at = td_bson_str(doc, "destinationKey");
+    int rc = slot_settle(c, &cust, &id, at != NULL ? at : "", NULL, 0, 0);
     if (rc != TD_OK)
         td_warn("booking slot of a closed booking not freed (%s)", td_strerror(rc));
 }

@@ -3,12 +3,15 @@
  * bookings (not cancelled or refunded) at the same destination whose dates overlap;
  * identical ones are reported as duplicates.
  *
- * Each customer has a slot document in booking_slots (_id: the customer's id) that
- * lists the date ranges its live bookings hold. A write reserves its range in that
- * document before it writes the booking, with a compare-and-set on the document's
- * `v`, so of concurrent requests — also on several booking daemons — exactly one
- * reserves an overlapping range; the others re-read and get 409. Every lookup is by
- * _id, so the check costs the same with 20 or 20,000 bookings.
+ * Each customer has a slot document per destination in booking_slots (_id:
+ * "<customer id>:<destination key>") that lists the date ranges its live bookings
+ * there hold. A write reserves its range in that document before it writes the
+ * booking, with a compare-and-set on the document's `v` (or the insert of a new
+ * document, whose _id is unique), so of concurrent requests — also on several
+ * booking daemons — exactly one reserves an overlapping range; the others re-read
+ * and get 409. Every lookup is by _id, so the check costs the same with 20 or
+ * 20,000 bookings, and a booking at a destination new to the customer costs one
+ * insert of a small document.
  *
  * The slot list may hold more than the live bookings, never less: a range is added
  * before its booking is written and removed only after a booking is cancelled,
@@ -101,7 +104,10 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *tok
 
 #define SLOT_GRACE_MS 30000
 #define SLOT_TRIES 200
-#define SLOT_MARKER "_built"
+/* Written once the slot documents were built from the bookings. (The first layout,
+ * one document per customer with _id the customer's id and marker "_built", is
+ * removed when this one is built.) */
+#define SLOT_MARKER "_built_by_destination"
 
 /* One reserved range of a slot document. */
 typedef struct {
@@ -160,19 +166,24 @@ static void entry_from_bson(bson_iter_t *doc_it, slot_entry *e)
     }
 }
 
-static void slot_key(const bson_oid_t *customer, char hex[25])
+#define SLOT_KEY_MAX (25 + 256)
+
+/* The _id of the customer's slot document at destination key dest. */
+static void slot_key(const bson_oid_t *customer, const char *dest, char key[SLOT_KEY_MAX])
 {
+    char hex[25];
     bson_oid_to_string(customer, hex);
+    snprintf(key, SLOT_KEY_MAX, "%s:%s", hex, dest);
 }
 
 /* This daemon's copies of slot documents as it last read or wrote them (direct
- * mapped by customer; at most SLOT_CACHE of them). A copy saves only the read: the
+ * mapped by _id; at most SLOT_CACHE of them). A copy saves only the read: the
  * write that follows is a compare-and-set on the version, which a copy made stale by
  * another daemon (or a dropped collection) fails, and the document is read again. */
 #define SLOT_CACHE 8192
 
 typedef struct {
-    bson_oid_t customer;
+    char key[SLOT_KEY_MAX];
     bool used;
     slot_list l;
 } cached_slots;
@@ -180,12 +191,9 @@ typedef struct {
 static cached_slots slot_cache[SLOT_CACHE];
 static pthread_mutex_t slot_cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static cached_slots *cache_entry(const bson_oid_t *customer)
+static cached_slots *cache_entry(const char *key)
 {
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 12; i++)
-        h = (h ^ customer->bytes[i]) * 16777619u;
-    return &slot_cache[h % SLOT_CACHE];
+    return &slot_cache[td_hash(key, strlen(key)) % SLOT_CACHE];
 }
 
 static bool list_copy_into(slot_list *out, const slot_list *in)
@@ -202,30 +210,30 @@ static bool list_copy_into(slot_list *out, const slot_list *in)
     return true;
 }
 
-/* A copy of the cached list of customer into *out; false when none is held. */
-static bool cache_get(const bson_oid_t *customer, slot_list *out)
+/* A copy of the cached list of document key into *out; false when none is held. */
+static bool cache_get(const char *key, slot_list *out)
 {
     pthread_mutex_lock(&slot_cache_mu);
-    cached_slots *e = cache_entry(customer);
-    bool held = e->used && bson_oid_equal(&e->customer, customer) && list_copy_into(out, &e->l);
+    cached_slots *e = cache_entry(key);
+    bool held = e->used && strcmp(e->key, key) == 0 && list_copy_into(out, &e->l);
     pthread_mutex_unlock(&slot_cache_mu);
     return held;
 }
 
-/* Remembers l (the document as it now is in the database), or forgets the customer's
- * copy (l NULL). */
-static void cache_set(const bson_oid_t *customer, const slot_list *l)
+/* Remembers l (the document as it now is in the database), or forgets the copy of
+ * document key (l NULL). */
+static void cache_set(const char *key, const slot_list *l)
 {
     slot_list copy;
     bool ok = l != NULL && list_copy_into(&copy, l);
     pthread_mutex_lock(&slot_cache_mu);
-    cached_slots *e = cache_entry(customer);
-    if (e->used && (ok || bson_oid_equal(&e->customer, customer))) {
+    cached_slots *e = cache_entry(key);
+    if (e->used && (ok || strcmp(e->key, key) == 0)) {
         slot_list_free(&e->l);
         e->used = false;
     }
     if (ok) {
-        e->customer = *customer;
+        snprintf(e->key, sizeof e->key, "%s", key);
         e->l = copy;
         e->used = true;
     }
@@ -248,12 +256,10 @@ void slots_cache_free(void)
     cache_clear();
 }
 
-/* Reads the customer's slot document (an empty list with version 0 when none). */
-static int slot_read(mongoc_client_t *c, const bson_oid_t *customer, slot_list *out)
+/* Reads slot document key (an empty list with version 0 when none). */
+static int slot_read(mongoc_client_t *c, const char *key, slot_list *out)
 {
     memset(out, 0, sizeof *out);
-    char key[25];
-    slot_key(customer, key);
     bson_t filter = BSON_INITIALIZER, doc;
     BSON_APPEND_UTF8(&filter, "_id", key);
     bson_init(&doc);
@@ -301,12 +307,10 @@ static void append_entries(bson_t *doc, const slot_list *l)
     bson_append_array_end(doc, &arr);
 }
 
-/* Writes l as the customer's slot document if nobody changed it since it was read
+/* Writes l as slot document key if nobody changed it since it was read
  * (compare-and-set on v). TD_ECONFLICT when somebody did: read again. */
-static int slot_write(mongoc_client_t *c, const bson_oid_t *customer, const slot_list *l)
+static int slot_write(mongoc_client_t *c, const char *key, const slot_list *l)
 {
-    char key[25];
-    slot_key(customer, key);
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_SLOTS);
     bson_error_t err;
     int rc = TD_OK;
@@ -338,9 +342,9 @@ static int slot_write(mongoc_client_t *c, const bson_oid_t *customer, const slot
     if (rc == TD_OK) {
         slot_list now = *l;
         now.version = l->version + 1; /* an inserted document has v 1 */
-        cache_set(customer, &now);
+        cache_set(key, &now);
     } else {
-        cache_set(customer, NULL); /* stale, or unknown after a failure: read it again */
+        cache_set(key, NULL); /* stale, or unknown after a failure: read it again */
     }
     return rc;
 }
@@ -425,9 +429,18 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
     snprintf(mine.dest, sizeof mine.dest, "%s", dest);
     mine.start_ms = start;
     mine.end_ms = end;
+    char key[SLOT_KEY_MAX];
+    slot_key(customer, dest, key);
     for (int attempt = 0; attempt < SLOT_TRIES; attempt++) {
+        /* First from this daemon's copy; without one, as if the document did not
+         * exist yet (a destination new to the customer, the usual case): then the
+         * write is an insert, which fails on an existing document, read next. */
         slot_list l;
-        int rc = attempt == 0 && cache_get(customer, &l) ? TD_OK : slot_read(c, customer, &l);
+        int rc = TD_OK;
+        if (attempt > 0)
+            rc = slot_read(c, key, &l);
+        else if (!cache_get(key, &l))
+            memset(&l, 0, sizeof l);
         if (rc != TD_OK)
             return rc;
         int64_t now = td_now_ms();
@@ -450,8 +463,9 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
                 rc = TD_ECONFLICT;
                 break;
             }
-            /* stale: the booking no longer holds this range */
-            if (replace) {
+            /* stale: the booking no longer holds this range (it may hold another one
+             * here; one at another destination is in that destination's document) */
+            if (replace && strcmp(repl.dest, dest) == 0) {
                 repl.at_ms = e->at_ms;
                 *e = repl;
                 i--; /* check the refreshed entry again */
@@ -476,21 +490,24 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
         }
         rc = slot_push(&l, &mine);
         if (rc == TD_OK)
-            rc = slot_write(c, customer, &l);
+            rc = slot_write(c, key, &l);
         slot_list_free(&l);
         if (rc != TD_ECONFLICT)
             return rc;
-        td_sleep_ms(attempt < 10 ? 1 : 5);
+        if (attempt > 0) /* the first try may just have had no copy: read at once */
+            td_sleep_ms(attempt < 10 ? 1 : 5);
     }
     return TD_ETIMEDOUT;
 }
 
 int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t *booking,
-                const char *dest, int64_t start, int64_t end)
+                const char *at, const char *dest, int64_t start, int64_t end)
 {
+    char key[SLOT_KEY_MAX];
+    slot_key(customer, at, key);
     for (int attempt = 0; attempt < SLOT_TRIES; attempt++) {
-        slot_list l;
-        int rc = slot_read(c, customer, &l);
+        slot_list l; /* read, not from the copy: an entry missing there may be here */
+        int rc = slot_read(c, key, &l);
         if (rc != TD_OK)
             return rc;
         size_t kept = 0;
@@ -506,7 +523,7 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
                 changed = true;
         }
         l.n = kept;
-        rc = changed ? slot_write(c, customer, &l) : TD_OK;
+        rc = changed ? slot_write(c, key, &l) : TD_OK;
         slot_list_free(&l);
         if (rc != TD_ECONFLICT)
             return rc;
@@ -515,16 +532,29 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
     return TD_ETIMEDOUT;
 }
 
-/* Orders live bookings by customer for slots_build. */
+/* Orders live bookings by customer and destination for slots_build. */
 typedef struct {
     bson_oid_t customer;
     slot_entry e;
 } built_entry;
 
-static int by_customer(const void *a, const void *b)
+static int by_document(const void *a, const void *b)
 {
-    return bson_oid_compare(&((const built_entry *)a)->customer,
-                            &((const built_entry *)b)->customer);
+    const built_entry *x = a, *y = b;
+    int c = bson_oid_compare(&x->customer, &y->customer);
+    return c != 0 ? c : strcmp(x->e.dest, y->e.dest);
+}
+
+/* Deletes the slot documents of the first layout (per customer) and its marker. */
+static int drop_first_layout(mongoc_client_t *c)
+{
+    bson_t *q = BCON_NEW("_id", "{", "$regex", BCON_UTF8("^([0-9a-f]{24}|_built)$"), "}");
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_SLOTS);
+    bson_error_t err;
+    bool ok = mongoc_collection_delete_many(cl, q, NULL, NULL, &err);
+    mongoc_collection_destroy(cl);
+    bson_destroy(q);
+    return ok ? TD_OK : td_mongo_rc(&err);
 }
 
 int slots_build(mongoc_client_t *c)
@@ -540,6 +570,9 @@ int slots_build(mongoc_client_t *c)
     if (rc != TD_ENOTFOUND)
         return rc; /* built already (TD_OK), or the database failed */
     cache_clear();
+    rc = drop_first_layout(c);
+    if (rc != TD_OK)
+        return rc;
     /* Bookings written before slot documents existed: one pass over them. */
     bson_t *q = BCON_NEW("deleted", BCON_BOOL(false), "status", "{", "$nin", "[",
                          BCON_UTF8("cancelled"), BCON_UTF8("refunded"), "]", "}");
@@ -582,14 +615,16 @@ int slots_build(mongoc_client_t *c)
     mongoc_collection_destroy(cl);
     bson_destroy(q);
     if (n > 0)
-        qsort(all, n, sizeof *all, by_customer);
+        qsort(all, n, sizeof *all, by_document);
     for (size_t i = 0; rc == TD_OK && i < n;) {
         slot_list l = {0};
         size_t j = i;
-        while (rc == TD_OK && j < n && bson_oid_equal(&all[j].customer, &all[i].customer))
+        while (rc == TD_OK && j < n && by_document(&all[j], &all[i]) == 0)
             rc = slot_push(&l, &all[j++].e);
         if (rc == TD_OK) {
-            rc = slot_write(c, &all[i].customer, &l);
+            char key[SLOT_KEY_MAX];
+            slot_key(&all[i].customer, all[i].e.dest, key);
+            rc = slot_write(c, key, &l);
             if (rc == TD_ECONFLICT)
                 rc = TD_OK; /* written by a daemon already keeping slots */
         }

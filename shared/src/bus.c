@@ -2,7 +2,8 @@
  * The lossless event bus (see tripdesk/bus.h for the protocol).
  *
  * Collections in the publishing service's database:
- *   outbox_pending {_id: eventId, type, time, payload, createdAt}  not yet sequenced
+ *   outbox_pending {_id: eventId, type, time, payload, createdAt[, doc: {coll, id}]}
+ *                  not yet sequenced; with `doc`, a prepared insert's event (below)
  *   outbox         {_id: seq (int64), eventId (unique), type, time, payload}
  *   bus_lease      {_id: "relay", holder, expiresAt}               one relay at a time
  * and in the subscribing service's database:
@@ -41,6 +42,13 @@
 #define RELAY_BATCH 200
 #define REPLAY_POLL_MS 250
 #define CURSOR_SAVE_MS 100
+#define CONFIRMED_BUCKETS 1024
+
+struct confirmed {
+    char id[25];
+    struct confirmed *next;
+};
+#define SUB_QUEUE 8192
 
 typedef struct {
     char publisher[32];
@@ -70,6 +78,8 @@ struct td_bus {
 
     char holder[25];
     int leader;           /* atomic; written by the relay thread */
+    pthread_mutex_t confirmed_mu; /* prepared events whose insert is in */
+    struct confirmed *confirmed[CONFIRMED_BUCKETS];
     uint64_t last_seq;    /* written by the relay thread (atomically), read by replay */
     int indexes_done;     /* relay thread only */
     nng_socket pub;       /* relay thread only */
@@ -86,6 +96,7 @@ int td_bus_new(td_bus **out, const char *self)
     snprintf(bus->self, sizeof bus->self, "%s", self);
     td_new_id(bus->holder);
     pthread_mutex_init(&bus->mu, NULL);
+    pthread_mutex_init(&bus->confirmed_mu, NULL);
     pthread_cond_init(&bus->cv, NULL);
     *out = bus;
     return TD_OK;
@@ -209,6 +220,102 @@ static int insert_pending(mongoc_client_t *c, const char *id, const char *type, 
         return rc == TD_ECONFLICT ? TD_OK : rc;
     }
     return TD_OK;
+}
+
+/* ---- Prepared inserts: the event written before its document ------------------- */
+
+static struct confirmed **confirmed_bucket(td_bus *bus, const char *id)
+{
+    return &bus->confirmed[td_hash(id, strlen(id)) % CONFIRMED_BUCKETS];
+}
+
+static bool confirmed_has(td_bus *bus, const char *id)
+{
+    if (id == NULL)
+        return false;
+    pthread_mutex_lock(&bus->confirmed_mu);
+    const struct confirmed *e = *confirmed_bucket(bus, id);
+    while (e != NULL && strcmp(e->id, id) != 0)
+        e = e->next;
+    pthread_mutex_unlock(&bus->confirmed_mu);
+    return e != NULL;
+}
+
+static void confirmed_drop(td_bus *bus, const char *id)
+{
+    if (id == NULL)
+        return;
+    pthread_mutex_lock(&bus->confirmed_mu);
+    for (struct confirmed **p = confirmed_bucket(bus, id); *p != NULL; p = &(*p)->next)
+        if (strcmp((*p)->id, id) == 0) {
+            struct confirmed *gone = *p;
+            *p = gone->next;
+            free(gone);
+            break;
+        }
+    pthread_mutex_unlock(&bus->confirmed_mu);
+}
+
+/* Forgets every confirmation (the lease went elsewhere: the next relay finds those
+ * events by their documents after the grace period). */
+static void confirmed_clear(td_bus *bus)
+{
+    pthread_mutex_lock(&bus->confirmed_mu);
+    for (int i = 0; i < CONFIRMED_BUCKETS; i++)
+        while (bus->confirmed[i] != NULL) {
+            struct confirmed *gone = bus->confirmed[i];
+            bus->confirmed[i] = gone->next;
+            free(gone);
+        }
+    pthread_mutex_unlock(&bus->confirmed_mu);
+}
+
+int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
+                   const char *type, const cJSON *payload, char id_out[25])
+{
+    if (!__atomic_load_n(&bus->leader, __ATOMIC_RELAXED))
+        return TD_EUNAVAIL;
+    char *json = cJSON_PrintUnformatted(payload);
+    if (json == NULL)
+        return TD_ENOMEM;
+    td_new_id(id_out);
+    int64_t now = td_now_ms();
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(id_out), "type", BCON_UTF8(type), "time",
+                           BCON_INT64(now), "payload", BCON_UTF8(json), "createdAt",
+                           BCON_INT64(now), "doc", "{", "coll", BCON_UTF8(coll), "id",
+                           BCON_OID(doc_id), "}");
+    free(json);
+    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+    bson_error_t err;
+    bool ok = mongoc_collection_insert_one(pend, doc, NULL, NULL, &err);
+    mongoc_collection_destroy(pend);
+    bson_destroy(doc);
+    return ok ? TD_OK : TD_EUNAVAIL;
+}
+
+void td_bus_confirm(td_bus *bus, const char *event_id)
+{
+    struct confirmed *e = calloc(1, sizeof *e);
+    if (e != NULL) { /* without memory: published after the grace period */
+        snprintf(e->id, sizeof e->id, "%s", event_id);
+        pthread_mutex_lock(&bus->confirmed_mu);
+        struct confirmed **b = confirmed_bucket(bus, event_id);
+        e->next = *b;
+        *b = e;
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    bus_kick(bus);
+}
+
+void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const char *event_id)
+{
+    (void)bus;
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(event_id));
+    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+    if (!mongoc_collection_delete_one(pend, filter, NULL, NULL, NULL))
+        td_warn("bus: prepared event %s not removed; dropped after the grace period", event_id);
+    mongoc_collection_destroy(pend);
+    bson_destroy(filter);
 }
 
 int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
@@ -623,6 +730,53 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     return TD_OK;
 }
 
+/* Whether the relay may sequence a pending event now: any event but a prepared one,
+ * a prepared one confirmed here, or one old enough whose document exists. *drop
+ * when it is old and its document does not exist. */
+static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, bool *drop)
+{
+    *drop = false;
+    bson_iter_t it, d;
+    if (!bson_iter_init_find(&it, pending, "doc") || !BSON_ITER_HOLDS_DOCUMENT(&it))
+        return true;
+    const char *id = bstr(pending, "_id");
+    if (confirmed_has(bus, id))
+        return true;
+    if (td_now_ms() - bint(pending, "createdAt") < TD_BUS_PREPARED_GRACE_MS)
+        return false; /* its insert may still be on the way */
+    const char *coll = NULL;
+    const bson_oid_t *oid = NULL;
+    if (bson_iter_recurse(&it, &d))
+        while (bson_iter_next(&d)) {
+            if (strcmp(bson_iter_key(&d), "coll") == 0 && BSON_ITER_HOLDS_UTF8(&d))
+                coll = bson_iter_utf8(&d, NULL);
+            else if (strcmp(bson_iter_key(&d), "id") == 0 && BSON_ITER_HOLDS_OID(&d))
+                oid = bson_iter_oid(&d);
+        }
+    if (coll == NULL || oid == NULL) {
+        *drop = true;
+        return false;
+    }
+    bson_t *filter = BCON_NEW("_id", BCON_OID(oid));
+    bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "}", "limit", BCON_INT64(1));
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(cl, filter, opts, NULL);
+    const bson_t *found;
+    bool exists = mongoc_cursor_next(cur, &found);
+    bson_error_t err;
+    bool failed = !exists && mongoc_cursor_error(cur, &err);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(cl);
+    bson_destroy(filter);
+    bson_destroy(opts);
+    if (!exists && !failed) {
+        td_warn("bus: prepared %s event %s dropped: its %s document was never written",
+                bstr(pending, "type"), id != NULL ? id : "?", coll);
+        *drop = true;
+    }
+    return exists;
+}
+
 /* Sequences and publishes a batch of pending events in the order they were written
  * to outbox_pending (its natural order: no filter and no sort, so FerretDB reads
  * just the first rows instead of decoding and sorting the whole backlog). */
@@ -641,12 +795,31 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
     bson_error_t err;
     int rc = mongoc_cursor_error(cur, &err) ? td_mongo_rc(&err) : TD_OK;
     mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
     bson_destroy(opts);
+    /* Prepared events wait for their confirmation (or, unconfirmed, for the grace
+     * period and their document); the others go in the order they were written. */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        bool drop;
+        if (sendable(bus, c, batch[i], &drop)) {
+            batch[kept++] = batch[i];
+            continue;
+        }
+        if (drop) {
+            bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(batch[i], "_id")));
+            mongoc_collection_delete_one(coll, f, NULL, NULL, NULL);
+            bson_destroy(f);
+        }
+        bson_destroy(batch[i]);
+    }
+    n = kept;
+    mongoc_collection_destroy(coll);
     if (rc == TD_OK && n > 0) {
         rc = sequence_batch(bus, c, batch, n);
         if (rc == TD_OK) {
             *count = n;
+            for (int i = 0; i < n; i++)
+                confirmed_drop(bus, bstr(batch[i], "_id"));
         } else if (rc == TD_ECONFLICT || rc == TD_EINVAL) {
             /* Event by event: each finds out whether it is in the outbox already. */
             uint64_t top;
@@ -661,8 +834,11 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
                     td_error("bus: dropping malformed pending event");
                     rc = TD_OK;
                 }
-                if (rc == TD_OK)
+                if (rc == TD_OK) {
                     (*count)++;
+                    if (bstr(batch[i], "_id") != NULL)
+                        confirmed_drop(bus, bstr(batch[i], "_id"));
+                }
             }
         }
     }
@@ -680,6 +856,8 @@ static void set_leader(td_bus *bus, bool leader)
         char url[TD_URL_MAX];
         td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url);
         int rv = nng_pub0_open(&bus->pub);
+        if (rv == 0) /* each subscriber's queue, as long as the SUB side's */
+            nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, SUB_QUEUE);
         if (rv == 0)
             rv = nng_listen(bus->pub, url, NULL, 0);
         if (rv != 0) {
@@ -694,6 +872,7 @@ static void set_leader(td_bus *bus, bool leader)
         if (bus->pub_open)
             nng_close(bus->pub);
         bus->pub_open = 0;
+        confirmed_clear(bus);
         td_warn("bus: relay lease lost");
     }
     __atomic_store_n(&bus->leader, leader ? 1 : 0, __ATOMIC_RELAXED);
@@ -1067,6 +1246,11 @@ static void *sub_main(void *arg)
     if (nng_sub0_open(&bus->sub) != 0)
         return NULL;
     nng_socket_set_ms(bus->sub, NNG_OPT_RECVTIMEO, TD_BUS_RELAY_POLL_MS * 2);
+    /* SUB drops what does not fit its queue (128 messages by default): a burst
+     * larger than that while handlers are slow costs a replay, read from the
+     * publisher's outbox event by event. Queue up to nng's maximum instead. */
+    if (nng_socket_set_int(bus->sub, NNG_OPT_RECVBUF, SUB_QUEUE) != 0)
+        td_warn("bus: SUB queue of %d messages refused; bursts will be replayed", SUB_QUEUE);
     nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMINT, 100);
     nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMAXT, 1000);
     nng_socket_set(bus->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
@@ -1143,6 +1327,8 @@ void td_bus_free(td_bus *bus)
         if (bus->nsubs > 0)
             pthread_join(bus->sub_thread, NULL);
     }
+    confirmed_clear(bus);
+    pthread_mutex_destroy(&bus->confirmed_mu);
     pthread_mutex_destroy(&bus->mu);
     pthread_cond_destroy(&bus->cv);
     free(bus);

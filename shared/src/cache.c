@@ -58,10 +58,7 @@ static pthread_mutex_t l1_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static l1_entry *l1_slot(const char *id)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = id; *p != '\0'; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return &l1[h % L1_SLOTS];
+    return &l1[td_hash(id, strlen(id)) % L1_SLOTS];
 }
 
 /* The generation of the copy held for id, if any. */

@@ -26,6 +26,15 @@ const char *td_strerror(int rc)
     }
 }
 
+uint32_t td_hash(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
 int64_t td_now_ms(void)
 {
     struct timespec ts;

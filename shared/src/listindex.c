@@ -200,10 +200,7 @@ static bool lv_eq(const lv *doc, const lv *q)
 
 static uint32_t oid_hash(const bson_oid_t *oid)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (int i = 0; i < 12; i++)
-        h = (h ^ oid->bytes[i]) * 16777619u;
-    return h;
+    return td_hash(oid->bytes, sizeof oid->bytes);
 }
 
 static void row_free(row *r)
@@ -283,10 +280,7 @@ static int table_grow(table *t)
 
 static size_t intern_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = s; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return h & (INTERN_SLOTS - 1);
+    return td_hash(s, strlen(s)) & (INTERN_SLOTS - 1);
 }
 
 /* The column's copy of s and its code, or s itself and 0 once the column has too

@@ -85,8 +85,12 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     bson_iter_t it;
     if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
         return TD_EINVAL;
+    /* The event first, confirmed once the document is in (when this daemon is the
+     * relay: no second write); else staged in the document and moved after. */
+    td_bus *bus = td_service_bus(req->service);
     char ev[25];
-    int rc = td_bus_stage(doc, type, payload, ev);
+    bool prepared = td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, ev) == TD_OK;
+    int rc = prepared ? TD_OK : td_bus_stage(doc, type, payload, ev);
     if (rc != TD_OK)
         return rc;
     mongoc_collection_t *cl = td_mongo_coll(c, coll);
@@ -96,7 +100,12 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     mongoc_collection_destroy(cl);
     if (rc == TD_OK) {
         written(coll, doc);
-        commit(req, coll, doc);
+        if (prepared)
+            td_bus_confirm(bus, ev);
+        else
+            commit(req, coll, doc);
+    } else if (prepared) {
+        td_bus_abandon(bus, c, ev);
     }
     return rc;
 }

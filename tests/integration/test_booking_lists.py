@@ -212,17 +212,18 @@ def test_slot_entry_left_by_a_crash_neither_blocks_nor_lets_through(agent, mongo
     c = customer(token)
     real = create(token, c["_id"], dest="Lisbon", start="2029-06-10", end="2029-06-15")
     slots = mongo["booking_slots"]
-    doc = slots.find_one({"_id": c["_id"]})
+    key = f"{c['_id']}:lisbon"  # one document per customer and destination
+    doc = slots.find_one({"_id": key})
     assert [str(e["b"]) for e in doc["entries"]] == [real["_id"]]
     # A crash between reserving and writing leaves an entry with no booking behind.
     old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
     ghost = {"b": ObjectId(), "ref": "TD-000000-GHOST", "dest": "lisbon",
              "s": datetime.datetime(2029, 7, 1, tzinfo=datetime.timezone.utc),
              "e": datetime.datetime(2029, 7, 9, tzinfo=datetime.timezone.utc), "at": old}
-    slots.update_one({"_id": c["_id"]}, {"$push": {"entries": ghost}, "$inc": {"v": 1}})
+    slots.update_one({"_id": key}, {"$push": {"entries": ghost}, "$inc": {"v": 1}})
     # Old enough to be checked: the booking does not exist, so it does not count.
     create(token, c["_id"], dest="Lisbon", start="2029-07-02", end="2029-07-04")
-    assert all(e["ref"] != "TD-000000-GHOST" for e in slots.find_one({"_id": c["_id"]})["entries"])
+    assert all(e["ref"] != "TD-000000-GHOST" for e in slots.find_one({"_id": key})["entries"])
     # The real booking still blocks its dates.
     r = api("POST", "/api/bookings", token,
             json=booking_body(c["_id"], dest="Lisbon", start="2029-06-12", end="2029-06-20"))
@@ -233,7 +234,7 @@ def test_slot_entry_left_by_a_crash_neither_blocks_nor_lets_through(agent, mongo
                  at=datetime.datetime.now(datetime.timezone.utc),
                  s=datetime.datetime(2029, 8, 1, tzinfo=datetime.timezone.utc),
                  e=datetime.datetime(2029, 8, 5, tzinfo=datetime.timezone.utc))
-    slots.update_one({"_id": c["_id"]}, {"$push": {"entries": fresh}, "$inc": {"v": 1}})
+    slots.update_one({"_id": key}, {"$push": {"entries": fresh}, "$inc": {"v": 1}})
     r = api("POST", "/api/bookings", token,
             json=booking_body(c["_id"], dest="Lisbon", start="2029-08-03", end="2029-08-04"))
     assert r.status_code == 409
@@ -248,7 +249,7 @@ def test_moved_booking_frees_its_old_dates_and_holds_the_new(agent, mongo):
             json={"tripDetails": {"startDate": "2029-10-01", "endDate": "2029-10-05"},
                   "version": b["version"]})
     assert r.status_code == 200, r.text
-    entries = mongo["booking_slots"].find_one({"_id": c["_id"]})["entries"]
+    entries = mongo["booking_slots"].find_one({"_id": f"{c['_id']}:oslo"})["entries"]
     assert len(entries) == 1 and entries[0]["s"].month == 10
     create(token, c["_id"], dest="Oslo", start="2029-09-02", end="2029-09-04")
     r = api("POST", "/api/bookings", token,
@@ -259,8 +260,20 @@ def test_moved_booking_frees_its_old_dates_and_holds_the_new(agent, mongo):
             json={"tripDetails": {"startDate": "2029-11-01", "endDate": "2029-11-05"},
                   "version": b["version"]})
     assert r.status_code == 409
-    entries = mongo["booking_slots"].find_one({"_id": c["_id"]})["entries"]
+    entries = mongo["booking_slots"].find_one({"_id": f"{c['_id']}:oslo"})["entries"]
     assert sorted(e["s"].month for e in entries) == [9, 10]
+    # To another destination: the old destination's document lets the dates go.
+    r = api("PUT", f"/api/bookings/{b['_id']}", token,
+            json={"tripDetails": {"destination": "Tromso"}, "version": b["version"] + 1})
+    assert r.status_code == 200, r.text
+    assert [e["b"] for e in mongo["booking_slots"].find_one({"_id": f"{c['_id']}:oslo"})["entries"]
+            if str(e["b"]) == b["_id"]] == []
+    assert [str(e["b"]) for e in mongo["booking_slots"].find_one(
+        {"_id": f"{c['_id']}:tromso"})["entries"]] == [b["_id"]]
+    create(token, c["_id"], dest="Oslo", start="2029-10-03", end="2029-10-09")
+    r = api("POST", "/api/bookings", token,
+            json=booking_body(c["_id"], dest="Tromso", start="2029-10-04", end="2029-10-06"))
+    assert r.status_code == 409
 
 
 def test_slots_are_built_from_bookings_written_before_them(stack, agent, mongo):
@@ -268,9 +281,16 @@ def test_slots_are_built_from_bookings_written_before_them(stack, agent, mongo):
     c = customer(token)
     create(token, c["_id"], dest="Bergen", start="2030-01-10", end="2030-01-20")
     mongo["booking_slots"].drop()
+    # what the first layout (one document per customer) left: removed by the rebuild
+    mongo["booking_slots"].insert_many([{"_id": c["_id"], "v": 1, "entries": []},
+                                        {"_id": "_built", "bookings": 1}])
     stack.stop("booking")
     stack.start("booking")
-    wait_for(lambda: mongo["booking_slots"].find_one({"_id": "_built"}), 20, "slots rebuilt")
+    wait_for(lambda: mongo["booking_slots"].find_one({"_id": "_built_by_destination"}), 20,
+             "slots rebuilt")
+    assert mongo["booking_slots"].find_one({"_id": c["_id"]}) is None
+    assert mongo["booking_slots"].find_one({"_id": "_built"}) is None
+    assert mongo["booking_slots"].find_one({"_id": f"{c['_id']}:bergen"})["entries"]
     r = wait_for(lambda: (x := api("POST", "/api/bookings", token,
                                    json=booking_body(c["_id"], dest="Bergen", start="2030-01-15",
                                                      end="2030-01-25"))).status_code != 503 and [x],

@@ -130,3 +130,54 @@ def test_event_staged_in_a_document_by_a_crashed_write_is_relayed_once(stack, ro
         assert r.json()["pagination"]["totalDocs"] == 1
     finally:
         client.close()
+
+
+def test_a_prepared_insert_event_is_sent_only_if_its_document_exists(stack, root_token):
+    """The booking daemon (the relay) writes an insert's event before its document and
+    sends it once the insert is confirmed. After a crash in between, the unconfirmed
+    event is sent when its document exists (after the grace period) and dropped when
+    it does not; a young unconfirmed one waits."""
+    import datetime
+    import time
+    from bson import ObjectId
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    db = client["tripdesk_booking"]
+    try:
+        # the normal way: no event left in the document, one audit entry
+        r = api("POST", "/api/customers", root_token,
+                json={"firstName": "Prepared", "lastName": "Event", "phone": "+91 90000 44444"})
+        assert r.status_code == 201, r.text
+        made = r.json()["data"]["_id"]
+        assert "_events" not in db["customers"].find_one({"_id": ObjectId(made)})
+        wait_for(lambda: api("GET", f"/api/audit-logs?targetId={made}", root_token)
+                 .json()["pagination"]["totalDocs"] == 1, 15, "the creation in the audit log")
+        # crashed between the event and its document (or after both): unconfirmed
+        old = int(time.time() * 1000) - 60000
+        ids = {k: str(ObjectId()) for k in ("kept", "dropped", "young")}
+        targets = {"kept": ObjectId(made), "dropped": ObjectId(), "young": ObjectId(made)}
+
+        def pending(kind, created):
+            payload = ('{"action":"CUSTOMER_CREATED","actor":null,"target":{"type":"customer",'
+                       '"id":"%s"},"changes":{"before":null,"after":null},"metadata":{"ip":'
+                       '"127.0.0.1","userAgent":"prepared-test","requestId":"p-%s"}}'
+                       % (targets[kind], ids[kind]))
+            return {"_id": ids[kind], "type": "CUSTOMER_CREATED", "time": created,
+                    "payload": payload, "createdAt": created,
+                    "doc": {"coll": "customers", "id": targets[kind]}}
+        db["outbox_pending"].insert_many([pending("kept", old), pending("dropped", old),
+                                          pending("young", int(time.time() * 1000))])
+        r = wait_for(lambda: (x := api("GET", f"/api/audit-logs/{ids['kept']}", root_token))
+                     .status_code == 200 and x, 20, "the unconfirmed event of an existing document")
+        assert r.json()["data"]["targetId"] == made
+        wait_for(lambda: db["outbox_pending"].find_one({"_id": ids["dropped"]}) is None, 20,
+                 "the event of a document never written dropped")
+        assert db["outbox"].find_one({"eventId": ids["dropped"]}) is None
+        assert api("GET", f"/api/audit-logs/{ids['dropped']}", root_token).status_code == 404
+        # the young one still waits for its confirmation
+        assert db["outbox_pending"].find_one({"_id": ids["young"]}) is not None
+        assert db["outbox"].find_one({"eventId": ids["young"]}) is None
+    finally:
+        db["outbox_pending"].delete_many({"payload": {"$regex": "prepared-test"}})
+        client.close()

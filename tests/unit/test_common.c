@@ -110,6 +110,15 @@ END_TEST
 
 /* ---- td_is_object_id ---- */
 
+START_TEST(hash_is_fnv1a)
+{
+    /* published FNV-1a (32 bit) test vectors */
+    ck_assert_uint_eq(td_hash("", 0), 0x811c9dc5u);
+    ck_assert_uint_eq(td_hash("a", 1), 0xe40c292cu);
+    ck_assert_uint_eq(td_hash("foobar", 6), 0xbf9cf968u);
+}
+END_TEST
+
 START_TEST(is_object_id_accepts_24_hex_digits)
 {
     ck_assert(td_is_object_id("507f1f77bcf86cd799439011"));
@@ -263,6 +272,7 @@ int main(void)
 
     TCase *ids = tcase_create("ids");
     tcase_set_timeout(ids, 60);
+    tcase_add_test(ids, hash_is_fnv1a);
     tcase_add_test(ids, new_id_is_24_lowercase_hex_digits);
     tcase_add_test(ids, new_id_starts_with_current_unix_seconds);
     tcase_add_test(ids, new_id_keeps_process_part_and_counts_up);

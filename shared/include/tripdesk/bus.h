@@ -81,6 +81,24 @@ int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_ou
 int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
                         char id_out[25]);
 
+/* The event of a domain insert, written to outbox_pending before the document
+ * ("prepared") when this instance holds the relay lease: the relay sequences it once
+ * td_bus_confirm says the insert is in, so the document needs no staged event and
+ * no second write to pull it. After a crash (or a lease change) a prepared event
+ * nobody confirmed is published when, TD_BUS_PREPARED_GRACE_MS after it was written,
+ * its document exists, and dropped when it does not. TD_EUNAVAIL when this instance
+ * is not the relay (or it failed): stage the event in the document instead. */
+#define TD_BUS_PREPARED_GRACE_MS 30000
+int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
+                   const char *type, const cJSON *payload, char id_out[25]);
+
+/* The insert of a prepared event's document succeeded: the relay may send it. */
+void td_bus_confirm(td_bus *bus, const char *event_id);
+
+/* The insert failed: forgets the prepared event (left behind, it would be dropped
+ * after the grace period anyway). */
+void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const char *event_id);
+
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
 int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);

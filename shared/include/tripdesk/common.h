@@ -29,6 +29,9 @@ const char *td_strerror(int rc);
 
 /* Wall-clock time in ms since the epoch; monotonic ms for intervals. */
 int64_t td_now_ms(void);
+
+/* FNV-1a of n bytes: the hash of the in-process tables (not for security). */
+uint32_t td_hash(const void *data, size_t n);
 int64_t td_mono_ms(void);
 
 /* Formats unix ms as ISO-8601 UTC with milliseconds ("2026-02-14T09:30:00.000Z").
