@@ -42,13 +42,16 @@
 #define RELAY_BATCH 200
 #define REPLAY_POLL_MS 250
 #define CURSOR_SAVE_MS 100
+#define SUB_QUEUE 8192
 #define CONFIRMED_BUCKETS 1024
 
+/* A prepared event whose insert is in, waiting for the relay: in a hash set by id
+ * (next) and in a queue in confirmation order (later). */
 struct confirmed {
     char id[25];
-    struct confirmed *next;
+    bson_t *event; /* as an outbox_pending document: _id, type, time, payload */
+    struct confirmed *next, *later;
 };
-#define SUB_QUEUE 8192
 
 typedef struct {
     char publisher[32];
@@ -80,6 +83,8 @@ struct td_bus {
     int leader;           /* atomic; written by the relay thread */
     pthread_mutex_t confirmed_mu; /* prepared events whose insert is in */
     struct confirmed *confirmed[CONFIRMED_BUCKETS];
+    struct confirmed *first, *last; /* the same, oldest first */
+    int pending_dirty; /* atomic: outbox_pending got an event the relay must read */
     uint64_t last_seq;    /* written by the relay thread (atomically), read by replay */
     int indexes_done;     /* relay thread only */
     nng_socket pub;       /* relay thread only */
@@ -241,48 +246,78 @@ static bool confirmed_has(td_bus *bus, const char *id)
     return e != NULL;
 }
 
-static void confirmed_drop(td_bus *bus, const char *id)
+/* Appends e to the set and the queue (confirmed_mu held). */
+static void confirmed_add(td_bus *bus, struct confirmed *e)
 {
-    if (id == NULL)
-        return;
+    struct confirmed **b = confirmed_bucket(bus, e->id);
+    e->next = *b;
+    *b = e;
+    e->later = NULL;
+    if (bus->last != NULL)
+        bus->last->later = e;
+    else
+        bus->first = e;
+    bus->last = e;
+}
+
+/* Takes up to max of the oldest confirmed events out of the set and the queue. */
+static int confirmed_take(td_bus *bus, struct confirmed **out, int max)
+{
+    int n = 0;
     pthread_mutex_lock(&bus->confirmed_mu);
-    for (struct confirmed **p = confirmed_bucket(bus, id); *p != NULL; p = &(*p)->next)
-        if (strcmp((*p)->id, id) == 0) {
-            struct confirmed *gone = *p;
-            *p = gone->next;
-            free(gone);
-            break;
-        }
+    while (n < max && bus->first != NULL) {
+        struct confirmed *e = bus->first;
+        bus->first = e->later;
+        if (bus->first == NULL)
+            bus->last = NULL;
+        for (struct confirmed **p = confirmed_bucket(bus, e->id); *p != NULL; p = &(*p)->next)
+            if (*p == e) {
+                *p = e->next;
+                break;
+            }
+        out[n++] = e;
+    }
     pthread_mutex_unlock(&bus->confirmed_mu);
+    return n;
+}
+
+static void confirmed_free(struct confirmed *e)
+{
+    bson_destroy(e->event);
+    free(e);
 }
 
 /* Forgets every confirmation (the lease went elsewhere: the next relay finds those
  * events by their documents after the grace period). */
 static void confirmed_clear(td_bus *bus)
 {
-    pthread_mutex_lock(&bus->confirmed_mu);
-    for (int i = 0; i < CONFIRMED_BUCKETS; i++)
-        while (bus->confirmed[i] != NULL) {
-            struct confirmed *gone = bus->confirmed[i];
-            bus->confirmed[i] = gone->next;
-            free(gone);
-        }
-    pthread_mutex_unlock(&bus->confirmed_mu);
+    struct confirmed *batch[RELAY_BATCH];
+    int n;
+    while ((n = confirmed_take(bus, batch, RELAY_BATCH)) > 0)
+        for (int i = 0; i < n; i++)
+            confirmed_free(batch[i]);
+}
+
+/* Wakes the relay for an event written to outbox_pending, which it must read. */
+static void bus_kick_pending(td_bus *bus)
+{
+    __atomic_store_n(&bus->pending_dirty, 1, __ATOMIC_RELAXED);
+    bus_kick(bus);
 }
 
 int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
-                   const char *type, const cJSON *payload, char id_out[25])
+                   const char *type, const cJSON *payload, td_bus_prepared *out)
 {
     if (!__atomic_load_n(&bus->leader, __ATOMIC_RELAXED))
         return TD_EUNAVAIL;
     char *json = cJSON_PrintUnformatted(payload);
     if (json == NULL)
         return TD_ENOMEM;
-    td_new_id(id_out);
-    int64_t now = td_now_ms();
-    bson_t *doc = BCON_NEW("_id", BCON_UTF8(id_out), "type", BCON_UTF8(type), "time",
-                           BCON_INT64(now), "payload", BCON_UTF8(json), "createdAt",
-                           BCON_INT64(now), "doc", "{", "coll", BCON_UTF8(coll), "id",
+    td_new_id(out->id);
+    out->time = td_now_ms();
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(out->id), "type", BCON_UTF8(type), "time",
+                           BCON_INT64(out->time), "payload", BCON_UTF8(json), "createdAt",
+                           BCON_INT64(out->time), "doc", "{", "coll", BCON_UTF8(coll), "id",
                            BCON_OID(doc_id), "}");
     free(json);
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
@@ -293,23 +328,63 @@ int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson
     return ok ? TD_OK : TD_EUNAVAIL;
 }
 
-void td_bus_confirm(td_bus *bus, const char *event_id)
+void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
+                    const cJSON *payload)
 {
-    struct confirmed *e = calloc(1, sizeof *e);
-    if (e != NULL) { /* without memory: published after the grace period */
-        snprintf(e->id, sizeof e->id, "%s", event_id);
+    /* Not the relay any more (the lease moved since td_bus_prepare), or no memory:
+     * the relay holding the lease sends it after the grace period. */
+    bool relay = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
+    struct confirmed *e = relay ? calloc(1, sizeof *e) : NULL;
+    char *json = e != NULL ? cJSON_PrintUnformatted(payload) : NULL;
+    if (e != NULL && json != NULL) {
+        snprintf(e->id, sizeof e->id, "%s", ev->id);
+        e->event = BCON_NEW("_id", BCON_UTF8(ev->id), "type", BCON_UTF8(type), "time",
+                            BCON_INT64(ev->time), "payload", BCON_UTF8(json));
         pthread_mutex_lock(&bus->confirmed_mu);
-        struct confirmed **b = confirmed_bucket(bus, event_id);
-        e->next = *b;
-        *b = e;
+        confirmed_add(bus, e);
         pthread_mutex_unlock(&bus->confirmed_mu);
+        e = NULL;
     }
+    free(e);
+    free(json);
     bus_kick(bus);
 }
 
-void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const char *event_id)
+int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev,
+                        const char *type, const cJSON *payload)
+{
+    const char *event_id = ev->id;
+    /* Still pending and prepared: made a plain event, which the relay sends without
+     * looking for its document (a drop of the prepared form then matches nothing). */
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(event_id));
+    bson_t *update = BCON_NEW("$unset", "{", "doc", BCON_UTF8(""), "}");
+    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+    bson_t reply;
+    bson_error_t err;
+    bool ok = mongoc_collection_update_one(pend, filter, update, NULL, &reply, &err);
+    bson_iter_t it;
+    int64_t matched =
+        ok && bson_iter_init_find(&it, &reply, "matchedCount") ? bson_iter_as_int64(&it) : 0;
+    bson_destroy(&reply);
+    mongoc_collection_destroy(pend);
+    bson_destroy(filter);
+    bson_destroy(update);
+    int rc = ok ? TD_OK : td_mongo_rc(&err);
+    if (rc == TD_OK && matched == 0) {
+        /* Dropped meanwhile (or sent: the outbox's unique eventId keeps it single). */
+        char *json = cJSON_PrintUnformatted(payload);
+        rc = json != NULL ? insert_pending(c, event_id, type, ev->time, json) : TD_ENOMEM;
+        free(json);
+    }
+    if (rc == TD_OK)
+        bus_kick_pending(bus);
+    return rc;
+}
+
+void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev)
 {
     (void)bus;
+    const char *event_id = ev->id;
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(event_id));
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     if (!mongoc_collection_delete_one(pend, filter, NULL, NULL, NULL))
@@ -331,7 +406,7 @@ int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSO
     if (rc == TD_OK) {
         if (id_out != NULL)
             memcpy(id_out, id, 25);
-        bus_kick(bus);
+        bus_kick_pending(bus);
     }
     return rc;
 }
@@ -430,7 +505,7 @@ int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *collname, const c
     bson_destroy(&filter);
     bson_destroy(&opts);
     if (rc == TD_OK)
-        bus_kick(bus);
+        bus_kick_pending(bus);
     return rc;
 }
 
@@ -438,7 +513,7 @@ int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const b
 {
     int rc = commit_doc(c, coll, doc);
     if (rc == TD_OK)
-        bus_kick(bus);
+        bus_kick_pending(bus);
     return rc;
 }
 
@@ -741,7 +816,7 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
         return true;
     const char *id = bstr(pending, "_id");
     if (confirmed_has(bus, id))
-        return true;
+        return false; /* confirmed here: sent from memory (relay_confirmed) */
     if (td_now_ms() - bint(pending, "createdAt") < TD_BUS_PREPARED_GRACE_MS)
         return false; /* its insert may still be on the way */
     const char *coll = NULL;
@@ -780,6 +855,69 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
 /* Sequences and publishes a batch of pending events in the order they were written
  * to outbox_pending (its natural order: no filter and no sort, so FerretDB reads
  * just the first rows instead of decoding and sorting the whole backlog). */
+/* Sequences and publishes events shaped as outbox_pending documents, in order; on a
+ * duplicate key (another relay raced this one, or an event is in the outbox
+ * already) event by event. *count: how many went out. */
+static int sequence_events(td_bus *bus, mongoc_client_t *c, bson_t **batch, int n, int *count)
+{
+    *count = 0;
+    int rc = sequence_batch(bus, c, batch, n);
+    if (rc == TD_OK) {
+        *count = n;
+    } else if (rc == TD_ECONFLICT || rc == TD_EINVAL) {
+        /* Event by event: each finds out whether it is in the outbox already. */
+        uint64_t top;
+        rc = max_seq(c, &top);
+        if (rc == TD_OK)
+            __atomic_store_n(&bus->last_seq, top, __ATOMIC_RELAXED);
+        for (int i = 0; rc == TD_OK && i < n; i++) {
+            rc = sequence_one(bus, c, batch[i]);
+            if (rc == TD_ECONFLICT)
+                rc = sequence_one(bus, c, batch[i]);
+            if (rc == TD_EINVAL) {
+                td_error("bus: dropping malformed pending event");
+                rc = TD_OK;
+            }
+            if (rc == TD_OK)
+                (*count)++;
+        }
+    }
+    return rc;
+}
+
+/* Sequences the oldest events confirmed in this process, straight from memory (their
+ * outbox_pending copies are removed as for any other event). */
+static int relay_confirmed(td_bus *bus, mongoc_client_t *c, int *count)
+{
+    struct confirmed *taken[RELAY_BATCH];
+    bson_t *batch[RELAY_BATCH];
+    int n = confirmed_take(bus, taken, RELAY_BATCH);
+    for (int i = 0; i < n; i++)
+        batch[i] = taken[i]->event;
+    *count = 0;
+    int rc = n > 0 ? sequence_events(bus, c, batch, n, count) : TD_OK;
+    if (rc != TD_OK) { /* the database failed: what was not sent goes back in front */
+        pthread_mutex_lock(&bus->confirmed_mu);
+        for (int i = n - 1; i >= *count; i--) {
+            struct confirmed *e = taken[i], **b = confirmed_bucket(bus, e->id);
+            e->next = *b;
+            *b = e;
+            e->later = bus->first;
+            bus->first = e;
+            if (bus->last == NULL)
+                bus->last = e;
+            taken[i] = NULL;
+        }
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    for (int i = 0; i < n; i++)
+        if (taken[i] != NULL)
+            confirmed_free(taken[i]);
+    return rc;
+}
+
+/* Reads up to RELAY_BATCH events from outbox_pending in the order they were written
+ * and sequences those that may go. */
 static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
 {
     *count = 0;
@@ -805,8 +943,9 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
             batch[kept++] = batch[i];
             continue;
         }
-        if (drop) {
-            bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(batch[i], "_id")));
+        if (drop) { /* still prepared: td_bus_confirm_late may have made it plain */
+            bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(batch[i], "_id")), "doc", "{",
+                                 "$exists", BCON_BOOL(true), "}");
             mongoc_collection_delete_one(coll, f, NULL, NULL, NULL);
             bson_destroy(f);
         }
@@ -814,34 +953,8 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
     }
     n = kept;
     mongoc_collection_destroy(coll);
-    if (rc == TD_OK && n > 0) {
-        rc = sequence_batch(bus, c, batch, n);
-        if (rc == TD_OK) {
-            *count = n;
-            for (int i = 0; i < n; i++)
-                confirmed_drop(bus, bstr(batch[i], "_id"));
-        } else if (rc == TD_ECONFLICT || rc == TD_EINVAL) {
-            /* Event by event: each finds out whether it is in the outbox already. */
-            uint64_t top;
-            rc = max_seq(c, &top);
-            if (rc == TD_OK)
-                __atomic_store_n(&bus->last_seq, top, __ATOMIC_RELAXED);
-            for (int i = 0; rc == TD_OK && i < n; i++) {
-                rc = sequence_one(bus, c, batch[i]);
-                if (rc == TD_ECONFLICT)
-                    rc = sequence_one(bus, c, batch[i]);
-                if (rc == TD_EINVAL) {
-                    td_error("bus: dropping malformed pending event");
-                    rc = TD_OK;
-                }
-                if (rc == TD_OK) {
-                    (*count)++;
-                    if (bstr(batch[i], "_id") != NULL)
-                        confirmed_drop(bus, bstr(batch[i], "_id"));
-                }
-            }
-        }
-    }
+    if (rc == TD_OK && n > 0)
+        rc = sequence_events(bus, c, batch, n, count);
     for (int i = 0; i < n; i++)
         bson_destroy(batch[i]);
     return rc;
@@ -878,10 +991,28 @@ static void set_leader(td_bus *bus, bool leader)
     __atomic_store_n(&bus->leader, leader ? 1 : 0, __ATOMIC_RELAXED);
 }
 
+/* One round of the relay: first what was confirmed in this process (from memory),
+ * then, when something was written there or every TD_BUS_RELAY_POLL_MS, what
+ * outbox_pending holds (other paths, other instances, recovery). */
+static int relay_round(td_bus *bus, mongoc_client_t *c, int64_t *poll_at)
+{
+    int n, rc;
+    while ((rc = relay_confirmed(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
+        ;
+    int64_t now = td_mono_ms();
+    if (rc == TD_OK && (__atomic_exchange_n(&bus->pending_dirty, 0, __ATOMIC_RELAXED) ||
+                        now >= *poll_at)) {
+        *poll_at = now + TD_BUS_RELAY_POLL_MS;
+        while ((rc = relay_batch(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
+            ;
+    }
+    return rc;
+}
+
 static void *relay_main(void *arg)
 {
     td_bus *bus = arg;
-    int64_t lease_at = 0, sweep_at = 0;
+    int64_t lease_at = 0, sweep_at = 0, poll_at = 0;
     do {
         mongoc_client_t *c = td_mongo_pop();
         if (c == NULL)
@@ -905,10 +1036,7 @@ static void *relay_main(void *arg)
             sweep_at = now + td_env_int(TD_ENV_BUS_SWEEP_MS, TD_BUS_SWEEP_MS, 1000, 86400000);
         }
         if (__atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
-            int n;
-            int rc;
-            while ((rc = relay_batch(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
-                ;
+            int rc = relay_round(bus, c, &poll_at);
             if (rc != TD_OK)
                 td_debug("bus: relay: %s", td_strerror(rc));
         }
@@ -916,8 +1044,13 @@ static void *relay_main(void *arg)
     } while (!bus_wait(bus, TD_BUS_RELAY_POLL_MS));
 
     mongoc_client_t *c = td_mongo_pop();
-    if (c != NULL && __atomic_load_n(&bus->leader, __ATOMIC_RELAXED))
+    if (c != NULL && __atomic_load_n(&bus->leader, __ATOMIC_RELAXED)) {
+        /* what was confirmed here until the end: the next relay would have to wait
+         * for the grace period to find these by their documents */
+        poll_at = 0;
+        relay_round(bus, c, &poll_at);
         release_lease(bus, c);
+    }
     td_mongo_push(c);
     set_leader(bus, false);
     return NULL;

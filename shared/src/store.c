@@ -88,9 +88,10 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     /* The event first, confirmed once the document is in (when this daemon is the
      * relay: no second write); else staged in the document and moved after. */
     td_bus *bus = td_service_bus(req->service);
-    char ev[25];
-    bool prepared = td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, ev) == TD_OK;
-    int rc = prepared ? TD_OK : td_bus_stage(doc, type, payload, ev);
+    td_bus_prepared ev;
+    int64_t t0 = td_mono_ms();
+    bool prepared = td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, &ev) == TD_OK;
+    int rc = prepared ? TD_OK : td_bus_stage(doc, type, payload, ev.id);
     if (rc != TD_OK)
         return rc;
     mongoc_collection_t *cl = td_mongo_coll(c, coll);
@@ -100,12 +101,15 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     mongoc_collection_destroy(cl);
     if (rc == TD_OK) {
         written(coll, doc);
-        if (prepared)
-            td_bus_confirm(bus, ev);
-        else
+        if (!prepared)
             commit(req, coll, doc);
-    } else if (prepared) {
-        td_bus_abandon(bus, c, ev);
+        else if (td_mono_ms() - t0 < TD_BUS_PREPARED_GRACE_MS / 2)
+            td_bus_confirm(bus, &ev, type, payload);
+        else if (td_bus_confirm_late(bus, c, &ev, type, payload) != TD_OK)
+            td_log(TD_LOG_WARN, req->request_id, "late event %s of %s left to the relay", ev.id,
+                   coll);
+    } else if (prepared && rc == TD_ECONFLICT) {
+        td_bus_abandon(bus, c, &ev);
     }
     return rc;
 }

@@ -355,11 +355,15 @@ def test_cache_bypass_when_redis_is_down(stack, agent):
 
 
 def restart_with(stack, envs):
-    """Restarts each named daemon with the environment given for it."""
+    """Restarts each named daemon with the environment given for it, then waits until
+    every service is connected to the gateway again."""
     for name, env in envs.items():
         stack.daemons[name].env = env
         stack.stop(name)
         stack.start(name)
+    wait_for(lambda: all(s["instances"] >= 1 for s in
+                         api("GET", "/api/health").json()["data"]["services"].values()),
+             15, "every service connected")
 
 
 def test_cache_disabled_by_configuration(stack, agent):

@@ -89,15 +89,28 @@ int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
  * its document exists, and dropped when it does not. TD_EUNAVAIL when this instance
  * is not the relay (or it failed): stage the event in the document instead. */
 #define TD_BUS_PREPARED_GRACE_MS 30000
+typedef struct {
+    char id[25];
+    int64_t time;
+} td_bus_prepared;
 int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
-                   const char *type, const cJSON *payload, char id_out[25]);
+                   const char *type, const cJSON *payload, td_bus_prepared *out);
 
-/* The insert of a prepared event's document succeeded: the relay may send it. */
-void td_bus_confirm(td_bus *bus, const char *event_id);
+/* The insert of a prepared event's document succeeded: the relay sends the event
+ * from memory (type and payload as given to td_bus_prepare). */
+void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
+                    const cJSON *payload);
 
-/* The insert failed: forgets the prepared event (left behind, it would be dropped
- * after the grace period anyway). */
-void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const char *event_id);
+/* The same when the insert took so long (TD_BUS_PREPARED_GRACE_MS / 2 or more) that
+ * the relay may be about to drop the event as never written: makes it a plain
+ * pending event first (or writes it again, when it was dropped already). */
+int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev,
+                        const char *type, const cJSON *payload);
+
+/* The insert certainly failed (a duplicate key): forgets the prepared event. After
+ * any other error the insert may still have happened: leave the event, the relay
+ * decides by the document after the grace period. */
+void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev);
 
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
