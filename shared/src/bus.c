@@ -47,6 +47,15 @@
 
 /* A prepared event whose insert is in, waiting for the relay: in a hash set by id
  * (next) and in a queue in confirmation order (later). */
+/* A prepared event waiting to be written to outbox_pending with others. */
+struct prep_waiter {
+    bson_t *doc;
+    int rc;
+    bool done;
+    struct prep_waiter *next;
+};
+#define PREP_BATCH 256
+
 struct confirmed {
     char id[25];
     bson_t *event; /* as an outbox_pending document: _id, type, time, payload */
@@ -62,6 +71,7 @@ typedef struct {
     int64_t saved_at;  /* monotonic ms */
     int loaded;
     int64_t last_catchup;
+    int64_t last_live; /* monotonic ms of the last live event from this publisher */
     nng_socket replay;
     int replay_pipes; /* atomic: connected replay servers */
 } subscription;
@@ -84,6 +94,10 @@ struct td_bus {
     pthread_mutex_t confirmed_mu; /* prepared events whose insert is in */
     struct confirmed *confirmed[CONFIRMED_BUCKETS];
     struct confirmed *first, *last; /* the same, oldest first */
+    pthread_mutex_t prep_mu; /* prepared events written together (group_insert) */
+    pthread_cond_t prep_cv;
+    struct prep_waiter *prep_head, *prep_tail;
+    int prep_writing;
     int pending_dirty; /* atomic: outbox_pending got an event the relay must read */
     uint64_t last_seq;    /* written by the relay thread (atomically), read by replay */
     int indexes_done;     /* relay thread only */
@@ -102,6 +116,8 @@ int td_bus_new(td_bus **out, const char *self)
     td_new_id(bus->holder);
     pthread_mutex_init(&bus->mu, NULL);
     pthread_mutex_init(&bus->confirmed_mu, NULL);
+    pthread_mutex_init(&bus->prep_mu, NULL);
+    pthread_cond_init(&bus->prep_cv, NULL);
     pthread_cond_init(&bus->cv, NULL);
     *out = bus;
     return TD_OK;
@@ -305,11 +321,83 @@ static void bus_kick_pending(td_bus *bus)
     bus_kick(bus);
 }
 
+/* Writes one prepared event to outbox_pending together with those other requests
+ * are writing at the same moment: the first caller inserts everything queued in one
+ * insert_many (unordered) while the others wait, then the next one takes what
+ * queued up meanwhile. On FerretDB an insert of 50 documents costs about a third of
+ * 50 single inserts. TD_OK when this event is in; else the write failed (the event
+ * may or may not be there). */
+static int group_insert(td_bus *bus, mongoc_client_t *c, bson_t *doc)
+{
+    struct prep_waiter me = {doc, TD_OK, false, NULL};
+    pthread_mutex_lock(&bus->prep_mu);
+    if (bus->prep_tail != NULL)
+        bus->prep_tail->next = &me;
+    else
+        bus->prep_head = &me;
+    bus->prep_tail = &me;
+    while (!me.done) {
+        if (bus->prep_writing) {
+            pthread_cond_wait(&bus->prep_cv, &bus->prep_mu);
+            continue;
+        }
+        bus->prep_writing = 1;
+        struct prep_waiter *batch[PREP_BATCH];
+        const bson_t *docs[PREP_BATCH];
+        int n = 0;
+        while (n < PREP_BATCH && bus->prep_head != NULL) {
+            batch[n] = bus->prep_head;
+            docs[n] = batch[n]->doc;
+            bus->prep_head = batch[n]->next;
+            n++;
+        }
+        if (bus->prep_head == NULL)
+            bus->prep_tail = NULL;
+        pthread_mutex_unlock(&bus->prep_mu);
+        bson_t *opts = BCON_NEW("ordered", BCON_BOOL(false)), reply;
+        bson_error_t err;
+        mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
+        bool ok = mongoc_collection_insert_many(pend, docs, (size_t)n, opts, &reply, &err);
+        mongoc_collection_destroy(pend);
+        bson_destroy(opts);
+        int failed_all = ok ? TD_OK : td_mongo_rc(&err);
+        bson_iter_t it, errs;
+        /* a server's answer names the documents it refused; the others are in */
+        if (!ok && bson_iter_init_find(&it, &reply, "writeErrors") &&
+            BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &errs)) {
+            failed_all = TD_OK;
+            while (bson_iter_next(&errs)) {
+                bson_iter_t e;
+                if (BSON_ITER_HOLDS_DOCUMENT(&errs) && bson_iter_recurse(&errs, &e) &&
+                    bson_iter_find(&e, "index")) {
+                    int64_t i = bson_iter_as_int64(&e);
+                    if (i >= 0 && i < n)
+                        batch[i]->rc = TD_EIO;
+                }
+            }
+        }
+        bson_destroy(&reply);
+        pthread_mutex_lock(&bus->prep_mu);
+        for (int i = 0; i < n; i++) {
+            if (failed_all != TD_OK)
+                batch[i]->rc = failed_all;
+            batch[i]->done = true;
+        }
+        bus->prep_writing = 0;
+        pthread_cond_broadcast(&bus->prep_cv);
+    }
+    pthread_mutex_unlock(&bus->prep_mu);
+    return me.rc;
+}
+
+bool td_bus_is_relay(td_bus *bus)
+{
+    return __atomic_load_n(&bus->leader, __ATOMIC_RELAXED) != 0;
+}
+
 int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
                    const char *type, const cJSON *payload, td_bus_prepared *out)
 {
-    if (!__atomic_load_n(&bus->leader, __ATOMIC_RELAXED))
-        return TD_EUNAVAIL;
     char *json = cJSON_PrintUnformatted(payload);
     if (json == NULL)
         return TD_ENOMEM;
@@ -320,12 +408,9 @@ int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson
                            BCON_INT64(out->time), "doc", "{", "coll", BCON_UTF8(coll), "id",
                            BCON_OID(doc_id), "}");
     free(json);
-    mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
-    bson_error_t err;
-    bool ok = mongoc_collection_insert_one(pend, doc, NULL, NULL, &err);
-    mongoc_collection_destroy(pend);
+    int rc = group_insert(bus, c, doc);
     bson_destroy(doc);
-    return ok ? TD_OK : TD_EUNAVAIL;
+    return rc;
 }
 
 void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
@@ -1360,6 +1445,8 @@ static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
     if (ev == NULL)
         return;
     subscription *s = find_sub(bus, ev->publisher);
+    if (s != NULL)
+        s->last_live = td_mono_ms();
     if (s != NULL && s->loaded && ev->sequence > s->last) {
         if (ev->sequence == s->last + 1) {
             deliver(bus, c, s, ev);
@@ -1419,7 +1506,11 @@ static void *sub_main(void *arg)
         int64_t now = td_mono_ms();
         for (int i = 0; i < bus->nsubs; i++) {
             subscription *s = &bus->subs[i];
-            if (s->loaded && now - s->last_catchup >= TD_BUS_IDLE_CATCHUP_MS)
+            /* when its live stream went quiet: while events keep coming, a replay
+             * would only send again what waits in the SUB queue (gaps are replayed
+             * as soon as they show) */
+            if (s->loaded && now - s->last_catchup >= TD_BUS_IDLE_CATCHUP_MS &&
+                now - s->last_live >= TD_BUS_IDLE_CATCHUP_MS)
                 catch_up(bus, c, s);
         }
         save_cursors(bus, c, rv != 0); /* no event waiting: idle */
@@ -1462,6 +1553,8 @@ void td_bus_free(td_bus *bus)
     }
     confirmed_clear(bus);
     pthread_mutex_destroy(&bus->confirmed_mu);
+    pthread_mutex_destroy(&bus->prep_mu);
+    pthread_cond_destroy(&bus->prep_cv);
     pthread_mutex_destroy(&bus->mu);
     pthread_cond_destroy(&bus->cv);
     free(bus);

@@ -90,8 +90,9 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     td_bus *bus = td_service_bus(req->service);
     td_bus_prepared ev;
     int64_t t0 = td_mono_ms();
-    bool prepared = td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, &ev) == TD_OK;
-    int rc = prepared ? TD_OK : td_bus_stage(doc, type, payload, ev.id);
+    bool prepared = td_bus_is_relay(bus);
+    int rc = prepared ? td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, &ev)
+                      : td_bus_stage(doc, type, payload, ev.id);
     if (rc != TD_OK)
         return rc;
     mongoc_collection_t *cl = td_mongo_coll(c, coll);

@@ -82,12 +82,16 @@ int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
                         char id_out[25]);
 
 /* The event of a domain insert, written to outbox_pending before the document
- * ("prepared") when this instance holds the relay lease: the relay sequences it once
- * td_bus_confirm says the insert is in, so the document needs no staged event and
- * no second write to pull it. After a crash (or a lease change) a prepared event
- * nobody confirmed is published when, TD_BUS_PREPARED_GRACE_MS after it was written,
- * its document exists, and dropped when it does not. TD_EUNAVAIL when this instance
- * is not the relay (or it failed): stage the event in the document instead. */
+ * ("prepared") when this instance holds the relay lease (td_bus_is_relay): the relay
+ * sequences it once td_bus_confirm says the insert is in, so the document needs no
+ * staged event and no second write to pull it. After a crash (or a lease change) a
+ * prepared event nobody confirmed is published when, TD_BUS_PREPARED_GRACE_MS after
+ * it was written, its document exists, and dropped when it does not. When this
+ * instance is not the relay, stage the event in the document instead. An error:
+ * the event could not be written (it may be there): do not insert the document.
+ * Events prepared at the same moment by several requests are written with one
+ * insert. */
+bool td_bus_is_relay(td_bus *bus);
 #define TD_BUS_PREPARED_GRACE_MS 30000
 typedef struct {
     char id[25];
