@@ -26,13 +26,7 @@ bool gw_serve_cached(gw_exchange *ex, const td_claims *principal, uint32_t perms
         td_res_clear(&res);
         return false;
     }
-    const char *extra[TD_MAX_RES_HEADERS + 1][2] = {{"Cache-Control", "no-store"}};
-    int n = 1;
-    for (int i = 0; i < res.nheaders && n < TD_MAX_RES_HEADERS + 1; i++, n++) {
-        extra[n][0] = res.headers[i].name;
-        extra[n][1] = res.headers[i].value;
-    }
-    gw_send(ex, res.status, "application/json", res.body, res.body_len, extra, n);
+    gw_send_api(ex, res.status, res.body, res.body_len, res.headers, res.nheaders);
     td_res_clear(&res);
     return true;
 }

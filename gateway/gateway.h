@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tripdesk/http.h"
 #include "tripdesk/token.h"
 
 #define GW_REQUEST_ID_MAX 64
@@ -58,6 +59,10 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
 void gw_send_error(gw_exchange *ex, int status, const char *code, const char *message,
                    cJSON *details);
 void gw_send_json(gw_exchange *ex, int status, cJSON *root); /* takes root */
+/* A service's JSON answer (forwarded, or a cache hit) with its own headers; API
+ * answers are never cached by clients (Cache-Control: no-store). */
+void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len,
+                 const td_pair *headers, int nheaders);
 const char *gw_cors_origin(const struct mg_connection *conn);
 
 /* upstream.c: nng req/rep to the services. */

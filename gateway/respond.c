@@ -151,6 +151,18 @@ void gw_send_json(gw_exchange *ex, int status, cJSON *root)
     free(text);
 }
 
+void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len,
+                 const td_pair *headers, int nheaders)
+{
+    const char *extra[TD_MAX_RES_HEADERS + 1][2] = {{"Cache-Control", "no-store"}};
+    int n = 1;
+    for (int i = 0; i < nheaders && n < TD_MAX_RES_HEADERS + 1; i++, n++) {
+        extra[n][0] = headers[i].name;
+        extra[n][1] = headers[i].value;
+    }
+    gw_send(ex, status, "application/json", body, len, extra, n);
+}
+
 void gw_send_error(gw_exchange *ex, int status, const char *code, const char *message,
                    cJSON *details)
 {

@@ -208,18 +208,14 @@ static void unavailable(gw_exchange *ex, const char *service, int status, const 
 /* Writes the service's response envelope to the client. */
 static void relay_response(gw_exchange *ex, const Tripdesk__Response *rs)
 {
-    const char *extra[TD_MAX_RES_HEADERS + 1][2];
+    td_pair headers[TD_MAX_RES_HEADERS];
     int n = 0;
-    extra[n][0] = "Cache-Control";
-    extra[n][1] = "no-store";
-    n++;
-    for (size_t i = 0; i < rs->n_headers && n < TD_MAX_RES_HEADERS + 1; i++) {
-        extra[n][0] = rs->headers[i]->name;
-        extra[n][1] = rs->headers[i]->value;
-        n++;
+    for (size_t i = 0; i < rs->n_headers && n < TD_MAX_RES_HEADERS; i++, n++) {
+        headers[n].name = rs->headers[i]->name;
+        headers[n].value = rs->headers[i]->value;
     }
     int status = rs->status >= 100 && rs->status <= 599 ? rs->status : 502;
-    gw_send(ex, status, "application/json", (const char *)rs->body.data, rs->body.len, extra, n);
+    gw_send_api(ex, status, (const char *)rs->body.data, rs->body.len, headers, n);
 }
 
 void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,

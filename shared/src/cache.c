@@ -26,13 +26,23 @@ static bool bump(const char *ns)
     return td_redis_incr_ttl(genkey, 0, &v) == TD_OK;
 }
 
-void td_cache_retry_pending(void)
+/* Retries the missed invalidations; true when ns (may be NULL) still has one. */
+static bool retry_pending(const char *ns)
 {
+    bool dirty = false;
     pthread_mutex_lock(&pending_mu);
-    for (int i = 0; i < PENDING_MAX; i++)
+    for (int i = 0; i < PENDING_MAX; i++) {
         if (pending[i] != NULL && bump(pending[i]))
             pending[i] = NULL;
+        dirty |= ns != NULL && pending[i] != NULL && strcmp(pending[i], ns) == 0;
+    }
     pthread_mutex_unlock(&pending_mu);
+    return dirty;
+}
+
+void td_cache_retry_pending(void)
+{
+    retry_pending(NULL);
 }
 
 /* In-process copies of entries this daemon read or stored (a direct-mapped table
@@ -47,7 +57,7 @@ void td_cache_retry_pending(void)
 
 typedef struct {
     char *id; /* NULL: empty */
-    char gen[24];
+    char gen[TD_CACHE_GEN_MAX];
     char *body;
     size_t len;
 } l1_entry;
@@ -62,7 +72,7 @@ static l1_entry *l1_slot(const char *id)
 }
 
 /* The generation of the copy held for id, if any. */
-static bool l1_gen(const char *id, char gen[24])
+static bool l1_gen(const char *id, char gen[TD_CACHE_GEN_MAX])
 {
     pthread_mutex_lock(&l1_mu);
     l1_entry *e = l1_slot(id);
@@ -166,15 +176,9 @@ td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
     slot->key[0] = slot->id[0] = slot->gen[0] = '\0';
     if (!td_cache_enabled())
         return TD_CACHE_BYPASS;
-    td_cache_retry_pending();
-    pthread_mutex_lock(&pending_mu);
-    bool dirty = false;
-    for (int i = 0; i < PENDING_MAX; i++)
-        dirty |= pending[i] != NULL && strcmp(pending[i], ns) == 0;
-    pthread_mutex_unlock(&pending_mu);
-    if (dirty)
-        return TD_CACHE_BYPASS;
-    char genkey[64], prefix[80], suffix[560], held[24], *gen = NULL, *body = NULL;
+    if (retry_pending(ns))
+        return TD_CACHE_BYPASS; /* a write this process made is not invalidated yet */
+    char genkey[64], prefix[80], suffix[560], held[TD_CACHE_GEN_MAX], *gen = NULL, *body = NULL;
     size_t len = 0;
     snprintf(genkey, sizeof genkey, "%s:gen", ns);
     snprintf(prefix, sizeof prefix, "%s:list:", ns);

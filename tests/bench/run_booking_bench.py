@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from run_bench import parse_wrk  # noqa: E402
+from run_bench import cpu_seconds, parse_wrk  # noqa: E402
 from stack import Stack  # noqa: E402
 
 HTTP, MONGO, REDIS = 29080, 27029, 6329
@@ -100,13 +100,6 @@ def ferret_ops():
     return ops
 
 
-def cpu_s(pid):
-    """CPU seconds (user + system) the process used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wait_quiet(stack, limit_s=120):
     """Waits until FerretDB's CPU use drops under 20 % of a core over a second: a
     restarted booking daemon loads its list copies and its bus sweeps the domain
@@ -114,9 +107,9 @@ def wait_quiet(stack, limit_s=120):
     pid = stack.daemons["ferretdb"].proc.pid
     t0 = time.time()
     while time.time() - t0 < limit_s:
-        before = cpu_s(pid)
+        before = cpu_seconds(pid)
         time.sleep(1)
-        if cpu_s(pid) - before < 0.2:
+        if cpu_seconds(pid) - before < 0.2:
             return time.time() - t0
     return time.time() - t0
 
@@ -194,13 +187,13 @@ def main():
         results["uncached_c8"] = wrk(LIST, token, d, connections=8)
         results["uncached_c1"] = wrk(LIST, token, d, connections=1)
         # last: its events keep the audit trail (analytics) busy for a while after
-        ops0, fcpu0 = ferret_ops(), cpu_s(ferret.proc.pid)
+        ops0, fcpu0 = ferret_ops(), cpu_seconds(ferret.proc.pid)
         results["create"] = wrk("/api/bookings", token, d,
                                 script=os.path.join(HERE, "create_booking.lua"),
                                 env={"CUSTOMERS": ",".join(customers)})
         # what the creations cost FerretDB, their events' handling included
         wait_quiet(s)
-        ops1, fcpu1 = ferret_ops(), cpu_s(ferret.proc.pid)
+        ops1, fcpu1 = ferret_ops(), cpu_seconds(ferret.proc.pid)
         results["create_ops"] = {k: ops1[k] - ops0.get(k, 0) for k in ops1
                                  if ops1[k] - ops0.get(k, 0) > 0}
         results["create_ferret_cpu_s"] = fcpu1 - fcpu0

@@ -2,6 +2,8 @@
  * time formatting, clocks and result-code names. */
 #include "tripdesk/common.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -300,9 +302,5 @@ int main(void)
     tcase_add_test(err, strerror_of_unknown_code_is_unknown_error);
     suite_add_tcase(s, err);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

@@ -2,6 +2,8 @@
  * the accepted boolean spellings. */
 #include "tripdesk/config.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -169,9 +171,5 @@ int main(void)
     tcase_add_test(tc, env_bool_false_spellings);
     tcase_add_test(tc, env_bool_unrecognised_is_default);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

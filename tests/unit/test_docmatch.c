@@ -4,6 +4,8 @@
 #include "tripdesk/docmatch.h"
 #include "tripdesk/query.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,9 +738,5 @@ int main(void)
     tcase_add_test(tc, compare_numbers_exactly_and_invalid_specs_tie);
     tcase_add_test(tc, compare_and_match_survive_absurd_nesting);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

@@ -5,6 +5,8 @@
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,9 +289,5 @@ int main(void)
     tcase_add_test(tc, registry_ignores_service_argument);
     tcase_add_test(tc, too_small_buffer_is_einval);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

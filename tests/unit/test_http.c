@@ -2,6 +2,8 @@
  * headers, request body parsing and query-string decoding. */
 #include "tripdesk/http.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -764,9 +766,5 @@ int main(void)
     tcase_add_test(query, query_free_is_idempotent);
     suite_add_tcase(s, query);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

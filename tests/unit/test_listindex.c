@@ -6,6 +6,8 @@
 #include "tripdesk/docmatch.h"
 #include "tripdesk/listindex.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,9 +364,5 @@ int main(void)
     tcase_add_test(tc, listindex_keeps_the_newest_version);
     tcase_add_test(tc, listindex_refuses_what_it_does_not_evaluate);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

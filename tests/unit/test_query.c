@@ -1,6 +1,8 @@
 /* Unit tests of shared/src/query.c: the list query builder. */
 #include "tripdesk/query.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +123,5 @@ int main(void)
     tcase_add_test(tc, query_both_ends_of_a_range_never_repeat_a_key);
     tcase_add_test(tc, query_date_to_a_bare_day_includes_the_whole_day);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

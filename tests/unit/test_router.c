@@ -1,6 +1,8 @@
 /* Unit tests of shared/src/router.c: matching, parameters, literal precedence. */
 #include "tripdesk/router.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +90,5 @@ int main(void)
     tcase_add_test(tc, router_unknown_path_is_not_found_and_wrong_method_is_405);
     tcase_add_test(tc, router_rejects_bad_patterns);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

@@ -5,6 +5,8 @@
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 
+#include "run_suite.h"
+
 #include <check.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -587,9 +589,5 @@ int main(void)
     tcase_add_test(init, init_rejects_secret_of_512_bytes_or_more);
     suite_add_tcase(s, init);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(s);
 }

@@ -17,11 +17,13 @@
 
 typedef enum { TD_CACHE_BYPASS = 0, TD_CACHE_HIT, TD_CACHE_MISS } td_cache_state;
 
+#define TD_CACHE_GEN_MAX 24 /* a generation as text (an int64) and its NUL */
+
 typedef struct {
     td_cache_state state;
     char key[600]; /* <ns>:list:<gen>:... */
     char id[600];  /* the same without the generation */
-    char gen[24];
+    char gen[TD_CACHE_GEN_MAX];
 } td_cache_slot;
 
 /* The cached lists. The gateway answers a GET of such a path itself when the
