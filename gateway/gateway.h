@@ -22,6 +22,7 @@
 #define GW_DEFAULT_MAX_BODY (1024 * 1024)
 #define GW_DEFAULT_HTTP_THREADS 128
 #define GW_REGISTRY_TIMEOUT_MS 1000
+#define GW_URI_MAX 8192 /* path + query; longer is 414 before any other check */
 
 typedef struct {
     int port;
@@ -41,6 +42,7 @@ typedef struct {
     const struct mg_request_info *ri;
     char request_id[GW_REQUEST_ID_MAX + 1];
     const char *origin; /* allowed CORS origin, or NULL */
+    bool close;         /* answer with Connection: close (civetweb then closes) */
 } gw_exchange;
 
 /* routes.c: the route table. */

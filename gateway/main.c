@@ -39,6 +39,83 @@ static void set_request_id(gw_exchange *ex)
     memcpy(ex->request_id, id, sizeof id);
 }
 
+/* Longest Content-Length we parse: 18 digits cannot overflow int64_t. */
+#define CONTENT_LENGTH_DIGITS_MAX 18
+
+/* True for a byte of an HTTP token (RFC 9110 tchar): header names are tokens. */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * True when the raw header line had white space between its name and the colon
+ * ("Transfer-Encoding : chunked"), which RFC 9112 says must be refused. civetweb
+ * 1.15 accepts it: it overwrites those spaces and the colon with NULs and points
+ * the value past them, so the line's bytes still show it — a second NUL right after
+ * the name's terminator, before the value begins. (A plain "Name: v" has the colon's
+ * NUL then the space; "Name:v" has the value right after the NUL.)
+ */
+static bool space_before_colon(const char *name, const char *value)
+{
+    size_t n = strlen(name);
+    return value > name + n + 1 && name[n + 1] == '\0';
+}
+
+/*
+ * Checks how the request says where its body ends, on the raw headers civetweb
+ * parsed (duplicates stay visible there; civetweb itself reads only the first).
+ * Refused, because a proxy in front of us may frame the body differently
+ * (request smuggling): Content-Length together with Transfer-Encoding, two
+ * Content-Lengths, a Content-Length that is not plain digits ("+2", " 2", "2,2"),
+ * two Transfer-Encodings or one other than "chunked", a header name that is not a
+ * token ("Transfer-Encoding " before the colon) and control bytes in a value (a
+ * tab is legal). Returns NULL when the framing is sound, else the reason.
+ */
+static const char *bad_framing(const struct mg_request_info *ri)
+{
+    int lengths = 0, encodings = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name;
+        const char *value = ri->http_headers[i].value != NULL ? ri->http_headers[i].value : "";
+        if (name == NULL || name[0] == '\0')
+            return "A header has no name";
+        for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+            if (!is_tchar(*p))
+                return "A header name contains a character that is not allowed";
+        if (space_before_colon(name, value))
+            return "A header name is followed by white space before its colon";
+        for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+            if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+                return "A header value contains a control character";
+        if (strcasecmp(name, "Content-Length") == 0) {
+            size_t n = strlen(value);
+            if (++lengths > 1)
+                return "The request has more than one Content-Length";
+            if (n == 0 || n > CONTENT_LENGTH_DIGITS_MAX || strspn(value, "0123456789") != n)
+                return "Content-Length must be a plain decimal number";
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            if (++encodings > 1)
+                return "The request has more than one Transfer-Encoding";
+            if (strcasecmp(value, "chunked") != 0)
+                return "Only Transfer-Encoding: chunked is supported";
+        }
+    }
+    if (lengths > 0 && encodings > 0)
+        return "The request has both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
+/* Answers 400 and closes the connection: after a request whose end is in doubt, the
+ * next bytes on it cannot be trusted to start a request. */
+static void refuse_and_close(gw_exchange *ex, const char *why)
+{
+    ex->close = true;
+    mg_disable_connection_keep_alive(ex->conn);
+    gw_send_error(ex, 400, "BAD_REQUEST", why, NULL);
+}
+
 static void preflight(gw_exchange *ex)
 {
     const char *extra[][2] = {
@@ -173,7 +250,17 @@ static int handle(struct mg_connection *conn, void *cbdata)
     gw_exchange ex = {.conn = conn, .ri = mg_get_request_info(conn)};
     set_request_id(&ex);
     ex.origin = gw_cors_origin(conn);
+    const char *framing = bad_framing(ex.ri);
+    if (framing != NULL) {
+        refuse_and_close(&ex, framing);
+        return 1;
+    }
     const char *path = ex.ri->local_uri != NULL ? ex.ri->local_uri : "/";
+    const char *query = ex.ri->query_string != NULL ? ex.ri->query_string : "";
+    if (strlen(path) + strlen(query) > GW_URI_MAX) {
+        gw_send_error(&ex, 414, "URI_TOO_LONG", "The request URI is too long", NULL);
+        return 1;
+    }
     bool is_api = strcmp(path, "/api") == 0 || strncmp(path, "/api/", 5) == 0;
     if (strcmp(ex.ri->request_method, "OPTIONS") == 0)
         preflight(&ex);
@@ -182,6 +269,45 @@ static int handle(struct mg_connection *conn, void *cbdata)
     else
         gw_static(&ex);
     return 1;
+}
+
+/* The error code of one of civetweb's own answers (a request it could not parse). */
+static const char *civetweb_error_code(int status)
+{
+    switch (status) {
+    case 400: return "BAD_REQUEST";
+    case 405: return "METHOD_NOT_ALLOWED";
+    case 408: return "REQUEST_TIMEOUT";
+    case 411: return "LENGTH_REQUIRED";
+    case 413: return "PAYLOAD_TOO_LARGE";
+    case 414: return "URI_TOO_LONG";
+    case 431: return "HEADERS_TOO_LARGE";
+    case 505: return "HTTP_VERSION_NOT_SUPPORTED";
+    default: return status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
+    }
+}
+
+/*
+ * civetweb's own error answers (malformed request line or headers, a request
+ * larger than its buffer) get our JSON error shape and security headers instead of
+ * its plain text. The request may be half parsed, so the connection is closed.
+ */
+static int http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    gw_exchange ex = {.conn = conn, .ri = mg_get_request_info(conn), .close = true};
+    if (ex.ri == NULL)
+        return 1; /* nothing to answer with: let civetweb do it */
+    set_request_id(&ex);
+    ex.origin = gw_cors_origin(conn);
+    mg_disable_connection_keep_alive(conn);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s", errmsg != NULL && errmsg[0] != '\0' ? errmsg : "Bad request");
+    for (char *p = msg; *p != '\0'; p++) /* it may quote request bytes: keep plain ASCII */
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            *p = '?';
+    gw_send_error(&ex, status >= 400 && status <= 599 ? status : 400, civetweb_error_code(status),
+                  msg, NULL);
+    return 0;
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -252,6 +378,7 @@ int main(void)
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = log_message;
+    callbacks.http_error = http_error;
     mg_init_library(0);
     struct mg_context *ctx = mg_start(&callbacks, NULL, options);
     if (ctx == NULL) {

@@ -45,16 +45,20 @@ static const char *reason(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return "Status";
     }
 }
@@ -63,6 +67,8 @@ static const char *reason(int status)
  * "keep-alive"): civetweb decides the same way after the handler returns. */
 static bool keeps_alive(gw_exchange *ex)
 {
+    if (ex->close)
+        return false;
     const char *conn = mg_get_header(ex->conn, "Connection");
     const char *ver = ex->ri->http_version;
     if (conn != NULL)
@@ -120,7 +126,9 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
     }
     head[n++] = '\r';
     head[n++] = '\n';
-    bool with_body = len > 0 && strcmp(ex->ri->request_method, "HEAD") != 0;
+    /* The method is unknown when civetweb could not parse the request line. */
+    const char *method = ex->ri->request_method;
+    bool with_body = len > 0 && (method == NULL || strcmp(method, "HEAD") != 0);
     if (with_body && len <= SINGLE_WRITE_MAX) {
         char *all = malloc(n + len);
         if (all != NULL) {
