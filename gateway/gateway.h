@@ -77,7 +77,7 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
 /* health.c: GET /api/health from the registry. */
 int gw_health_start(void);
 void gw_health_stop(void);
-void gw_health(gw_exchange *ex);
+void gw_health(gw_exchange *ex, bool with_pids); /* pids: the caller has a valid token */
 
 /* principal.c: revocation and permissions of a verified token. */
 enum { GW_PRINCIPAL_OK = 0, GW_PRINCIPAL_REVOKED, GW_PRINCIPAL_INVALID };

@@ -2,7 +2,8 @@
  * GET /api/health: per-service status from the registry's live instances.
  * A service is "down" with no live instance, "degraded" when an instance cannot
  * reach a dependency it uses (MongoDB, Redis) or is draining, "up" otherwise.
- * Overall "ok" when every service is up, else "degraded".
+ * Overall "ok" when every service is up, else "degraded". Process ids are
+ * operational detail: only a caller with a valid access token sees them.
  */
 #include "gateway.h"
 
@@ -83,7 +84,7 @@ out:
 }
 
 static cJSON *service_health(const char *name, const Tripdesk__RegistryReply *reg_reply,
-                             int64_t now, bool *up)
+                             int64_t now, bool with_pids, bool *up)
 {
     cJSON *s = cJSON_CreateObject();
     int instances = 0;
@@ -127,11 +128,14 @@ static cJSON *service_health(const char *name, const Tripdesk__RegistryReply *re
                             instances == 0 ? "unknown" : (!uses_mongo ? "unused" : mongo_ok ? "up" : "down"));
     cJSON_AddStringToObject(s, "redis",
                             instances == 0 ? "unknown" : (!uses_redis ? "unused" : redis_ok ? "up" : "down"));
-    cJSON_AddItemToObject(s, "pids", pids);
+    if (with_pids)
+        cJSON_AddItemToObject(s, "pids", pids);
+    else
+        cJSON_Delete(pids);
     return s;
 }
 
-void gw_health(gw_exchange *ex)
+void gw_health(gw_exchange *ex, bool with_pids)
 {
     Tripdesk__RegistryReply *r = query_registry();
     int64_t now = td_now_ms();
@@ -142,7 +146,7 @@ void gw_health(gw_exchange *ex)
     for (int i = 0; i < TD_SERVICE_COUNT; i++) {
         bool up;
         cJSON_AddItemToObject(services, td_service_names[i],
-                              service_health(td_service_names[i], r, now, &up));
+                              service_health(td_service_names[i], r, now, with_pids, &up));
         all_up &= up;
     }
     char ts[TD_ISO_TIME_LEN];

@@ -187,13 +187,25 @@ static bool is_json(const char *ct)
            (ct[n] == '\0' || ct[n] == ';');
 }
 
+/* True when the request carries a valid, unrevoked access token (public routes
+ * that show more to a signed-in caller). */
+static bool has_valid_token(gw_exchange *ex)
+{
+    const char *auth = mg_get_header(ex->conn, "Authorization");
+    td_claims claims;
+    uint32_t perms;
+    return auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 &&
+           gw_verify_token(auth + 7, td_now_ms() / 1000, &claims) == TD_TOKEN_OK &&
+           gw_principal(&claims, &perms) == GW_PRINCIPAL_OK;
+}
+
 static void api(gw_exchange *ex)
 {
     const char *method = ex->ri->request_method;
     const char *path = ex->ri->local_uri;
     if (strcmp(path, "/api/health") == 0) {
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-            gw_health(ex);
+            gw_health(ex, has_valid_token(ex));
         else
             gw_send_error(ex, 405, "METHOD_NOT_ALLOWED", "Use GET", NULL);
         return;

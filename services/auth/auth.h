@@ -6,7 +6,8 @@
  *                      agencyName, role, status, tokenVersion, tokensRevokedAt,
  *                      searchText, createdAt, updatedAt, lastLoginAt, version, _events}
  *   refresh_tokens    {_id: sha256(token), agentId, familyId, tokenVersion, used,
- *                      revoked, expiresAt, createdAt, ip, userAgent}
+ *                      revoked, accessJti, accessExpiresAt (the access token issued
+ *                      with it), expiresAt, createdAt, ip, userAgent}
  *   revoked_tokens    {_id: jti, agentId, expiresAt}      logged-out access tokens
  *   permission_matrix {_id: "matrix", version, roles, updatedAt, updatedBy, _events}
  *   permission_history{_id, version, role, before, after, changedBy, changedAt}
@@ -64,6 +65,7 @@ void tokens_pair_free(token_pair *p);
 cJSON *tokens_json(token_pair *p, const bson_t *agent); /* takes p->access */
 int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_version);
 int tokens_deny_access(mongoc_client_t *c, const td_req *req);
+/* Revokes the family's refresh tokens and denies its access tokens still valid. */
 int tokens_revoke_family(mongoc_client_t *c, const char *family);
 void tokens_resync(td_service *svc, mongoc_client_t *c);
 

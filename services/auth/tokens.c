@@ -59,7 +59,9 @@ int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, co
     bson_oid_init_from_string(&aid, id);
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(key), "agentId", BCON_OID(&aid), "familyId",
                            BCON_UTF8(family), "tokenVersion", BCON_INT64(cl.ver), "used",
-                           BCON_BOOL(false), "revoked", BCON_BOOL(false), "expiresAt",
+                           BCON_BOOL(false), "revoked", BCON_BOOL(false), "accessJti",
+                           BCON_UTF8(jti), "accessExpiresAt", BCON_DATE_TIME(cl.exp * 1000),
+                           "expiresAt",
                            BCON_DATE_TIME((now + auth_cfg.refresh_ttl_s) * 1000), "createdAt",
                            BCON_DATE_TIME(td_now_ms()), "ip", BCON_UTF8(req->client_ip),
                            "userAgent", BCON_UTF8(req->user_agent));
@@ -121,17 +123,16 @@ int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_
     return rc;
 }
 
-int tokens_deny_access(mongoc_client_t *c, const td_req *req)
+/* Refuses one access token (jti) of agent_id until it has expired: a Redis key the
+ * gateway reads, and a revoked_tokens document the resync re-writes it from. */
+static int deny_jti(mongoc_client_t *c, const char *jti, const char *agent_id)
 {
-    const char *jti = req->principal.token_id;
-    if (jti == NULL || jti[0] == '\0')
-        return TD_OK;
     int64_t expires = td_now_ms() + (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
     char key[96];
     snprintf(key, sizeof key, DENY_KEY, jti);
     td_redis_setex(key, "1", 1, (int)(auth_cfg.access_ttl_s + REVOCATION_SLACK_S));
-    bson_t *doc = BCON_NEW("_id", BCON_UTF8(jti), "agentId", BCON_UTF8(req->principal.agent_id),
-                           "expiresAt", BCON_DATE_TIME(expires));
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(jti), "agentId", BCON_UTF8(agent_id), "expiresAt",
+                           BCON_DATE_TIME(expires));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REVOKED);
     bson_error_t err;
     int rc = TD_OK;
@@ -142,6 +143,40 @@ int tokens_deny_access(mongoc_client_t *c, const td_req *req)
     }
     mongoc_collection_destroy(coll);
     bson_destroy(doc);
+    return rc;
+}
+
+int tokens_deny_access(mongoc_client_t *c, const td_req *req)
+{
+    const char *jti = req->principal.token_id;
+    if (jti == NULL || jti[0] == '\0')
+        return TD_OK;
+    return deny_jti(c, jti, req->principal.agent_id);
+}
+
+/* Denies the access tokens issued with the family's refresh tokens that may still
+ * be valid: revoking a family (reuse detected, sign-out) ends its access too. */
+static int deny_family_access(mongoc_client_t *c, const char *family)
+{
+    bson_t *filter = BCON_NEW("familyId", BCON_UTF8(family), "accessExpiresAt", "{", "$gt",
+                              BCON_DATE_TIME(td_now_ms()), "}");
+    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+    const bson_t *doc;
+    int rc = TD_OK;
+    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
+        const char *jti = td_bson_str(doc, "accessJti");
+        char agent[25];
+        td_bson_oid_hex(doc, "agentId", agent);
+        if (jti != NULL)
+            rc = deny_jti(c, jti, agent);
+    }
+    bson_error_t err;
+    if (rc == TD_OK && mongoc_cursor_error(cur, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(filter);
     return rc;
 }
 
@@ -157,6 +192,8 @@ int tokens_revoke_family(mongoc_client_t *c, const char *family)
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
     bson_destroy(update);
+    if (rc == TD_OK)
+        rc = deny_family_access(c, family);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "tripdesk/log.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -17,6 +18,14 @@
 static char secret[512];
 static size_t secret_len;
 static char issuer[128] = "tripdesk";
+
+bool td_token_secret_is_weak(const char *s)
+{
+    if (strcmp(s, DEV_SECRET) == 0)
+        return true;
+    size_t n = strspn(s, (char[]){s[0], '\0'});
+    return s[n] == '\0';
+}
 
 int td_token_init(void)
 {
@@ -33,6 +42,12 @@ int td_token_init(void)
     if (strlen(s) < TD_JWT_SECRET_MIN || strlen(s) >= sizeof secret) {
         td_error("%s must be %d to %zu bytes", TD_ENV_JWT_SECRET, TD_JWT_SECRET_MIN,
                  sizeof secret - 1);
+        return TD_EINVAL;
+    }
+    if (!td_env_bool(TD_ENV_DEV_MODE, false) && td_token_secret_is_weak(s)) {
+        td_error("%s is the published development secret or one repeated character; "
+                 "production mode needs a random secret (e.g. openssl rand -base64 48)",
+                 TD_ENV_JWT_SECRET);
         return TD_EINVAL;
     }
     snprintf(secret, sizeof secret, "%s", s);
@@ -65,6 +80,12 @@ static bool int_claim(jwt_t *jwt, const char *name, int64_t *out)
     if (ok)
         *out = v;
     return ok;
+}
+
+/* True for the 24 hex digits of an ObjectId: every service reads sub as one. */
+static bool is_object_id(const char *s)
+{
+    return strlen(s) == TD_OBJECT_ID_HEX && strspn(s, "0123456789abcdefABCDEF") == TD_OBJECT_ID_HEX;
 }
 
 /* True when token is three base64url segments with non-empty header and payload.
@@ -112,6 +133,10 @@ td_token_result td_token_verify(const char *token, int64_t now, td_claims *claim
     }
     if (!int_claim(jwt, "exp", &claims->exp) || !copy_claim(jwt, "sub", claims->sub) ||
         !copy_claim(jwt, "role", claims->role)) {
+        r = TD_TOKEN_BAD_CLAIMS;
+        goto out;
+    }
+    if (!is_object_id(claims->sub)) {
         r = TD_TOKEN_BAD_CLAIMS;
         goto out;
     }

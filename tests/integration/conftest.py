@@ -98,7 +98,9 @@ def wait_for(pred, timeout, what):
 
 
 def health():
-    return requests.get(BASE + "/api/health", timeout=5).json()["data"]
+    """/api/health as a signed-in caller (with the services' pids)."""
+    return requests.get(BASE + "/api/health", timeout=5,
+                        headers={"Authorization": f"Bearer {make_token()}"}).json()["data"]
 
 
 def make_token(role="admin", sub=None, exp_in=3600, iss=ISSUER, secret=JWT_SECRET,

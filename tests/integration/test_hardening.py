@@ -126,3 +126,46 @@ def test_long_query_is_414_at_the_gateway_before_authentication(stack):
     assert r.status_code == 414, r.text
     assert r.json()["error"]["code"] == "URI_TOO_LONG"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_token_whose_sub_is_not_an_object_id_is_401_at_the_gateway(stack):
+    for sub in ["not-an-object-id", "a" * 23, "g" * 24, '{"$ne":null}']:
+        r = api("GET", "/api/auth/me", make_token("admin", sub=sub))
+        assert r.status_code == 401, (sub, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "INVALID_TOKEN" and "claims" in err["message"], err
+    assert api("GET", "/api/bookings/ping", make_token("admin")).status_code == 200
+
+
+def test_reused_refresh_token_ends_the_family_s_access_tokens(root_token):
+    from conftest import login, new_agent
+    agent, _ = new_agent(root_token)
+    first = login(agent["email"], agent["password"]).json()["data"]
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": first["refreshToken"]})
+    assert r.status_code == 200, r.text
+    second = r.json()["data"]
+    assert api("GET", "/api/auth/me", second["accessToken"]).status_code == 200
+    # An unrelated session of the same agent is not part of the family.
+    other = login(agent["email"], agent["password"]).json()["data"]
+    # The first refresh token again: reuse, the family is revoked.
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": first["refreshToken"]})
+    assert r.status_code == 401
+    for token in (first["accessToken"], second["accessToken"]):
+        r = api("GET", "/api/auth/me", token)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "TOKEN_REVOKED", r.text
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": second["refreshToken"]})
+    assert r.status_code == 401
+    assert api("GET", "/api/auth/me", other["accessToken"]).status_code == 200
+
+
+def test_health_lists_pids_only_for_a_valid_token(stack):
+    anonymous = requests.get(BASE + "/api/health", timeout=5).json()["data"]["services"]
+    assert anonymous and all("pids" not in s for s in anonymous.values()), anonymous
+    for bad in ["garbage", make_token("admin", exp_in=-10), make_token("admin", secret="x" * 40)]:
+        r = requests.get(BASE + "/api/health", timeout=5, headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 200
+        assert all("pids" not in s for s in r.json()["data"]["services"].values())
+    r = requests.get(BASE + "/api/health", timeout=5,
+                     headers={"Authorization": f"Bearer {make_token('junior_agent')}"})
+    services = r.json()["data"]["services"]
+    assert all(isinstance(s["pids"], list) and s["pids"] for s in services.values()), services

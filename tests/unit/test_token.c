@@ -502,11 +502,18 @@ START_TEST(init_rejects_secret_shorter_than_min)
 }
 END_TEST
 
+/* A secret of n bytes that is not one repeated character. */
+static void varied_secret(char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)('a' + i % 26);
+    s[n] = '\0';
+}
+
 START_TEST(init_accepts_secret_of_exactly_min_length)
 {
     char s[TD_JWT_SECRET_MIN + 1];
-    memset(s, 'k', TD_JWT_SECRET_MIN);
-    s[TD_JWT_SECRET_MIN] = '\0';
+    varied_secret(s, TD_JWT_SECRET_MIN);
     setenv(TD_ENV_JWT_SECRET, s, 1);
     ck_assert_int_eq(td_token_init(), TD_OK);
     td_claims in = valid_claims();
@@ -519,14 +526,56 @@ END_TEST
 START_TEST(init_rejects_secret_of_512_bytes_or_more)
 {
     char s[513];
-    memset(s, 'k', 511);
-    s[511] = '\0';
+    varied_secret(s, 511);
     setenv(TD_ENV_JWT_SECRET, s, 1);
     ck_assert_int_eq(td_token_init(), TD_OK);
-    memset(s, 'k', 512);
-    s[512] = '\0';
+    varied_secret(s, 512);
     setenv(TD_ENV_JWT_SECRET, s, 1);
     ck_assert_int_eq(td_token_init(), TD_EINVAL);
+}
+END_TEST
+
+START_TEST(production_refuses_the_development_secret_and_repeated_characters)
+{
+    static const char dev[] = "tripdesk-development-secret-not-for-production-use";
+    char same[TD_JWT_SECRET_MIN * 2 + 1];
+    memset(same, 'k', sizeof same - 1);
+    same[sizeof same - 1] = '\0';
+    const char *weak[] = {dev, same};
+    for (size_t i = 0; i < 2; i++) {
+        clear_env();
+        setenv(TD_ENV_JWT_SECRET, weak[i], 1);
+        ck_assert_msg(td_token_init() == TD_EINVAL, "'%s' accepted in production", weak[i]);
+        setenv(TD_ENV_DEV_MODE, "false", 1);
+        ck_assert_int_eq(td_token_init(), TD_EINVAL);
+        /* Development mode takes them (with the dev secret's warning). */
+        setenv(TD_ENV_DEV_MODE, "true", 1);
+        ck_assert_int_eq(td_token_init(), TD_OK);
+    }
+    ck_assert(td_token_secret_is_weak(dev));
+    ck_assert(td_token_secret_is_weak(same));
+    ck_assert(!td_token_secret_is_weak(SECRET));
+    ck_assert(!td_token_secret_is_weak("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkx"));
+}
+END_TEST
+
+START_TEST(token_whose_sub_is_not_an_object_id_is_bad_claims)
+{
+    static const char *const subs[] = {"a1", "not-an-object-id-at-all!", "65f1c0ffee0123456789abc",
+                                       "65f1c0ffee0123456789abcde", "65f1c0ffee0123456789abcg",
+                                       "{\"$ne\":null}"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        td_claims in = valid_claims();
+        snprintf(in.sub, sizeof in.sub, "%s", subs[i]);
+        char *token = sign(&in);
+        ck_assert_msg(verify(token, NOW) == TD_TOKEN_BAD_CLAIMS, "sub '%s' accepted", subs[i]);
+        free(token);
+    }
+    td_claims in = valid_claims();
+    snprintf(in.sub, sizeof in.sub, "%s", "65F1C0FFEE0123456789ABCD");
+    char *token = sign(&in);
+    ck_assert_int_eq(verify(token, NOW), TD_TOKEN_OK);
+    free(token);
 }
 END_TEST
 
@@ -576,6 +625,7 @@ int main(void)
     tcase_add_test(tc, token_longer_than_max_is_malformed);
     tcase_add_test(tc, token_verify_failure_leaves_claims_zeroed);
     tcase_add_test(tc, token_reason_is_distinct_per_result);
+    tcase_add_test(tc, token_whose_sub_is_not_an_object_id_is_bad_claims);
     suite_add_tcase(s, tc);
 
     TCase *init = tcase_create("init");
@@ -587,6 +637,7 @@ int main(void)
     tcase_add_test(init, init_rejects_secret_shorter_than_min);
     tcase_add_test(init, init_accepts_secret_of_exactly_min_length);
     tcase_add_test(init, init_rejects_secret_of_512_bytes_or_more);
+    tcase_add_test(init, production_refuses_the_development_secret_and_repeated_characters);
     suite_add_tcase(s, init);
 
     return run_suite(s);

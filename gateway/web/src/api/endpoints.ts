@@ -115,7 +115,8 @@ export const permissionsApi = {
 
 export const healthApi = {
   get(): Promise<Health> {
-    return api.get<Health>('/api/health', { auth: false });
+    // With the access token when signed in: only then does the gateway list PIDs.
+    return api.get<Health>('/api/health');
   },
 };
 

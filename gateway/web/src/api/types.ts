@@ -215,7 +215,8 @@ export interface ServiceHealth {
   version: string | null;
   mongodb: DependencyState;
   redis: DependencyState;
-  pids: number[];
+  /** Only for a caller with a valid access token. */
+  pids?: number[];
 }
 
 export interface Health {

@@ -63,7 +63,7 @@ export function ServiceCard({ name, health }: { name: string; health: ServiceHea
         <Dependency name="Redis" state={h.redis} />
         <div className="kv">
           <dt>PIDs</dt>
-          <dd className="mono small">{h.pids.length ? h.pids.join(', ') : '—'}</dd>
+          <dd className="mono small">{h.pids?.length ? h.pids.join(', ') : '—'}</dd>
         </div>
       </dl>
     </article>
