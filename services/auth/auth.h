@@ -36,6 +36,8 @@
 #define ENV_REFRESH_TTL "TRIPDESK_REFRESH_TTL_S" /* 604800 */
 #define ENV_ADMIN_EMAIL "TRIPDESK_ADMIN_EMAIL"
 #define ENV_ADMIN_PASSWORD "TRIPDESK_ADMIN_PASSWORD"
+#define ENV_REGISTER_IP_MAX "TRIPDESK_REGISTER_IP_MAX" /* registrations per IP, 15 min */
+#define REGISTER_IP_MAX_DEFAULT 10
 
 #define TOKVER_KEY "auth:tokver:%s"
 #define DENY_KEY "auth:deny:%s"
@@ -44,6 +46,7 @@
 typedef struct {
     int64_t access_ttl_s;
     int64_t refresh_ttl_s;
+    int64_t register_ip_max;
 } auth_config;
 
 extern auth_config auth_cfg;
@@ -69,13 +72,19 @@ int tokens_deny_access(mongoc_client_t *c, const td_req *req);
 int tokens_revoke_family(mongoc_client_t *c, const char *family);
 void tokens_resync(td_service *svc, mongoc_client_t *c);
 
-/* throttle.c: brute-force protection of sign-in */
+/* throttle.c: brute-force protection of sign-in and registration. An attempt takes
+ * its slots first (TD_ECONFLICT with *retry_after_s: refuse with 429), then tells
+ * how it went: succeeded (the account's counter reset, the IP's slot back) or
+ * unchecked (no password was verified: both slots back); a failure keeps them. */
 #define THROTTLE_WINDOW_S 900
 #define THROTTLE_ACCOUNT_MAX 5
 #define THROTTLE_IP_MAX 20
-int throttle_check(const char *email, const char *ip, int *retry_after_s);
-void throttle_fail(const char *email, const char *ip);
-void throttle_reset(const char *email);
+int throttle_take(const char *email, const char *ip, int *retry_after_s);
+void throttle_succeeded(const char *email, const char *ip);
+void throttle_unchecked(const char *email, const char *ip);
+/* Takes one of ip's auth_cfg.register_ip_max registration attempts per
+ * THROTTLE_WINDOW_S (counted whatever their outcome). */
+int throttle_register(const char *ip, int *retry_after_s);
 
 /* agents.c */
 extern const td_route agent_routes[];

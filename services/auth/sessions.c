@@ -26,6 +26,7 @@ const td_route session_routes[] = {
 };
 
 #define REFRESH_TOKEN_MAX 128
+#define SIGN_IN_THROTTLED "Too many failed sign-in attempts; try again later"
 
 static int db_unavailable(td_res *res)
 {
@@ -78,6 +79,24 @@ static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revok
     return rc;
 }
 
+/* Answers 429 TOO_MANY_ATTEMPTS with Retry-After. */
+static int too_many(td_res *res, int retry_after, const char *message)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_after);
+    td_res_header(res, "Retry-After", ra);
+    cJSON *details = cJSON_CreateObject();
+    cJSON_AddNumberToObject(details, "retryAfter", retry_after);
+    return td_fail(res, 429, "TOO_MANY_ATTEMPTS", message, details);
+}
+
+static int email_taken(td_res *res)
+{
+    cJSON *details = cJSON_CreateObject();
+    cJSON_AddStringToObject(details, "field", "email");
+    return td_fail(res, 409, "EMAIL_TAKEN", "An account with this email already exists", details);
+}
+
 static int register_agent(td_req *req, td_res *res)
 {
     static const char *const fields[] = {"email", "password", "firstName", "lastName", "phone",
@@ -100,14 +119,33 @@ static int register_agent(td_req *req, td_res *res)
     }
     if (password_policy(password, email, res, "password") != TD_OK)
         goto out;
-    char hash[128];
-    if (password_hash(password, hash) != TD_OK) {
-        td_fail(res, 500, "INTERNAL_ERROR", "Could not hash the password", NULL);
+    /* Only a well-formed registration takes a slot of the IP's budget; the lookup
+     * and the argon2 hash come after it (docs/notes/harden.md). */
+    int retry_after;
+    if (throttle_register(req->client_ip, &retry_after) != TD_OK) {
+        too_many(res, retry_after, "Too many registrations from this address; try again later");
         goto out;
     }
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL) {
         db_unavailable(res);
+        goto out;
+    }
+    bson_t taken;
+    bson_init(&taken);
+    int found = agent_find_email(c, email, &taken);
+    bson_destroy(&taken);
+    if (found == TD_OK) {
+        email_taken(res);
+        goto out;
+    }
+    if (found != TD_ENOTFOUND) {
+        td_fail_rc(res, found, NULL);
+        goto out;
+    }
+    char hash[128];
+    if (password_hash(password, hash) != TD_OK) {
+        td_fail(res, 500, "INTERNAL_ERROR", "Could not hash the password", NULL);
         goto out;
     }
     bson_oid_t oid;
@@ -139,9 +177,7 @@ static int register_agent(td_req *req, td_res *res)
     if (rc == TD_OK) {
         td_ok(res, 201, agent_json(&doc, NULL));
     } else if (rc == TD_ECONFLICT) {
-        cJSON *details = cJSON_CreateObject();
-        cJSON_AddStringToObject(details, "field", "email");
-        td_fail(res, 409, "EMAIL_TAKEN", "An account with this email already exists", details);
+        email_taken(res); /* registered in between: the unique key decides */
     } else {
         td_fail_rc(res, rc, "registration failed");
     }
@@ -150,17 +186,6 @@ static int register_agent(td_req *req, td_res *res)
 out:
     cJSON_Delete(body);
     return 0;
-}
-
-static int too_many(td_res *res, int retry_after)
-{
-    char ra[16];
-    snprintf(ra, sizeof ra, "%d", retry_after);
-    td_res_header(res, "Retry-After", ra);
-    cJSON *details = cJSON_CreateObject();
-    cJSON_AddNumberToObject(details, "retryAfter", retry_after);
-    return td_fail(res, 429, "TOO_MANY_ATTEMPTS",
-                   "Too many failed sign-in attempts; try again later", details);
 }
 
 static int login(td_req *req, td_res *res)
@@ -177,17 +202,19 @@ static int login(td_req *req, td_res *res)
         td_get_str(body, "password", true, 1, 256, res, &password) != TD_OK)
         goto out;
     int retry_after;
-    if (throttle_check(email, req->client_ip, &retry_after) != TD_OK) {
-        too_many(res, retry_after);
+    if (throttle_take(email, req->client_ip, &retry_after) != TD_OK) {
+        too_many(res, retry_after, SIGN_IN_THROTTLED);
         goto out;
     }
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL) {
+        throttle_unchecked(email, req->client_ip);
         db_unavailable(res);
         goto out;
     }
     int rc = agent_find_email(c, email, &agent);
     if (rc != TD_OK && rc != TD_ENOTFOUND) {
+        throttle_unchecked(email, req->client_ip);
         td_fail_rc(res, rc, NULL);
         goto out;
     }
@@ -198,7 +225,7 @@ static int login(td_req *req, td_res *res)
     else
         password_burn_time(password);
     if (!ok) {
-        throttle_fail(email, req->client_ip);
+        /* The attempt's slots stay taken: it is a failure. */
         cJSON *p = td_event_payload(req, "AUTH_LOGIN_FAILED", "agent", "", NULL, NULL);
         cJSON_AddStringToObject(p, "email", email);
         td_bus_publish(td_service_bus(req->service), c, "AUTH_LOGIN_FAILED", p, NULL);
@@ -206,6 +233,7 @@ static int login(td_req *req, td_res *res)
         td_fail(res, 401, "INVALID_CREDENTIALS", "Email or password is incorrect", NULL);
         goto out;
     }
+    throttle_succeeded(email, req->client_ip);
     if (strcmp(status, "pending") == 0) {
         td_fail(res, 403, "ACCOUNT_PENDING", "Your account is waiting for an admin's approval",
                 NULL);
@@ -215,7 +243,6 @@ static int login(td_req *req, td_res *res)
         td_fail(res, 403, "ACCOUNT_DEACTIVATED", "Your account has been deactivated", NULL);
         goto out;
     }
-    throttle_reset(email);
     bson_t set = BSON_INITIALIZER, updated = BSON_INITIALIZER;
     BSON_APPEND_DATE_TIME(&set, "lastLoginAt", td_now_ms());
     rc = touch_agent(req, &agent, &set, false, "AUTH_LOGIN", &updated);
@@ -454,15 +481,15 @@ static int change_password(td_req *req, td_res *res)
     }
     const char *email = td_bson_str(&agent, "email");
     int retry_after;
-    if (throttle_check(email, req->client_ip, &retry_after) != TD_OK) {
-        too_many(res, retry_after);
+    if (throttle_take(email, req->client_ip, &retry_after) != TD_OK) {
+        too_many(res, retry_after, SIGN_IN_THROTTLED);
         goto out;
     }
     if (!password_verify(td_bson_str(&agent, "passwordHash"), current)) {
-        throttle_fail(email, req->client_ip);
         td_fail_field(res, "currentPassword", "The current password is incorrect");
         goto out;
     }
+    throttle_succeeded(email, req->client_ip);
     if (strcmp(current, next) == 0) {
         td_fail_field(res, "newPassword", "The new password must differ from the current one");
         goto out;

@@ -1,8 +1,12 @@
 /*
- * Brute-force protection of sign-in: failed attempts are counted per account and
- * per client IP over THROTTLE_WINDOW_S; past the limits sign-in answers 429 with
- * Retry-After. Counters live in Redis (shared by all auth instances); while Redis
- * is down they live in this process, so protection never switches off.
+ * Brute-force protection of sign-in and registration. Sign-in attempts are counted
+ * per account and per client IP over THROTTLE_WINDOW_S, and counted *before* the
+ * password is checked: each attempt takes a slot with one atomic INCR, so parallel
+ * attempts cannot all pass a check made before any of them failed; a success gives
+ * its slots back (the account's counter is reset, the IP's decremented). Past the
+ * limits the answer is 429 with Retry-After. Registrations are counted per IP the
+ * same way. Counters live in Redis (shared by all auth instances); while Redis is
+ * down they live in this process, so protection never switches off.
  */
 #include "auth.h"
 
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #define LOCAL_SLOTS 1024
+#define REGISTER_KEY "auth:register:ip:%s"
 
 typedef struct {
     char key[160];
@@ -54,72 +59,93 @@ static local_counter *local_find(const char *key, bool add)
     return slot;
 }
 
-/* Current count and seconds left for key; Redis first, then the local table. */
-static int count_of(const char *key, int *ttl_s)
+/* Takes one slot of key's counter: *count gets the count with it, *ttl_s the
+ * seconds left in its window. Redis first, then the local table. */
+static void take(const char *key, long long *count, int *ttl_s)
 {
-    char *val = NULL;
-    size_t len = 0;
-    int rc = td_redis_get(key, &val, &len);
-    if (rc == TD_OK || rc == TD_ENOTFOUND) {
-        int n = val != NULL ? atoi(val) : 0;
-        free(val);
+    if (td_redis_incr_ttl(key, THROTTLE_WINDOW_S, count) == TD_OK) {
         long long ttl = THROTTLE_WINDOW_S;
-        td_redis_ttl(key, &ttl);
+        if (td_redis_ttl(key, &ttl) != TD_OK)
+            ttl = THROTTLE_WINDOW_S;
         *ttl_s = (int)ttl;
-        return n;
-    }
-    pthread_mutex_lock(&local_mu);
-    local_counter *c = local_find(key, false);
-    int n = c != NULL ? c->count : 0;
-    *ttl_s = c != NULL ? (int)((c->expires_ms - td_now_ms()) / 1000 + 1) : 0;
-    pthread_mutex_unlock(&local_mu);
-    return n;
-}
-
-static void bump(const char *key)
-{
-    long long n;
-    if (td_redis_incr_ttl(key, THROTTLE_WINDOW_S, &n) == TD_OK)
         return;
+    }
     pthread_mutex_lock(&local_mu);
     local_counter *c = local_find(key, true);
-    c->count++;
+    *count = ++c->count;
+    *ttl_s = (int)((c->expires_ms - td_now_ms()) / 1000 + 1);
     pthread_mutex_unlock(&local_mu);
 }
 
-int throttle_check(const char *email, const char *ip, int *retry_after_s)
+/* Gives one slot back (an attempt that turned out not to be a failure). */
+static void give_back(const char *key)
 {
-    char k1[160], k2[160];
-    key_for(k1, sizeof k1, "acct", email);
-    key_for(k2, sizeof k2, "ip", ip);
-    int t1, t2;
-    int n1 = count_of(k1, &t1), n2 = count_of(k2, &t2);
-    if (n1 >= THROTTLE_ACCOUNT_MAX || n2 >= THROTTLE_IP_MAX) {
-        *retry_after_s = n1 >= THROTTLE_ACCOUNT_MAX ? t1 : t2;
-        if (*retry_after_s < 1)
-            *retry_after_s = 1;
-        return TD_ECONFLICT;
-    }
-    return TD_OK;
-}
-
-void throttle_fail(const char *email, const char *ip)
-{
-    char k[160];
-    key_for(k, sizeof k, "acct", email);
-    bump(k);
-    key_for(k, sizeof k, "ip", ip);
-    bump(k);
-}
-
-void throttle_reset(const char *email)
-{
-    char k[160];
-    key_for(k, sizeof k, "acct", email);
-    td_redis_del(k);
+    if (td_redis_decr_existing(key) == TD_OK)
+        return;
     pthread_mutex_lock(&local_mu);
-    local_counter *c = local_find(k, false);
+    local_counter *c = local_find(key, false);
+    if (c != NULL && c->count > 0)
+        c->count--;
+    pthread_mutex_unlock(&local_mu);
+}
+
+static void forget(const char *key)
+{
+    td_redis_del(key);
+    pthread_mutex_lock(&local_mu);
+    local_counter *c = local_find(key, false);
     if (c != NULL)
         c->expires_ms = 0;
     pthread_mutex_unlock(&local_mu);
+}
+
+static int refuse(int ttl_s, int *retry_after_s)
+{
+    *retry_after_s = ttl_s < 1 ? 1 : ttl_s;
+    return TD_ECONFLICT;
+}
+
+int throttle_take(const char *email, const char *ip, int *retry_after_s)
+{
+    char k_ip[160], k_acct[160];
+    key_for(k_ip, sizeof k_ip, "ip", ip);
+    key_for(k_acct, sizeof k_acct, "acct", email);
+    long long n;
+    int ttl;
+    /* The IP first: a refused IP does not add to the accounts it tries. */
+    take(k_ip, &n, &ttl);
+    if (n > THROTTLE_IP_MAX)
+        return refuse(ttl, retry_after_s);
+    take(k_acct, &n, &ttl);
+    if (n > THROTTLE_ACCOUNT_MAX)
+        return refuse(ttl, retry_after_s);
+    return TD_OK;
+}
+
+void throttle_succeeded(const char *email, const char *ip)
+{
+    char k[160];
+    key_for(k, sizeof k, "acct", email);
+    forget(k);
+    key_for(k, sizeof k, "ip", ip);
+    give_back(k);
+}
+
+void throttle_unchecked(const char *email, const char *ip)
+{
+    char k[160];
+    key_for(k, sizeof k, "acct", email);
+    give_back(k);
+    key_for(k, sizeof k, "ip", ip);
+    give_back(k);
+}
+
+int throttle_register(const char *ip, int *retry_after_s)
+{
+    char k[160];
+    snprintf(k, sizeof k, REGISTER_KEY, ip);
+    long long n;
+    int ttl;
+    take(k, &n, &ttl);
+    return n > auth_cfg.register_ip_max ? refuse(ttl, retry_after_s) : TD_OK;
 }

@@ -377,6 +377,19 @@ int td_redis_incr_ttl(const char *key, int ttl_s, long long *out)
     return TD_OK;
 }
 
+int td_redis_decr_existing(const char *key)
+{
+    /* DECR alone would create a key without expiry when the window just ended. */
+    redisReply *r = command("EVAL %s 1 %s",
+                            "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                            "return redis.call('DECR', KEYS[1]) end return 0",
+                            key);
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    freeReplyObject(r);
+    return TD_OK;
+}
+
 int td_redis_ttl(const char *key, long long *secs)
 {
     redisReply *r = command("TTL %s", key);

@@ -26,6 +26,7 @@ JWT_SECRET = "integration-test-secret-" + "x" * 24
 ISSUER = "tripdesk"
 REQUEST_TIMEOUT_MS = 8000
 MAX_BODY = 65536
+REGISTER_IP_MAX = 100000  # registrations per IP per 15 min: every test registers from 127.0.0.1
 ADMIN_EMAIL = "root@test.local"
 ADMIN_PASSWORD = "Sup3r-Secret-Pass!"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -46,6 +47,7 @@ def stack():
                   # the crash test waits for the periodic sweep (10 min by default)
                   "TRIPDESK_BUS_SWEEP_MS": "5000",
                   "TRIPDESK_MAX_BODY_BYTES": str(MAX_BODY),
+                  "TRIPDESK_REGISTER_IP_MAX": str(REGISTER_IP_MAX),
                   "TRIPDESK_CORS_ORIGINS": "http://localhost:5173",
                   "TRIPDESK_ADMIN_EMAIL": ADMIN_EMAIL,
                   "TRIPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,

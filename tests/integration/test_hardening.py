@@ -169,3 +169,115 @@ def test_health_lists_pids_only_for_a_valid_token(stack):
                      headers={"Authorization": f"Bearer {make_token('junior_agent')}"})
     services = r.json()["data"]["services"]
     assert all(isinstance(s["pids"], list) and s["pids"] for s in services.values()), services
+
+
+# ---- sign-in and registration limits ----
+
+WRONG = "Wr0ng-Passw0rd!"
+
+
+def reset_counters(*emails):
+    from conftest import redis_cli
+    redis_cli("DEL", "auth:fail:ip:127.0.0.1", "auth:register:ip:127.0.0.1",
+              *[f"auth:fail:acct:{e}" for e in emails])
+
+
+def parallel_logins(email, password, n):
+    import threading
+    from conftest import login
+    barrier = threading.Barrier(n)
+    codes = [None] * n
+
+    def attempt(i):
+        barrier.wait()
+        r = login(email, password)
+        codes[i] = (r.status_code, r.json()["error"]["code"] if r.status_code >= 400 else None,
+                    r.headers.get("Retry-After"))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return codes
+
+
+def test_parallel_wrong_passwords_check_at_most_five_and_then_lock(root_token):
+    from conftest import login, new_agent
+    agent, _ = new_agent(root_token)
+    reset_counters(agent["email"])
+    try:
+        codes = parallel_logins(agent["email"], WRONG, 40)
+        checked = [c for c in codes if c[:2] == (401, "INVALID_CREDENTIALS")]
+        limited = [c for c in codes if c[:2] == (429, "TOO_MANY_ATTEMPTS")]
+        assert len(checked) <= 5 and len(checked) + len(limited) == 40, codes
+        assert len(checked) == 5, codes  # Redis is up: exactly the limit was checked
+        assert all(int(c[2]) >= 1 for c in limited)
+        # Locked: the right password is refused too, even from a fresh IP budget.
+        reset_counters()
+        r = login(agent["email"], agent["password"])
+        assert r.status_code == 429 and r.json()["error"]["code"] == "TOO_MANY_ATTEMPTS", r.text
+        assert int(r.headers["Retry-After"]) > 800
+    finally:
+        reset_counters(agent["email"])
+    assert login(agent["email"], agent["password"]).status_code == 200
+
+
+def test_a_success_gives_back_its_slots(root_token):
+    """Attempts are counted before the check; a right password must not count as a
+    failure (an office of agents behind one address signs in all day)."""
+    from conftest import login, new_agent, redis_cli
+    agent, _ = new_agent(root_token)
+    reset_counters(agent["email"])
+    try:
+        for _ in range(4):
+            assert login(agent["email"], WRONG).status_code == 401
+        assert login(agent["email"], agent["password"]).status_code == 200
+        assert redis_cli("GET", f"auth:fail:acct:{agent['email']}") == ""
+        assert redis_cli("GET", "auth:fail:ip:127.0.0.1") == "4"
+        for _ in range(25):
+            assert login(agent["email"], agent["password"]).status_code == 200
+    finally:
+        reset_counters(agent["email"])
+
+
+def register_body(**over):
+    import uuid
+    body = {"email": f"thr-{uuid.uuid4().hex[:10]}@example.com", "password": "Str0ng-Passw0rd!",
+            "firstName": "Asha", "lastName": "Rao", "phone": "+91 98765 43210",
+            "agencyName": "Rao Travels"}
+    body.update(over)
+    return body
+
+
+def test_registration_is_throttled_per_ip_after_the_cheap_checks(stack):
+    from conftest import REGISTER_IP_MAX, redis_cli
+    key = "auth:register:ip:127.0.0.1"
+    redis_cli("SET", key, str(REGISTER_IP_MAX - 2), "EX", "900")
+    try:
+        for _ in range(2):
+            assert api("POST", "/api/auth/register", json=register_body()).status_code == 201
+        r = api("POST", "/api/auth/register", json=register_body())
+        assert r.status_code == 429, r.text
+        assert r.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+        assert 1 <= int(r.headers["Retry-After"]) <= 900
+        # A request that fails the cheap checks is answered for what it is, and
+        # takes no slot.
+        r = api("POST", "/api/auth/register", json=register_body(email="not-an-email"))
+        assert r.status_code == 400
+        r = api("POST", "/api/auth/register", json=register_body(password="short"))
+        assert r.status_code == 400
+        assert int(redis_cli("GET", key)) == REGISTER_IP_MAX + 1
+    finally:
+        redis_cli("DEL", key)
+    assert api("POST", "/api/auth/register", json=register_body()).status_code == 201
+
+
+def test_taken_email_is_409_and_changes_nothing(stack):
+    body = register_body()
+    r = api("POST", "/api/auth/register", json=body)
+    assert r.status_code == 201
+    again = dict(body, email=body["email"].upper(), firstName="Other")
+    r = api("POST", "/api/auth/register", json=again)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "EMAIL_TAKEN"
+    assert r.json()["error"]["details"] == {"field": "email"}

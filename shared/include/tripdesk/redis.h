@@ -64,6 +64,9 @@ int td_redis_del_pattern(const char *pattern);
 /* INCR with expiry on first increment (ttl_s 0: none); *out gets the new value. */
 int td_redis_incr_ttl(const char *key, int ttl_s, long long *out);
 
+/* DECR of a key that exists (its expiry kept); nothing when it does not. */
+int td_redis_decr_existing(const char *key);
+
 /* TTL in seconds of a key (TD_ENOTFOUND when absent or without expiry). */
 int td_redis_ttl(const char *key, long long *secs);
 
