@@ -44,7 +44,8 @@ cJSON *agent_json(const bson_t *doc, void *arg)
 void agent_search_text(bson_t *doc, const char *email, const char *first, const char *last,
                        const char *agency)
 {
-    char buf[1024];
+    /* Sized from the limits: an email, two 60- and one 120-character names. */
+    char buf[TD_EMAIL_MAX + TD_UTF8_BYTES(60 + 60 + 120) + 4];
     snprintf(buf, sizeof buf, "%s %s %s %s", email, first, last, agency != NULL ? agency : "");
     for (char *p = buf; *p != '\0'; p++)
         *p = (char)tolower((unsigned char)*p);

@@ -306,7 +306,8 @@ static int put_role(td_req *req, td_res *res)
     {
         int p = td_permission_index(item->string);
         char field[96];
-        snprintf(field, sizeof field, "permissions.%.64s", item->string);
+        snprintf(field, sizeof field, "permissions.%.*s", (int)td_utf8_fit(item->string, 64),
+                 item->string);
         if (p < 0) {
             td_fail_field(res, field, "Unknown permission");
             goto out;

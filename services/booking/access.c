@@ -23,6 +23,7 @@ void lower_into(char *dst, size_t len, const char *src)
     for (; src != NULL && src[i] != '\0' && i + 1 < len; i++)
         dst[i] = (char)tolower((unsigned char)src[i]);
     dst[i] = '\0';
+    td_utf8_trim(dst);
 }
 
 bool owns(const td_req *req, const bson_t *doc, const char *owner_field)

@@ -56,7 +56,16 @@ int load_visible(td_req *req, td_res *res, const char *coll, const char *owner_f
                  const char *view_all, bson_t *out);
 int parse_oid(const char *s, bson_oid_t *oid);
 cJSON *doc_json(const bson_t *doc, void *arg);
+/* Lower-cased copy of src (ASCII letters; other bytes kept) into dst of len bytes;
+ * a cut never splits a UTF-8 character. */
 void lower_into(char *dst, size_t len, const char *src);
+/* Buffers for text built from request fields, sized from their character limits
+ * (TD_UTF8_BYTES: 4 bytes a character): a destination key, a customer's "first
+ * last" name, and the searchText/name keys every resource derives. */
+#define DESTINATION_CHARS 120
+#define DEST_KEY_SIZE (TD_UTF8_BYTES(DESTINATION_CHARS) + 1)
+#define CUSTOMER_NAME_SIZE (TD_UTF8_BYTES(60 + 1 + 60) + 1)
+#define DERIVED_TEXT_SIZE 4096
 /* Reads "YYYY-MM-DD" (or full ISO-8601 UTC) field into ms; TD_EINVAL fills res. */
 int get_date(const cJSON *obj, const char *name, const char *path, bool required, td_res *res,
              int64_t *ms, bool *present);

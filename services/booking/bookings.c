@@ -206,7 +206,7 @@ static int read_input(const cJSON *body, bool create, td_res *res, booking_input
         in->has_trip = true;
         if (td_check_fields(trip, trip_fields, res) != TD_OK ||
             td_get_str(trip, "title", create, 1, 200, res, &in->title) != TD_OK ||
-            td_get_str(trip, "destination", create, 1, 120, res, &in->destination) != TD_OK ||
+            td_get_str(trip, "destination", create, 1, DESTINATION_CHARS, res, &in->destination) != TD_OK ||
             get_date(trip, "startDate", "tripDetails.startDate", create, res, &in->start,
                      &in->has_start) != TD_OK ||
             get_date(trip, "endDate", "tripDetails.endDate", create, res, &in->end,
@@ -262,7 +262,7 @@ static int read_input(const cJSON *body, bool create, td_res *res, booking_input
 static void search_text(bson_t *doc, const char *ref, const char *title, const char *dest,
                         const char *customer_name, const char *customer_email)
 {
-    char buf[1024], low[1024];
+    char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
     snprintf(buf, sizeof buf, "%s %s %s %s %s", ref, title, dest, customer_name,
              customer_email != NULL ? customer_email : "");
     lower_into(low, sizeof low, buf);
@@ -351,7 +351,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     bson_oid_t cust, me, id;
     parse_oid(in.customer, &cust);
     bson_oid_init_from_string(&me, req->principal.agent_id);
-    char dest_key[256], cname[128];
+    char dest_key[DEST_KEY_SIZE], cname[CUSTOMER_NAME_SIZE];
     lower_into(dest_key, sizeof dest_key, in.destination);
     customer_name(&customer, cname, sizeof cname);
 
@@ -500,7 +500,7 @@ static int update(td_req *req, td_res *res)
     m.has_discount = true;
     if (check_dates(&m, res) != TD_OK)
         goto out;
-    char hex[25], dest_key[256], old_key[256];
+    char hex[25], dest_key[DEST_KEY_SIZE], old_key[DEST_KEY_SIZE];
     td_bson_oid_hex(&doc, "_id", hex);
     parse_oid(hex, &id);
     lower_into(dest_key, sizeof dest_key, m.destination);

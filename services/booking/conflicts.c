@@ -113,7 +113,7 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *tok
 typedef struct {
     bson_oid_t booking;
     char reference[32];
-    char dest[256];
+    char dest[DEST_KEY_SIZE];
     int64_t start_ms, end_ms, at_ms;
 } slot_entry;
 
@@ -166,7 +166,7 @@ static void entry_from_bson(bson_iter_t *doc_it, slot_entry *e)
     }
 }
 
-#define SLOT_KEY_MAX (25 + 256)
+#define SLOT_KEY_MAX (25 + DEST_KEY_SIZE)
 
 /* The _id of the customer's slot document at destination key dest. */
 static void slot_key(const bson_oid_t *customer, const char *dest, char key[SLOT_KEY_MAX])

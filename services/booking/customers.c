@@ -70,6 +70,7 @@ void customer_name(const bson_t *customer, char *buf, size_t len)
 {
     const char *f = td_bson_str(customer, "firstName"), *l = td_bson_str(customer, "lastName");
     snprintf(buf, len, "%s %s", f != NULL ? f : "", l != NULL ? l : "");
+    td_utf8_trim(buf);
 }
 
 int customer_find_visible(td_req *req, const char *id, bson_t *out)
@@ -146,7 +147,7 @@ static int read_input(const cJSON *body, bool create, td_res *res, customer_inpu
 static void derived(bson_t *doc, const char *first, const char *last, const char *email,
                     const char *phone, const char *city)
 {
-    char buf[600], low[600];
+    char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
     snprintf(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "",
              phone ? phone : "", city ? city : "");
     lower_into(low, sizeof low, buf);

@@ -423,7 +423,7 @@ static int check_links(td_req *req, td_res *res, const char *booking, bool booki
 
 static void derived(bson_t *doc, const char *title, const char *destination)
 {
-    char buf[400], low[400];
+    char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
     snprintf(buf, sizeof buf, "%s %s", title, destination);
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(doc, "searchText", low);

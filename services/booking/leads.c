@@ -402,7 +402,7 @@ static void append_fields(bson_t *doc, const lead_fields *m)
 /* Derived fields from the merged values. */
 static void derived(bson_t *doc, const lead_fields *m)
 {
-    char buf[800], low[800];
+    char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
     snprintf(buf, sizeof buf, "%s %s %s %s %s", m->first, m->last, m->email ? m->email : "",
              m->phone ? m->phone : "", m->destination ? m->destination : "");
     lower_into(low, sizeof low, buf);

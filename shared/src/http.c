@@ -3,6 +3,7 @@
 #include "tripdesk/http.h"
 
 #include "tripdesk/common.h"
+#include "tripdesk/validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,11 @@ int td_req_json(const td_req *req, td_res *res, cJSON **out)
                 NULL);
         return TD_EINVAL;
     }
+    if (!td_json_text_ok((const char *)req->body, req->body_len)) {
+        td_fail(res, 400, "MALFORMED_JSON",
+                "The request body must be valid UTF-8 JSON without NUL characters", NULL);
+        return TD_EINVAL;
+    }
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts((const char *)req->body, req->body_len, &end, 0);
     if (doc == NULL) {
@@ -249,6 +255,9 @@ int td_query_parse(const char *raw, td_query *q)
                     goto bad;
             }
             if (url_decode(p, namelen) < 0)
+                goto bad;
+            /* Decoded bytes must be UTF-8 like any other text we store or echo. */
+            if (!td_utf8_valid(p, strlen(p)) || !td_utf8_valid(val, strlen(val)))
                 goto bad;
             q->items[q->count].name = p;
             q->items[q->count].value = val;

@@ -3,8 +3,11 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#define UNKNOWN_FIELD_SHOWN 64 /* bytes of an unknown field's name in the message */
 
 int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res)
 {
@@ -16,7 +19,8 @@ int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res)
             ok = strcmp(item->string, allowed[i]) == 0;
         if (!ok) {
             char msg[160];
-            snprintf(msg, sizeof msg, "Unknown field '%.64s'", item->string);
+            int shown = (int)td_utf8_fit(item->string, UNKNOWN_FIELD_SHOWN);
+            snprintf(msg, sizeof msg, "Unknown field '%.*s'", shown, item->string);
             td_fail_field(res, item->string, msg);
             return TD_EINVAL;
         }
@@ -39,22 +43,114 @@ static const cJSON *field(const cJSON *body, const char *name)
     return cJSON_IsNull(v) ? NULL : v;
 }
 
+/* Length of the UTF-8 sequence starting at p (at most n bytes there) when it is a
+ * well-formed one (RFC 3629: shortest form, no surrogates, at most U+10FFFF), else 0.
+ * *cp gets the code point. */
+static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) { /* 0xc0, 0xc1: overlong 2-byte forms */
+        len = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) { /* 0xf5..: beyond U+10FFFF */
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (p[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+bool td_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = utf8_seq(p + i, len - i, &cp);
+        if (n == 0 || cp == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+bool td_json_text_ok(const char *s, size_t len)
+{
+    while (len > 0 && s[len - 1] == '\0') /* a C string's terminator sent along */
+        len--;
+    if (!td_utf8_valid(s, len))
+        return false;
+    /* Outside strings a backslash is a syntax error the parser reports. */
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+            return false;
+        i++; /* the escaped character, "\\" included */
+    }
+    return true;
+}
+
+static bool is_continuation(char c)
+{
+    return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+size_t td_utf8_fit(const char *s, size_t max)
+{
+    size_t len = strnlen(s, max + 1);
+    if (len <= max)
+        return len;
+    /* s[cut] is the first byte left out: back up while it continues a sequence. */
+    size_t cut = max;
+    while (cut > 0 && is_continuation(s[cut]))
+        cut--;
+    return cut;
+}
+
+void td_utf8_trim(char *s)
+{
+    size_t len = strlen(s), lead = len;
+    while (lead > 0 && len - lead < 4 && is_continuation(s[lead - 1]))
+        lead--;
+    if (lead == 0)
+        return;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (len - (lead - 1) < want)
+        s[lead - 1] = '\0';
+}
+
 /* Number of UTF-8 characters, or -1 when the bytes are not valid UTF-8 or hold
  * control characters. */
 static long utf8_chars(const char *s)
 {
     long n = 0;
     const unsigned char *p = (const unsigned char *)s;
-    while (*p != '\0') {
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        if (len == 0)
+    size_t left = strlen(s);
+    while (left > 0) {
+        uint32_t cp;
+        size_t len = utf8_seq(p, left, &cp);
+        if (len == 0 || cp < 0x20 || cp == 0x7f)
             return -1;
-        if (len == 1 && (*p < 0x20 || *p == 0x7f))
-            return -1;
-        for (int i = 1; i < len; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                return -1;
         p += len;
+        left -= len;
         n++;
     }
     return n;

@@ -281,3 +281,117 @@ def test_taken_email_is_409_and_changes_nothing(stack):
     r = api("POST", "/api/auth/register", json=again)
     assert r.status_code == 409 and r.json()["error"]["code"] == "EMAIL_TAKEN"
     assert r.json()["error"]["details"] == {"field": "email"}
+
+
+# ---- UTF-8 in JSON bodies; long non-ASCII text ----
+
+def raw_json(method, path, token, text):
+    return api(method, path, token, data=text if isinstance(text, bytes) else text.encode(),
+               headers={"Content-Type": "application/json"})
+
+
+@pytest.fixture(scope="module")
+def booking_agent(root_session):
+    from conftest import new_agent
+    return new_agent(root_session["accessToken"])
+
+
+INVALID_STRINGS = {
+    "overlong": b"\xc0\xaf",
+    "overlong 3-byte": b"\xe0\x80\xaf",
+    "surrogate": b"\xed\xa0\x80",
+    "above U+10FFFF": b"\xf4\x90\x80\x80",
+    "truncated": b"\xe2\x82",
+    "NUL escape": b"a\\u0000b",
+    "lone escaped surrogate": b"\\ud800",
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_STRINGS))
+def test_invalid_utf8_or_nul_in_any_json_string_is_400_and_stores_nothing(booking_agent, case):
+    _, token = booking_agent
+    tag = uuid_tag()
+    body = (b'{"firstName":"Inv' + INVALID_STRINGS[case] + b'","lastName":"' + tag.encode() +
+            b'","email":"x@example.com","phone":"+91 98200 11111"}')
+    r = raw_json("POST", "/api/customers", token, body)
+    assert r.status_code == 400, (case, r.text)
+    assert r.json()["error"]["code"] == "MALFORMED_JSON"
+    r = api("GET", f"/api/customers?search={tag}", token)
+    assert r.status_code == 200 and r.json()["pagination"]["totalDocs"] == 0
+    # A nested string is checked the same way (every service reads bodies alike).
+    r = raw_json("POST", "/api/auth/login", None,
+                 b'{"email":"a@b.co","password":"p' + INVALID_STRINGS[case] + b'"}')
+    assert r.status_code == 400, (case, r.text)
+
+
+def uuid_tag():
+    import uuid
+    return "t" + uuid.uuid4().hex[:10]
+
+
+def test_escaped_surrogate_pair_is_one_character(booking_agent):
+    _, token = booking_agent
+    r = raw_json("POST", "/api/customers", token,
+                 '{"firstName":"Ravi\\ud83d\\ude00","lastName":"Kumar","email":"r@example.com",'
+                 '"phone":"+91 98200 11111"}')
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["firstName"] == "Ravi\U0001F600"
+
+
+def test_query_with_invalid_utf8_is_400(booking_agent):
+    _, token = booking_agent
+    r = api("GET", "/api/customers?search=%C0%AF", token)
+    assert r.status_code == 400, r.text
+
+
+DEVANAGARI = "\u0928\u092e\u0938\u094d\u0924\u0947"  # 6 characters, 18 bytes
+EMOJI = "\U0001F30D"  # 1 character, 4 bytes
+
+
+def test_long_non_ascii_customer_names_and_destinations_are_201_or_400_never_500(booking_agent):
+    from test_bookings import booking_body
+    _, token = booking_agent
+    first = (DEVANAGARI * 10)[:60]
+    last = EMOJI * 60
+    r = api("POST", "/api/customers", token, json={
+        "firstName": first, "lastName": last, "email": "long@example.com",
+        "phone": "+91 98200 11111", "city": EMOJI * 80})
+    assert r.status_code == 201, r.text
+    cust = r.json()["data"]
+    assert cust["firstName"] == first and cust["lastName"] == last
+    r = api("POST", "/api/customers", token, json={
+        "firstName": first + "x", "lastName": "A", "email": "long@example.com",
+        "phone": "+91 98200 11111"})
+    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "firstName"
+
+    dest = EMOJI * 120
+    body = booking_body(cust["_id"], dest=dest)
+    body["tripDetails"]["title"] = EMOJI * 200
+    r = api("POST", "/api/bookings", token, json=body)
+    assert r.status_code == 201, r.text
+    booking = r.json()["data"]
+    assert booking["tripDetails"]["destination"] == dest
+    assert booking["customerName"] == f"{first} {last}"
+    # The same destination overlaps (its key was not cut); another one does not.
+    r = api("POST", "/api/bookings", token, json=booking_body(cust["_id"], dest=dest))
+    assert r.status_code == 409, r.text
+    r = api("POST", "/api/bookings", token, json=booking_body(cust["_id"], dest=EMOJI * 119 + "x"))
+    assert r.status_code == 201, r.text
+    r = api("GET", f"/api/bookings/{booking['_id']}", token)
+    assert r.status_code == 200 and r.json()["data"]["tripDetails"]["destination"] == dest
+    r = api("GET", "/api/bookings?limit=100", token)
+    assert r.status_code == 200
+    r = api("POST", "/api/bookings", token, json=booking_body(cust["_id"], dest=EMOJI * 121))
+    assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "tripDetails.destination" \
+        or r.json()["error"]["details"]["field"] == "destination", r.text
+
+
+def test_long_non_ascii_registration_is_201(stack, root_token):
+    body = register_body(firstName=EMOJI * 60, lastName=(DEVANAGARI * 10)[:60],
+                         agencyName=EMOJI * 120)
+    r = api("POST", "/api/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    agent = r.json()["data"]
+    assert agent["firstName"] == EMOJI * 60 and agent["agencyName"] == EMOJI * 120
+    r = api("GET", f"/api/agents/{agent['_id']}", root_token)
+    assert r.status_code == 200 and r.json()["data"]["agencyName"] == EMOJI * 120

@@ -446,6 +446,44 @@ START_TEST(req_json_garbage_after_embedded_nul_is_400_malformed)
 }
 END_TEST
 
+START_TEST(req_json_invalid_utf8_or_nul_is_400_and_parses_nothing)
+{
+    static const char *const bad[] = {
+        "{\"name\":\"\xc0\xaf\"}",           /* overlong */
+        "{\"name\":\"\xed\xa0\x80\"}",       /* surrogate U+D800 */
+        "{\"name\":\"\xf4\x90\x80\x80\"}",   /* above U+10FFFF */
+        "{\"name\":\"\xe2\x82\"}",           /* truncated sequence */
+        "{\"name\":\"a\\u0000b\"}",          /* NUL escape */
+        "{\"name\":\"\\ud800\"}",            /* lone escaped surrogate */
+        "{\"name\":\"\\udc00\\ud800\"}",   /* escaped pair in the wrong order */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *doc = NULL;
+        ck_assert_msg(req_json_str("application/json", bad[i], &doc) == TD_EINVAL, "%s", bad[i]);
+        ck_assert_ptr_null(doc);
+        assert_error(400, "MALFORMED_JSON");
+        td_res_clear(&res);
+    }
+    static const char nul_in_string[] = "{\"name\":\"a\0b\"}";
+    cJSON *doc = NULL;
+    ck_assert_int_eq(req_json("application/json", nul_in_string, sizeof nul_in_string - 1, &doc),
+                     TD_EINVAL);
+    assert_error(400, "MALFORMED_JSON");
+}
+END_TEST
+
+START_TEST(req_json_accepts_multibyte_text_and_escaped_pairs)
+{
+    cJSON *doc = NULL;
+    ck_assert_int_eq(req_json_str("application/json",
+                                  "{\"a\":\"\xe0\xa4\xa8\xf0\x9f\x98\x80\",\"b\":\"\\ud83d\\ude00\"}", &doc),
+                     TD_OK);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "b")),
+                     "\xf0\x9f\x98\x80");
+    cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(req_json_non_object_is_400_validation_error)
 {
     static const char *const bodies[] = {"[1,2]", "\"text\"", "42", "null", "true"};
@@ -579,6 +617,18 @@ START_TEST(query_get_is_case_sensitive_and_null_when_absent)
     ck_assert_ptr_null(td_query_get(&q, "page"));
     ck_assert_ptr_null(td_query_get(&q, "limit"));
     ck_assert_str_eq(td_query_get(&q, "Page"), "1");
+}
+END_TEST
+
+START_TEST(query_refuses_decoded_bytes_that_are_not_utf8)
+{
+    td_query q;
+    ck_assert_int_eq(td_query_parse("search=%C0%AF", &q), TD_EINVAL);
+    ck_assert_int_eq(td_query_parse("search=%ED%A0%80", &q), TD_EINVAL);
+    ck_assert_int_eq(td_query_parse("%FF=1", &q), TD_EINVAL);
+    ck_assert_int_eq(td_query_parse("search=caf%C3%A9", &q), TD_OK);
+    ck_assert_str_eq(td_query_get(&q, "search"), "caf\xc3\xa9");
+    td_query_free(&q);
 }
 END_TEST
 
@@ -739,6 +789,8 @@ int main(void)
     tcase_add_test(body, req_json_trailing_garbage_is_400_malformed);
     tcase_add_test(body, req_json_garbage_after_embedded_nul_is_400_malformed);
     tcase_add_test(body, req_json_non_object_is_400_validation_error);
+    tcase_add_test(body, req_json_invalid_utf8_or_nul_is_400_and_parses_nothing);
+    tcase_add_test(body, req_json_accepts_multibyte_text_and_escaped_pairs);
     suite_add_tcase(s, body);
 
     TCase *query = tcase_create("query");
@@ -756,6 +808,7 @@ int main(void)
     tcase_add_test(query, query_get_returns_first_of_repeated_names);
     tcase_add_test(query, query_get_is_case_sensitive_and_null_when_absent);
     tcase_add_test(query, query_does_not_modify_raw_string);
+    tcase_add_test(query, query_refuses_decoded_bytes_that_are_not_utf8);
     tcase_add_test(query, query_rejects_non_hex_percent_escape);
     tcase_add_test(query, query_rejects_truncated_percent_escape);
     tcase_add_test(query, query_rejects_encoded_nul);

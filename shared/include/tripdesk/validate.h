@@ -16,7 +16,8 @@
 /* Rejects a field of body that is not in allowed (NULL-terminated). */
 int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res);
 
-/* A string of min..max characters (UTF-8 bytes); leading/trailing spaces refused. */
+/* A string of min..max characters (code points of valid UTF-8; control characters
+ * refused); leading/trailing spaces refused. */
 int td_get_str(const cJSON *body, const char *name, bool required, size_t min, size_t max,
                td_res *res, const char **out);
 
@@ -40,6 +41,19 @@ int td_get_int(const cJSON *body, const char *name, bool required, long long min
 /* A number in [min, max] with at most `decimals` decimal places. */
 int td_get_number(const cJSON *body, const char *name, bool required, double min, double max,
                   int decimals, td_res *res, double *out, bool *present);
+
+/* UTF-8 (RFC 3629). td_utf8_valid: len bytes of well-formed UTF-8 (no overlong
+ * forms, no surrogates U+D800..DFFF, nothing above U+10FFFF, no NUL).
+ * td_json_text_ok: a request body every service may store: valid UTF-8 and no
+ * \u0000 escape (cJSON would cut the string there); trailing NULs are allowed.
+ * td_utf8_fit: the longest prefix of s of at most max bytes that does not split a
+ * sequence. td_utf8_trim: drops an incomplete sequence at the end of s (after a
+ * truncating snprintf). A limit of n characters needs TD_UTF8_BYTES(n) bytes. */
+#define TD_UTF8_BYTES(chars) ((chars) * 4)
+bool td_utf8_valid(const char *s, size_t len);
+bool td_json_text_ok(const char *s, size_t len);
+size_t td_utf8_fit(const char *s, size_t max);
+void td_utf8_trim(char *s);
 
 /* Shape checks. */
 bool td_valid_email(const char *s);
