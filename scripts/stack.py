@@ -4,8 +4,11 @@
 FerretDB (SQLite backend) and Redis first, then the registry, the five services and
 the gateway. Used in two ways:
 
-  * `scripts/run` runs `stack.py run`: foreground, combined readable logs, a daemon
-    that dies is restarted, Ctrl-C/SIGTERM stops everything cleanly.
+  * `scripts/run` runs `stack.py run`: foreground, the platform daemons' logs as
+    readable lines on the terminal (FerretDB's and Redis's own output goes to
+    var/log/ferretdb.log and var/log/redis.log), the URL and the first sign-in printed
+    once /api/health says ok, a daemon that dies is restarted, Ctrl-C/SIGTERM stops
+    everything cleanly.
   * the integration tests import Stack and drive it (stop/kill/start single daemons).
 """
 import ctypes
@@ -18,8 +21,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# How long `stack.py run` waits for /api/health to say ok before printing the URL anyway.
+HEALTH_WAIT_S = 60.0
 SERVICES = ["auth", "booking", "payment", "notification", "analytics"]
 DAEMONS = ["registry"] + SERVICES + ["gateway"]
 COLORS = {"ferretdb": 90, "redis": 90, "registry": 36, "auth": 33, "booking": 32,
@@ -116,7 +122,11 @@ class Daemon:
 
 class Stack:
     def __init__(self, var_dir, http_port, mongo_port, redis_port, build_dir,
-                 log_dir=None, extra_env=None, persistent_redis=False):
+                 log_dir=None, extra_env=None, persistent_redis=False, file_logs=None):
+        """log_dir: every daemon writes <log_dir>/<name>.log (the tests); otherwise
+        every daemon's output is echoed as readable lines, except the names in
+        file_logs ({name: path}), which write to that file (FerretDB's and Redis's
+        start-up noise under `stack.py run`)."""
         self.var_dir = os.path.abspath(var_dir)
         self.http_port, self.mongo_port, self.redis_port = http_port, mongo_port, redis_port
         self.build_dir = os.path.abspath(build_dir)
@@ -142,8 +152,11 @@ class Stack:
         self.daemons = {}
         self.lock = threading.Lock()
         self.color = sys.stdout.isatty()
+        file_logs = file_logs or {}
+        for path in file_logs.values():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
         for name, argv in self._commands().items():
-            log = os.path.join(log_dir, f"{name}.log") if log_dir else None
+            log = os.path.join(log_dir, f"{name}.log") if log_dir else file_logs.get(name)
             self.daemons[name] = Daemon(name, argv, env, log)
 
     def _commands(self):
@@ -217,12 +230,45 @@ class Stack:
                         self.echo("supervisor", str(e))
 
 
+def health(port, timeout=2.0):
+    """The `data` of GET /api/health on the local gateway, or None when it does not
+    answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health",
+                                    timeout=timeout) as r:
+            return json.load(r).get("data")
+    except (OSError, ValueError):
+        return None
+
+
+def wait_healthy(port, stop_event, timeout=HEALTH_WAIT_S):
+    """Waits until /api/health says ok; returns the last `data` seen (None if none)."""
+    end = time.time() + timeout
+    data = None
+    while time.time() < end and not stop_event.is_set():
+        data = health(port) or data
+        if data and data.get("status") == "ok":
+            return data
+        stop_event.wait(0.5)
+    return data
+
+
+def not_up(data):
+    """Names of the services a /api/health `data` does not show up."""
+    if not data:
+        return ["gateway"]
+    return sorted(n for n, s in (data.get("services") or {}).items()
+                  if s.get("status") != "up")
+
+
 def main():
     if len(sys.argv) < 2 or sys.argv[1] != "run":
         print("usage: stack.py run", file=sys.stderr)
         return 2
     port = int(os.environ.get("TRIPDESK_PORT", "8080"))
-    stack = Stack(var_dir=os.path.join(ROOT, "var"), http_port=port,
+    var = os.path.join(ROOT, "var")
+    logs = {n: os.path.join(var, "log", f"{n}.log") for n in ("ferretdb", "redis")}
+    stack = Stack(var_dir=var, http_port=port, file_logs=logs,
                   mongo_port=int(os.environ.get("TRIPDESK_MONGO_PORT", "27017")),
                   redis_port=int(os.environ.get("TRIPDESK_REDIS_PORT", "6379")),
                   build_dir=os.path.join(ROOT, "build", "run"), persistent_redis=True)
@@ -235,7 +281,22 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start_all()
-        stack.echo("supervisor", f"TripDesk is up: http://127.0.0.1:{port} (Ctrl-C stops)")
+        # The first sign-in is the super_admin auth creates from these on its first
+        # start against an empty database (scripts/run exports local defaults).
+        data = wait_healthy(port, stop_event)
+        if data and data.get("status") == "ok":
+            stack.echo("supervisor", f"TripDesk is up: http://127.0.0.1:{port}")
+        else:
+            stack.echo("supervisor", f"TripDesk is at http://127.0.0.1:{port} but not "
+                       f"healthy yet (not up: {', '.join(not_up(data))})")
+        email = os.environ.get("TRIPDESK_ADMIN_EMAIL")
+        password = os.environ.get("TRIPDESK_ADMIN_PASSWORD")
+        if email and password:
+            stack.echo("supervisor", f"first sign-in: {email} / {password}"
+                       " (the super_admin made on the first start with an empty var/)")
+        stack.echo("supervisor", "FerretDB and Redis write to "
+                   f"{os.path.relpath(logs['ferretdb'], ROOT)} and "
+                   f"{os.path.relpath(logs['redis'], ROOT)}; Ctrl-C stops")
         stack.supervise(stop_event)
     except RuntimeError as e:
         stack.echo("supervisor", f"start failed: {e}")

@@ -12,8 +12,46 @@ static mongoc_client_pool_t *pool;
 static char dbname[128];
 static int reachable = 1; /* atomic */
 
+/* What the driver says when a server lacks the command that ends sessions (FerretDB
+ * 1.24, at every clean shutdown). */
+#define ENDSESSIONS_UNSUPPORTED "\"endSessions\": no such command"
+
+int td_mongo_log_level(mongoc_log_level_t level, const char *message)
+{
+    switch (level) {
+    case MONGOC_LOG_LEVEL_ERROR:
+    case MONGOC_LOG_LEVEL_CRITICAL:
+        return TD_LOG_ERROR;
+    case MONGOC_LOG_LEVEL_WARNING:
+        if (message != NULL && strstr(message, ENDSESSIONS_UNSUPPORTED) != NULL)
+            return TD_LOG_DEBUG;
+        return TD_LOG_WARN;
+    case MONGOC_LOG_LEVEL_MESSAGE:
+        return TD_LOG_INFO;
+    case MONGOC_LOG_LEVEL_INFO:
+    case MONGOC_LOG_LEVEL_DEBUG:
+        return TD_LOG_DEBUG;
+    default:
+        return -1;
+    }
+}
+
+/* mongo-c-driver's own messages as the daemon's JSON log lines (its default handler
+ * prints plain text on stderr, which `scripts/run` could not show as log lines). */
+static void mongo_log(mongoc_log_level_t level, const char *domain, const char *message,
+                      void *data)
+{
+    (void)data;
+    int lvl = td_mongo_log_level(level, message);
+    if (lvl < 0)
+        return;
+    td_log((td_log_level)lvl, NULL, "mongoc %s: %s", domain != NULL ? domain : "",
+           message != NULL ? message : "");
+}
+
 int td_mongo_init(const char *service)
 {
+    mongoc_log_set_handler(mongo_log, NULL);
     mongoc_init();
     const char *base = td_env_str(TD_ENV_MONGO_URI, "mongodb://127.0.0.1:27017");
     snprintf(dbname, sizeof dbname, "%s%s", td_env_str(TD_ENV_DB_PREFIX, "tripdesk_"), service);

@@ -5,6 +5,7 @@ import { isApiError } from './api/client';
 import { rules } from './auth/access';
 import { AuthProvider } from './auth/AuthContext';
 import { RequireAccess, RequireAuth } from './auth/guards';
+import { ConnectionBanner } from './components/ConnectionBanner';
 import { Layout } from './components/Layout';
 import { AgentsPage } from './pages/AgentsPage';
 import { BookingDetailPage } from './pages/bookings/BookingDetailPage';
@@ -42,65 +43,69 @@ export function makeQueryClient(): QueryClient {
   });
 }
 
-/** The routes; the providers are outside so tests can supply their own. */
+/** The routes, under the banner shown while the gateway cannot be reached; the
+ * providers are outside so tests can supply their own. */
 export function AppRoutes() {
   return (
-    <Routes>
-      <Route path="/login" element={<LoginPage />} />
-      <Route path="/register" element={<RegisterPage />} />
-      <Route
-        element={
-          <RequireAuth>
-            <Layout />
-          </RequireAuth>
-        }
-      >
-        <Route index element={<HomePage />} />
-        <Route path="bookings" element={<BookingsPage />} />
-        <Route path="bookings/new" element={<BookingFormPage />} />
-        <Route path="bookings/:id" element={<BookingDetailPage />} />
-        <Route path="bookings/:id/edit" element={<BookingFormPage />} />
-        <Route path="customers" element={<CustomersPage />} />
-        <Route path="customers/new" element={<CustomerFormPage />} />
-        <Route path="customers/:id" element={<CustomerDetailPage />} />
-        <Route path="customers/:id/edit" element={<CustomerFormPage />} />
-        <Route path="leads" element={<LeadsPage />} />
-        <Route path="leads/new" element={<LeadFormPage />} />
-        <Route path="leads/:id" element={<LeadDetailPage />} />
-        <Route path="leads/:id/edit" element={<LeadFormPage />} />
-        <Route path="leads/:id/convert" element={<ConvertLeadPage />} />
-        <Route path="itineraries" element={<ItinerariesPage />} />
-        <Route path="itineraries/new" element={<ItineraryFormPage />} />
-        <Route path="itineraries/:id" element={<ItineraryDetailPage />} />
-        <Route path="itineraries/:id/edit" element={<ItineraryFormPage />} />
+    <>
+      <ConnectionBanner />
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/register" element={<RegisterPage />} />
         <Route
-          path="agents"
           element={
-            <RequireAccess rule={rules.agents}>
-              <AgentsPage />
-            </RequireAccess>
+            <RequireAuth>
+              <Layout />
+            </RequireAuth>
           }
-        />
-        <Route
-          path="permissions"
-          element={
-            <RequireAccess rule={rules.permissions}>
-              <PermissionsPage />
-            </RequireAccess>
-          }
-        />
-        <Route
-          path="health"
-          element={
-            <RequireAccess rule={rules.health}>
-              <HealthPage />
-            </RequireAccess>
-          }
-        />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="*" element={<NotFoundPage />} />
-      </Route>
-    </Routes>
+        >
+          <Route index element={<HomePage />} />
+          <Route path="bookings" element={<BookingsPage />} />
+          <Route path="bookings/new" element={<BookingFormPage />} />
+          <Route path="bookings/:id" element={<BookingDetailPage />} />
+          <Route path="bookings/:id/edit" element={<BookingFormPage />} />
+          <Route path="customers" element={<CustomersPage />} />
+          <Route path="customers/new" element={<CustomerFormPage />} />
+          <Route path="customers/:id" element={<CustomerDetailPage />} />
+          <Route path="customers/:id/edit" element={<CustomerFormPage />} />
+          <Route path="leads" element={<LeadsPage />} />
+          <Route path="leads/new" element={<LeadFormPage />} />
+          <Route path="leads/:id" element={<LeadDetailPage />} />
+          <Route path="leads/:id/edit" element={<LeadFormPage />} />
+          <Route path="leads/:id/convert" element={<ConvertLeadPage />} />
+          <Route path="itineraries" element={<ItinerariesPage />} />
+          <Route path="itineraries/new" element={<ItineraryFormPage />} />
+          <Route path="itineraries/:id" element={<ItineraryDetailPage />} />
+          <Route path="itineraries/:id/edit" element={<ItineraryFormPage />} />
+          <Route
+            path="agents"
+            element={
+              <RequireAccess rule={rules.agents}>
+                <AgentsPage />
+              </RequireAccess>
+            }
+          />
+          <Route
+            path="permissions"
+            element={
+              <RequireAccess rule={rules.permissions}>
+                <PermissionsPage />
+              </RequireAccess>
+            }
+          />
+          <Route
+            path="health"
+            element={
+              <RequireAccess rule={rules.health}>
+                <HealthPage />
+              </RequireAccess>
+            }
+          />
+          <Route path="profile" element={<ProfilePage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Routes>
+    </>
   );
 }
 

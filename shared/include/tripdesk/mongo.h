@@ -14,6 +14,11 @@
 
 /* Creates the process's pool for MONGO_URI and database <prefix><service>. */
 int td_mongo_init(const char *service);
+
+/* The level at which a message of mongo-c-driver is logged (td_mongo_init installs a
+ * handler that writes them as JSON log lines), or -1 to drop it (trace). FerretDB
+ * 1.24 has no `endSessions`: the driver's warning about it at shutdown is debug. */
+int td_mongo_log_level(mongoc_log_level_t level, const char *message);
 void td_mongo_cleanup(void);
 
 /* Pops a client (never shared between threads); push it back when done. NULL

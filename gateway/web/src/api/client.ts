@@ -2,7 +2,9 @@
 // the session alive. On a 401 TOKEN_EXPIRED / INVALID_TOKEN it calls
 // POST /api/auth/refresh once (shared by concurrent requests) and retries the request;
 // when that fails the session is over and listeners (the AuthProvider) send the user
-// to /login.
+// to /login. It also tracks whether the gateway answers at all: a request that gets no
+// HTTP response (network error, or none within settings.timeoutMs) marks it
+// unreachable, any response marks it reachable again (ConnectionBanner shows it).
 import { tokens } from './tokens';
 import type { Envelope, Page, Pagination, RefreshResponse } from './types';
 
@@ -83,6 +85,52 @@ function sessionExpired(): void {
   for (const fn of [...expiredListeners]) fn();
 }
 
+// ---- gateway reachability -------------------------------------------------------
+
+/** Client settings; tests shorten them. */
+export const clientSettings = {
+  /** A request with no HTTP response after this long counts as unreachable. The
+   * gateway answers 504 after its own deadline (TRIPDESK_REQUEST_TIMEOUT_MS, 5 s by
+   * default), so only a gateway that is down, hung or cut off gets here. */
+  timeoutMs: 15_000,
+};
+
+let reachable = true;
+const reachListeners = new Set<Listener>();
+
+/** False after a request got no HTTP response, until one gets any response. */
+export function gatewayReachable(): boolean {
+  return reachable;
+}
+
+/** Called whenever gatewayReachable() changes; returns an unsubscribe function. */
+export function onReachabilityChange(fn: Listener): () => void {
+  reachListeners.add(fn);
+  return () => reachListeners.delete(fn);
+}
+
+function setReachable(value: boolean): void {
+  if (reachable === value) return;
+  reachable = value;
+  for (const fn of [...reachListeners]) fn();
+}
+
+/** Forgets an unreachable gateway (tests start each case from a reachable one). */
+export function resetReachability(): void {
+  setReachable(true);
+}
+
+/** Asks the gateway for GET /api/health (public); true when it answered at all. */
+export async function probeGateway(): Promise<boolean> {
+  try {
+    const res = await send('GET', '/api/health', {}, null);
+    await res.arrayBuffer().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // ---- plumbing -------------------------------------------------------------------
 
 const REFRESHABLE = new Set(['TOKEN_EXPIRED', 'INVALID_TOKEN']);
@@ -111,17 +159,37 @@ async function send(method: string, url: string, opts: RequestOptions, token: st
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
+  // The caller's signal aborts the request as before; the timer aborts it too, and
+  // that abort is reported as an unreachable server rather than a cancellation.
+  const ctl = new AbortController();
+  let timedOut = false;
+  const onAbort = () => ctl.abort();
+  if (opts.signal?.aborted) ctl.abort();
+  opts.signal?.addEventListener('abort', onAbort);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, clientSettings.timeoutMs);
   try {
-    return await fetch(url, {
+    const res = await fetch(url, {
       method,
       headers,
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-      signal: opts.signal,
+      signal: ctl.signal,
       credentials: 'same-origin',
     });
+    setReachable(true);
+    return res;
   } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    if (!timedOut && opts.signal?.aborted) throw e;
+    setReachable(false);
+    if (timedOut) {
+      throw new ApiError(0, 'NETWORK_TIMEOUT', 'The TripDesk server did not answer. Check your connection.');
+    }
     throw new ApiError(0, 'NETWORK_ERROR', 'Cannot reach the TripDesk server. Check your connection.');
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
