@@ -22,7 +22,9 @@
  * Each document's filter and sort fields are extracted once, when it is put, and kept
  * column by column, so a query compares a few typed values per document instead of
  * walking BSON; its JSON is printed once too. Memory: the BSON and the JSON of every
- * document (measured: about 2.6 KB per document, RSS included).
+ * document, its columns and codes (measured: 1.9 KB per booking-like document,
+ * tests/bench/listindex_bench.c; docs/notes/lists.md). A reload still builds the
+ * new table beside the old one: twice that at its peak.
  */
 #ifndef TRIPDESK_LISTINDEX_H
 #define TRIPDESK_LISTINDEX_H
