@@ -178,6 +178,22 @@ def test_copy_reloads_after_redis_lost_its_data(dataset):
     assert listing(token, fresh(f"customer={cust}")).json()["pagination"]["totalDocs"] == len(docs)
 
 
+def test_a_reload_drops_documents_gone_from_the_database(agent, mongo):
+    """A reload refreshes the copy in place and then sweeps the rows it did not see:
+    a booking removed from the database behind the service's back is gone."""
+    _, token = agent
+    c = customer(token)
+    kept, gone = (create(token, c["_id"], dest=f"Sweep{i}", start=f"2030-0{1 + i}-01",
+                         end=f"2030-0{1 + i}-03") for i in range(2))
+    assert listing(token, fresh(f"customer={c['_id']}")).json()["pagination"]["totalDocs"] == 2
+    mongo["bookings"].delete_one({"_id": ObjectId(gone["_id"])})
+    redis_cli("DEL", "bookings:epoch", "bookings:changes")  # every copy reloads
+    wait_for(lambda: (r := listing(token, fresh(f"customer={c['_id']}"))).headers.get(
+        "X-List-Source") == COPY_SOURCE and r, 10, "reloaded copy")
+    r = listing(token, fresh(f"customer={c['_id']}"))
+    assert [d["_id"] for d in r.json()["data"]] == [kept["_id"]]
+
+
 def test_writes_on_one_daemon_are_in_the_other_daemons_next_list(stack, agent):
     _, token = agent
     with second_booking_daemon(stack, "booking3"):
