@@ -85,8 +85,10 @@ void gw_principal_init(void);
 td_token_result gw_verify_token(const char *token, int64_t now, td_claims *claims);
 int gw_principal(const td_claims *claims, uint32_t *perms);
 
-/* cache_hits.c: a cached list answered from Redis without the service; false when
- * the request must be forwarded (not a cached list, a miss, cache off, Redis down). */
+/* cache_hits.c: registers the services' cached lists (at start), then answers a
+ * cached list from Redis without the service; false when the request must be
+ * forwarded (not a cached list, a miss, cache off, Redis down). */
+int gw_cached_lists_init(void);
 bool gw_serve_cached(gw_exchange *ex, const td_claims *principal, uint32_t perms);
 
 /* static_files.c: the web UI with SPA fallback. */

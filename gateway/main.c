@@ -347,7 +347,7 @@ int main(void)
 {
     td_log_init("gateway");
     load_config();
-    if (td_token_init() != TD_OK || td_redis_init() != TD_OK)
+    if (td_token_init() != TD_OK || td_redis_init() != TD_OK || gw_cached_lists_init() != TD_OK)
         return 1;
     gw_principal_init();
 

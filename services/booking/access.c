@@ -1,6 +1,7 @@
 /* Object-level authorization and small helpers shared by the booking resources. */
 #include "booking.h"
 
+#include "tripdesk/config.h"
 #include "tripdesk/log.h"
 
 #include <ctype.h>
@@ -173,13 +174,77 @@ int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bso
     return changed;
 }
 
-/* Every list copy of this daemon, for list_copies_maintain. */
-static td_listindex *copies[TD_STORE_WATCH_MAX];
-static int ncopies;
+const td_cached_list booking_cached_lists[CACHED_LISTS_N] = BOOKING_CACHED_LISTS;
 
-int list_copy_new(td_listindex **out, const char *coll, const char *ns,
+/* TRIPDESK_LIST_COPIES, and whether the copies are used (atomic): undecided until
+ * auto has asked the server. */
+static const char *const copies_modes[] = {"auto", "on", "off", NULL};
+enum { MODE_AUTO, MODE_ON, MODE_OFF };
+enum { COPIES_UNDECIDED, COPIES_ON, COPIES_OFF };
+static int copies_mode = MODE_AUTO;
+static int copies_state = COPIES_UNDECIDED;
+
+/* What a list keeps in step with the writes to its collection (a td_store
+ * observer): its copy, if any, and its cache namespace. */
+typedef struct {
+    td_listindex *copy;
+    const td_cached_list *list;
+} list_watch;
+
+static list_watch watches[CACHED_LISTS_N];
+static int nwatches;
+
+int list_copies_configure(void)
+{
+    char why[384];
+    int rc = td_env_choice(TD_ENV_LIST_COPIES, copies_modes, MODE_AUTO, &copies_mode, why,
+                           sizeof why);
+    if (rc != TD_OK) {
+        td_error("%s", why);
+        return rc;
+    }
+    if (copies_mode != MODE_AUTO)
+        __atomic_store_n(&copies_state, copies_mode == MODE_ON ? COPIES_ON : COPIES_OFF,
+                         __ATOMIC_RELEASE);
+    return td_cached_lists_register(booking_cached_lists, CACHED_LISTS_N);
+}
+
+/* auto: on for FerretDB (whose SQLite backend reads no secondary index, mongo.c),
+ * off for MongoDB, where the indexes the resources declare serve the lists. */
+static void decide(mongoc_client_t *c)
+{
+    bool ferret;
+    if (__atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_UNDECIDED || c == NULL ||
+        td_mongo_is_ferretdb(c, &ferret) != TD_OK)
+        return;
+    __atomic_store_n(&copies_state, ferret ? COPIES_ON : COPIES_OFF, __ATOMIC_RELEASE);
+    td_info("list copies %s (%s=auto, %s)", ferret ? "on" : "off", TD_ENV_LIST_COPIES,
+            ferret ? "FerretDB" : "MongoDB: its indexes serve the lists");
+}
+
+td_listindex *list_copy_if_on(td_listindex *ix)
+{
+    return __atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) == COPIES_ON ? ix : NULL;
+}
+
+/* After each write to a list's collection: the copy gets the document (also while
+ * auto is undecided, so that the other daemons hear of it), the cache a new
+ * generation. */
+static void on_write(const char *coll, const bson_t *doc, void *arg)
+{
+    (void)coll;
+    const list_watch *w = arg;
+    if (w->copy != NULL && __atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_OFF)
+        td_listindex_put(w->copy, doc);
+    td_cache_invalidate(w->list->ns);
+}
+
+int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *list,
                   const td_list_spec *spec, const char *owner_field)
 {
+    *out = NULL;
+    if (nwatches == CACHED_LISTS_N)
+        return TD_ENOMEM;
     const char *fields[40];
     int n = 0;
     for (const td_qp *qp = spec->params; qp->param != NULL && n < 24; qp++)
@@ -190,52 +255,62 @@ int list_copy_new(td_listindex **out, const char *coll, const char *ns,
     fields[n++] = owner_field;
     fields[n++] = "deleted";
     fields[n] = NULL;
-    if (ncopies == TD_STORE_WATCH_MAX)
-        return TD_ENOMEM;
-    int rc = td_listindex_new(out, coll, ns, fields, doc_json);
+    int rc = TD_OK;
+    if (copies_mode != MODE_OFF)
+        rc = td_listindex_new(out, coll, list->ns, fields, doc_json);
+    if (rc != TD_OK)
+        return rc;
+    list_watch *w = &watches[nwatches];
+    w->copy = *out;
+    w->list = list;
+    rc = td_store_on_write(coll, on_write, w);
     if (rc == TD_OK)
-        rc = td_store_watch(coll, ns, *out);
-    if (rc == TD_OK)
-        copies[ncopies++] = *out;
+        nwatches++;
+    else
+        td_listindex_free(*out);
     return rc;
 }
 
 void list_copies_maintain(mongoc_client_t *c)
 {
-    for (int i = 0; i < ncopies; i++)
-        td_listindex_maintain(copies[i], c);
+    decide(c);
+    if (__atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_ON)
+        return;
+    for (int i = 0; i < nwatches; i++)
+        if (watches[i].copy != NULL)
+            td_listindex_maintain(watches[i].copy, c);
 }
 
 void list_copies_free(void)
 {
-    for (int i = 0; i < ncopies; i++)
-        td_listindex_free(copies[i]);
-    ncopies = 0;
+    td_store_observers_clear();
+    for (int i = 0; i < nwatches; i++)
+        td_listindex_free(watches[i].copy);
+    nwatches = 0;
 }
 
 int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
-             const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix)
+             const td_cached_list *list, int ttl_s, td_listindex *ix)
 {
     td_cache_slot slot;
-    /* The gateway serves this list's hits with the shared table's namespace and
-     * scope: a list that disagrees with it is not cached at all. */
-    const td_cached_list *shared = td_cached_list_find(req->path);
-    if (shared == NULL || strcmp(shared->ns, cache_ns) != 0 ||
-        strcmp(shared->view_all, view_all) != 0) {
-        td_error("%s is not in td_cached_list_find as %s/%s: not cached", req->path, cache_ns,
-                 view_all);
+    /* The gateway serves this list's hits from the registered definition: a path
+     * served under another one is not cached at all. */
+    if (td_cached_list_find(req->path) != list) {
+        td_error("%s is not registered as the cached list %s: not cached", req->path,
+                 list->path);
         slot.state = TD_CACHE_BYPASS;
-    } else if (td_cache_lookup(res, &slot, cache_ns, scope_key(req, view_all), req->query) ==
-               TD_CACHE_HIT) {
+    } else if (td_cache_lookup(res, &slot, list->ns, scope_key(req, list->view_all),
+                               req->query) == TD_CACHE_HIT) {
         return TD_OK;
     }
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
     BSON_APPEND_BOOL(&l->filter, "deleted", false);
-    scope_filter(req, &l->filter, owner_field, view_all);
+    scope_filter(req, &l->filter, owner_field, list->view_all);
     cJSON *items;
     int64_t total;
+    ix = list_copy_if_on(ix);
     int rc = ix != NULL ? td_listindex_query(ix, c, l, &items, &total) : TD_EUNAVAIL;
     if (rc == TD_ETIMEDOUT) {
         td_res_header(res, "Retry-After", "2");

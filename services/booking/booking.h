@@ -10,11 +10,13 @@
  * locks (short-lived locks that serialise a lead's conversion across daemons).
  * Every document has _id, createdAt, updatedAt, version and a lower-case
  * searchText; owners are agent ObjectIds. access.c also keeps each list's
- * in-memory copy (listindex.h), fed by every td_store write.
+ * in-memory copy (listindex.h) when TRIPDESK_LIST_COPIES says so, fed by a
+ * td_store write observer.
  */
 #ifndef BOOKING_H
 #define BOOKING_H
 
+#include "cached_lists.h"
 #include "tripdesk/cache.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/listindex.h"
@@ -32,10 +34,7 @@
 #define COLL_LOCKS "locks"
 #define COLL_SLOTS "booking_slots"
 
-/* Cache namespaces and TTLs (PRD step 1). */
-#define CACHE_BOOKINGS "bookings"
-#define CACHE_LEADS "leads"
-#define CACHE_CUSTOMERS "customers"
+/* Cache TTLs (PRD step 1); the cached lists themselves: cached_lists.h. */
 #define TTL_BOOKINGS_S 300
 #define TTL_LEADS_S 300
 #define TTL_CUSTOMERS_S 600
@@ -89,18 +88,29 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
 /* A list request: rejects an owner filter the caller may not use, then parses. */
 int list_begin(td_req *req, td_res *res, const td_list_spec *spec, const char *owner_param,
                const char *view_all, td_list *l);
-/* The in-memory copy of coll (listindex.h) for its list endpoint: extracts every
- * field spec filters and sorts on, plus the owner and `deleted`; kept in step with
- * every td_store write to coll. list_copies_maintain loads and reloads them all. */
-int list_copy_new(td_listindex **out, const char *coll, const char *ns,
+/* The cached lists, registered by list_copies_configure. */
+extern const td_cached_list booking_cached_lists[CACHED_LISTS_N];
+/* Reads TRIPDESK_LIST_COPIES (auto|on|off; anything else is logged and TD_EINVAL:
+ * the daemon does not start) and registers the cached lists. Call first. */
+int list_copies_configure(void);
+/* The in-memory copy of coll (listindex.h) for the cached list `list`: extracts every
+ * field spec filters and sorts on, plus the owner and `deleted`. A td_store observer
+ * keeps it in step with every write to coll and invalidates the list's cache
+ * namespace. *out is NULL with TRIPDESK_LIST_COPIES=off (the observer still
+ * invalidates). list_copies_maintain decides auto (FerretDB: on, MongoDB: off), then
+ * loads and reloads the copies. */
+int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *list,
                   const td_list_spec *spec, const char *owner_field);
 void list_copies_maintain(mongoc_client_t *c);
 void list_copies_free(void);
-/* Runs a parsed list over coll (scoped, non-deleted) through the cache namespace,
- * from the in-memory copy ix when it can answer (ix may be NULL), else from MongoDB;
- * X-List-Source says which. */
+/* ix when the copies are in use, else NULL (off, or auto not decided yet): ask the
+ * database. */
+td_listindex *list_copy_if_on(td_listindex *ix);
+/* Runs a parsed list over coll (scoped by list->view_all, non-deleted) through the
+ * list's cache namespace, from the in-memory copy ix when the copies are on and it
+ * can answer (ix may be NULL), else from MongoDB; X-List-Source says which. */
 int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char *owner_field,
-             const char *view_all, const char *cache_ns, int ttl_s, td_listindex *ix);
+             const td_cached_list *list, int ttl_s, td_listindex *ix);
 
 /* customers.c */
 extern const td_route customer_routes[];

@@ -32,9 +32,10 @@ const td_route booking_routes[] = {
     {NULL, NULL, NULL, 0, NULL},
 };
 
-#define VIEW_ALL "canViewAllBookings"
+#define VIEW_ALL VIEW_ALL_BOOKINGS /* cached_lists.h */
 #define UPDATE_ANY "canUpdateAnyBooking"
 #define DELETE_ANY "canDeleteAnyBooking"
+#define LIST (&booking_cached_lists[CACHED_BOOKINGS])
 #define OWNER "agent"
 #define REFERENCE_TRIES 5
 
@@ -87,7 +88,7 @@ static td_listindex *list_copy;
 
 int bookings_list_new(void)
 {
-    return list_copy_new(&list_copy, COLL_BOOKINGS, CACHE_BOOKINGS, &list_spec, OWNER);
+    return list_copy_new(&list_copy, COLL_BOOKINGS, LIST, &list_spec, OWNER);
 }
 
 int bookings_indexes(mongoc_client_t *c)
@@ -323,8 +324,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_BOOKINGS, OWNER, VIEW_ALL, CACHE_BOOKINGS, TTL_BOOKINGS_S,
-                 list_copy);
+        list_run(req, res, &l, COLL_BOOKINGS, OWNER, LIST, TTL_BOOKINGS_S, list_copy);
     td_list_free(&l);
     return 0;
 }

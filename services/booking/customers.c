@@ -21,8 +21,9 @@ const td_route customer_routes[] = {
     {NULL, NULL, NULL, 0, NULL},
 };
 
-#define VIEW_ALL "canViewAllCustomers"
+#define VIEW_ALL VIEW_ALL_CUSTOMERS /* cached_lists.h */
 #define DELETE_ANY "canDeleteAnyCustomer"
+#define LIST (&booking_cached_lists[CACHED_CUSTOMERS])
 #define OWNER "agent"
 
 static const char *const fields[] = {"firstName", "lastName", "email", "phone", "city",
@@ -45,7 +46,7 @@ static td_listindex *list_copy;
 
 int customers_list_new(void)
 {
-    return list_copy_new(&list_copy, COLL_CUSTOMERS, CACHE_CUSTOMERS, &list_spec, OWNER);
+    return list_copy_new(&list_copy, COLL_CUSTOMERS, LIST, &list_spec, OWNER);
 }
 
 int customers_indexes(mongoc_client_t *c)
@@ -88,7 +89,8 @@ int customer_find_visible(td_req *req, const char *id, bson_t *out)
     /* From the list copy when it holds the customer (a booking creation then costs
      * the database one read less), with the filter the database would apply. */
     bson_t held;
-    int rc = td_listindex_get(list_copy, c, &oid, &held);
+    td_listindex *copy = list_copy_if_on(list_copy);
+    int rc = copy != NULL ? td_listindex_get(copy, c, &oid, &held) : TD_EUNAVAIL;
     if (rc == TD_OK) {
         bool visible = td_doc_match(&filter, &held);
         if (visible)
@@ -168,8 +170,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_CUSTOMERS, OWNER, VIEW_ALL, CACHE_CUSTOMERS,
-                 TTL_CUSTOMERS_S, list_copy);
+        list_run(req, res, &l, COLL_CUSTOMERS, OWNER, LIST, TTL_CUSTOMERS_S, list_copy);
     td_list_free(&l);
     return 0;
 }

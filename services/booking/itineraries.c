@@ -30,14 +30,14 @@ const td_route itinerary_routes[] = {
     {NULL, NULL, NULL, 0, NULL},
 };
 
-#define VIEW_ALL "canViewAllBookings"
+#define VIEW_ALL VIEW_ALL_BOOKINGS /* cached_lists.h */
 #define UPDATE_ANY "canUpdateAnyBooking"
 #define DELETE_ANY "canDeleteAnyBooking"
+#define LIST (&booking_cached_lists[CACHED_ITINERARIES])
 #define OWNER "agent"
 #define BOOKING_OWNER "agent"
 
 /* Not in PRD step 1's table: cached like the other lists, in its own namespace. */
-#define CACHE_ITINERARIES "itineraries"
 #define TTL_ITINERARIES_S 300
 
 #define TITLE_LEN_MAX 200
@@ -69,7 +69,7 @@ static td_listindex *list_copy;
 
 int itineraries_list_new(void)
 {
-    return list_copy_new(&list_copy, COLL_ITINERARIES, CACHE_ITINERARIES, &list_spec, OWNER);
+    return list_copy_new(&list_copy, COLL_ITINERARIES, LIST, &list_spec, OWNER);
 }
 
 int itineraries_indexes(mongoc_client_t *c)
@@ -467,8 +467,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_ITINERARIES, OWNER, VIEW_ALL, CACHE_ITINERARIES,
-                 TTL_ITINERARIES_S, list_copy);
+        list_run(req, res, &l, COLL_ITINERARIES, OWNER, LIST, TTL_ITINERARIES_S, list_copy);
     td_list_free(&l);
     return 0;
 }

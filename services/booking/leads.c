@@ -28,9 +28,10 @@ static int change_status(td_req *req, td_res *res);
 static int assign(td_req *req, td_res *res);
 static int convert(td_req *req, td_res *res);
 
-#define VIEW_ALL "canViewAllLeads"
+#define VIEW_ALL VIEW_ALL_LEADS /* cached_lists.h */
 #define ASSIGN "canAssignLeads"
 #define DELETE_ROLE "admin"
+#define LIST (&booking_cached_lists[CACHED_LEADS])
 #define OWNER "assignedAgent"
 
 const td_route lead_routes[] = {
@@ -91,7 +92,7 @@ static td_listindex *list_copy;
 
 int leads_list_new(void)
 {
-    return list_copy_new(&list_copy, COLL_LEADS, CACHE_LEADS, &list_spec, OWNER);
+    return list_copy_new(&list_copy, COLL_LEADS, LIST, &list_spec, OWNER);
 }
 
 int leads_indexes(mongoc_client_t *c)
@@ -520,7 +521,7 @@ static int list(td_req *req, td_res *res)
 {
     td_list l;
     if (list_begin(req, res, &list_spec, OWNER, VIEW_ALL, &l) == TD_OK)
-        list_run(req, res, &l, COLL_LEADS, OWNER, VIEW_ALL, CACHE_LEADS, TTL_LEADS_S, list_copy);
+        list_run(req, res, &l, COLL_LEADS, OWNER, LIST, TTL_LEADS_S, list_copy);
     td_list_free(&l);
     return 0;
 }

@@ -1,8 +1,9 @@
 /* tripdesk-booking: wiring only. Customers, leads, bookings and itineraries. */
 #include "booking.h"
 
-/* Loads the list copies (first run), and reloads them when due: the periodic
- * backstop, or after Redis lost track. Until loaded, lists come from MongoDB. */
+/* Decides TRIPDESK_LIST_COPIES=auto, loads the list copies (first run), and reloads
+ * them when due: the periodic backstop, or after Redis lost track. Until loaded (and
+ * with copies off), lists come from MongoDB. */
 static void maintain_lists(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
@@ -31,7 +32,9 @@ int main(void)
         return 1;
     td_router *r = td_service_router(svc);
     td_bus *bus = td_service_bus(svc);
-    int rc = bookings_list_new();
+    int rc = list_copies_configure();
+    if (rc == TD_OK)
+        rc = bookings_list_new();
     if (rc == TD_OK)
         rc = customers_list_new();
     if (rc == TD_OK)

@@ -1,6 +1,7 @@
 /* Generation-keyed response cache in Redis. */
 #include "tripdesk/cache.h"
 
+#include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
 #include "tripdesk/permissions.h"
@@ -144,17 +145,40 @@ void td_cache_free(void)
     pthread_mutex_unlock(&l1_mu);
 }
 
+/* The cached lists the services (and the gateway, from the same definitions)
+ * registered at start; read-only afterwards. */
+static const td_cached_list *registered[TD_CACHED_LISTS_MAX];
+static size_t nregistered;
+
+int td_cached_lists_register(const td_cached_list *lists, size_t n)
+{
+    if (n > TD_CACHED_LISTS_MAX - nregistered)
+        return TD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const td_cached_list *l = &lists[i];
+        if (l->path == NULL || l->ns == NULL || l->view_all == NULL ||
+            td_permission_index(l->view_all) < 0 || strlen(l->ns) > TD_CACHE_NS_MAX ||
+            td_cached_list_find(l->path) != NULL) {
+            td_error("cached list %s: incomplete, unknown permission, long namespace or "
+                     "registered twice", l->path != NULL ? l->path : "(null)");
+            return TD_EINVAL;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        registered[nregistered++] = &lists[i];
+    return TD_OK;
+}
+
+void td_cached_lists_clear(void)
+{
+    nregistered = 0;
+}
+
 const td_cached_list *td_cached_list_find(const char *path)
 {
-    static const td_cached_list lists[] = {
-        {"/api/bookings", "bookings", "canViewAllBookings"},
-        {"/api/customers", "customers", "canViewAllCustomers"},
-        {"/api/leads", "leads", "canViewAllLeads"},
-        {"/api/itineraries", "itineraries", "canViewAllBookings"},
-    };
-    for (size_t i = 0; path != NULL && i < sizeof lists / sizeof lists[0]; i++)
-        if (strcmp(path, lists[i].path) == 0)
-            return &lists[i];
+    for (size_t i = 0; path != NULL && i < nregistered; i++)
+        if (strcmp(path, registered[i]->path) == 0)
+            return registered[i];
     return NULL;
 }
 

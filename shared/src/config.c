@@ -1,8 +1,12 @@
 /* Environment configuration readers. */
 #include "tripdesk/config.h"
 
+#include "tripdesk/common.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 const char *td_env_str(const char *name, const char *def)
@@ -36,4 +40,29 @@ bool td_env_bool(const char *name, bool def)
         !strcasecmp(v, "off"))
         return false;
     return def;
+}
+
+int td_env_choice(const char *name, const char *const *choices, int def, int *out, char *why,
+                  size_t whylen)
+{
+    *out = def;
+    if (whylen > 0)
+        why[0] = '\0';
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0')
+        return TD_OK;
+    char allowed[256] = "";
+    size_t used = 0;
+    for (int i = 0; choices[i] != NULL; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            *out = i;
+            return TD_OK;
+        }
+        int n = snprintf(allowed + used, sizeof allowed - used, "%s%s", i > 0 ? ", " : "",
+                         choices[i]);
+        if (n > 0 && (size_t)n < sizeof allowed - used)
+            used += (size_t)n;
+    }
+    snprintf(why, whylen, "%s must be one of %s (got \"%.64s\")", name, allowed, v);
+    return TD_EINVAL;
 }

@@ -17,6 +17,7 @@
 #define MAX_FIELDS 32
 #define SYNC_BATCH 512
 #define PENDING_MAX 4096
+#define LOAD_BATCH 256 /* documents staged outside the lock, then put at once */
 
 /* A typed value extracted from a document. The numbers are MongoDB's BSON type
  * order for sorting (missing sorts as null). */
@@ -38,6 +39,7 @@ typedef struct {
     bson_t *doc;  /* as written, without staged events */
     char *json;   /* the document as the API shows it, printed once */
     int64_t version;
+    uint32_t seen; /* the table's pass when the row was last put */
 } row;
 
 /* A document about to be put: its row and its field values. */
@@ -77,6 +79,7 @@ typedef struct {
     interned strs[MAX_FIELDS];
     int ncols;
     size_t n, cap;
+    uint32_t pass; /* a reload's number: the rows it (or a write meanwhile) put */
     uint32_t *slots; /* row index + 1; 0: empty */
     size_t nslots;   /* power of two */
 } table;
@@ -340,6 +343,7 @@ static int table_put(table *t, staged *st)
     if (*slot != 0) {
         i = *slot - 1;
         if (t->rows[i].version > st->r.version) {
+            t->rows[i].seen = t->pass;
             row_free(&st->r);
             return TD_OK;
         }
@@ -351,6 +355,7 @@ static int table_put(table *t, staged *st)
         *slot = (uint32_t)t->n;
     }
     t->rows[i] = st->r;
+    t->rows[i].seen = t->pass;
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
         uint16_t code = 0;
@@ -362,6 +367,35 @@ static int table_put(table *t, staged *st)
         t->counts[f][code]++;
     }
     return TD_OK;
+}
+
+/* Drops the rows that the reload `pass` did not put (documents gone from the
+ * database), moving the others down, and rebuilds the id hash. */
+static void table_sweep(table *t)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->rows[i].seen != t->pass) {
+            row_free(&t->rows[i]);
+            for (int f = 0; f < t->ncols; f++)
+                t->counts[f][t->codes[f][i]]--;
+            continue;
+        }
+        if (w != i) {
+            t->rows[w] = t->rows[i];
+            for (int f = 0; f < t->ncols; f++) {
+                t->cols[f][w] = t->cols[f][i];
+                t->codes[f][w] = t->codes[f][i];
+            }
+        }
+        w++;
+    }
+    if (w == t->n)
+        return;
+    t->n = w;
+    memset(t->slots, 0, t->nslots * sizeof *t->slots);
+    for (size_t i = 0; i < t->n; i++)
+        *table_slot(t, row_id(t, i)) = (uint32_t)(i + 1);
 }
 
 /* The row and field values of doc; false when it has no ObjectId _id (or memory). */
@@ -546,16 +580,37 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     }
     if (last[0] == '\0')
         snprintf(last, sizeof last, "0-0");
-    table t = {.ncols = ix->nfields};
+    /* In place: the documents go into the live table in batches (a newer version
+     * already there wins), so a reload holds one table and a batch, never two
+     * tables; rows the scan did not see are swept at the end. While need_reload is
+     * set (the change stream was lost) the copy does not answer meanwhile. */
+    pthread_rwlock_wrlock(&ix->lock);
+    uint32_t pass = ++ix->t.pass;
+    pthread_rwlock_unlock(&ix->lock);
+    staged *batch = malloc(LOAD_BATCH * sizeof *batch);
+    size_t nb = 0, loaded = 0;
     mongoc_collection_t *coll = td_mongo_coll(c, ix->coll);
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;
-    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
-        staged st;
-        if (stage(ix, doc, &st))
-            rc = table_put(&t, &st);
+    if (batch == NULL)
+        rc = TD_ENOMEM;
+    for (bool more = rc == TD_OK; more;) {
+        more = mongoc_cursor_next(cur, &doc);
+        if (more && stage(ix, doc, &batch[nb]))
+            nb++;
+        if (nb == LOAD_BATCH || (!more && nb > 0)) {
+            pthread_rwlock_wrlock(&ix->lock);
+            for (size_t i = 0; i < nb; i++)
+                if (table_put(&ix->t, &batch[i]) != TD_OK)
+                    rc = TD_ENOMEM;
+            pthread_rwlock_unlock(&ix->lock);
+            loaded += nb;
+            nb = 0;
+            more &= rc == TD_OK;
+        }
     }
+    free(batch);
     bson_error_t err;
     if (rc == TD_OK && mongoc_cursor_error(cur, &err))
         rc = td_mongo_rc(&err);
@@ -563,15 +618,15 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     mongoc_collection_destroy(coll);
     bson_destroy(&filter);
     if (rc != TD_OK) {
-        replay_during(ix, NULL);
-        table_free(&t);
+        replay_during(ix, NULL); /* what was put stays: each row only got newer */
         return rc;
     }
     pthread_mutex_lock(&ix->sync_mu);
     pthread_rwlock_wrlock(&ix->lock);
-    replay_during(ix, &t); /* under the lock: a later write waits and lands in t */
-    table old = ix->t;
-    ix->t = t;
+    replay_during(ix, &ix->t); /* under the lock: a later write waits and lands after */
+    if (ix->t.pass == pass)
+        table_sweep(&ix->t);
+    size_t held = ix->t.n;
     pthread_rwlock_unlock(&ix->lock);
     snprintf(ix->last_id, sizeof ix->last_id, "%s", last);
     snprintf(ix->epoch, sizeof ix->epoch, "%s", epoch);
@@ -579,9 +634,8 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     __atomic_store_n(&ix->need_reload, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&ix->loaded, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&ix->sync_mu);
-    table_free(&old);
-    td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, t.n,
-            (long long)(td_mono_ms() - t0));
+    td_info("list copy of %s: %zu documents loaded (%zu held) in %lld ms", ix->coll, loaded,
+            held, (long long)(td_mono_ms() - t0));
     return TD_OK;
 }
 

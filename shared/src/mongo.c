@@ -137,23 +137,34 @@ int td_mongo_rc(const bson_error_t *err)
     return TD_EIO;
 }
 
-/* Whether the server is FerretDB (its buildInfo says ferretdbVersion); asked once. */
-static bool is_ferretdb(mongoc_client_t *c)
+int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes)
 {
     static int known = -1; /* atomic: -1 not asked yet, else 0/1 */
     int v = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
-    if (v >= 0)
-        return v == 1;
+    if (v >= 0) {
+        *yes = v == 1;
+        return TD_OK;
+    }
     bson_t cmd = BSON_INITIALIZER, reply;
     BSON_APPEND_INT32(&cmd, "buildInfo", 1);
-    bool ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, &reply, NULL);
+    bson_error_t err;
+    bool ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, &reply, &err);
     bson_iter_t it;
     v = ok && bson_iter_init_find(&it, &reply, "ferretdbVersion") ? 1 : 0;
     bson_destroy(&cmd);
     bson_destroy(&reply);
-    if (ok)
-        __atomic_store_n(&known, v, __ATOMIC_RELEASE);
-    return v == 1;
+    *yes = v == 1;
+    if (!ok)
+        return td_mongo_rc(&err);
+    __atomic_store_n(&known, v, __ATOMIC_RELEASE);
+    return TD_OK;
+}
+
+/* Whether the server is FerretDB; false when it cannot be asked now. */
+static bool is_ferretdb(mongoc_client_t *c)
+{
+    bool yes;
+    return td_mongo_is_ferretdb(c, &yes) == TD_OK && yes;
 }
 
 /* FerretDB 1.24's SQLite backend narrows a query by _id only and evaluates every

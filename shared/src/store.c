@@ -2,10 +2,8 @@
 #include "tripdesk/store.h"
 
 #include "tripdesk/bus.h"
-#include "tripdesk/cache.h"
 #include "tripdesk/common.h"
 #include "tripdesk/docjson.h"
-#include "tripdesk/listindex.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/service.h"
@@ -37,31 +35,35 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
     return p;
 }
 
+/* The observers of each collection's writes, registered at start (read-only after). */
 static struct {
-    const char *coll, *cache_ns;
-    td_listindex *ix;
-} watches[TD_STORE_WATCH_MAX];
-static int nwatches;
+    const char *coll;
+    td_store_write_fn fn;
+    void *arg;
+} observers[TD_STORE_OBSERVERS_MAX];
+static int nobservers;
 
-int td_store_watch(const char *coll, const char *cache_ns, td_listindex *ix)
+int td_store_on_write(const char *coll, td_store_write_fn fn, void *arg)
 {
-    if (nwatches == TD_STORE_WATCH_MAX)
+    if (nobservers == TD_STORE_OBSERVERS_MAX)
         return TD_ENOMEM;
-    watches[nwatches].coll = coll;
-    watches[nwatches].cache_ns = cache_ns;
-    watches[nwatches++].ix = ix;
+    observers[nobservers].coll = coll;
+    observers[nobservers].fn = fn;
+    observers[nobservers++].arg = arg;
     return TD_OK;
 }
 
-/* Tells coll's list cache and list copy, if any, about a document as written. */
+void td_store_observers_clear(void)
+{
+    nobservers = 0;
+}
+
+/* Tells coll's observers about a document as written. */
 static void written(const char *coll, const bson_t *doc)
 {
-    for (int i = 0; i < nwatches; i++)
-        if (strcmp(watches[i].coll, coll) == 0) {
-            if (watches[i].ix != NULL)
-                td_listindex_put(watches[i].ix, doc);
-            td_cache_invalidate(watches[i].cache_ns);
-        }
+    for (int i = 0; i < nobservers; i++)
+        if (strcmp(observers[i].coll, coll) == 0)
+            observers[i].fn(coll, doc, observers[i].arg);
 }
 
 /* Moves the events staged in doc (as written) to the outbox; on failure the sweeper

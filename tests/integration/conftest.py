@@ -22,6 +22,10 @@ HTTP_PORT = int(os.environ.get("TRIPDESK_TEST_HTTP_PORT", "18080"))
 MONGO_PORT = int(os.environ.get("TRIPDESK_TEST_MONGO_PORT", "27018"))
 REDIS_PORT = int(os.environ.get("TRIPDESK_TEST_REDIS_PORT", "6380"))
 BASE = f"http://127.0.0.1:{HTTP_PORT}"
+# TRIPDESK_LIST_COPIES for the stack's booking daemons (scripts/test runs the list
+# suites a second time with "off"); where a list answers from when copies are used.
+LIST_COPIES = os.environ.get("TRIPDESK_TEST_LIST_COPIES", "auto")
+COPY_SOURCE = "database" if LIST_COPIES == "off" else "memory"
 JWT_SECRET = "integration-test-secret-" + "x" * 24
 ISSUER = "tripdesk"
 REQUEST_TIMEOUT_MS = 8000
@@ -46,6 +50,7 @@ def stack():
                   "TRIPDESK_REQUEST_TIMEOUT_MS": str(REQUEST_TIMEOUT_MS),
                   # the crash test waits for the periodic sweep (10 min by default)
                   "TRIPDESK_BUS_SWEEP_MS": "5000",
+                  "TRIPDESK_LIST_COPIES": LIST_COPIES,
                   "TRIPDESK_MAX_BODY_BYTES": str(MAX_BODY),
                   "TRIPDESK_REGISTER_IP_MAX": str(REGISTER_IP_MAX),
                   "TRIPDESK_CORS_ORIGINS": "http://localhost:5173",

@@ -12,7 +12,7 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
-from conftest import MONGO_PORT, api, new_agent, redis_cli, second_booking_daemon, wait_for
+from conftest import COPY_SOURCE, LIST_COPIES, MONGO_PORT, api, new_agent, redis_cli, second_booking_daemon, wait_for
 from test_bookings import booking_body, customer
 
 DB = "tripdesk_booking"
@@ -152,7 +152,7 @@ def check_queries(token, cust, docs, source):
 
 def test_memory_copy_answers_like_the_reference(dataset):
     token, cust, docs = dataset
-    check_queries(token, cust, docs, "memory")
+    check_queries(token, cust, docs, COPY_SOURCE)
 
 
 def test_database_path_answers_the_same_with_redis_down(stack, dataset):
@@ -163,7 +163,7 @@ def test_database_path_answers_the_same_with_redis_down(stack, dataset):
     finally:
         stack.start("redis")
     wait_for(lambda: listing(token, fresh(f"customer={cust}")).headers.get("X-List-Source")
-             == "memory", 10, "the copy answers again")
+             == COPY_SOURCE, 10, "the copy answers again")
 
 
 def test_copy_reloads_after_redis_lost_its_data(dataset):
@@ -174,15 +174,31 @@ def test_copy_reloads_after_redis_lost_its_data(dataset):
     assert first.headers.get("X-List-Source") == "database"
     assert first.json()["pagination"]["totalDocs"] == len(docs)
     wait_for(lambda: listing(token, fresh(f"customer={cust}")).headers.get("X-List-Source")
-             == "memory", 10, "reloaded copy")
+             == COPY_SOURCE, 10, "reloaded copy")
     assert listing(token, fresh(f"customer={cust}")).json()["pagination"]["totalDocs"] == len(docs)
+
+
+def test_a_reload_drops_documents_gone_from_the_database(agent, mongo):
+    """A reload refreshes the copy in place and then sweeps the rows it did not see:
+    a booking removed from the database behind the service's back is gone."""
+    _, token = agent
+    c = customer(token)
+    kept, gone = (create(token, c["_id"], dest=f"Sweep{i}", start=f"2030-0{1 + i}-01",
+                         end=f"2030-0{1 + i}-03") for i in range(2))
+    assert listing(token, fresh(f"customer={c['_id']}")).json()["pagination"]["totalDocs"] == 2
+    mongo["bookings"].delete_one({"_id": ObjectId(gone["_id"])})
+    redis_cli("DEL", "bookings:epoch", "bookings:changes")  # every copy reloads
+    wait_for(lambda: (r := listing(token, fresh(f"customer={c['_id']}"))).headers.get(
+        "X-List-Source") == COPY_SOURCE and r, 10, "reloaded copy")
+    r = listing(token, fresh(f"customer={c['_id']}"))
+    assert [d["_id"] for d in r.json()["data"]] == [kept["_id"]]
 
 
 def test_writes_on_one_daemon_are_in_the_other_daemons_next_list(stack, agent):
     _, token = agent
     with second_booking_daemon(stack, "booking3"):
         wait_for(lambda: all(listing(token, fresh("limit=1")).headers.get("X-List-Source")
-                             == "memory" for n in range(8)), 15, "both copies loaded")
+                             == COPY_SOURCE for n in range(8)), 15, "both copies loaded")
         c = customer(token)
         for i in range(6):
             b = create(token, c["_id"], dest=f"Porto{i}", start=f"2029-0{1 + i}-01",
@@ -191,7 +207,7 @@ def test_writes_on_one_daemon_are_in_the_other_daemons_next_list(stack, agent):
             for n in range(1, 7):
                 r = listing(token, fresh(f"customer={c['_id']}&limit={n}&sortBy=startDate"))
                 assert r.json()["pagination"]["totalDocs"] == i + 1, (i, n)
-                assert r.headers.get("X-List-Source") == "memory"
+                assert r.headers.get("X-List-Source") == COPY_SOURCE
             r = api("PATCH", f"/api/bookings/{b['_id']}/status", token,
                     json={"status": "cancelled", "version": b["version"]})
             assert r.status_code == 200, r.text
@@ -314,21 +330,21 @@ def test_customer_lead_and_itinerary_lists_come_from_their_copies(agent):
                        (f"/api/leads?search=copy{tag}", lead["_id"])):
         r = api("GET", path, token)
         assert r.status_code == 200, r.text
-        assert r.headers.get("X-List-Source") == "memory", path
+        assert r.headers.get("X-List-Source") == COPY_SOURCE, path
         assert [d["_id"] for d in r.json()["data"]] == [want], path
     # a write is in the very next list: the lead moves on, the customer is deleted
     r = api("PATCH", f"/api/leads/{lead['_id']}/status", token,
             json={"status": "contacted", "version": lead["version"]})
     assert r.status_code == 200, r.text
     r = api("GET", f"/api/leads?search=copy{tag}&status=contacted", token)
-    assert r.headers.get("X-List-Source") == "memory"
+    assert r.headers.get("X-List-Source") == COPY_SOURCE
     assert r.json()["pagination"]["totalDocs"] == 1
     assert api("DELETE", f"/api/customers/{c['_id']}", token).status_code == 200
     r = api("GET", f"/api/customers?search=copy{tag}", token)
-    assert r.headers.get("X-List-Source") == "memory"
+    assert r.headers.get("X-List-Source") == COPY_SOURCE
     assert r.json()["pagination"]["totalDocs"] == 0
     r = api("GET", "/api/itineraries", token)
-    assert r.status_code == 200 and r.headers.get("X-List-Source") == "memory"
+    assert r.status_code == 200 and r.headers.get("X-List-Source") == COPY_SOURCE
 
 
 def test_a_booking_sees_its_customer_as_the_database_does(stack, root_token, agent):
@@ -361,3 +377,30 @@ def test_on_ferretdb_only_unique_indexes_are_kept(mongo):
     names = set(mongo["bookings"].index_information())
     assert names == {"_id_", "booking_reference"}, names
     assert mongo["bookings"].index_information()["booking_reference"].get("unique")
+
+
+# ---- TRIPDESK_LIST_COPIES ------------------------------------------------------------
+
+def test_copies_setting_is_decided_as_configured(stack):
+    """auto is on for FerretDB (the test database), off only when asked for: the
+    booking daemon's log says which, and the lists answer from there."""
+    with open(stack.daemons["booking"].log_path, errors="replace") as f:
+        log = f.read()
+    if LIST_COPIES == "auto":
+        wait_for(lambda: "list copies on (TRIPDESK_LIST_COPIES=auto, FerretDB)" in
+                 open(stack.daemons["booking"].log_path, errors="replace").read(), 10,
+                 "auto decided")
+    else:
+        assert "list copies on (TRIPDESK_LIST_COPIES=auto" not in log
+
+
+@pytest.mark.parametrize("value", ["maybe", "OFF", "1"])
+def test_a_bad_copies_setting_stops_the_daemon_at_start(stack, value):
+    import subprocess
+    d = stack.daemons["booking"]
+    env = dict(d.env, TRIPDESK_LIST_COPIES=value)
+    p = subprocess.run(d.argv, env=env, capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0
+    out = p.stdout + p.stderr
+    assert f'TRIPDESK_LIST_COPIES must be one of auto, on, off (got \\"{value}\\")' in out or \
+        f'TRIPDESK_LIST_COPIES must be one of auto, on, off (got "{value}")' in out, out

@@ -151,6 +151,52 @@ START_TEST(env_bool_unrecognised_is_default)
 }
 END_TEST
 
+/* ---- td_env_choice ---- */
+
+static const char *const modes[] = {"auto", "on", "off", NULL};
+
+START_TEST(env_choice_unset_or_empty_is_default)
+{
+    int v = -1;
+    char why[128];
+    ck_assert_int_eq(td_env_choice(VAR, modes, 0, &v, why, sizeof why), 0);
+    ck_assert_int_eq(v, 0);
+    setenv(VAR, "", 1);
+    v = -1;
+    ck_assert_int_eq(td_env_choice(VAR, modes, 2, &v, why, sizeof why), 0);
+    ck_assert_int_eq(v, 2);
+}
+END_TEST
+
+START_TEST(env_choice_gives_the_index)
+{
+    int v = -1;
+    char why[128];
+    setenv(VAR, "off", 1);
+    ck_assert_int_eq(td_env_choice(VAR, modes, 0, &v, why, sizeof why), 0);
+    ck_assert_int_eq(v, 2);
+    setenv(VAR, "on", 1);
+    ck_assert_int_eq(td_env_choice(VAR, modes, 0, &v, why, sizeof why), 0);
+    ck_assert_int_eq(v, 1);
+}
+END_TEST
+
+START_TEST(env_choice_rejects_anything_else_and_says_why)
+{
+    const char *bad[] = {"OFF", "true", "of", "on ", "auto,on"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int v = -1;
+        char why[128];
+        setenv(VAR, bad[i], 1);
+        ck_assert_int_lt(td_env_choice(VAR, modes, 0, &v, why, sizeof why), 0);
+        ck_assert_int_eq(v, 0);
+        ck_assert_ptr_nonnull(strstr(why, VAR));
+        ck_assert_ptr_nonnull(strstr(why, "auto, on, off"));
+        ck_assert_ptr_nonnull(strstr(why, bad[i]));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -170,6 +216,9 @@ int main(void)
     tcase_add_test(tc, env_bool_true_spellings);
     tcase_add_test(tc, env_bool_false_spellings);
     tcase_add_test(tc, env_bool_unrecognised_is_default);
+    tcase_add_test(tc, env_choice_unset_or_empty_is_default);
+    tcase_add_test(tc, env_choice_gives_the_index);
+    tcase_add_test(tc, env_choice_rejects_anything_else_and_says_why);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

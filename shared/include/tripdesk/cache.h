@@ -29,14 +29,27 @@ typedef struct {
 /* The cached lists. The gateway answers a GET of such a path itself when the
  * cache holds the answer (no hop to the service); the owning service fills the
  * entries. An entry's key names everything the answer depends on: the namespace's
- * generation, the scope (td_cache_scope) and the raw query string. */
+ * generation, the scope (td_cache_scope) and the raw query string.
+ * The owning service defines its lists (e.g. services/booking/cached_lists.h) and
+ * registers them at start; the gateway compiles the same definition and registers
+ * it too, so both build byte-identical keys. shared/ knows no list. */
 typedef struct {
     const char *path;     /* "/api/bookings" */
-    const char *ns;       /* "bookings" */
+    const char *ns;       /* "bookings" (a string constant) */
     const char *view_all; /* the permission that widens the scope to every record */
 } td_cached_list;
 
-/* The list served at exactly this path, or NULL. */
+#define TD_CACHED_LISTS_MAX 32
+#define TD_CACHE_NS_MAX 48 /* a namespace's length: <ns>:gen must fit the key buffers */
+
+/* Registers n lists (lists stays borrowed: a static table) at start, before
+ * requests. TD_EINVAL (logged) for a list without path, namespace or a known
+ * permission (permissions.h), or a path registered already; TD_ENOMEM beyond
+ * TD_CACHED_LISTS_MAX. td_cached_lists_clear forgets them (tests). */
+int td_cached_lists_register(const td_cached_list *lists, size_t n);
+void td_cached_lists_clear(void);
+
+/* The registered list served at exactly this path, or NULL. */
 const td_cached_list *td_cached_list_find(const char *path);
 
 /* "all" when permissions (bit i: td_permission_names[i]) hold view_all, else

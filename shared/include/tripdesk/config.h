@@ -7,6 +7,7 @@
 #define TRIPDESK_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TD_ENV_PORT "TRIPDESK_PORT"                 /* gateway HTTP port, 8080 */
@@ -33,6 +34,7 @@
 #define TD_ENV_LOG_LEVEL "TRIPDESK_LOG_LEVEL"       /* debug|info|warn|error, info */
 #define TD_ENV_BIND "TRIPDESK_BIND"                 /* gateway listen address, 127.0.0.1 */
 #define TD_ENV_BUS_SWEEP_MS "TRIPDESK_BUS_SWEEP_MS" /* bus sweeper period, 600000 */
+#define TD_ENV_LIST_COPIES "TRIPDESK_LIST_COPIES"   /* auto|on|off, auto (listindex.h) */
 
 /* String value of name, or def when unset or empty. */
 const char *td_env_str(const char *name, const char *def);
@@ -42,5 +44,12 @@ int64_t td_env_int(const char *name, int64_t def, int64_t min, int64_t max);
 
 /* Boolean value of name ("1", "true", "yes", "on" / "0", "false", "no", "off"), or def. */
 bool td_env_bool(const char *name, bool def);
+
+/* The index in choices (NULL-terminated, compared exactly) of name's value into
+ * *out, def when unset or empty. Any other value is TD_EINVAL with why (whylen
+ * bytes) saying so, naming the variable and the accepted values: the caller logs it
+ * and refuses to start. */
+int td_env_choice(const char *name, const char *const *choices, int def, int *out, char *why,
+                  size_t whylen);
 
 #endif

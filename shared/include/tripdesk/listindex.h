@@ -22,7 +22,10 @@
  * Each document's filter and sort fields are extracted once, when it is put, and kept
  * column by column, so a query compares a few typed values per document instead of
  * walking BSON; its JSON is printed once too. Memory: the BSON and the JSON of every
- * document (measured: about 2.6 KB per document, RSS included).
+ * document, its columns and codes (measured: 1.9 KB per booking-like document,
+ * tests/bench/listindex_bench.c; docs/notes/lists.md). A reload refreshes the live
+ * table in place, batch by batch, then sweeps the rows it did not see: its peak is
+ * one table plus a batch (LOAD_BATCH documents), never two tables.
  */
 #ifndef TRIPDESK_LISTINDEX_H
 #define TRIPDESK_LISTINDEX_H
@@ -46,7 +49,8 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
                      const char *const *fields, td_doc_to_json render);
 void td_listindex_free(td_listindex *ix);
 
-/* Loads (or reloads) every document of the collection. */
+/* Loads (or reloads) every document of the collection into the live table (see
+ * above); documents no longer in the collection are dropped at the end. */
 int td_listindex_load(td_listindex *ix, mongoc_client_t *c);
 
 /* Reloads when the periodic backstop is due or a reload was asked for (call from a

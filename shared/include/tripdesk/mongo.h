@@ -45,6 +45,11 @@ bool td_mongo_ping(mongoc_client_t *c);
  * selection or network: TD_EUNAVAIL, otherwise TD_EIO). */
 int td_mongo_rc(const bson_error_t *err);
 
+/* Whether the server is FerretDB (its buildInfo says ferretdbVersion) into *yes;
+ * asked once per process, then remembered. The error of the command when it could
+ * not be asked (*yes false). */
+int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes);
+
 /* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
  * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend
  * never reads one but updates it on every write. */

@@ -32,13 +32,16 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
 int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
                     bson_t *update, const char *type, const cJSON *payload, bson_t *out);
 
-/* After every document td_store_insert or td_store_update writes to coll, before the
- * call returns: the list cache namespace cache_ns (a string constant; cache.h) is
- * invalidated and the document is put into the list copy ix (listindex.h; may be
- * NULL). Register at start, before requests; at most TD_STORE_WATCH_MAX collections. */
-#define TD_STORE_WATCH_MAX 8
-struct td_listindex;
-int td_store_watch(const char *coll, const char *cache_ns, struct td_listindex *ix);
+/* Write observers: after every document td_store_insert or td_store_update writes to
+ * coll, before the call returns, fn(coll, doc, arg) is called with the document as
+ * written (staged events included; borrowed for the call). A service registers what
+ * it keeps in step with its writes (list copies, cache invalidation) at start, before
+ * requests; at most TD_STORE_OBSERVERS_MAX registrations. td_store_observers_clear
+ * forgets them all (tests, exit). */
+#define TD_STORE_OBSERVERS_MAX 16
+typedef void (*td_store_write_fn)(const char *coll, const bson_t *doc, void *arg);
+int td_store_on_write(const char *coll, td_store_write_fn fn, void *arg);
+void td_store_observers_clear(void);
 
 /* Finds one document; TD_ENOTFOUND when none. */
 int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out);
