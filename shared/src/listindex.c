@@ -795,6 +795,12 @@ int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
     return rc;
 }
 
+void td_listindex_expect_load(td_listindex *ix)
+{
+    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&ix->loading, 1, __ATOMIC_RELEASE);
+}
+
 void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
 {
     bool due = (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||

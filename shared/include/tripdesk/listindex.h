@@ -92,6 +92,10 @@ size_t td_listindex_bytes(td_listindex *ix);
 /* Loads (or reloads) every document of the collection. */
 int td_listindex_load(td_listindex *ix, mongoc_client_t *c);
 
+/* Says a first load is about to begin (the periodic task will run it): queries wait
+ * for it as during a load, rather than go to the database meanwhile. */
+void td_listindex_expect_load(td_listindex *ix);
+
 /* Reloads when the periodic backstop is due or a reload was asked for (call from a
  * periodic task; cheap otherwise). */
 void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c);
