@@ -21,6 +21,7 @@
  */
 #include "analytics.h"
 
+#include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
@@ -31,6 +32,7 @@
 
 #define AUDIT_MODEL_NS "analytics:audit"
 #define MB (1024 * 1024)
+#define AUDIT_LOAD_LOG_MS 500 /* a maintenance run this long was a load */
 
 static const char *const model_fields[] = {"action",    "performedBy", "resourceType",
                                            "targetId",  "severity",    "createdAt",
@@ -122,9 +124,9 @@ void audit_model_maintain(td_service *svc, mongoc_client_t *c)
     (void)svc;
     if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
         return;
-    bool first = td_listindex_size(model) == 0;
+    int64_t t0 = td_mono_ms();
     td_listindex_maintain(model, c);
-    if (first && td_listindex_size(model) > 0)
+    if (td_mono_ms() - t0 >= AUDIT_LOAD_LOG_MS) /* it loaded: say how big it is */
         td_info("audit model: %zu entries, about %zu MB", td_listindex_size(model),
                 td_listindex_bytes(model) / MB);
 }

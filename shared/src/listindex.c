@@ -73,10 +73,29 @@ typedef struct {
 #define CODE_NONE 0xFFFF /* a query value no row holds */
 #define NCODES (CODE_TRUE + 1)
 
+/* columns_only: a column's strings that are not interned, one after the other
+ * ('\0'-terminated) in chunks that never move, with where each starts and whose row
+ * it is, so that a substring search is one memmem over each chunk (see
+ * search_bits) rather than a strstr per row. A string replaced by a newer version's
+ * stays as garbage: its row no longer points at it. */
+#define CHUNK_BYTES (1024 * 1024)
+typedef struct {
+    char *data;
+    size_t used, cap;
+    uint32_t *starts, *rows; /* per string */
+    size_t n, capn;
+} chunk;
+
+typedef struct {
+    chunk *chunks;
+    size_t n, cap;
+} arena;
+
 typedef struct {
     row *rows;
     lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
     uint16_t *codes[MAX_FIELDS]; /* codes[f][i]: the same as a code */
+    uint32_t *hashes[MAX_FIELDS]; /* hashes[f][i]: td_hash of a string value, else 0 */
     uint32_t *counts[MAX_FIELDS]; /* counts[f][code]: rows holding it (NCODES) */
     interned strs[MAX_FIELDS];
     int ncols;
@@ -90,6 +109,7 @@ typedef struct {
     size_t rhead, rn, rcap;
     size_t json_bytes, str_bytes;
     void *ext; /* the read model beside the table (opts->ext_new) */
+    arena arenas[MAX_FIELDS]; /* columns_only */
 } table;
 
 struct td_listindex {
@@ -236,6 +256,13 @@ static void table_free(table *t)
     for (int f = 0; f < t->ncols; f++) {
         free(t->cols[f]);
         free(t->codes[f]);
+        free(t->hashes[f]);
+        for (size_t c = 0; c < t->arenas[f].n; c++) {
+            free(t->arenas[f].chunks[c].data);
+            free(t->arenas[f].chunks[c].starts);
+            free(t->arenas[f].chunks[c].rows);
+        }
+        free(t->arenas[f].chunks);
         free(t->counts[f]);
         for (int i = 0; t->strs[f].slots != NULL && i < INTERN_SLOTS; i++)
             free(t->strs[f].slots[i]);
@@ -277,6 +304,10 @@ static int table_grow(table *t)
             if (codes == NULL)
                 return TD_ENOMEM;
             t->codes[f] = codes;
+            uint32_t *hashes = realloc(t->hashes[f], cap * sizeof *hashes);
+            if (hashes == NULL)
+                return TD_ENOMEM;
+            t->hashes[f] = hashes;
             if (t->counts[f] == NULL &&
                 (t->counts[f] = calloc(NCODES, sizeof *t->counts[f])) == NULL)
                 return TD_ENOMEM;
@@ -344,6 +375,47 @@ static uint16_t intern_code(const interned *in, const char *s)
         if (strcmp(in->slots[i], s) == 0)
             return (uint16_t)(i + 1);
     }
+}
+
+/* Copies s (of row) into the arena; the copy, or NULL when out of memory. */
+static const char *arena_put(arena *a, const char *s, uint32_t row)
+{
+    size_t len = strlen(s) + 1;
+    chunk *c = a->n > 0 ? &a->chunks[a->n - 1] : NULL;
+    if (c == NULL || c->cap - c->used < len) {
+        if (a->n == a->cap) {
+            size_t cap = a->cap ? a->cap * 2 : 16;
+            chunk *v = realloc(a->chunks, cap * sizeof *v);
+            if (v == NULL)
+                return NULL;
+            a->chunks = v;
+            a->cap = cap;
+        }
+        c = &a->chunks[a->n];
+        memset(c, 0, sizeof *c);
+        c->cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
+        if ((c->data = malloc(c->cap)) == NULL)
+            return NULL;
+        a->n++;
+    }
+    if (c->n == c->capn) {
+        size_t capn = c->capn ? c->capn * 2 : 1024;
+        uint32_t *starts = realloc(c->starts, capn * sizeof *starts);
+        if (starts == NULL)
+            return NULL;
+        c->starts = starts;
+        uint32_t *rows = realloc(c->rows, capn * sizeof *rows);
+        if (rows == NULL)
+            return NULL;
+        c->rows = rows;
+        c->capn = capn;
+    }
+    char *copy = c->data + c->used;
+    memcpy(copy, s, len);
+    c->starts[c->n] = (uint32_t)c->used;
+    c->rows[c->n++] = row;
+    c->used += len;
+    return copy;
 }
 
 /* Appends row i to the JSON ring (columns_only). */
@@ -431,20 +503,17 @@ static int table_put(table *t, staged *st)
         }
     }
     if (t->opts->columns_only && need > 0) {
-        /* the document goes: its strings that are not interned move to the row */
-        char *block = malloc(need), *w = block;
-        if (block == NULL) {
-            row_free(&st->r);
-            return TD_ENOMEM;
-        }
+        /* the document goes: its strings that are not interned move to the arenas */
+        uint32_t at = fresh ? (uint32_t)t->n : *slot - 1;
         for (int f = 0; f < t->ncols; f++)
             if (st->vals[f].type == LV_STR && codes[f] == 0) {
-                size_t len = strlen(st->vals[f].u.s) + 1;
-                memcpy(w, st->vals[f].u.s, len);
-                st->vals[f].u.s = w;
-                w += len;
+                const char *copy = arena_put(&t->arenas[f], st->vals[f].u.s, at);
+                if (copy == NULL) {
+                    row_free(&st->r);
+                    return TD_ENOMEM;
+                }
+                st->vals[f].u.s = copy;
             }
-        st->r.strs = block;
     }
     size_t i;
     if (!fresh) {
@@ -452,8 +521,6 @@ static int table_put(table *t, staged *st)
         row *old = &t->rows[i];
         if (old->json != NULL && t->opts->columns_only)
             t->json_bytes -= strlen(old->json) + 1;
-        if (old->strs != NULL)
-            t->str_bytes -= malloc_usable_size(old->strs);
         st->r.in_ring = old->in_ring;
         row_free(old);
         for (int f = 0; f < t->ncols; f++)
@@ -472,11 +539,12 @@ static int table_put(table *t, staged *st)
         st->r.json = NULL;
     }
     t->rows[i] = st->r;
-    if (st->r.strs != NULL)
-        t->str_bytes += malloc_usable_size(st->r.strs);
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
         t->codes[f][i] = codes[f];
+        t->hashes[f][i] = st->vals[f].type == LV_STR
+                              ? td_hash(st->vals[f].u.s, strlen(st->vals[f].u.s))
+                              : 0;
         t->counts[f][codes[f]]++;
     }
     if (t->opts->columns_only)
@@ -663,7 +731,11 @@ size_t td_listindex_bytes(td_listindex *ix)
     pthread_rwlock_rdlock(&ix->lock);
     const table *t = &ix->t;
     size_t n = t->cap * (sizeof(row) + (size_t)t->ncols * (sizeof(lv) + sizeof(uint16_t))) +
-               t->nslots * sizeof(uint32_t) + t->rcap * sizeof(uint32_t) + t->str_bytes;
+               t->nslots * sizeof(uint32_t) + t->rcap * sizeof(uint32_t);
+    for (int f = 0; f < t->ncols; f++)
+        for (size_t c = 0; c < t->arenas[f].n; c++)
+            n += t->arenas[f].chunks[c].cap + t->arenas[f].chunks[c].capn * 2 * sizeof(uint32_t);
+    n += (size_t)t->ncols * t->cap * sizeof(uint32_t); /* hashes */
     pthread_mutex_lock(&ix->json_mu);
     n += t->json_bytes;
     pthread_mutex_unlock(&ix->json_mu);
@@ -961,6 +1033,9 @@ typedef struct {
     bool icase;
     bool coded;            /* decided by the codes (see resolve_codes) */
     uint16_t codes[MAX_IN]; /* the codes of v */
+    uint8_t *bits;          /* P_REGEX on a column with an arena: the rows that match */
+    bool hashed;            /* not coded, $eq/$in of strings: hashes compared first */
+    uint32_t hashes[MAX_IN]; /* the hashes of v */
 } pred;
 
 typedef struct {
@@ -971,8 +1046,10 @@ typedef struct {
 
 static void plan_free(plan *pl)
 {
-    for (int i = 0; i < pl->n; i++)
+    for (int i = 0; i < pl->n; i++) {
         free(pl->p[i].literal);
+        free(pl->p[i].bits);
+    }
 }
 
 static int column_of(const td_listindex *ix, const char *path)
@@ -1166,6 +1243,49 @@ static bool range_ok(const lv *v, const pred *p)
     }
 }
 
+/* For a case-sensitive substring predicate on a column whose strings are in an
+ * arena (columns_only) and all of them there (no interned ones): the rows that hold
+ * the literal, by one memmem over each chunk. Leaves p->bits NULL otherwise (or out
+ * of memory): matches() then tests each row. Called with the table locked. */
+static void search_bits(const table *t, pred *p)
+{
+    const arena *a = &t->arenas[p->col];
+    if (p->op != P_REGEX || p->icase || a->n == 0 || (p->bits = calloc(t->n / 8 + 1, 1)) == NULL)
+        return;
+    size_t len = strlen(p->literal);
+    const lv *col = t->cols[p->col];
+    for (size_t c = 0; c < a->n; c++) {
+        const chunk *ch = &a->chunks[c];
+        const char *from = ch->data, *end = ch->data + ch->used, *hit;
+        while (from < end && (hit = memmem(from, (size_t)(end - from), p->literal, len)) != NULL) {
+            size_t off = (size_t)(hit - ch->data), lo = 0, hi = ch->n;
+            while (hi - lo > 1) { /* the last string starting at or before the hit */
+                size_t mid = lo + (hi - lo) / 2;
+                if (ch->starts[mid] <= off)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            const char *start = ch->data + ch->starts[lo];
+            uint32_t r = ch->rows[lo];
+            if (r < t->n && col[r].type == LV_STR && col[r].u.s == start)
+                p->bits[r >> 3] |= (uint8_t)(1u << (r & 7));
+            from = start + strlen(start) + 1; /* on to the next string */
+        }
+    }
+    /* the column's first distinct strings are interned, not in the arena */
+    const interned *in = &t->strs[p->col];
+    if (in->n == 0)
+        return;
+    bool hold[INTERN_SLOTS + 1] = {false};
+    for (int k = 0; k < INTERN_SLOTS; k++)
+        hold[k + 1] = in->slots[k] != NULL && strstr(in->slots[k], p->literal) != NULL;
+    const uint16_t *codes = t->codes[p->col];
+    for (size_t r = 0; r < t->n; r++)
+        if (codes[r] != 0 && codes[r] <= INTERN_SLOTS && hold[codes[r]])
+            p->bits[r >> 3] |= (uint8_t)(1u << (r & 7));
+}
+
 /* Marks the predicates that the codes decide (equality and membership with strings of
  * a fully interned column, or with booleans) and puts them first, where most rows
  * are turned down by comparing two integers. Called with the table locked: codes
@@ -1189,6 +1309,25 @@ static void resolve_codes(const table *t, plan *pl)
         if (p->coded) {
             pred tmp = pl->p[nfirst];
             pl->p[nfirst++] = *p;
+            *p = tmp;
+        }
+    }
+    for (int i = nfirst; i < pl->n; i++)
+        search_bits(t, &pl->p[i]);
+    /* then string equality on columns without codes (ids, references): a dense
+     * array of hashes turns down nearly every row before a string is read */
+    int nnext = nfirst;
+    for (int i = nfirst; i < pl->n; i++) {
+        pred *p = &pl->p[i];
+        p->hashed = (p->op == P_EQ || p->op == P_IN) && p->nv > 0;
+        for (int k = 0; p->hashed && k < p->nv; k++) {
+            p->hashed = p->v[k].type == LV_STR;
+            if (p->hashed)
+                p->hashes[k] = td_hash(p->v[k].u.s, strlen(p->v[k].u.s));
+        }
+        if (p->hashed) {
+            pred tmp = pl->p[nnext];
+            pl->p[nnext++] = *p;
             *p = tmp;
         }
     }
@@ -1229,7 +1368,21 @@ static bool matches(const table *t, size_t row, const plan *pl, int first)
                 return false;
             continue;
         }
+        if (p->bits != NULL) {
+            if (!(p->bits[row >> 3] & (1u << (row & 7))))
+                return false;
+            continue;
+        }
         const lv *v = &t->cols[p->col][row];
+        if (p->hashed) {
+            uint32_t h = t->hashes[p->col][row];
+            bool in = false;
+            for (int k = 0; !in && k < p->nv; k++)
+                in = h == p->hashes[k] && lv_eq(v, &p->v[k]);
+            if (!in)
+                return false;
+            continue;
+        }
         bool ok;
         switch (p->op) {
         case P_EQ:

@@ -134,7 +134,7 @@ static void reference(int64_t from, int64_t to, counts *out)
     }
     out->n = 0;
     for (int j = 0; j < nkeys; j++)
-        snprintf(out->lines[out->n++], sizeof out->lines[0], "%s=%lld", keys[j],
+        snprintf(out->lines[out->n++], sizeof out->lines[0], "%.96s=%lld", keys[j],
                  (long long)nkey[j]);
     qsort(out->lines, (size_t)out->n, sizeof out->lines[0], by_line);
     bson_destroy(&filter);
