@@ -360,13 +360,14 @@ static void build(const td_event *ev, const entry_info *e, bool full, bson_t *do
     append_str(doc, "searchText", text, AUDIT_SEARCH_MAX);
 }
 
-/* Inserts one entry: TD_OK also when it exists already (a redelivery). */
-static int insert(mongoc_client_t *c, const bson_t *doc)
+/* Inserts one entry: TD_OK also when it exists already (a redelivery; *fresh false). */
+static int insert(mongoc_client_t *c, const bson_t *doc, bool *fresh)
 {
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_AUDIT_LOGS);
     bson_error_t err;
     bool ok = mongoc_collection_insert_one(coll, doc, NULL, NULL, &err);
     mongoc_collection_destroy(coll);
+    *fresh = ok;
     if (ok)
         return TD_OK;
     int rc = td_mongo_rc(&err);
@@ -383,15 +384,18 @@ int audit_record(const td_event *ev, mongoc_client_t *c)
     read_info(ev, &e);
     bson_t doc = BSON_INITIALIZER;
     build(ev, &e, true, &doc);
-    int rc = insert(c, &doc);
+    bool fresh;
+    int rc = insert(c, &doc, &fresh);
     if (rc == TD_EIO) {
         /* Refused for its content: keep who/what/when rather than stall the stream. */
         bson_reinit(&doc);
         build(ev, &e, false, &doc);
-        rc = insert(c, &doc);
+        rc = insert(c, &doc, &fresh);
         if (rc == TD_OK)
             td_warn("audit: %s event %s stored without changes and details", ev->type, ev->id);
     }
+    if (rc == TD_OK && fresh)
+        audit_model_put(&doc); /* a redelivery is in the model already */
     bson_destroy(&doc);
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define AUDIT_PERMISSION "canViewAuditLogs"
@@ -55,7 +56,7 @@ static int bad_param(td_res *res, const char *name, const char *message)
     return TD_EINVAL;
 }
 
-static cJSON *entry_json(const bson_t *doc, void *arg)
+cJSON *audit_entry_json(const bson_t *doc, void *arg)
 {
     (void)arg;
     return td_bson_to_json(doc, hidden_fields);
@@ -158,6 +159,38 @@ static int refine(const td_req *req, td_list *l, td_res *res)
     return rc;
 }
 
+/* 503 LIST_LOADING: the read model is being loaded after a start. */
+static int loading(td_res *res)
+{
+    td_res_header(res, "Retry-After", "2");
+    return td_fail(res, 503, "LIST_LOADING",
+                   "The audit trail is being loaded after a restart; retry in a few seconds",
+                   NULL);
+}
+
+/* A parsed list from the read model, or from the database when the model cannot
+ * answer (off, Redis unreachable, reloading): same answers either way. */
+static void answer_list(td_req *req, td_res *res, const td_list *l)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL) {
+        td_fail_rc(res, TD_EUNAVAIL, NULL);
+        return;
+    }
+    cJSON *items;
+    int64_t total;
+    int rc = audit_model_list(c, l, &items, &total);
+    if (rc == TD_ETIMEDOUT) {
+        loading(res);
+        return;
+    }
+    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+    if (rc == TD_OK)
+        td_ok_page(res, items, l->page, l->limit, total);
+    else
+        td_list_answer(req, res, COLL_AUDIT_LOGS, l, audit_entry_json, NULL);
+}
+
 static int list(td_req *req, td_res *res)
 {
     td_list l;
@@ -165,7 +198,7 @@ static int list(td_req *req, td_res *res)
         td_list_free(&l);
         return 0;
     }
-    td_list_answer(req, res, COLL_AUDIT_LOGS, &l, entry_json, NULL);
+    answer_list(req, res, &l);
     td_list_free(&l);
     return 0;
 }
@@ -187,7 +220,7 @@ static int get(td_req *req, td_res *res)
     const bson_t *doc;
     bson_error_t err;
     if (mongoc_cursor_next(cur, &doc))
-        td_ok(res, 200, entry_json(doc, NULL));
+        td_ok(res, 200, audit_entry_json(doc, NULL));
     else if (mongoc_cursor_error(cur, &err))
         td_fail_rc(res, td_mongo_rc(&err), "query failed");
     else
@@ -288,6 +321,55 @@ static void add_bound(cJSON *obj, const char *name, int64_t ms)
     }
 }
 
+/* The read model's counts (audit_model_stats) summed per resource type, severity
+ * and action, like the database's $group of each (null values are no group). */
+typedef struct {
+    cJSON *resources, *severities, *actions; /* actions: {name: count} */
+} tallied;
+
+static void add_count(cJSON *out, const char *value, int64_t count)
+{
+    if (value == NULL)
+        return;
+    cJSON *item = cJSON_GetObjectItemCaseSensitive(out, value);
+    if (item != NULL)
+        cJSON_SetNumberValue(item, item->valuedouble + (double)count);
+    else
+        cJSON_AddNumberToObject(out, value, (double)count);
+}
+
+static void tally_one(const char *const *values, int64_t count, void *arg)
+{
+    tallied *tl = arg;
+    add_count(tl->actions, values[0], count);
+    add_count(tl->resources, values[1], count);
+    add_count(tl->severities, values[2], count);
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    if (x->valuedouble != y->valuedouble)
+        return x->valuedouble > y->valuedouble ? -1 : 1;
+    return strcmp(x->string, y->string);
+}
+
+/* The STATS_TOP_ACTIONS most frequent actions, most first (ties by name), as the
+ * database's $sort {count: -1, _id: 1} and $limit give them. */
+static void top_actions(const cJSON *actions, cJSON *out)
+{
+    int n = cJSON_GetArraySize(actions), k = 0;
+    const cJSON **v = malloc((size_t)(n + 1) * sizeof *v);
+    if (v == NULL)
+        return;
+    for (const cJSON *a = actions->child; a != NULL; a = a->next)
+        v[k++] = a;
+    qsort(v, (size_t)k, sizeof *v, by_count);
+    for (int i = 0; i < k && i < STATS_TOP_ACTIONS; i++)
+        push_action(out, v[i]->string, (int64_t)v[i]->valuedouble);
+    free(v);
+}
+
 static int stats(td_req *req, td_res *res)
 {
     td_query q;
@@ -314,18 +396,32 @@ static int stats(td_req *req, td_res *res)
     if (c == NULL)
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
 
-    bson_t match = BSON_INITIALIZER;
-    append_period(&match, from, to);
     cJSON *by_resource = zeros(audit_resource_types), *by_severity = zeros(audit_severities);
     cJSON *by_action = cJSON_CreateArray();
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_AUDIT_LOGS);
-    rc = group_by(coll, &match, "resourceType", 0, set_count, by_resource);
+    tallied tl = {by_resource, by_severity, cJSON_CreateObject()};
+    rc = tl.actions != NULL ? audit_model_stats(c, from, to, tally_one, &tl) : TD_ENOMEM;
     if (rc == TD_OK)
-        rc = group_by(coll, &match, "severity", 0, set_count, by_severity);
-    if (rc == TD_OK)
-        rc = group_by(coll, &match, "action", STATS_TOP_ACTIONS, push_action, by_action);
-    mongoc_collection_destroy(coll);
-    bson_destroy(&match);
+        top_actions(tl.actions, by_action);
+    cJSON_Delete(tl.actions);
+    if (rc == TD_ETIMEDOUT) {
+        cJSON_Delete(by_resource);
+        cJSON_Delete(by_severity);
+        cJSON_Delete(by_action);
+        return loading(res);
+    }
+    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+    if (rc != TD_OK) {
+        bson_t match = BSON_INITIALIZER;
+        append_period(&match, from, to);
+        mongoc_collection_t *coll = td_mongo_coll(c, COLL_AUDIT_LOGS);
+        rc = group_by(coll, &match, "resourceType", 0, set_count, by_resource);
+        if (rc == TD_OK)
+            rc = group_by(coll, &match, "severity", 0, set_count, by_severity);
+        if (rc == TD_OK)
+            rc = group_by(coll, &match, "action", STATS_TOP_ACTIONS, push_action, by_action);
+        mongoc_collection_destroy(coll);
+        bson_destroy(&match);
+    }
     if (rc != TD_OK) {
         cJSON_Delete(by_resource);
         cJSON_Delete(by_severity);

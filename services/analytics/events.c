@@ -61,5 +61,7 @@ int init_database(td_service *svc, mongoc_client_t *c)
     bson_destroy(&keys);
     if (rc == TD_OK)
         rc = audit_indexes(c);
+    if (rc == TD_OK)
+        rc = audit_model_decide(c);
     return rc;
 }

@@ -4,6 +4,8 @@
 
 #include "tripdesk/endpoint.h"
 
+#define AUDIT_MODEL_TASK_MS 1000 /* first load, reloads when due */
+
 static const td_route routes[] = {
     {"GET", "/api/dashboard/bus/probes", probes_get, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
@@ -14,7 +16,11 @@ int main(void)
     td_service *svc;
     if (td_service_new(&svc, "analytics") != TD_OK)
         return 1;
-    int rc = td_service_add_builtin_routes(svc, "/api/dashboard");
+    int rc = audit_model_new();
+    if (rc == TD_OK)
+        rc = td_service_add_builtin_routes(svc, "/api/dashboard");
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "audit model", AUDIT_MODEL_TASK_MS, audit_model_maintain);
     if (rc == TD_OK)
         rc = td_router_add_table(td_service_router(svc), routes);
     if (rc == TD_OK)
@@ -25,5 +31,6 @@ int main(void)
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);
+    audit_model_free();
     return rc == TD_OK ? 0 : 1;
 }

@@ -8,6 +8,7 @@
 #include "tripdesk/redis.h"
 #include "tripdesk/store.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,6 @@
 #define MAX_FIELDS 32
 #define SYNC_BATCH 512
 #define PENDING_MAX 4096
-#define LOAD_BATCH 256 /* documents staged outside the lock, then put at once */
 
 /* A typed value extracted from a document. The numbers are MongoDB's BSON type
  * order for sorting (missing sorts as null). */
@@ -36,10 +36,12 @@ typedef struct {
 } lv;
 
 typedef struct {
-    bson_t *doc;  /* as written, without staged events */
-    char *json;   /* the document as the API shows it, printed once */
+    bson_t *doc;  /* as written, without staged events; NULL in a columns_only copy */
+    char *json;   /* the document as the API shows it, printed once (columns_only: while
+                   * in the JSON ring, else NULL) */
+    char *strs;   /* columns_only: the row's strings that are not interned */
     int64_t version;
-    uint32_t seen; /* the table's pass when the row was last put */
+    bool in_ring; /* columns_only: its index is in the JSON ring */
 } row;
 
 /* A document about to be put: its row and its field values. */
@@ -71,17 +73,43 @@ typedef struct {
 #define CODE_NONE 0xFFFF /* a query value no row holds */
 #define NCODES (CODE_TRUE + 1)
 
+/* columns_only: a column's strings that are not interned, one after the other
+ * ('\0'-terminated) in chunks that never move, with where each starts and whose row
+ * it is, so that a substring search is one memmem over each chunk (see
+ * search_bits) rather than a strstr per row. A string replaced by a newer version's
+ * stays as garbage: its row no longer points at it. */
+#define CHUNK_BYTES (1024 * 1024)
+typedef struct {
+    char *data;
+    size_t used, cap;
+    uint32_t *starts, *rows; /* per string */
+    size_t n, capn;
+} chunk;
+
+typedef struct {
+    chunk *chunks;
+    size_t n, cap;
+} arena;
+
 typedef struct {
     row *rows;
     lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
     uint16_t *codes[MAX_FIELDS]; /* codes[f][i]: the same as a code */
+    uint32_t *hashes[MAX_FIELDS]; /* hashes[f][i]: td_hash of a string value, else 0 */
     uint32_t *counts[MAX_FIELDS]; /* counts[f][code]: rows holding it (NCODES) */
     interned strs[MAX_FIELDS];
     int ncols;
     size_t n, cap;
-    uint32_t pass; /* a reload's number: the rows it (or a write meanwhile) put */
     uint32_t *slots; /* row index + 1; 0: empty */
     size_t nslots;   /* power of two */
+    const td_listindex_opts *opts;
+    /* columns_only: the rows holding JSON, oldest first (a circular buffer), and the
+     * bytes of that JSON and of the rows' string blocks */
+    uint32_t *ring;
+    size_t rhead, rn, rcap;
+    size_t json_bytes, str_bytes;
+    void *ext; /* the read model beside the table (opts->ext_new) */
+    arena arenas[MAX_FIELDS]; /* columns_only */
 } table;
 
 struct td_listindex {
@@ -91,9 +119,12 @@ struct td_listindex {
     int nfields;
     char instance[25]; /* tags this daemon's own stream entries */
     td_doc_to_json render;
+    td_listindex_opts opts;
 
     pthread_rwlock_t lock; /* the table */
     table t;
+    pthread_mutex_t json_mu; /* columns_only: rows' JSON and the ring, under the read lock */
+    int over;                /* atomic: more documents than opts.max_rows */
 
     pthread_mutex_t sync_mu; /* catching up; the state below */
     uint64_t sync_ctr;       /* catch-ups begun (atomic) */
@@ -208,8 +239,10 @@ static uint32_t oid_hash(const bson_oid_t *oid)
 
 static void row_free(row *r)
 {
-    bson_destroy(r->doc);
+    if (r->doc != NULL)
+        bson_destroy(r->doc);
     free(r->json);
+    free(r->strs);
 }
 
 static void table_free(table *t)
@@ -217,9 +250,19 @@ static void table_free(table *t)
     for (size_t i = 0; i < t->n; i++)
         row_free(&t->rows[i]);
     free(t->rows);
+    free(t->ring);
+    if (t->ext != NULL && t->opts->ext_free != NULL)
+        t->opts->ext_free(t->ext);
     for (int f = 0; f < t->ncols; f++) {
         free(t->cols[f]);
         free(t->codes[f]);
+        free(t->hashes[f]);
+        for (size_t c = 0; c < t->arenas[f].n; c++) {
+            free(t->arenas[f].chunks[c].data);
+            free(t->arenas[f].chunks[c].starts);
+            free(t->arenas[f].chunks[c].rows);
+        }
+        free(t->arenas[f].chunks);
         free(t->counts[f]);
         for (int i = 0; t->strs[f].slots != NULL && i < INTERN_SLOTS; i++)
             free(t->strs[f].slots[i]);
@@ -261,6 +304,10 @@ static int table_grow(table *t)
             if (codes == NULL)
                 return TD_ENOMEM;
             t->codes[f] = codes;
+            uint32_t *hashes = realloc(t->hashes[f], cap * sizeof *hashes);
+            if (hashes == NULL)
+                return TD_ENOMEM;
+            t->hashes[f] = hashes;
             if (t->counts[f] == NULL &&
                 (t->counts[f] = calloc(NCODES, sizeof *t->counts[f])) == NULL)
                 return TD_ENOMEM;
@@ -330,6 +377,101 @@ static uint16_t intern_code(const interned *in, const char *s)
     }
 }
 
+/* Copies s (of row) into the arena; the copy, or NULL when out of memory. */
+static const char *arena_put(arena *a, const char *s, uint32_t row)
+{
+    size_t len = strlen(s) + 1;
+    chunk *c = a->n > 0 ? &a->chunks[a->n - 1] : NULL;
+    if (c == NULL || c->cap - c->used < len) {
+        if (a->n == a->cap) {
+            size_t cap = a->cap ? a->cap * 2 : 16;
+            chunk *v = realloc(a->chunks, cap * sizeof *v);
+            if (v == NULL)
+                return NULL;
+            a->chunks = v;
+            a->cap = cap;
+        }
+        c = &a->chunks[a->n];
+        memset(c, 0, sizeof *c);
+        c->cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
+        if ((c->data = malloc(c->cap)) == NULL)
+            return NULL;
+        a->n++;
+    }
+    if (c->n == c->capn) {
+        size_t capn = c->capn ? c->capn * 2 : 1024;
+        uint32_t *starts = realloc(c->starts, capn * sizeof *starts);
+        if (starts == NULL)
+            return NULL;
+        c->starts = starts;
+        uint32_t *rows = realloc(c->rows, capn * sizeof *rows);
+        if (rows == NULL)
+            return NULL;
+        c->rows = rows;
+        c->capn = capn;
+    }
+    char *copy = c->data + c->used;
+    memcpy(copy, s, len);
+    c->starts[c->n] = (uint32_t)c->used;
+    c->rows[c->n++] = row;
+    c->used += len;
+    return copy;
+}
+
+/* Appends row i to the JSON ring (columns_only). */
+static int ring_push(table *t, uint32_t i)
+{
+    if (t->rn == t->rcap) {
+        size_t cap = t->rcap ? t->rcap * 2 : 1024;
+        uint32_t *ring = malloc(cap * sizeof *ring);
+        if (ring == NULL)
+            return TD_ENOMEM;
+        for (size_t k = 0; k < t->rn; k++)
+            ring[k] = t->ring[(t->rhead + k) % t->rcap];
+        free(t->ring);
+        t->ring = ring;
+        t->rcap = cap;
+        t->rhead = 0;
+    }
+    t->ring[(t->rhead + t->rn++) % t->rcap] = i;
+    return TD_OK;
+}
+
+/* Gives row i the JSON json (taken) in a columns_only table, then drops the oldest
+ * JSON while there is more than opts->json_bytes of it. Called with the table
+ * write-locked, or read-locked with json_mu held. */
+static void json_keep(table *t, size_t i, char *json)
+{
+    row *r = &t->rows[i];
+    if (r->json != NULL) {
+        t->json_bytes -= strlen(r->json) + 1;
+        free(r->json);
+        r->json = NULL;
+    }
+    if (json == NULL)
+        return;
+    if (!r->in_ring) {
+        if (ring_push(t, (uint32_t)i) != TD_OK) {
+            free(json);
+            return;
+        }
+        r->in_ring = true;
+    }
+    r->json = json;
+    t->json_bytes += strlen(json) + 1;
+    while (t->json_bytes > t->opts->json_bytes && t->rn > 0) {
+        row *old = &t->rows[t->ring[t->rhead]];
+        t->rhead = (t->rhead + 1) % t->rcap;
+        t->rn--;
+        old->in_ring = false;
+        if (old->json != NULL) {
+            t->json_bytes -= strlen(old->json) + 1;
+            free(old->json);
+            old->json = NULL;
+        }
+    }
+}
+
 /* Takes st's row; keeps whichever of it and the present row has the higher version. */
 static int table_put(table *t, staged *st)
 {
@@ -339,71 +481,104 @@ static int table_put(table *t, staged *st)
         return rc;
     }
     uint32_t *slot = table_slot(t, &st->vals[0].u.oid);
-    size_t i;
-    if (*slot != 0) {
-        i = *slot - 1;
-        if (t->rows[i].version > st->r.version) {
-            t->rows[i].seen = t->pass;
-            row_free(&st->r);
-            return TD_OK;
+    bool fresh = *slot == 0;
+    if (!fresh && t->rows[*slot - 1].version > st->r.version) {
+        row_free(&st->r);
+        return TD_OK;
+    }
+    if (fresh && t->opts->max_rows > 0 && t->n >= t->opts->max_rows) {
+        row_free(&st->r);
+        return TD_ENOMEM; /* over the bound the copy was given */
+    }
+    uint16_t codes[MAX_FIELDS];
+    size_t need = 0;
+    for (int f = 0; f < t->ncols; f++) {
+        codes[f] = 0;
+        if (st->vals[f].type == LV_STR) {
+            st->vals[f].u.s = intern(&t->strs[f], st->vals[f].u.s, &codes[f]);
+            if (codes[f] == 0)
+                need += strlen(st->vals[f].u.s) + 1;
+        } else if (st->vals[f].type == LV_BOOL) {
+            codes[f] = st->vals[f].u.b ? CODE_TRUE : CODE_FALSE;
         }
-        row_free(&t->rows[i]);
+    }
+    if (t->opts->columns_only && need > 0) {
+        /* the document goes: its strings that are not interned move to the arenas */
+        uint32_t at = fresh ? (uint32_t)t->n : *slot - 1;
+        for (int f = 0; f < t->ncols; f++)
+            if (st->vals[f].type == LV_STR && codes[f] == 0) {
+                const char *copy = arena_put(&t->arenas[f], st->vals[f].u.s, at);
+                if (copy == NULL) {
+                    row_free(&st->r);
+                    return TD_ENOMEM;
+                }
+                st->vals[f].u.s = copy;
+            }
+    }
+    size_t i;
+    if (!fresh) {
+        i = *slot - 1;
+        row *old = &t->rows[i];
+        if (old->json != NULL && t->opts->columns_only)
+            t->json_bytes -= strlen(old->json) + 1;
+        st->r.in_ring = old->in_ring;
+        row_free(old);
         for (int f = 0; f < t->ncols; f++)
             t->counts[f][t->codes[f][i]]--;
     } else {
         i = t->n++;
         *slot = (uint32_t)t->n;
     }
+    if (fresh && t->ext != NULL && t->opts->ext_add != NULL)
+        t->opts->ext_add(t->ext, st->r.doc);
+    char *json = NULL;
+    if (t->opts->columns_only) {
+        bson_destroy(st->r.doc);
+        st->r.doc = NULL;
+        json = st->r.json;
+        st->r.json = NULL;
+    }
     t->rows[i] = st->r;
-    t->rows[i].seen = t->pass;
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
-        uint16_t code = 0;
-        if (st->vals[f].type == LV_STR)
-            t->cols[f][i].u.s = intern(&t->strs[f], st->vals[f].u.s, &code);
-        else if (st->vals[f].type == LV_BOOL)
-            code = st->vals[f].u.b ? CODE_TRUE : CODE_FALSE;
-        t->codes[f][i] = code;
-        t->counts[f][code]++;
+        t->codes[f][i] = codes[f];
+        t->hashes[f][i] = st->vals[f].type == LV_STR
+                              ? td_hash(st->vals[f].u.s, strlen(st->vals[f].u.s))
+                              : 0;
+        t->counts[f][codes[f]]++;
     }
+    if (t->opts->columns_only)
+        json_keep(t, i, json);
     return TD_OK;
 }
 
-/* Drops the rows that the reload `pass` did not put (documents gone from the
- * database), moving the others down, and rebuilds the id hash. */
-static void table_sweep(table *t)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        if (t->rows[i].seen != t->pass) {
-            row_free(&t->rows[i]);
-            for (int f = 0; f < t->ncols; f++)
-                t->counts[f][t->codes[f][i]]--;
-            continue;
-        }
-        if (w != i) {
-            t->rows[w] = t->rows[i];
-            for (int f = 0; f < t->ncols; f++) {
-                t->cols[f][w] = t->cols[f][i];
-                t->codes[f][w] = t->codes[f][i];
-            }
-        }
-        w++;
-    }
-    if (w == t->n)
-        return;
-    t->n = w;
-    memset(t->slots, 0, t->nslots * sizeof *t->slots);
-    for (size_t i = 0; i < t->n; i++)
-        *table_slot(t, row_id(t, i)) = (uint32_t)(i + 1);
-}
-
-/* The row and field values of doc; false when it has no ObjectId _id (or memory). */
-static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
+/* The key of doc: its ObjectId _id, or with string_ids the ObjectId of its 24-hex
+ * string _id. False when it has neither. */
+static bool doc_key(const td_listindex *ix, const bson_t *doc, bson_oid_t *oid)
 {
     bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+    if (!bson_iter_init_find(&it, doc, "_id"))
         return false;
+    if (BSON_ITER_HOLDS_OID(&it)) {
+        bson_oid_copy(bson_iter_oid(&it), oid);
+        return true;
+    }
+    if (!ix->opts.string_ids || !BSON_ITER_HOLDS_UTF8(&it))
+        return false;
+    const char *hex = bson_iter_utf8(&it, NULL);
+    if (!td_is_object_id(hex))
+        return false;
+    bson_oid_init_from_string(oid, hex);
+    return true;
+}
+
+/* The row and field values of doc; false when it has no key (or memory). */
+static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
+{
+    bson_oid_t key;
+    if (!doc_key(ix, doc, &key))
+        return false;
+    memset(&st->r, 0, sizeof st->r);
     st->r.doc = bson_new(); /* without staged events: they are moved out meanwhile */
     if (st->r.doc == NULL)
         return false;
@@ -419,6 +594,8 @@ static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
     st->r.version = bson_iter_init_find(&v, st->r.doc, "version") ? bson_iter_as_int64(&v) : 0;
     for (int f = 0; f < ix->nfields; f++)
         lv_from_path(st->r.doc, ix->fields[f], &st->vals[f]);
+    st->vals[0].type = LV_OID; /* fields[0] is _id */
+    bson_oid_copy(&key, &st->vals[0].u.oid);
     return true;
 }
 
@@ -461,18 +638,42 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
     if (!stage(ix, doc, &st))
         return;
     pthread_rwlock_wrlock(&ix->lock);
-    table_put(&ix->t, &st);
+    if (table_put(&ix->t, &st) != TD_OK && ix->opts.max_rows > 0 &&
+        ix->t.n >= ix->opts.max_rows && !__atomic_exchange_n(&ix->over, 1, __ATOMIC_ACQ_REL))
+        td_error("list copy of %s: more than %zu documents, answering from the database",
+                 ix->coll, ix->opts.max_rows);
     pthread_rwlock_unlock(&ix->lock);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
 
+/* An empty table of ix (with its read model). */
+static int table_init(td_listindex *ix, table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->ncols = ix->nfields;
+    t->opts = &ix->opts;
+    if (ix->opts.ext_new != NULL && (t->ext = ix->opts.ext_new(ix->opts.ext_arg)) == NULL)
+        return TD_ENOMEM;
+    return TD_OK;
+}
+
 int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
                      const char *const *fields, td_doc_to_json render)
+{
+    const td_listindex_opts none = {0};
+    return td_listindex_new_opts(out, coll, ns, fields, render, &none);
+}
+
+int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
+                          const char *const *fields, td_doc_to_json render,
+                          const td_listindex_opts *opts)
 {
     td_listindex *ix = calloc(1, sizeof *ix);
     if (ix == NULL)
         return TD_ENOMEM;
+    ix->opts = *opts;
+    pthread_mutex_init(&ix->json_mu, NULL);
     snprintf(ix->coll, sizeof ix->coll, "%s", coll);
     snprintf(ix->stream_key, sizeof ix->stream_key, "%s:changes", ns);
     snprintf(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns);
@@ -497,7 +698,10 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
         }
         ix->nfields++;
     }
-    ix->t.ncols = ix->nfields;
+    if (table_init(ix, &ix->t) != TD_OK) {
+        td_listindex_free(ix);
+        return TD_ENOMEM;
+    }
     *out = ix;
     return TD_OK;
 }
@@ -518,7 +722,25 @@ void td_listindex_free(td_listindex *ix)
         bson_destroy(ix->during[i]);
     free(ix->during);
     pthread_mutex_destroy(&ix->during_mu);
+    pthread_mutex_destroy(&ix->json_mu);
     free(ix);
+}
+
+size_t td_listindex_bytes(td_listindex *ix)
+{
+    pthread_rwlock_rdlock(&ix->lock);
+    const table *t = &ix->t;
+    size_t n = t->cap * (sizeof(row) + (size_t)t->ncols * (sizeof(lv) + sizeof(uint16_t))) +
+               t->nslots * sizeof(uint32_t) + t->rcap * sizeof(uint32_t);
+    for (int f = 0; f < t->ncols; f++)
+        for (size_t c = 0; c < t->arenas[f].n; c++)
+            n += t->arenas[f].chunks[c].cap + t->arenas[f].chunks[c].capn * 2 * sizeof(uint32_t);
+    n += (size_t)t->ncols * t->cap * sizeof(uint32_t); /* hashes */
+    pthread_mutex_lock(&ix->json_mu);
+    n += t->json_bytes;
+    pthread_mutex_unlock(&ix->json_mu);
+    pthread_rwlock_unlock(&ix->lock);
+    return n;
 }
 
 size_t td_listindex_size(td_listindex *ix)
@@ -580,37 +802,20 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     }
     if (last[0] == '\0')
         snprintf(last, sizeof last, "0-0");
-    /* In place: the documents go into the live table in batches (a newer version
-     * already there wins), so a reload holds one table and a batch, never two
-     * tables; rows the scan did not see are swept at the end. While need_reload is
-     * set (the change stream was lost) the copy does not answer meanwhile. */
-    pthread_rwlock_wrlock(&ix->lock);
-    uint32_t pass = ++ix->t.pass;
-    pthread_rwlock_unlock(&ix->lock);
-    staged *batch = malloc(LOAD_BATCH * sizeof *batch);
-    size_t nb = 0, loaded = 0;
+    table t;
+    if ((rc = table_init(ix, &t)) != TD_OK) {
+        replay_during(ix, NULL);
+        return rc;
+    }
     mongoc_collection_t *coll = td_mongo_coll(c, ix->coll);
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;
-    if (batch == NULL)
-        rc = TD_ENOMEM;
-    for (bool more = rc == TD_OK; more;) {
-        more = mongoc_cursor_next(cur, &doc);
-        if (more && stage(ix, doc, &batch[nb]))
-            nb++;
-        if (nb == LOAD_BATCH || (!more && nb > 0)) {
-            pthread_rwlock_wrlock(&ix->lock);
-            for (size_t i = 0; i < nb; i++)
-                if (table_put(&ix->t, &batch[i]) != TD_OK)
-                    rc = TD_ENOMEM;
-            pthread_rwlock_unlock(&ix->lock);
-            loaded += nb;
-            nb = 0;
-            more &= rc == TD_OK;
-        }
+    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
+        staged st;
+        if (stage(ix, doc, &st))
+            rc = table_put(&t, &st);
     }
-    free(batch);
     bson_error_t err;
     if (rc == TD_OK && mongoc_cursor_error(cur, &err))
         rc = td_mongo_rc(&err);
@@ -618,24 +823,36 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     mongoc_collection_destroy(coll);
     bson_destroy(&filter);
     if (rc != TD_OK) {
-        replay_during(ix, NULL); /* what was put stays: each row only got newer */
+        bool over = ix->opts.max_rows > 0 && t.n >= ix->opts.max_rows;
+        replay_during(ix, NULL);
+        table_free(&t);
+        if (over) {
+            /* tried again with the periodic backstop, not every second */
+            pthread_mutex_lock(&ix->sync_mu);
+            ix->loaded_at = td_mono_ms();
+            pthread_mutex_unlock(&ix->sync_mu);
+            __atomic_store_n(&ix->over, 1, __ATOMIC_RELEASE);
+            td_error("list copy of %s: more than %zu documents, not loaded; lists come from "
+                     "the database", ix->coll, ix->opts.max_rows);
+        }
         return rc;
     }
     pthread_mutex_lock(&ix->sync_mu);
     pthread_rwlock_wrlock(&ix->lock);
-    replay_during(ix, &ix->t); /* under the lock: a later write waits and lands after */
-    if (ix->t.pass == pass)
-        table_sweep(&ix->t);
-    size_t held = ix->t.n;
+    replay_during(ix, &t); /* under the lock: a later write waits and lands in t */
+    table old = ix->t;
+    ix->t = t;
     pthread_rwlock_unlock(&ix->lock);
     snprintf(ix->last_id, sizeof ix->last_id, "%s", last);
     snprintf(ix->epoch, sizeof ix->epoch, "%s", epoch);
     ix->loaded_at = td_mono_ms();
     __atomic_store_n(&ix->need_reload, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&ix->over, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&ix->loaded, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&ix->sync_mu);
-    td_info("list copy of %s: %zu documents loaded (%zu held) in %lld ms", ix->coll, loaded,
-            held, (long long)(td_mono_ms() - t0));
+    table_free(&old);
+    td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, t.n,
+            (long long)(td_mono_ms() - t0));
     return TD_OK;
 }
 
@@ -650,10 +867,17 @@ int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
     return rc;
 }
 
+void td_listindex_expect_load(td_listindex *ix)
+{
+    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&ix->loading, 1, __ATOMIC_RELEASE);
+}
+
 void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
 {
-    bool due = !__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
-               __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE);
+    bool due = (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
+                __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE)) &&
+               !__atomic_load_n(&ix->over, __ATOMIC_ACQUIRE);
     pthread_mutex_lock(&ix->sync_mu);
     due |= td_mono_ms() - ix->loaded_at >= TD_LISTINDEX_RELOAD_MS;
     pthread_mutex_unlock(&ix->sync_mu);
@@ -694,10 +918,10 @@ static void flush_pending(td_listindex *ix)
 void td_listindex_put(td_listindex *ix, const bson_t *doc)
 {
     char hex[25];
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+    bson_oid_t key;
+    if (!doc_key(ix, doc, &key))
         return;
-    bson_oid_to_string(bson_iter_oid(&it), hex);
+    bson_oid_to_string(&key, hex);
     td_listindex_put_local(ix, doc);
     if (announce(ix, hex) == TD_OK)
         return;
@@ -739,7 +963,10 @@ static int reread(td_listindex *ix, mongoc_client_t *c, const char *hex)
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, hex);
     bson_t filter = BSON_INITIALIZER, doc;
-    BSON_APPEND_OID(&filter, "_id", &oid);
+    if (ix->opts.string_ids)
+        BSON_APPEND_UTF8(&filter, "_id", hex);
+    else
+        BSON_APPEND_OID(&filter, "_id", &oid);
     bson_init(&doc);
     int rc = td_store_find_one(c, ix->coll, &filter, &doc);
     if (rc == TD_OK)
@@ -806,6 +1033,9 @@ typedef struct {
     bool icase;
     bool coded;            /* decided by the codes (see resolve_codes) */
     uint16_t codes[MAX_IN]; /* the codes of v */
+    uint8_t *bits;          /* P_REGEX on a column with an arena: the rows that match */
+    bool hashed;            /* not coded, $eq/$in of strings: hashes compared first */
+    uint32_t hashes[MAX_IN]; /* the hashes of v */
 } pred;
 
 typedef struct {
@@ -816,8 +1046,10 @@ typedef struct {
 
 static void plan_free(plan *pl)
 {
-    for (int i = 0; i < pl->n; i++)
+    for (int i = 0; i < pl->n; i++) {
         free(pl->p[i].literal);
+        free(pl->p[i].bits);
+    }
 }
 
 static int column_of(const td_listindex *ix, const char *path)
@@ -1011,6 +1243,49 @@ static bool range_ok(const lv *v, const pred *p)
     }
 }
 
+/* For a case-sensitive substring predicate on a column whose strings are in an
+ * arena (columns_only) and all of them there (no interned ones): the rows that hold
+ * the literal, by one memmem over each chunk. Leaves p->bits NULL otherwise (or out
+ * of memory): matches() then tests each row. Called with the table locked. */
+static void search_bits(const table *t, pred *p)
+{
+    const arena *a = &t->arenas[p->col];
+    if (p->op != P_REGEX || p->icase || a->n == 0 || (p->bits = calloc(t->n / 8 + 1, 1)) == NULL)
+        return;
+    size_t len = strlen(p->literal);
+    const lv *col = t->cols[p->col];
+    for (size_t c = 0; c < a->n; c++) {
+        const chunk *ch = &a->chunks[c];
+        const char *from = ch->data, *end = ch->data + ch->used, *hit;
+        while (from < end && (hit = memmem(from, (size_t)(end - from), p->literal, len)) != NULL) {
+            size_t off = (size_t)(hit - ch->data), lo = 0, hi = ch->n;
+            while (hi - lo > 1) { /* the last string starting at or before the hit */
+                size_t mid = lo + (hi - lo) / 2;
+                if (ch->starts[mid] <= off)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            const char *start = ch->data + ch->starts[lo];
+            uint32_t r = ch->rows[lo];
+            if (r < t->n && col[r].type == LV_STR && col[r].u.s == start)
+                p->bits[r >> 3] |= (uint8_t)(1u << (r & 7));
+            from = start + strlen(start) + 1; /* on to the next string */
+        }
+    }
+    /* the column's first distinct strings are interned, not in the arena */
+    const interned *in = &t->strs[p->col];
+    if (in->n == 0)
+        return;
+    bool hold[INTERN_SLOTS + 1] = {false};
+    for (int k = 0; k < INTERN_SLOTS; k++)
+        hold[k + 1] = in->slots[k] != NULL && strstr(in->slots[k], p->literal) != NULL;
+    const uint16_t *codes = t->codes[p->col];
+    for (size_t r = 0; r < t->n; r++)
+        if (codes[r] != 0 && codes[r] <= INTERN_SLOTS && hold[codes[r]])
+            p->bits[r >> 3] |= (uint8_t)(1u << (r & 7));
+}
+
 /* Marks the predicates that the codes decide (equality and membership with strings of
  * a fully interned column, or with booleans) and puts them first, where most rows
  * are turned down by comparing two integers. Called with the table locked: codes
@@ -1034,6 +1309,25 @@ static void resolve_codes(const table *t, plan *pl)
         if (p->coded) {
             pred tmp = pl->p[nfirst];
             pl->p[nfirst++] = *p;
+            *p = tmp;
+        }
+    }
+    for (int i = nfirst; i < pl->n; i++)
+        search_bits(t, &pl->p[i]);
+    /* then string equality on columns without codes (ids, references): a dense
+     * array of hashes turns down nearly every row before a string is read */
+    int nnext = nfirst;
+    for (int i = nfirst; i < pl->n; i++) {
+        pred *p = &pl->p[i];
+        p->hashed = (p->op == P_EQ || p->op == P_IN) && p->nv > 0;
+        for (int k = 0; p->hashed && k < p->nv; k++) {
+            p->hashed = p->v[k].type == LV_STR;
+            if (p->hashed)
+                p->hashes[k] = td_hash(p->v[k].u.s, strlen(p->v[k].u.s));
+        }
+        if (p->hashed) {
+            pred tmp = pl->p[nnext];
+            pl->p[nnext++] = *p;
             *p = tmp;
         }
     }
@@ -1074,7 +1368,21 @@ static bool matches(const table *t, size_t row, const plan *pl, int first)
                 return false;
             continue;
         }
+        if (p->bits != NULL) {
+            if (!(p->bits[row >> 3] & (1u << (row & 7))))
+                return false;
+            continue;
+        }
         const lv *v = &t->cols[p->col][row];
+        if (p->hashed) {
+            uint32_t h = t->hashes[p->col][row];
+            bool in = false;
+            for (int k = 0; !in && k < p->nv; k++)
+                in = h == p->hashes[k] && lv_eq(v, &p->v[k]);
+            if (!in)
+                return false;
+            continue;
+        }
         bool ok;
         switch (p->op) {
         case P_EQ:
@@ -1158,7 +1466,65 @@ static void heap_push(uint32_t *h, size_t *n, uint32_t row, order *o)
     }
 }
 
+/* Reads the page's documents that have no JSON in the copy (columns_only) from the
+ * database by _id, renders them into slots and keeps their JSON in the ring. */
+static int fetch_missing(td_listindex *ix, mongoc_client_t *c, cJSON **slots,
+                         const bson_oid_t *ids, const size_t *pos, size_t n)
+{
+    int rc = TD_OK;
+    for (size_t k = 0; rc == TD_OK && k < n; k++) {
+        char hex[25];
+        bson_oid_to_string(&ids[k], hex);
+        bson_t filter = BSON_INITIALIZER, doc;
+        if (ix->opts.string_ids)
+            BSON_APPEND_UTF8(&filter, "_id", hex);
+        else
+            BSON_APPEND_OID(&filter, "_id", &ids[k]);
+        bson_init(&doc);
+        rc = td_store_find_one(c, ix->coll, &filter, &doc);
+        bson_destroy(&filter);
+        if (rc == TD_ENOTFOUND) { /* gone meanwhile: not on the page */
+            bson_destroy(&doc);
+            rc = TD_OK;
+            continue;
+        }
+        cJSON *shown = rc == TD_OK ? ix->render(&doc, NULL) : NULL;
+        char *json = shown != NULL ? cJSON_PrintUnformatted(shown) : NULL;
+        cJSON_Delete(shown);
+        bson_destroy(&doc);
+        if (rc != TD_OK)
+            break;
+        if (json == NULL) {
+            rc = TD_ENOMEM;
+            break;
+        }
+        slots[pos[k]] = cJSON_CreateRaw(json);
+        pthread_rwlock_rdlock(&ix->lock);
+        table *t = &ix->t;
+        uint32_t slot = t->nslots > 0 ? *table_slot(t, &ids[k]) : 0;
+        pthread_mutex_lock(&ix->json_mu);
+        if (slot != 0 && t->rows[slot - 1].json == NULL) {
+            json_keep(t, slot - 1, json);
+            json = NULL;
+        }
+        pthread_mutex_unlock(&ix->json_mu);
+        pthread_rwlock_unlock(&ix->lock);
+        free(json);
+    }
+    return rc;
+}
+
+static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
+                       int64_t *total);
+
 int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64_t *total)
+{
+    return select_rows(ix, NULL, l, items, total);
+}
+
+/* td_listindex_select; c (may be NULL) reads what a columns_only copy has no JSON of. */
+static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
+                       int64_t *total)
 {
     *items = NULL;
     *total = 0;
@@ -1181,8 +1547,11 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
     if (k > t->n)
         k = t->n;
     uint32_t *heap = malloc((k + 1) * sizeof *heap);
-    size_t nh = 0;
+    size_t nh = 0, npage = 0, nmiss = 0;
     int64_t count = 0;
+    cJSON **slots = NULL;
+    bson_oid_t *miss_ids = NULL;
+    size_t *miss_pos = NULL;
     if (heap == NULL) {
         rc = TD_ENOMEM;
     } else {
@@ -1218,20 +1587,50 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
             }
         }
         qsort_r(heap, nh, sizeof *heap, row_cmp, &o);
-        /* The documents as printed when they were put, spliced in verbatim. */
-        cJSON *arr = cJSON_CreateArray();
-        for (size_t i = (size_t)skip; arr != NULL && i < nh; i++) {
-            cJSON *item = cJSON_CreateRaw(t->rows[heap[i]].json);
-            if (item != NULL)
-                cJSON_AddItemToArray(arr, item);
-        }
-        if (arr == NULL)
+        /* The documents as printed when they were put, spliced in verbatim; in a
+         * columns_only copy those still held, the others read below. */
+        npage = nh > (size_t)skip ? nh - (size_t)skip : 0;
+        slots = calloc(npage + 1, sizeof *slots);
+        miss_ids = malloc((npage + 1) * sizeof *miss_ids);
+        miss_pos = malloc((npage + 1) * sizeof *miss_pos);
+        if (slots == NULL || miss_ids == NULL || miss_pos == NULL) {
             rc = TD_ENOMEM;
-        *items = arr;
+        } else {
+            if (ix->opts.columns_only)
+                pthread_mutex_lock(&ix->json_mu);
+            for (size_t k = 0; k < npage; k++) {
+                uint32_t r = heap[(size_t)skip + k];
+                if (t->rows[r].json != NULL) {
+                    slots[k] = cJSON_CreateRaw(t->rows[r].json);
+                } else {
+                    bson_oid_copy(row_id(t, r), &miss_ids[nmiss]);
+                    miss_pos[nmiss++] = k;
+                }
+            }
+            if (ix->opts.columns_only)
+                pthread_mutex_unlock(&ix->json_mu);
+        }
         *total = count;
     }
     pthread_rwlock_unlock(&ix->lock);
     free(heap);
+    if (rc == TD_OK && nmiss > 0)
+        rc = c != NULL ? fetch_missing(ix, c, slots, miss_ids, miss_pos, nmiss) : TD_EUNAVAIL;
+    cJSON *arr = rc == TD_OK ? cJSON_CreateArray() : NULL;
+    if (rc == TD_OK && arr == NULL)
+        rc = TD_ENOMEM;
+    for (size_t j = 0; slots != NULL && j < npage; j++) {
+        if (arr != NULL && slots[j] != NULL)
+            cJSON_AddItemToArray(arr, slots[j]);
+        else
+            cJSON_Delete(slots[j]);
+    }
+    free(slots);
+    free(miss_ids);
+    free(miss_pos);
+    *items = arr;
+    if (rc != TD_OK)
+        *total = 0;
     plan_free(pl);
     free(pl);
     return rc;
@@ -1262,7 +1661,8 @@ static int ready(td_listindex *ix, mongoc_client_t *c, bool wait_load)
             return TD_ETIMEDOUT;
     }
     if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE))
+        __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&ix->over, __ATOMIC_ACQUIRE))
         return TD_EUNAVAIL;
     flush_pending(ix);
     pthread_mutex_lock(&ix->pend_mu);
@@ -1282,11 +1682,28 @@ int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
     *items = NULL;
     *total = 0;
     int rc = ready(ix, c, true);
-    return rc == TD_OK ? td_listindex_select(ix, l, items, total) : rc;
+    return rc == TD_OK ? select_rows(ix, c, l, items, total) : rc;
+}
+
+int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
+                          void (*fn)(const void *ext, void *arg), void *arg)
+{
+    int rc = ready(ix, c, true);
+    if (rc != TD_OK)
+        return rc;
+    pthread_rwlock_rdlock(&ix->lock);
+    if (ix->t.ext != NULL)
+        fn(ix->t.ext, arg);
+    else
+        rc = TD_EINVAL;
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
 }
 
 int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id, bson_t *out)
 {
+    if (ix->opts.columns_only)
+        return TD_EUNAVAIL; /* no documents kept: the database answers by _id */
     int rc = ready(ix, c, false);
     if (rc != TD_OK)
         return rc;

@@ -362,3 +362,129 @@ def test_entries_made_while_analytics_is_down_arrive_once(stack, root_token):
                                ("AGENT_ROLE_CHANGED", ids["role"]),
                                ("AGENT_DEACTIVATED", ids["deactivate"])]:
         the_entry(root_token, request_id, action)
+
+
+# ---- the read model (lists and stats from memory on FerretDB) ----------------------
+
+def stats(token, query=""):
+    r = api("GET", "/api/audit-logs/stats" + ("?" + query if query else ""), token)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def action_count(s, action):
+    return next((a["count"] for a in s["byAction"] if a["action"] == action), 0)
+
+
+def test_stats_follow_new_events_from_the_read_model(root_token):
+    r = stats(root_token)
+    assert r.headers["X-List-Source"] == "memory"
+    before = r.json()["data"]
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    today_before = stats(root_token, f"startDate={day}&endDate={day}").json()["data"]["total"]
+    approvals = action_count(before, "AGENT_APPROVED")
+    agent, _ = new_agent(root_token)  # AGENT_REGISTERED, AGENT_APPROVED
+    wait_for(lambda: total(root_token, f"targetId={agent['_id']}") >= 2, EVENT_TIMEOUT,
+             "the agent's entries")
+    after = wait_for(lambda: (s := stats(root_token).json()["data"])["total"] >= before["total"] + 2
+                     and s, EVENT_TIMEOUT, "stats with the new entries")
+    assert action_count(after, "AGENT_APPROVED") >= approvals + 1
+    assert after["byResourceType"]["agent"] >= before["byResourceType"]["agent"] + 2
+    assert after["bySeverity"]["info"] >= before["bySeverity"]["info"] + 2
+    assert after["total"] == sum(after["bySeverity"].values())
+    # the same entries as the list counts, for all time and for today
+    body = fetch(root_token, "limit=1")
+    assert abs(body["pagination"]["totalDocs"] - after["total"]) <= 5  # events keep coming
+    today = stats(root_token, f"startDate={day}&endDate={day}").json()["data"]
+    assert today["total"] >= today_before + 2
+    listed = audit(root_token, f"startDate={day}&endDate={day}&limit=1")["pagination"]["totalDocs"]
+    assert abs(listed - today["total"]) <= 5
+    # a period that starts at the newest entry holds it
+    newest = audit(root_token, "limit=1")["data"][0]
+    s = stats(root_token, f"startDate={newest['createdAt']}").json()["data"]
+    assert s["total"] >= 1 and action_count(s, newest["action"]) >= 1
+
+
+def quiet_answers(token, queries):
+    """The answers to queries once the trail holds still (two rounds alike)."""
+    def round_():
+        out = {}
+        for q in queries:
+            path = "/api/audit-logs/stats" if q.startswith("stats") else "/api/audit-logs"
+            q = q[len("stats"):].lstrip("&") if q.startswith("stats") else q
+            r = api("GET", path + ("?" + q if q else ""), token)
+            assert r.status_code == 200, (q, r.text)
+            out[q or path] = (r.json()["data"], r.json().get("pagination"),
+                              r.headers.get("X-List-Source"))
+        return out
+    last = round_()
+    for _ in range(20):
+        time.sleep(0.5)
+        now = round_()
+        if {k: v[:2] for k, v in now.items()} == {k: v[:2] for k, v in last.items()}:
+            return now
+        last = now
+    raise AssertionError("the audit trail kept changing")
+
+
+def analytics_with(stack, name, **env):
+    from stack import Daemon
+    d = stack.daemons["analytics"]
+    return Daemon(name, d.argv, {**d.env, **env}, d.log_path.replace("analytics", name))
+
+
+def instances(service):
+    return api("GET", "/api/health").json()["data"]["services"][service]["instances"]
+
+
+def test_database_answers_like_the_read_model(stack, root_token, root_id):
+    """TRIPDESK_LIST_COPIES=off: the same requests give the same answers from FerretDB."""
+    agent, _ = new_agent(root_token)
+    aid = agent["_id"]
+    wait_for(lambda: total(root_token, f"targetId={aid}") >= 2, EVENT_TIMEOUT, "entries")
+    day = audit(root_token, "limit=1")["data"][0]["createdAt"][:10]
+    queries = ["", "limit=5&page=2", f"targetId={aid}", f"performedBy={root_id}&limit=50",
+               "action=AGENT_APPROVED,AUTH_LOGIN&sortBy=action&sortOrder=asc",
+               "resourceType=agent,auth&severity=info,warning&sortBy=severity",
+               f"search={agent['email'][:12]}", f"startDate={day}&endDate={day}&limit=100",
+               "sortBy=severity&sortOrder=asc&limit=100", "stats", f"stats&startDate={day}"]
+    memory = quiet_answers(root_token, queries)
+    assert {v[2] for v in memory.values()} == {"memory"}
+    off = analytics_with(stack, "analytics-off", TRIPDESK_LIST_COPIES="off")
+    off.start()
+    try:
+        wait_for(lambda: instances("analytics") == 2, 10, "two analytics instances")
+        stack.stop("analytics")
+        wait_for(lambda: instances("analytics") == 1, 10, "only the one without the model")
+        database = quiet_answers(root_token, queries)
+    finally:
+        stack.start("analytics")
+        wait_for(lambda: instances("analytics") == 2, 15, "analytics back")
+        off.stop()
+    assert {v[2] for v in database.values()} == {"database"}
+    for q in memory:
+        assert memory[q][:2] == database[q][:2], q
+
+
+def test_a_second_daemon_sees_the_first_ones_entries(stack, root_token):
+    """Two analytics daemons keep their models in step through the Redis stream."""
+    extra = analytics_with(stack, "analytics-2")
+    extra.start()
+    try:
+        wait_for(lambda: instances("analytics") == 2, 10, "two analytics instances")
+        log = stack.daemons["analytics"].log_path.replace("analytics", "analytics-2")
+        wait_for(lambda: "list copy of audit_logs" in open(log).read(), 15,
+                 "the second daemon's model loaded")
+        for _ in range(3):
+            agent, _ = new_agent(root_token)
+            # every request, whichever daemon answers, has the entries once written
+            wait_for(lambda: total(root_token, f"targetId={agent['_id']}") >= 2, EVENT_TIMEOUT,
+                     "the agent's entries")
+            for _ in range(6):
+                r = api("GET", f"/api/audit-logs?targetId={agent['_id']}", root_token)
+                assert r.status_code == 200 and r.headers["X-List-Source"] == "memory"
+                assert r.json()["pagination"]["totalDocs"] >= 2
+                s = stats(root_token, f"startDate={r.json()['data'][-1]['createdAt']}")
+                assert s.json()["data"]["total"] >= 2
+    finally:
+        extra.stop()

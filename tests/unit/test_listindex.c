@@ -352,6 +352,243 @@ START_TEST(listindex_refuses_what_it_does_not_evaluate)
 }
 END_TEST
 
+
+/* ---- the audit trail's form: string ids, columns only, a bounded JSON ring -------- */
+
+static const char *const audit_actions[] = {"AUTH_LOGIN", "AGENT_APPROVED", "BOOKING_CREATED",
+                                            "BOOKING_DELETED", "LEAD_DELETED", NULL};
+static const char *const audit_resources[] = {"auth", "agent", "booking", "lead", NULL};
+static const char *const audit_severities[] = {"info", "warning", "critical", NULL};
+static const td_qp audit_params[] = {
+    {"action", TD_QP_IN, "action", NULL},
+    {"performedBy", TD_QP_EQ, "performedBy", NULL},
+    {"resourceType", TD_QP_IN, "resourceType", audit_resources},
+    {"targetId", TD_QP_EQ, "targetId", NULL},
+    {"severity", TD_QP_IN, "severity", audit_severities},
+    {"startDate", TD_QP_DATE_FROM, "createdAt", NULL},
+    {"endDate", TD_QP_DATE_TO, "createdAt", NULL},
+    {"search", TD_QP_SEARCH, "searchText", NULL},
+    {NULL, 0, NULL, NULL},
+};
+static const char *const audit_sort_names[] = {"createdAt", "action", "severity", NULL};
+static const char *const audit_sort_fields[] = {"createdAt", "action", "severityRank", NULL};
+static const td_list_spec audit_spec = {audit_params, audit_sort_names, audit_sort_fields,
+                                        "createdAt", -1};
+static const char *const audit_fields[] = {"action",   "performedBy", "resourceType",
+                                           "targetId", "severity",    "createdAt",
+                                           "searchText", "severityRank", NULL};
+
+/* An audit entry shaped like audit_entry.c's: a 24-hex string _id, actors among a
+ * few agents (sometimes null), targets of many ids (more than a column interns). */
+static bson_t *make_entry(int i)
+{
+    bson_t *d = bson_new();
+    char id[25], actor[25], target[25], text[160];
+    snprintf(id, sizeof id, "%024x", 0xe0000 + i);
+    BSON_APPEND_UTF8(d, "_id", id);
+    unsigned r = next_rand();
+    const char *action = pick(audit_actions);
+    BSON_APPEND_UTF8(d, "action", action);
+    snprintf(actor, sizeof actor, "%024x", 0xa9e0 + (int)(r % 4));
+    if (r % 9 == 0)
+        BSON_APPEND_NULL(d, "performedBy");
+    else
+        BSON_APPEND_UTF8(d, "performedBy", actor);
+    const char *resource = pick(audit_resources); /* the macro evaluates it twice */
+    BSON_APPEND_UTF8(d, "resourceType", resource);
+    snprintf(target, sizeof target, "%024x", 0x7000 + (int)(next_rand() % 1500));
+    BSON_APPEND_UTF8(d, "targetId", target);
+    int rank = (int)(next_rand() % 3);
+    BSON_APPEND_UTF8(d, "severity", audit_severities[rank]);
+    BSON_APPEND_INT32(d, "severityRank", rank + 1);
+    BSON_APPEND_DATE_TIME(d, "createdAt", BASE_MS + (int64_t)(i / 2) * 60000);
+    snprintf(text, sizeof text, "%s %s 127.0.0.%d req-%d", action, target, i % 7, i);
+    for (char *p = text; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    BSON_APPEND_UTF8(d, "searchText", text);
+    return d;
+}
+
+static cJSON *str_id(const bson_t *doc, void *arg)
+{
+    (void)arg;
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
+        return NULL;
+    return cJSON_CreateString(bson_iter_utf8(&it, NULL));
+}
+
+static bson_t *entries[NDOCS];
+static int ext_adds;
+
+static void *count_new(void *arg)
+{
+    (void)arg;
+    return &ext_adds;
+}
+static void count_add(void *ext, const bson_t *doc)
+{
+    (void)doc;
+    (*(int *)ext)++;
+}
+static void count_free(void *ext)
+{
+    (void)ext;
+}
+
+static td_listindex *audit_copy(size_t json_bytes, size_t max_rows)
+{
+    td_listindex_opts opts = {.string_ids = true, .columns_only = true,
+                              .json_bytes = json_bytes, .max_rows = max_rows,
+                              .ext_new = count_new, .ext_add = count_add,
+                              .ext_free = count_free};
+    td_listindex *ix;
+    ext_adds = 0;
+    ck_assert_int_eq(td_listindex_new_opts(&ix, "audit_logs", "test", audit_fields, str_id,
+                                           &opts), TD_OK);
+    for (int i = 0; i < NDOCS; i++)
+        td_listindex_put_local(ix, entries[i]);
+    return ix;
+}
+
+static void audit_setup(void)
+{
+    rng = 4242;
+    for (int i = 0; i < NDOCS; i++)
+        entries[i] = make_entry(i);
+}
+
+static void audit_teardown(void)
+{
+    for (int i = 0; i < NDOCS; i++)
+        bson_destroy(entries[i]);
+}
+
+/* Both answers to query (with the refinement audit_logs.c makes: one createdAt range). */
+static int audit_answer(td_listindex *ix, const char *query, const char *extra_json,
+                        char **got, char **want, int64_t *got_total, int64_t *want_total)
+{
+    td_list l;
+    td_res res = {0};
+    ck_assert_msg(td_list_parse(&audit_spec, query, &l, &res) == TD_OK, "parse %s", query);
+    if (extra_json != NULL) {
+        bson_t *extra = bson_new_from_json((const uint8_t *)extra_json, -1, NULL);
+        ck_assert_msg(extra != NULL, "json %s", extra_json);
+        bson_concat(&l.filter, extra);
+        bson_destroy(extra);
+    }
+    cJSON *items = NULL;
+    int rc = td_listindex_select(ix, &l, &items, got_total);
+    bson_t **hits = malloc(NDOCS * sizeof *hits);
+    int64_t n = 0;
+    for (int i = 0; i < NDOCS; i++)
+        if (td_doc_match(&l.filter, entries[i]))
+            hits[n++] = entries[i];
+    qsort_r(hits, (size_t)n, sizeof *hits, by_sort, (void *)&l.sort);
+    cJSON *arr = cJSON_CreateArray();
+    for (int64_t i = (l.page - 1) * l.limit; i < n && i < l.page * l.limit; i++)
+        cJSON_AddItemToArray(arr, str_id(hits[i], NULL));
+    *want_total = n;
+    *got = items != NULL ? cJSON_PrintUnformatted(items) : NULL;
+    *want = cJSON_PrintUnformatted(arr);
+    free(hits);
+    cJSON_Delete(arr);
+    cJSON_Delete(items);
+    td_list_free(&l);
+    td_res_clear(&res);
+    return rc;
+}
+
+static void audit_same(td_listindex *ix, const char *query, const char *extra_json)
+{
+    char *g, *w;
+    int64_t gt, wt;
+    ck_assert_int_eq(audit_answer(ix, query, extra_json, &g, &w, &gt, &wt), TD_OK);
+    ck_assert_msg(gt == wt, "%s %s: total %lld, reference %lld", query,
+                  extra_json ? extra_json : "", (long long)gt, (long long)wt);
+    ck_assert_msg(strcmp(g, w) == 0, "%s %s:\n  copy      %s\n  reference %s", query,
+                  extra_json ? extra_json : "", g, w);
+    free(g);
+    free(w);
+}
+
+START_TEST(listindex_audit_columns_only_answers_like_the_reference)
+{
+    td_listindex *ix = audit_copy(64 * 1024 * 1024, 0);
+    ck_assert_uint_eq(td_listindex_size(ix), NDOCS);
+    ck_assert_int_eq(ext_adds, NDOCS);
+    static const char *const queries[] = {
+        "",
+        "limit=100&page=3",
+        "action=AUTH_LOGIN,BOOKING_DELETED",
+        "performedBy=00000000000000000000a9e1&sortBy=createdAt&sortOrder=asc",
+        "resourceType=booking,lead&severity=critical&limit=50",
+        "targetId=000000000000000000007123",
+        "targetId=000000000000000000007123&action=AUTH_LOGIN",
+        "search=127.0.0.3&sortBy=action&sortOrder=asc&limit=30&page=2",
+        "search=REQ-11",
+        "sortBy=severity&limit=100&page=4",
+        "sortBy=severity&sortOrder=asc&severity=info,warning",
+        "sortBy=action&limit=7&page=9",
+        "startDate=2027-01-01T03:00:00.000Z&sortBy=createdAt&sortOrder=asc",
+        "endDate=2027-01-01&limit=100",
+        "performedBy=00000000000000000000a9e9",
+        "page=300",
+        NULL,
+    };
+    for (int i = 0; queries[i] != NULL; i++)
+        audit_same(ix, queries[i], NULL);
+    /* a period as audit_logs.c refines it (one createdAt document), and a null actor */
+    audit_same(ix, "sortBy=action",
+               "{\"createdAt\": {\"$gte\": {\"$date\": 1798768800000}, "
+               "\"$lte\": {\"$date\": 1798776000000}}}");
+    audit_same(ix, "limit=100", "{\"performedBy\": null}");
+    /* the documents are not kept: read them from the database */
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, "0000000000000000000e0005");
+    bson_t out;
+    ck_assert_int_eq(td_listindex_get(ix, NULL, &oid, &out), TD_EUNAVAIL);
+    /* a newer put of an entry it holds is no second one for the read model */
+    td_listindex_put_local(ix, entries[17]);
+    ck_assert_int_eq(ext_adds, NDOCS);
+    ck_assert_uint_eq(td_listindex_size(ix), NDOCS);
+    audit_same(ix, "targetId=000000000000000000007123", NULL);
+    td_listindex_free(ix);
+}
+END_TEST
+
+START_TEST(listindex_json_ring_keeps_the_latest_within_its_bound)
+{
+    /* room for about 100 of the ids' JSON ("\"...\"" 26 bytes + 1) */
+    td_listindex *all = audit_copy(64 * 1024 * 1024, 0);
+    td_listindex *ix = audit_copy(100 * 27, 0);
+    ck_assert_uint_ge(td_listindex_bytes(all), td_listindex_bytes(ix) + (NDOCS - 100) * 27);
+    td_listindex_free(all);
+    char *g, *w;
+    int64_t gt, wt;
+    /* the newest page: all in the ring */
+    ck_assert_int_eq(audit_answer(ix, "limit=50", NULL, &g, &w, &gt, &wt), TD_OK);
+    ck_assert_str_eq(g, w);
+    free(g);
+    free(w);
+    /* an old page: not held, and no database to read it from */
+    ck_assert_int_eq(audit_answer(ix, "sortBy=createdAt&sortOrder=asc", NULL, &g, &w, &gt, &wt),
+                     TD_EUNAVAIL);
+    ck_assert_ptr_null(g);
+    free(w);
+    td_listindex_free(ix);
+}
+END_TEST
+
+START_TEST(listindex_holds_no_more_than_max_rows)
+{
+    td_listindex *ix = audit_copy(1024 * 1024, 500);
+    ck_assert_uint_eq(td_listindex_size(ix), 500);
+    ck_assert_int_eq(ext_adds, 500);
+    td_listindex_free(ix);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("listindex");
@@ -364,5 +601,12 @@ int main(void)
     tcase_add_test(tc, listindex_keeps_the_newest_version);
     tcase_add_test(tc, listindex_refuses_what_it_does_not_evaluate);
     suite_add_tcase(s, tc);
+    TCase *audit = tcase_create("audit");
+    tcase_add_checked_fixture(audit, audit_setup, audit_teardown);
+    tcase_set_timeout(audit, 60);
+    tcase_add_test(audit, listindex_audit_columns_only_answers_like_the_reference);
+    tcase_add_test(audit, listindex_json_ring_keeps_the_latest_within_its_bound);
+    tcase_add_test(audit, listindex_holds_no_more_than_max_rows);
+    suite_add_tcase(s, audit);
     return run_suite(s);
 }

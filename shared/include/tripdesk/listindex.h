@@ -23,9 +23,8 @@
  * column by column, so a query compares a few typed values per document instead of
  * walking BSON; its JSON is printed once too. Memory: the BSON and the JSON of every
  * document, its columns and codes (measured: 1.9 KB per booking-like document,
- * tests/bench/listindex_bench.c; docs/notes/lists.md). A reload refreshes the live
- * table in place, batch by batch, then sweeps the rows it did not see: its peak is
- * one table plus a batch (LOAD_BATCH documents), never two tables.
+ * tests/bench/listindex_bench.c; docs/performance.md). A reload builds the new table
+ * beside the old one: twice that at its peak.
  */
 #ifndef TRIPDESK_LISTINDEX_H
 #define TRIPDESK_LISTINDEX_H
@@ -49,9 +48,55 @@ int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
                      const char *const *fields, td_doc_to_json render);
 void td_listindex_free(td_listindex *ix);
 
-/* Loads (or reloads) every document of the collection into the live table (see
- * above); documents no longer in the collection are dropped at the end. */
+/*
+ * A copy with options, for a collection too big to keep whole (the audit trail):
+ *   string_ids   _id is a 24-hex string (an event id), not an ObjectId; it is kept as
+ *                the ObjectId of the same hex (same order), re-read as the string.
+ *   columns_only no BSON per document: only the columns (their strings copied into
+ *                one block per row) and, of the rendered JSON, at most json_bytes,
+ *                the latest put or fetched first (first in, first out). A page's
+ *                documents without JSON are read from the database by _id
+ *                (td_listindex_query; td_listindex_select answers TD_EUNAVAIL then).
+ *                td_listindex_get answers TD_EUNAVAIL: read by _id from the database.
+ *   max_rows     the copy holds at most this many documents (0: no limit); a load
+ *                of more fails, a put beyond it stops the copy (every query then
+ *                TD_EUNAVAIL) until a reload fits: memory stays bounded.
+ *   ext_*        a read model kept beside each table: ext_new(ext_arg) makes one
+ *                for a new table (a load builds a new table, so the model is rebuilt
+ *                with it), ext_add(ext, doc) is called once per document new to the
+ *                table (not for a newer version of one it holds), under the table's
+ *                write lock; ext_free frees it. td_listindex_ext_read reads it.
+ */
+typedef struct {
+    bool string_ids;
+    bool columns_only;
+    size_t json_bytes;
+    size_t max_rows;
+    void *(*ext_new)(void *ext_arg);
+    void (*ext_add)(void *ext, const bson_t *doc);
+    void (*ext_free)(void *ext);
+    void *ext_arg;
+} td_listindex_opts;
+
+int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
+                          const char *const *fields, td_doc_to_json render,
+                          const td_listindex_opts *opts);
+
+/* After the same readiness check and catch-up as td_listindex_query (same return
+ * codes), calls fn(ext, arg) with the current table's read model under its read
+ * lock: fn must not keep the pointer. */
+int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
+                          void (*fn)(const void *ext, void *arg), void *arg);
+
+/* Approximate bytes the copy holds (columns, strings, JSON, hash), for logs. */
+size_t td_listindex_bytes(td_listindex *ix);
+
+/* Loads (or reloads) every document of the collection. */
 int td_listindex_load(td_listindex *ix, mongoc_client_t *c);
+
+/* Says a first load is about to begin (the periodic task will run it): queries wait
+ * for it as during a load, rather than go to the database meanwhile. */
+void td_listindex_expect_load(td_listindex *ix);
 
 /* Reloads when the periodic backstop is due or a reload was asked for (call from a
  * periodic task; cheap otherwise). */
