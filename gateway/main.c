@@ -120,7 +120,8 @@ static void preflight(gw_exchange *ex)
 {
     const char *extra[][2] = {
         {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"},
-        {"Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, If-Match"},
+        {"Access-Control-Allow-Headers",
+         "Authorization, Content-Type, X-Request-Id, If-Match, Idempotency-Key"},
         {"Access-Control-Max-Age", "600"},
     };
     gw_send(ex, 204, "text/plain", "", 0, extra, ex->origin != NULL ? 3 : 0);

@@ -112,7 +112,7 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
         if (strcmp(gw_cfg.cors_origins, "*") != 0)
             n = add(head, sizeof head, n, "Access-Control-Allow-Credentials", "true");
         n = add(head, sizeof head, n, "Access-Control-Expose-Headers",
-                "X-Request-Id, X-Cache, Retry-After");
+                "X-Request-Id, X-Cache, Retry-After, Idempotent-Replayed");
         n = add(head, sizeof head, n, "Vary", "Origin");
     }
     for (int i = 0; i < nextra; i++)

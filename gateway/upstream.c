@@ -10,6 +10,7 @@
 #include "tripdesk/common.h"
 #include "tripdesk/endpoint.h"
 #include "tripdesk/http.h"
+#include "tripdesk/idempotency.h"
 #include "tripdesk/log.h"
 #include "tripdesk/permissions.h"
 
@@ -174,6 +175,8 @@ static nng_msg *pack_request(gw_exchange *ex, const td_claims *principal, uint32
     rq.client_ip = (char *)ri->remote_addr;
     rq.user_agent = (char *)(ua != NULL ? ua : "");
     rq.deadline_ms = deadline;
+    const char *ikey = mg_get_header(ex->conn, TD_IDEM_HEADER);
+    rq.idempotency_key = (char *)(ikey != NULL ? ikey : "");
     char *names[TD_PERM_COUNT];
     if (principal != NULL) {
         size_t np = 0;
@@ -224,6 +227,14 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
     upstream *u = find(service);
     if (u == NULL || __atomic_load_n(&u->pipes, __ATOMIC_RELAXED) == 0) {
         unavailable(ex, service, 503, "SERVICE_UNAVAILABLE", "is unavailable");
+        return;
+    }
+    const char *ikey = mg_get_header(ex->conn, TD_IDEM_HEADER);
+    if (ikey != NULL && !td_idem_key_valid(ikey)) {
+        cJSON *details = cJSON_CreateObject();
+        cJSON_AddStringToObject(details, "header", TD_IDEM_HEADER);
+        gw_send_error(ex, 400, "INVALID_IDEMPOTENCY_KEY",
+                      "Idempotency-Key must be 1 to 255 printable ASCII characters", details);
         return;
     }
     int64_t deadline = td_now_ms() + gw_cfg.timeout_ms;

@@ -26,6 +26,7 @@
 #include "tripdesk/service.h"
 #include "tripdesk/store.h"
 #include "tripdesk/validate.h"
+#include "tripdesk/idempotency.h"
 
 #define COLL_CUSTOMERS "customers"
 #define COLL_LEADS "leads"

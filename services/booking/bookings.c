@@ -24,7 +24,7 @@ static int remove_booking(td_req *req, td_res *res);
 
 const td_route booking_routes[] = {
     {"GET", "/api/bookings", list, 0, NULL},
-    {"POST", "/api/bookings", create, 0, NULL},
+    {"POST", "/api/bookings", create, TD_ROUTE_IDEMPOTENT, NULL},
     {"GET", "/api/bookings/:id", get, 0, NULL},
     {"PUT", "/api/bookings/:id", update, 0, NULL},
     {"PATCH", "/api/bookings/:id/status", change_status, 0, NULL},
@@ -358,7 +358,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     for (int attempt = 0; attempt < REFERENCE_TRIES; attempt++) {
         char ref[32], hex[25];
         new_reference(ref);
-        bson_oid_init(&id, NULL);
+        td_req_new_oid(req, &id);
         bson_oid_to_string(&id, hex);
         conflict found;
         rc = slot_reserve(c, &cust, hex, ref, dest_key, in.start, in.end, &found);

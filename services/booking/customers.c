@@ -2,6 +2,7 @@
 #include "booking.h"
 
 #include "tripdesk/docmatch.h"
+#include "tripdesk/idempotency.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static int remove_customer(td_req *req, td_res *res);
 
 const td_route customer_routes[] = {
     {"GET", "/api/customers", list, 0, NULL},
-    {"POST", "/api/customers", create, 0, NULL},
+    {"POST", "/api/customers", create, TD_ROUTE_IDEMPOTENT, NULL},
     {"GET", "/api/customers/:id", get, 0, NULL},
     {"PUT", "/api/customers/:id", update, 0, NULL},
     {"DELETE", "/api/customers/:id", remove_customer, 0, NULL},
@@ -182,7 +183,7 @@ static int create(td_req *req, td_res *res)
     if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK)
         goto out;
     bson_oid_t id, me;
-    bson_oid_init(&id, NULL);
+    td_req_new_oid(req, &id);
     bson_oid_init_from_string(&me, req->principal.agent_id);
     int64_t now = td_now_ms();
     bson_t doc = BSON_INITIALIZER;

@@ -22,11 +22,11 @@ static int clone(td_req *req, td_res *res);
 
 const td_route itinerary_routes[] = {
     {"GET", "/api/itineraries", list, 0, NULL},
-    {"POST", "/api/itineraries", create, 0, NULL},
+    {"POST", "/api/itineraries", create, TD_ROUTE_IDEMPOTENT, NULL},
     {"GET", "/api/itineraries/:id", get, 0, NULL},
     {"PUT", "/api/itineraries/:id", update, 0, NULL},
     {"DELETE", "/api/itineraries/:id", remove_itinerary, 0, NULL},
-    {"POST", "/api/itineraries/:id/clone", clone, 0, NULL},
+    {"POST", "/api/itineraries/:id/clone", clone, TD_ROUTE_IDEMPOTENT, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -485,7 +485,7 @@ static int create(td_req *req, td_res *res)
                     in.customer != NULL, in.customer != NULL, buf) != TD_OK)
         goto out;
     bson_oid_t id, me;
-    bson_oid_init(&id, NULL);
+    td_req_new_oid(req, &id);
     bson_oid_init_from_string(&me, req->principal.agent_id);
     int64_t now = td_now_ms();
     BSON_APPEND_OID(&doc, "_id", &id);
@@ -721,7 +721,7 @@ static int clone(td_req *req, td_res *res)
         title = copy;
     }
     bson_oid_t id, me;
-    bson_oid_init(&id, NULL);
+    td_req_new_oid(req, &id);
     bson_oid_init_from_string(&me, req->principal.agent_id);
     int64_t now = td_now_ms();
     BSON_APPEND_OID(&doc, "_id", &id);

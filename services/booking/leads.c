@@ -36,13 +36,13 @@ static int convert(td_req *req, td_res *res);
 
 const td_route lead_routes[] = {
     {"GET", "/api/leads", list, 0, NULL},
-    {"POST", "/api/leads", create, 0, NULL},
+    {"POST", "/api/leads", create, TD_ROUTE_IDEMPOTENT, NULL},
     {"GET", "/api/leads/:id", get, 0, NULL},
     {"PUT", "/api/leads/:id", update, 0, NULL},
     {"DELETE", "/api/leads/:id", remove_lead, 0, NULL},
     {"PATCH", "/api/leads/:id/status", change_status, 0, NULL},
     {"PATCH", "/api/leads/:id/assign", assign, 0, ASSIGN},
-    {"POST", "/api/leads/:id/convert", convert, 0, NULL},
+    {"POST", "/api/leads/:id/convert", convert, TD_ROUTE_IDEMPOTENT, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -552,7 +552,7 @@ static int create(td_req *req, td_res *res)
             goto out;
         }
     }
-    bson_oid_init(&id, NULL);
+    td_req_new_oid(req, &id);
     int64_t now = td_now_ms();
     bson_t doc = BSON_INITIALIZER;
     BSON_APPEND_OID(&doc, "_id", &id);
@@ -789,7 +789,7 @@ static int insert_customer(td_req *req, const bson_t *lead, const new_customer *
 {
     bson_oid_t id, me, lead_id;
     char hex[25], lead_hex[25], buf[600], low[600];
-    bson_oid_init(&id, NULL);
+    td_req_new_oid(req, &id);
     bson_oid_to_string(&id, hex);
     bson_oid_init_from_string(&me, req->principal.agent_id);
     parse_oid(td_bson_oid_hex(lead, "_id", lead_hex), &lead_id);

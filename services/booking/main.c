@@ -1,6 +1,8 @@
 /* tripdesk-booking: wiring only. Customers, leads, bookings and itineraries. */
 #include "booking.h"
 
+#include "tripdesk/idempotency.h"
+
 /* Decides TRIPDESK_LIST_COPIES=auto, loads the list copies (first run), and reloads
  * them when due: the periodic backstop, or after Redis lost track. Until loaded (and
  * with copies off), lists come from MongoDB. */
@@ -8,6 +10,13 @@ static void maintain_lists(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
     list_copies_maintain(c);
+}
+
+/* Removes the Idempotency-Key records whose retention ended. */
+static void purge_idempotency(td_service *svc, mongoc_client_t *c)
+{
+    (void)svc;
+    td_idem_purge(c);
 }
 
 static int init_database(td_service *svc, mongoc_client_t *c)
@@ -45,6 +54,8 @@ int main(void)
         rc = td_service_add_builtin_routes(svc, "/api/bookings");
     if (rc == TD_OK)
         rc = td_service_add_task(svc, "list copies", 1000, maintain_lists);
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "idempotency purge", TD_IDEM_BUCKET_MS, purge_idempotency);
     if (rc == TD_OK)
         rc = td_router_add_table(r, booking_routes);
     if (rc == TD_OK)

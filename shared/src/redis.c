@@ -17,6 +17,10 @@ static int redis_db = 0;
 
 static __thread redisContext *tls_ctx;
 static __thread int64_t tls_retry_at; /* monotonic ms before which we do not retry */
+/* The run_id (INFO server) of the Redis process tls_ctx is connected to: a
+ * connection never outlives its server, so it names the data set the connection
+ * sees ("" when the server did not tell). */
+static __thread char tls_run_id[TD_REDIS_RUN_ID_MAX];
 
 /* Frees a thread's connection when the thread exits, whoever created the thread
  * (civetweb's workers included). */
@@ -72,7 +76,26 @@ static void drop(const char *why)
         pthread_setspecific(ctx_key, NULL);
     }
     tls_ctx = NULL;
+    tls_run_id[0] = '\0';
     tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+}
+
+/* Reads the run_id of the server c is connected to into tls_run_id. */
+static void read_run_id(redisContext *c)
+{
+    tls_run_id[0] = '\0';
+    redisReply *r = redisCommand(c, "INFO server");
+    const char *at = r != NULL && r->type == REDIS_REPLY_STRING ? strstr(r->str, "run_id:") : NULL;
+    if (at != NULL) {
+        at += strlen("run_id:");
+        size_t n = strspn(at, "0123456789abcdefABCDEF");
+        if (n > 0 && n < sizeof tls_run_id) {
+            memcpy(tls_run_id, at, n);
+            tls_run_id[n] = '\0';
+        }
+    }
+    if (r != NULL)
+        freeReplyObject(r);
 }
 
 /* The calling thread's connection, (re)made when needed; NULL during back-off. */
@@ -104,6 +127,7 @@ static redisContext *conn(void)
             return NULL;
         }
     }
+    read_run_id(c);
     return tls_ctx;
 }
 
@@ -163,11 +187,14 @@ int td_redis_get(const char *key, char **out, size_t *len)
     return rc;
 }
 
-/* Reads the generation, then the entry of that generation, inside Redis. When the
- * caller already holds the entry of generation ARGV[3], only whether it still exists
- * comes back (1 or 0), not the entry itself. */
+/* Reads the generation, then the entry of that generation, inside Redis. The
+ * generation handed back is "<run_id>.<counter>" (ARGV[4]: the server's run_id as
+ * the connection learnt it), so entries stored by an earlier run of Redis — brought
+ * back by an RDB or AOF that predates writes the counter missed — are never read.
+ * When the caller already holds the entry of generation ARGV[3], only whether it
+ * still exists comes back (1 or 0), not the entry itself. */
 static const char gen_get_script[] =
-    "local g = redis.call('GET', KEYS[1]) or '0' "
+    "local g = ARGV[4] .. '.' .. (redis.call('GET', KEYS[1]) or '0') "
     "local k = ARGV[1] .. g .. ARGV[2] "
     "if g == ARGV[3] then return {g, redis.call('EXISTS', k)} end "
     "return {g, redis.call('GET', k)}";
@@ -177,8 +204,25 @@ int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suf
 {
     *gen = NULL;
     *out = NULL;
-    redisReply *r = command("EVAL %s 1 %s %s %s %s", gen_get_script, gen_key, prefix, suffix,
-                            held_gen != NULL ? held_gen : "");
+    redisReply *r = NULL;
+    /* The run_id sent must be the one of the server that runs the script: when
+     * command() had to reconnect, the answer came from another run; ask again. */
+    for (int attempt = 0; attempt < 2 && r == NULL; attempt++) {
+        char run[TD_REDIS_RUN_ID_MAX];
+        if (conn() == NULL)
+            return TD_EUNAVAIL;
+        if (tls_run_id[0] == '\0')
+            return TD_EUNAVAIL; /* a server that does not say which run it is */
+        memcpy(run, tls_run_id, sizeof run);
+        r = command("EVAL %s 1 %s %s %s %s %s", gen_get_script, gen_key, prefix, suffix,
+                    held_gen != NULL ? held_gen : "", run);
+        if (r == NULL)
+            return TD_EUNAVAIL;
+        if (strcmp(run, tls_run_id) != 0) {
+            freeReplyObject(r);
+            r = NULL;
+        }
+    }
     if (r == NULL)
         return TD_EUNAVAIL;
     int rc = TD_EIO;

@@ -16,6 +16,7 @@
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
+#include "tripdesk/idempotency.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"
@@ -251,9 +252,14 @@ static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
                 NULL);
         return;
     }
-    route->handler(&req, res);
+    td_idem idem;
+    bool keyed = (route->flags & TD_ROUTE_IDEMPOTENT) && pb->idempotency_key[0] != '\0';
+    if (!keyed || td_idem_begin(&req, res, pb->idempotency_key, &idem) == TD_IDEM_RUN)
+        route->handler(&req, res);
     if (res->status == 0)
         td_fail(res, 500, "INTERNAL_ERROR", "Handler produced no response", NULL);
+    if (req.idem != NULL)
+        td_idem_finish(&req, res, &idem);
     if (res->status >= 500)
         td_log(TD_LOG_WARN, req.request_id, "%s %s -> %d", req.method, req.path, res->status);
     if (req.mongo != NULL)

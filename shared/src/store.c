@@ -114,6 +114,21 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     } else if (prepared && rc == TD_ECONFLICT) {
         td_bus_abandon(bus, c, &ev);
     }
+    if (rc == TD_ECONFLICT && req->idem != NULL) {
+        /* a retry of an Idempotency-Key create: its id was written by an earlier
+         * attempt, which is the outcome */
+        bson_t filter = BSON_INITIALIZER, found;
+        BSON_APPEND_OID(&filter, "_id", bson_iter_oid(&it));
+        bson_init(&found);
+        if (td_store_find_one(c, coll, &filter, &found) == TD_OK) {
+            bson_destroy(doc);
+            bson_copy_to(&found, doc);
+            written(coll, doc);
+            rc = TD_OK;
+        }
+        bson_destroy(&found);
+        bson_destroy(&filter);
+    }
     return rc;
 }
 

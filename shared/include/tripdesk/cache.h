@@ -4,6 +4,9 @@
  * (<ns>:gen) that every write increments; cache keys embed it, so a write makes every
  * older entry unreachable at once — also an entry a slow reader stores after the
  * write — and the next read by anyone sees the change. Old entries expire by TTL.
+ * Keys also embed the run_id of the Redis process, so after a restart that restored
+ * an older data set (RDB, AOF) no entry stored before the restart is ever served:
+ * the generation it brought back may predate writes it missed.
  * CACHE_ENABLED=false or Redis down: BYPASS, straight to MongoDB.
  * Each process keeps copies of the entries it served, sent again only when Redis
  * says that its copy is no longer the current generation's entry.
@@ -17,11 +20,12 @@
 
 typedef enum { TD_CACHE_BYPASS = 0, TD_CACHE_HIT, TD_CACHE_MISS } td_cache_state;
 
-#define TD_CACHE_GEN_MAX 24 /* a generation as text (an int64) and its NUL */
+/* A generation as text: "<Redis run_id>.<counter>" (40 hex digits, an int64, NUL). */
+#define TD_CACHE_GEN_MAX 72
 
 typedef struct {
     td_cache_state state;
-    char key[600]; /* <ns>:list:<gen>:... */
+    char key[720]; /* <ns>:list:<gen>:... */
     char id[600];  /* the same without the generation */
     char gen[TD_CACHE_GEN_MAX];
 } td_cache_slot;

@@ -48,6 +48,7 @@ typedef struct td_req {
     struct td_service *service;
     void *app;                       /* the service's own context */
     struct _mongoc_client_t *mongo;  /* popped on first td_req_mongo() */
+    struct td_idem *idem;            /* its Idempotency-Key claim (idempotency.h) */
 } td_req;
 
 typedef struct td_res {

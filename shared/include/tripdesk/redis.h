@@ -12,6 +12,7 @@
 
 #define TD_REDIS_TIMEOUT_MS 250  /* connect and command timeout */
 #define TD_REDIS_RETRY_MS 1000   /* back-off after a failure */
+#define TD_REDIS_RUN_ID_MAX 48   /* a server's run_id (40 hex digits) and its NUL */
 
 /* Reads REDIS_URL (redis://host:port[/db]). Call once before any other call. */
 int td_redis_init(void);
@@ -28,9 +29,10 @@ int td_redis_get(const char *key, char **out, size_t *len);
 int td_redis_mget(const char *const *keys, int n, char **vals);
 
 /* A generation-keyed read in one round trip: reads gen_key (absent: "0") into
- * *gen, then the key prefix + gen + suffix into *out / *len (both malloc'd; the
+ * *gen as "<run_id>.<value>" (run_id: the Redis process's, so a restarted Redis
+ * never answers with an entry stored before the restart), then the key prefix + gen + suffix into *out / *len (both malloc'd; the
  * caller frees them). TD_ENOTFOUND when that key is absent (*gen still set);
- * TD_EUNAVAIL when Redis is down. When held_gen (may be NULL) equals the current
+ * TD_EUNAVAIL when Redis is down or did not give its run_id. When held_gen (may be NULL) equals the current
  * generation, the entry is not sent: TD_OK with *out NULL means it still exists
  * (the caller's copy of that generation is current), TD_ENOTFOUND that it is gone. */
 int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,

@@ -13,6 +13,7 @@ typedef int (*td_handler)(td_req *req, td_res *res);
 /* Route flags. */
 #define TD_ROUTE_PUBLIC 0x1 /* no principal required (the gateway decides too) */
 #define TD_ROUTE_INLINE 0x2 /* touches no MongoDB/Redis: may run on the nng aio thread */
+#define TD_ROUTE_IDEMPOTENT 0x4 /* a create honouring Idempotency-Key (idempotency.h) */
 
 typedef struct {
     const char *method;
