@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BASE, api, login, new_agent
+from conftest import BASE, api, login, new_agent, wait_for
 
 CLIENTS = 20
 ROUNDS = 20
@@ -61,9 +61,21 @@ def create_booking(token, body):
     return r.json()["data"]
 
 
-def test_status_change_with_one_version_has_one_winner(agent):
+STATUS_ACTIONS = ("BOOKING_STATUS_CHANGED", "BOOKING_CANCELLED")
+EVENT_TIMEOUT = 30
+
+
+def status_entries(root_token, booking_id):
+    """The audit trail's status-change entries of one booking (its creation excluded)."""
+    r = api("GET", f"/api/audit-logs?targetId={booking_id}&limit=100", root_token)
+    assert r.status_code == 200, r.text
+    return [e for e in r.json()["data"] if e["action"] in STATUS_ACTIONS]
+
+
+def test_status_change_with_one_version_has_one_winner(agent, root_token):
     _, token = agent
     c = customer(token)
+    booked = []
     auth = {"Authorization": f"Bearer {token}"}
     for rnd in range(ROUNDS):
         b = create_booking(token, booking_body(c["_id"], f"Goa{rnd}", "2027-02-01", "2027-02-05"))
@@ -81,6 +93,15 @@ def test_status_change_with_one_version_has_one_winner(agent):
         assert r.status_code == 200, r.text
         assert r.json()["data"]["status"] == winner
         assert r.json()["data"]["version"] == b["version"] + 1
+        booked.append((b["_id"], winner))
+    # the audit trail records the write that won, and only that one
+    for bid, winner in booked:
+        wait_for(lambda: len(status_entries(root_token, bid)) >= 1, EVENT_TIMEOUT,
+                 f"status entry of {bid}")
+    for bid, winner in booked:
+        entries = status_entries(root_token, bid)
+        assert len(entries) == 1, (bid, [e["action"] for e in entries])
+        assert (entries[0]["action"] == "BOOKING_CANCELLED") == (winner == "cancelled"), entries
 
 
 def test_refresh_token_rotates_once(agent):
