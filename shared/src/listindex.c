@@ -1183,59 +1183,60 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
     return rc;
 }
 
-/* The first load at start: a request waits for it a little; then it is told to
- * retry rather than sent to the database, which, for a collection big enough to
- * take that long to load, answers slower still and slows the load down. */
-#define FIRST_LOAD_WAIT_MS 3000
-
-/* Whether the copy may answer now, after catching up with the other daemons; during
- * the first load, after waiting for it a little when wait_load. */
-static int ready(td_listindex *ix, mongoc_client_t *c, bool wait_load)
+/* Whether the copy may answer now, after catching up with the other daemons.
+ * TD_EAGAIN during the first load (the caller retries later, see listindex.h).
+ * With degraded (not NULL) a loaded copy that cannot catch up (Redis unreachable,
+ * reloading after Redis lost track, own writes not yet announced) still answers,
+ * with *degraded set; else that is TD_EUNAVAIL. */
+static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
 {
-    if (wait_load && !__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-        __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE)) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += FIRST_LOAD_WAIT_MS / 1000;
-        pthread_mutex_lock(&ix->sync_mu);
-        while (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-               __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE) &&
-               pthread_cond_timedwait(&ix->loaded_cv, &ix->sync_mu, &until) == 0)
-            ;
-        pthread_mutex_unlock(&ix->sync_mu);
-        if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-            __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
-            return TD_ETIMEDOUT;
-    }
-    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE))
+    bool loaded = __atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE);
+    if (!loaded && __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
+        return TD_EAGAIN;
+    if (!loaded)
         return TD_EUNAVAIL;
-    flush_pending(ix);
-    pthread_mutex_lock(&ix->pend_mu);
-    bool unannounced = ix->npending > 0 || ix->overflow;
-    pthread_mutex_unlock(&ix->pend_mu);
-    if (unannounced)
-        return TD_EUNAVAIL; /* the others cannot see our writes yet: neither can we trust them */
-    int rc = catch_up(ix, c);
-    if (rc != TD_OK)
-        return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
-    return TD_OK;
+    int rc = TD_OK;
+    if (__atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE)) {
+        rc = TD_EUNAVAIL;
+    } else {
+        flush_pending(ix);
+        pthread_mutex_lock(&ix->pend_mu);
+        bool unannounced = ix->npending > 0 || ix->overflow;
+        pthread_mutex_unlock(&ix->pend_mu);
+        /* the others cannot see our writes yet: neither can we trust them */
+        rc = unannounced ? TD_EUNAVAIL : catch_up(ix, c);
+    }
+    if (rc == TD_ENOMEM)
+        return rc;
+    if (rc != TD_OK && degraded != NULL) {
+        *degraded = true;
+        return TD_OK;
+    }
+    return rc == TD_OK ? TD_OK : TD_EUNAVAIL;
 }
 
 int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
                        int64_t *total)
 {
+    return td_listindex_query_degraded(ix, c, l, items, total, NULL);
+}
+
+int td_listindex_query_degraded(td_listindex *ix, mongoc_client_t *c, const td_list *l,
+                                cJSON **items, int64_t *total, bool *degraded)
+{
     *items = NULL;
     *total = 0;
-    int rc = ready(ix, c, true);
+    if (degraded != NULL)
+        *degraded = false;
+    int rc = ready(ix, c, degraded);
     return rc == TD_OK ? td_listindex_select(ix, l, items, total) : rc;
 }
 
 int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id, bson_t *out)
 {
-    int rc = ready(ix, c, false);
+    int rc = ready(ix, c, NULL);
     if (rc != TD_OK)
-        return rc;
+        return rc == TD_EAGAIN ? TD_EUNAVAIL : rc;
     pthread_rwlock_rdlock(&ix->lock);
     table *t = &ix->t;
     uint32_t slot = t->nslots > 0 ? *table_slot(t, id) : 0;

@@ -29,6 +29,9 @@ int td_mongo_init(const char *service)
                                    TD_MONGO_SELECT_TIMEOUT_MS);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, TD_MONGO_SELECT_TIMEOUT_MS);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS, TD_MONGO_WAIT_QUEUE_MS);
+    mongoc_uri_set_option_as_int32(
+        uri, MONGOC_URI_SOCKETTIMEOUTMS,
+        (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS, 100, 600000));
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
     pool = mongoc_client_pool_new(uri);
@@ -93,10 +96,21 @@ int td_mongo_rc(const bson_error_t *err)
 {
     if (err->code == 11000 || err->code == 11001)
         return TD_ECONFLICT;
+    if (err->code == TD_MONGO_MAXTIME_CODE && err->domain == MONGOC_ERROR_SERVER)
+        return TD_EDEADLINE;
     if (err->domain == MONGOC_ERROR_SERVER_SELECTION || err->domain == MONGOC_ERROR_STREAM ||
         err->domain == MONGOC_ERROR_CLIENT)
         return TD_EUNAVAIL;
     return TD_EIO;
+}
+
+void td_mongo_time_opts(bson_t *opts)
+{
+    int64_t deadline = td_deadline_current();
+    if (deadline == 0)
+        return;
+    int64_t left = td_deadline_left_ms(deadline);
+    BSON_APPEND_INT64(opts, "maxTimeMS", left > 0 ? left : 1);
 }
 
 /* Whether the server is FerretDB (its buildInfo says ferretdbVersion); asked once. */
