@@ -34,6 +34,8 @@ int td_mongo_init(const char *service)
         (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS, 100, 600000));
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
+    /* a retried read after a socket timeout would double the wait (3 s, measured) */
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
     pool = mongoc_client_pool_new(uri);
     mongoc_uri_destroy(uri);
     if (pool == NULL)
