@@ -719,7 +719,7 @@ static int catch_up(td_listindex *ix, mongoc_client_t *c)
                                   collect, &ch, &n);
         if (rc == TD_OK && (marker == NULL || strcmp(marker, ix->epoch) != 0)) {
             __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE);
-            rc = TD_EUNAVAIL;
+            rc = TD_EIO; /* lost track (not unreachable): the database answers */
         }
         free(marker);
         for (size_t i = 0; rc == TD_OK && i < ch.n; i++)
@@ -1185,9 +1185,9 @@ int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64
 
 /* Whether the copy may answer now, after catching up with the other daemons.
  * TD_EAGAIN during the first load (the caller retries later, see listindex.h).
- * With degraded (not NULL) a loaded copy that cannot catch up (Redis unreachable,
- * reloading after Redis lost track, own writes not yet announced) still answers,
- * with *degraded set; else that is TD_EUNAVAIL. */
+ * With degraded (not NULL) a loaded copy that cannot catch up because Redis is
+ * unreachable (or its own writes are not yet announced) still answers, with
+ * *degraded set; else, and while reloading after Redis lost track, TD_EUNAVAIL. */
 static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
 {
     bool loaded = __atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE);
@@ -1197,7 +1197,7 @@ static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
         return TD_EUNAVAIL;
     int rc = TD_OK;
     if (__atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE)) {
-        rc = TD_EUNAVAIL;
+        rc = TD_EIO; /* reloading after Redis lost track: the database answers */
     } else {
         flush_pending(ix);
         pthread_mutex_lock(&ix->pend_mu);
@@ -1208,7 +1208,7 @@ static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
     }
     if (rc == TD_ENOMEM)
         return rc;
-    if (rc != TD_OK && degraded != NULL) {
+    if (rc == TD_EUNAVAIL && degraded != NULL) { /* Redis (or MongoDB) unreachable */
         *degraded = true;
         return TD_OK;
     }

@@ -14,8 +14,9 @@
  * daemon's answer to any list request that starts after the write was answered.
  * The stream's marker key (<ns>:epoch) changes when somebody may have missed
  * entries (Redis lost its data, or a writer could not append while Redis was
- * down): every copy then reloads. Meanwhile, and while Redis is unreachable, the
- * copy answers as it is in a degraded mode (td_listindex_query_degraded). A daemon that dies between its
+ * down): every copy then reloads, answering from the database meanwhile. While
+ * Redis is unreachable the copy answers as it is in a degraded mode
+ * (td_listindex_query_degraded). A daemon that dies between its
  * MongoDB write and its append leaves the others stale for that document until the
  * periodic reload (TD_LISTINDEX_RELOAD_MS).
  *
@@ -67,7 +68,7 @@ int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
                        int64_t *total);
 
 /* The same, in the degraded mode used while the copy cannot catch up with the
- * other daemons (Redis unreachable, a reload after Redis lost track): the copy as
+ * other daemons because Redis is unreachable: the copy as
  * it is answers, with *degraded set, instead of TD_EUNAVAIL; it holds every write
  * of this daemon, and the others' from before the outage. A full database scan per
  * list would be slower than the gateway's deadline for a large collection. */
