@@ -180,8 +180,10 @@ static void answer_list(td_req *req, td_res *res, const td_list *l)
     cJSON *items;
     int64_t total;
     int rc = audit_model_list(c, l, &items, &total);
-    if (rc == TD_ETIMEDOUT) {
-        loading(res);
+    if (rc == TD_EAGAIN) {
+        /* the model's first load: asked again shortly, without holding a worker */
+        if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS))
+            loading(res);
         return;
     }
     td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
@@ -403,10 +405,12 @@ static int stats(td_req *req, td_res *res)
     if (rc == TD_OK)
         top_actions(tl.actions, by_action);
     cJSON_Delete(tl.actions);
-    if (rc == TD_ETIMEDOUT) {
+    if (rc == TD_EAGAIN) {
         cJSON_Delete(by_resource);
         cJSON_Delete(by_severity);
         cJSON_Delete(by_action);
+        if (td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS))
+            return TD_OK;
         return loading(res);
     }
     td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");

@@ -311,18 +311,25 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     cJSON *items;
     int64_t total;
     ix = list_copy_if_on(ix);
-    int rc = ix != NULL ? td_listindex_query(ix, c, l, &items, &total) : TD_EUNAVAIL;
-    if (rc == TD_ETIMEDOUT) {
+    bool degraded = false;
+    int rc = ix != NULL ? td_listindex_query_degraded(ix, c, l, &items, &total, &degraded)
+                        : TD_EUNAVAIL;
+    if (rc == TD_EAGAIN) {
+        /* The copy's first load: asked again shortly, without holding a worker. */
+        if (td_req_retry_in(req, LIST_LOADING_POLL_MS, LIST_LOADING_WAIT_MS))
+            return TD_OK;
         td_res_header(res, "Retry-After", "2");
         return td_fail(res, 503, "LIST_LOADING",
                        "This list is being loaded after a restart; retry in a few seconds", NULL);
     }
     td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+    if (degraded) /* Redis unreachable or reloading: maybe without other daemons' writes */
+        td_res_header(res, "X-List-Degraded", "unsynced");
     if (rc == TD_OK)
         td_ok_page(res, items, l->page, l->limit, total);
     else
         td_list_answer(req, res, coll, l, doc_json, NULL);
-    if (res->status == 200)
+    if (res->status == 200 && !degraded)
         td_cache_store(res, &slot, ttl_s);
     return TD_OK;
 }

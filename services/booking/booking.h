@@ -141,13 +141,23 @@ typedef struct {
     bool exact;
 } conflict;
 /* Serialises writes concerning one record (a lead's conversion) across daemons:
- * a lock document "lock:<id>" with a lease. */
+ * a lock document "lock:<id>" with a lease. One attempt: TD_EAGAIN while another
+ * holds it; the handler then asks to be run again (record_lock_retry). */
 int record_lock(mongoc_client_t *c, const bson_oid_t *id, char token[25]);
+#define LOCK_RETRY_MS 20  /* a held lock is tried again this often */
+#define LOCK_WAIT_MS 3000 /* then 409 CONCURRENT_UPDATE */
+/* After TD_EAGAIN from record_lock or slot_reserve: true when the request will be
+ * run again shortly (the handler returns at once, having written nothing). */
+bool record_lock_retry(td_req *req);
+bool slot_retry(td_req *req, int rc);
+/* The first load of a list copy: asked again this often, this long (then 503). */
+#define LIST_LOADING_POLL_MS TD_LIST_LOADING_POLL_MS
+#define LIST_LOADING_WAIT_MS TD_LIST_LOADING_WAIT_MS
 void record_unlock(mongoc_client_t *c, const bson_oid_t *id, const char *token);
 /* Reserves [start, end] at destination key `dest` for booking `booking_hex` in the
  * customer's slot document: TD_ECONFLICT with *found when another live booking of
- * the customer holds an overlapping range there; TD_ETIMEDOUT when the document
- * kept changing; TD_EUNAVAIL while the slots are being built at start. The
+ * the customer holds an overlapping range there; TD_EAGAIN when the document
+ * kept changing over a few tries (slot_retry); TD_EUNAVAIL while the slots are being built at start. The
  * booking's other ranges (an update's old one) stay until slot_settle. */
 int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *booking_hex,
                  const char *reference, const char *dest, int64_t start, int64_t end,

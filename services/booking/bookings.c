@@ -362,6 +362,12 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         bson_oid_to_string(&id, hex);
         conflict found;
         rc = slot_reserve(c, &cust, hex, ref, dest_key, in.start, in.end, &found);
+        /* run again shortly: nothing written yet (a conversion has written its
+         * customer: it is not run again, and answers 409 CONCURRENT_UPDATE) */
+        if (rc != TD_OK && attempt == 0 && lead_id == NULL && slot_retry(req, rc)) {
+            bson_destroy(&customer);
+            return 0;
+        }
         if (rc != TD_OK) {
             slot_failed(res, rc, &found);
             break;
@@ -521,10 +527,10 @@ static int update(td_req *req, td_res *res)
         const char *ref = td_bson_str(&doc, "bookingReference");
         int rc = slot_reserve(c, &cust, hex, ref != NULL ? ref : "", dest_key, m.start, m.end,
                               &found);
-        if (rc != TD_OK) {
+        if (rc != TD_OK && !slot_retry(req, rc)) /* retried: nothing written yet */
             slot_failed(res, rc, &found);
+        if (rc != TD_OK)
             goto out;
-        }
         reserved = true;
     }
     bson_t update = BSON_INITIALIZER, set;

@@ -32,8 +32,6 @@
 #include <string.h>
 
 #define LOCK_TTL_MS 5000
-#define LOCK_WAIT_MS 3000
-#define LOCK_RETRY_MS 5
 
 static void lock_id(const bson_oid_t *record, char *buf, size_t len)
 {
@@ -42,51 +40,44 @@ static void lock_id(const bson_oid_t *record, char *buf, size_t len)
     snprintf(buf, len, "lock:%s", hex);
 }
 
+/* One attempt, no waiting: a held lock is tried again by the framework after
+ * LOCK_RETRY_MS (record_lock_retry), with the worker free meanwhile. */
 int record_lock(mongoc_client_t *c, const bson_oid_t *record, char token[25])
 {
     char id[64];
     lock_id(record, id, sizeof id);
     td_new_id(token);
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_LOCKS);
-    int64_t until = td_mono_ms() + LOCK_WAIT_MS;
-    int rc = TD_ETIMEDOUT;
-    int delay = LOCK_RETRY_MS;
-    while (td_mono_ms() < until) {
-        int64_t now = td_now_ms();
-        bson_t *doc = BCON_NEW("_id", BCON_UTF8(id), "token", BCON_UTF8(token), "expiresAt",
-                               BCON_DATE_TIME(now + LOCK_TTL_MS));
-        bson_error_t err;
-        bool ok = mongoc_collection_insert_one(cl, doc, NULL, NULL, &err);
-        bson_destroy(doc);
-        if (ok) {
-            rc = TD_OK;
-            break;
-        }
-        if (td_mongo_rc(&err) != TD_ECONFLICT) {
-            rc = td_mongo_rc(&err);
-            break;
-        }
-        /* Held: take it over if its holder died (expired), else wait a little. */
+    int64_t now = td_now_ms();
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(id), "token", BCON_UTF8(token), "expiresAt",
+                           BCON_DATE_TIME(now + LOCK_TTL_MS));
+    bson_error_t err;
+    bool ok = mongoc_collection_insert_one(cl, doc, NULL, NULL, &err);
+    bson_destroy(doc);
+    int rc = ok ? TD_OK : td_mongo_rc(&err);
+    if (rc == TD_ECONFLICT) {
+        /* Held: take it over if its holder died (expired), else TD_EAGAIN. */
         bson_t *filter = BCON_NEW("_id", BCON_UTF8(id), "expiresAt", "{", "$lt",
                                   BCON_DATE_TIME(now), "}");
         bson_t *update = BCON_NEW("$set", "{", "token", BCON_UTF8(token), "expiresAt",
                                   BCON_DATE_TIME(now + LOCK_TTL_MS), "}");
         bson_t reply;
         ok = mongoc_collection_update_one(cl, filter, update, NULL, &reply, &err);
-        bool taken = ok && td_bson_int(&reply, "modifiedCount", 0) > 0;
+        if (!ok)
+            rc = td_mongo_rc(&err);
+        else
+            rc = td_bson_int(&reply, "modifiedCount", 0) > 0 ? TD_OK : TD_EAGAIN;
         bson_destroy(&reply);
         bson_destroy(filter);
         bson_destroy(update);
-        if (taken) {
-            rc = TD_OK;
-            break;
-        }
-        td_sleep_ms(delay);
-        if (delay < 40)
-            delay *= 2;
     }
     mongoc_collection_destroy(cl);
     return rc;
+}
+
+bool record_lock_retry(td_req *req)
+{
+    return td_req_retry_in(req, LOCK_RETRY_MS, LOCK_WAIT_MS);
 }
 
 void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *token)
@@ -103,7 +94,15 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *tok
 }
 
 #define SLOT_GRACE_MS 30000
-#define SLOT_TRIES 200
+/* A slot document that keeps changing under a reservation: tried this often in one
+ * run of the handler (no sleeping), then the request is run again after
+ * SLOT_RETRY_MS (slot_retry) until SLOT_WAIT_MS; then 409 CONCURRENT_UPDATE. */
+#define SLOT_TRIES 4
+#define SLOT_RETRY_MS 5
+#define SLOT_WAIT_MS 1000
+/* slot_settle runs after its booking was written and cannot be run again: a few
+ * quick tries; an entry it could not drop is found stale later (SLOT_GRACE_MS). */
+#define SETTLE_TRIES 20
 /* Written once the slot documents were built from the bookings. (The first layout,
  * one document per customer with _id the customer's id and marker "_built", is
  * removed when this one is built.) */
@@ -494,10 +493,13 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
         slot_list_free(&l);
         if (rc != TD_ECONFLICT)
             return rc;
-        if (attempt > 0) /* the first try may just have had no copy: read at once */
-            td_sleep_ms(attempt < 10 ? 1 : 5);
     }
-    return TD_ETIMEDOUT;
+    return TD_EAGAIN;
+}
+
+bool slot_retry(td_req *req, int rc)
+{
+    return rc == TD_EAGAIN && td_req_retry_in(req, SLOT_RETRY_MS, SLOT_WAIT_MS);
 }
 
 int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t *booking,
@@ -505,7 +507,7 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
 {
     char key[SLOT_KEY_MAX];
     slot_key(customer, at, key);
-    for (int attempt = 0; attempt < SLOT_TRIES; attempt++) {
+    for (int attempt = 0; attempt < SETTLE_TRIES; attempt++) {
         slot_list l; /* read, not from the copy: an entry missing there may be here */
         int rc = slot_read(c, key, &l);
         if (rc != TD_OK)
@@ -527,7 +529,7 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
         slot_list_free(&l);
         if (rc != TD_ECONFLICT)
             return rc;
-        td_sleep_ms(attempt < 10 ? 1 : 5);
+        td_sleep_ms(1);
     }
     return TD_ETIMEDOUT;
 }
@@ -677,7 +679,7 @@ int slot_failed(td_res *res, int rc, const conflict *found)
 {
     if (rc == TD_ECONFLICT)
         return conflict_response(res, found);
-    if (rc == TD_ETIMEDOUT)
+    if (rc == TD_ETIMEDOUT || rc == TD_EAGAIN)
         return td_fail(res, 409, "CONCURRENT_UPDATE",
                        "Other bookings for this customer kept being saved meanwhile; retry", NULL);
     return td_fail_rc(res, rc, NULL);

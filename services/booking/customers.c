@@ -320,7 +320,10 @@ static int64_t live_bookings(mongoc_client_t *c, const bson_oid_t *customer)
                               BCON_UTF8("confirmed"), BCON_UTF8("in_progress"), "]", "}");
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
     bson_error_t err;
-    int64_t n = mongoc_collection_count_documents(cl, filter, NULL, NULL, NULL, &err);
+    bson_t opts = BSON_INITIALIZER;
+    td_mongo_time_opts(&opts);
+    int64_t n = mongoc_collection_count_documents(cl, filter, &opts, NULL, NULL, &err);
+    bson_destroy(&opts);
     mongoc_collection_destroy(cl);
     bson_destroy(filter);
     return n;

@@ -1022,8 +1022,10 @@ static int convert(td_req *req, td_res *res)
     c = td_req_mongo(req);
     parse_oid(td_bson_oid_hex(&lead, "_id", lead_hex), &lead_id);
     int rc = record_lock(c, &lead_id, token);
+    if (rc == TD_EAGAIN && record_lock_retry(req))
+        goto out; /* held: run again shortly, with the worker free meanwhile */
     if (rc != TD_OK) {
-        if (rc == TD_ETIMEDOUT)
+        if (rc == TD_EAGAIN)
             td_fail(res, 409, "CONCURRENT_UPDATE", "The lead is being converted; retry", NULL);
         else
             td_fail_rc(res, rc, NULL);

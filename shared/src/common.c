@@ -22,6 +22,8 @@ const char *td_strerror(int rc)
     case TD_ETIMEDOUT: return "timed out";
     case TD_EMETHOD: return "method not allowed";
     case TD_EIO: return "i/o error";
+    case TD_EDEADLINE: return "deadline exceeded";
+    case TD_EAGAIN: return "busy, retry later";
     default: return "unknown error";
     }
 }
@@ -47,6 +49,30 @@ int64_t td_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t td_deadline_left_ms(int64_t deadline_ms)
+{
+    if (deadline_ms == 0)
+        return INT64_MAX;
+    return deadline_ms - TD_DEADLINE_MARGIN_MS - td_now_ms();
+}
+
+bool td_deadline_passed(int64_t deadline_ms)
+{
+    return deadline_ms != 0 && td_now_ms() >= deadline_ms;
+}
+
+static __thread int64_t tls_deadline;
+
+void td_deadline_set(int64_t deadline_ms)
+{
+    tls_deadline = deadline_ms;
+}
+
+int64_t td_deadline_current(void)
+{
+    return tls_deadline;
 }
 
 void td_iso_time(int64_t ms, char *buf)

@@ -112,6 +112,11 @@ int td_fail_rc(td_res *res, int rc, const char *what)
     case TD_ETIMEDOUT:
         return td_fail(res, 503, "DATABASE_UNAVAILABLE",
                        "The database is unreachable; try again shortly", NULL);
+    case TD_EDEADLINE:
+        return td_fail(res, 504, "DEADLINE_EXCEEDED",
+                       "The request ran out of time before it was done; nothing more is done "
+                       "for it",
+                       NULL);
     case TD_ECONFLICT: return td_fail(res, 409, "CONFLICT", what, NULL);
     case TD_ENOTFOUND: return td_fail(res, 404, "NOT_FOUND", what, NULL);
     case TD_EINVAL: return td_fail(res, 400, "VALIDATION_ERROR", what, NULL);

@@ -1000,7 +1000,7 @@ static int catch_up(td_listindex *ix, mongoc_client_t *c)
                                   collect, &ch, &n);
         if (rc == TD_OK && (marker == NULL || strcmp(marker, ix->epoch) != 0)) {
             __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE);
-            rc = TD_EUNAVAIL;
+            rc = TD_EIO; /* lost track (not unreachable): the database answers */
         }
         free(marker);
         for (size_t i = 0; rc == TD_OK && i < ch.n; i++)
@@ -1636,59 +1636,59 @@ static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
     return rc;
 }
 
-/* The first load at start: a request waits for it a little; then it is told to
- * retry rather than sent to the database, which, for a collection big enough to
- * take that long to load, answers slower still and slows the load down. */
-#define FIRST_LOAD_WAIT_MS 3000
-
-/* Whether the copy may answer now, after catching up with the other daemons; during
- * the first load, after waiting for it a little when wait_load. */
-static int ready(td_listindex *ix, mongoc_client_t *c, bool wait_load)
+/* Whether the copy may answer now, after catching up with the other daemons.
+ * TD_EAGAIN during the first load (the caller retries later, see listindex.h).
+ * With degraded (not NULL) a loaded copy that cannot catch up because Redis is
+ * unreachable (or its own writes are not yet announced) still answers, with
+ * *degraded set; else, and while reloading after Redis lost track, TD_EUNAVAIL. */
+static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
 {
-    if (wait_load && !__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-        __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE)) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += FIRST_LOAD_WAIT_MS / 1000;
-        pthread_mutex_lock(&ix->sync_mu);
-        while (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-               __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE) &&
-               pthread_cond_timedwait(&ix->loaded_cv, &ix->sync_mu, &until) == 0)
-            ;
-        pthread_mutex_unlock(&ix->sync_mu);
-        if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) &&
-            __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
-            return TD_ETIMEDOUT;
-    }
-    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&ix->over, __ATOMIC_ACQUIRE))
+    bool loaded = __atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE);
+    if (!loaded && __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
+        return TD_EAGAIN;
+    if (!loaded || __atomic_load_n(&ix->over, __ATOMIC_ACQUIRE))
         return TD_EUNAVAIL;
-    flush_pending(ix);
-    pthread_mutex_lock(&ix->pend_mu);
-    bool unannounced = ix->npending > 0 || ix->overflow;
-    pthread_mutex_unlock(&ix->pend_mu);
-    if (unannounced)
-        return TD_EUNAVAIL; /* the others cannot see our writes yet: neither can we trust them */
-    int rc = catch_up(ix, c);
-    if (rc != TD_OK)
-        return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
-    return TD_OK;
+    int rc = TD_OK;
+    if (__atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE)) {
+        rc = TD_EIO; /* reloading after Redis lost track: the database answers */
+    } else {
+        flush_pending(ix);
+        pthread_mutex_lock(&ix->pend_mu);
+        bool unannounced = ix->npending > 0 || ix->overflow;
+        pthread_mutex_unlock(&ix->pend_mu);
+        /* the others cannot see our writes yet: neither can we trust them */
+        rc = unannounced ? TD_EUNAVAIL : catch_up(ix, c);
+    }
+    if (rc == TD_ENOMEM)
+        return rc;
+    if (rc == TD_EUNAVAIL && degraded != NULL) { /* Redis (or MongoDB) unreachable */
+        *degraded = true;
+        return TD_OK;
+    }
+    return rc == TD_OK ? TD_OK : TD_EUNAVAIL;
 }
 
 int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
                        int64_t *total)
 {
+    return td_listindex_query_degraded(ix, c, l, items, total, NULL);
+}
+
+int td_listindex_query_degraded(td_listindex *ix, mongoc_client_t *c, const td_list *l,
+                                cJSON **items, int64_t *total, bool *degraded)
+{
     *items = NULL;
     *total = 0;
-    int rc = ready(ix, c, true);
+    if (degraded != NULL)
+        *degraded = false;
+    int rc = ready(ix, c, degraded);
     return rc == TD_OK ? select_rows(ix, c, l, items, total) : rc;
 }
 
 int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
                           void (*fn)(const void *ext, void *arg), void *arg)
 {
-    int rc = ready(ix, c, true);
+    int rc = ready(ix, c, NULL);
     if (rc != TD_OK)
         return rc;
     pthread_rwlock_rdlock(&ix->lock);
@@ -1704,9 +1704,9 @@ int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id,
 {
     if (ix->opts.columns_only)
         return TD_EUNAVAIL; /* no documents kept: the database answers by _id */
-    int rc = ready(ix, c, false);
+    int rc = ready(ix, c, NULL);
     if (rc != TD_OK)
-        return rc;
+        return rc == TD_EAGAIN ? TD_EUNAVAIL : rc;
     pthread_rwlock_rdlock(&ix->lock);
     table *t = &ix->t;
     uint32_t slot = t->nslots > 0 ? *table_slot(t, id) : 0;

@@ -67,8 +67,13 @@ int td_mongo_init(const char *service)
                                    TD_MONGO_SELECT_TIMEOUT_MS);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, TD_MONGO_SELECT_TIMEOUT_MS);
     mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS, TD_MONGO_WAIT_QUEUE_MS);
+    mongoc_uri_set_option_as_int32(
+        uri, MONGOC_URI_SOCKETTIMEOUTMS,
+        (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS, 100, 600000));
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
     mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
+    /* a retried read after a socket timeout would double the wait (3 s, measured) */
+    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
     pool = mongoc_client_pool_new(uri);
     mongoc_uri_destroy(uri);
     if (pool == NULL)
@@ -131,10 +136,21 @@ int td_mongo_rc(const bson_error_t *err)
 {
     if (err->code == 11000 || err->code == 11001)
         return TD_ECONFLICT;
+    if (err->code == TD_MONGO_MAXTIME_CODE && err->domain == MONGOC_ERROR_SERVER)
+        return TD_EDEADLINE;
     if (err->domain == MONGOC_ERROR_SERVER_SELECTION || err->domain == MONGOC_ERROR_STREAM ||
         err->domain == MONGOC_ERROR_CLIENT)
         return TD_EUNAVAIL;
     return TD_EIO;
+}
+
+void td_mongo_time_opts(bson_t *opts)
+{
+    int64_t deadline = td_deadline_current();
+    if (deadline == 0)
+        return;
+    int64_t left = td_deadline_left_ms(deadline);
+    BSON_APPEND_INT64(opts, "maxTimeMS", left > 0 ? left : 1);
 }
 
 int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes)

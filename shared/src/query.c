@@ -306,10 +306,14 @@ int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv
 {
     *items = NULL;
     bson_error_t err;
-    int64_t n = mongoc_collection_count_documents(coll, &l->filter, NULL, NULL, NULL, &err);
+    bson_t count_opts = BSON_INITIALIZER;
+    td_mongo_time_opts(&count_opts); /* bounded by the request's deadline */
+    int64_t n = mongoc_collection_count_documents(coll, &l->filter, &count_opts, NULL, NULL, &err);
+    bson_destroy(&count_opts);
     if (n < 0)
         return td_mongo_rc(&err);
     bson_t opts = BSON_INITIALIZER;
+    td_mongo_time_opts(&opts);
     BSON_APPEND_DOCUMENT(&opts, "sort", &l->sort);
     BSON_APPEND_INT64(&opts, "skip", (l->page - 1) * l->limit);
     BSON_APPEND_INT64(&opts, "limit", l->limit);

@@ -4,9 +4,12 @@
  *
  *   RECV --(request)--> WORK (inline route: on the aio thread; else a worker)
  *   WORK --(reply)----> SEND --(sent)--> RECV
+ *   WORK --(expired)--> RECV (no reply: the gateway has answered 504 already)
+ *   WORK --(retry)----> PARK --(timer)--> WORK (td_req_retry_in; no worker held)
  *
  * Aio callbacks never block: handlers that touch MongoDB or Redis run on the
- * worker pool. On SIGTERM receiving stops, in-flight requests finish, then the
+ * worker pool, and a handler that must wait for something asks to be run again
+ * later (PARK) rather than sleeping on its worker. On SIGTERM receiving stops, in-flight requests finish, then the
  * daemon exits.
  */
 #include "tripdesk/service.h"
@@ -38,7 +41,7 @@
 #define PROBE_TAG_MAX 64
 #define INIT_RETRY_MS 1000
 
-typedef enum { ST_IDLE, ST_RECV, ST_WORK, ST_SEND } ctx_state;
+typedef enum { ST_IDLE, ST_RECV, ST_WORK, ST_PARK, ST_SEND } ctx_state;
 
 typedef struct work {
     struct td_service *svc;
@@ -46,6 +49,10 @@ typedef struct work {
     nng_aio *aio;
     ctx_state state;
     Tripdesk__Request *pb; /* the request being handled (unpacked once) */
+    int64_t arrived_ms;    /* monotonic, when received */
+    int attempt;           /* runs of its handler so far */
+    td_idem idem;          /* its Idempotency-Key claim, kept across parked runs */
+    bool idem_held;        /* idem is claimed (taken by the first run) */
     struct work *next;
 } work;
 
@@ -191,10 +198,33 @@ static const char *env_header(const Tripdesk__Request *pb, const char *name)
     return NULL;
 }
 
-/* Runs the route for one request envelope and fills res. */
-static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
+bool td_req_retry_in(td_req *req, int delay_ms, int64_t wait_max_ms)
+{
+    td_service *svc = req->service;
+    pthread_mutex_lock(&svc->mu);
+    bool stopping = svc->stopping;
+    pthread_mutex_unlock(&svc->mu);
+    if (stopping || delay_ms < 0 || td_mono_ms() + delay_ms - req->arrived_ms > wait_max_ms)
+        return false;
+    int64_t left = td_deadline_left_ms(req->deadline_ms);
+    if (left < delay_ms)
+        delay_ms = left > 0 ? (int)left : 0; /* woken at the deadline: answered 504 */
+    req->park_ms = delay_ms;
+    return true;
+}
+
+/* What became of a request: answered (res filled), dropped, or parked. */
+typedef enum { OUT_REPLY, OUT_DROP, OUT_PARK } outcome;
+
+/* Runs the route for one request envelope (run number `attempt`, received at
+ * arrived_ms) and fills res; *park_ms gets the delay when parked. */
+static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t arrived_ms,
+                        int attempt, td_res *res, int *park_ms, td_idem *idem, bool *idem_held)
 {
     td_req req = {0};
+    req.arrived_ms = arrived_ms;
+    req.attempt = attempt;
+    req.park_ms = -1;
     req.request_id = pb->request_id;
     req.method = pb->method;
     req.path = pb->path;
@@ -222,58 +252,108 @@ static void dispatch(td_service *svc, const Tripdesk__Request *pb, td_res *res)
     size_t plen = strlen(pb->path);
     if (plen >= PATH_MAX_LEN) {
         td_fail(res, 414, "URI_TOO_LONG", "The request path is too long", NULL);
-        return;
+        return OUT_REPLY;
     }
     char scratch[PATH_MAX_LEN];
     const td_route *route;
     int rc = td_router_match(svc->router, pb->method, pb->path, scratch, &route, &req);
     if (rc == TD_EMETHOD) {
         td_fail(res, 405, "METHOD_NOT_ALLOWED", "Method not allowed on this resource", NULL);
-        return;
+        return OUT_REPLY;
     }
     if (rc != TD_OK) {
         td_fail(res, 404, "NOT_FOUND", "No such route", NULL);
-        return;
+        return OUT_REPLY;
     }
     if (!(route->flags & TD_ROUTE_PUBLIC) && !req.principal.present) {
         td_fail(res, 401, "UNAUTHORIZED", "Authentication required", NULL);
-        return;
+        return OUT_REPLY;
     }
     if (route->permission != NULL && !td_req_can(&req, route->permission)) {
         cJSON *details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "permission", route->permission);
         td_fail(res, 403, "FORBIDDEN", "Your role lacks the permission this action needs",
                 details);
-        return;
+        return OUT_REPLY;
     }
-    if (pb->deadline_ms > 0 && td_now_ms() > pb->deadline_ms) {
-        /* The gateway has already answered 504; doing the work now would surprise. */
-        td_fail(res, 504, "DEADLINE_EXCEEDED", "The request expired before it was handled",
-                NULL);
-        return;
+    if (attempt == 0 && td_deadline_passed(pb->deadline_ms)) {
+        /* It waited in a queue past its deadline: the gateway has answered 504
+         * already, and nobody waits for the work; none is done. */
+        td_log(TD_LOG_WARN, req.request_id, "%s %s dropped: its deadline passed %lld ms ago",
+               req.method, req.path, (long long)(td_now_ms() - pb->deadline_ms));
+        return OUT_DROP;
     }
-    td_idem idem;
+    if (attempt > 0 && td_deadline_left_ms(pb->deadline_ms) <= 0) {
+        /* Woken at its deadline while waiting to be run again: given up. */
+        td_log(TD_LOG_WARN, req.request_id, "%s %s gave up after %d runs: deadline", req.method,
+               req.path, attempt);
+        td_fail_rc(res, TD_EDEADLINE, NULL);
+        if (*idem_held) {
+            req.idem = idem; /* a 5xx releases the claim: a retry runs again at once */
+            td_idem_finish(&req, res, idem);
+            *idem_held = false;
+        }
+        if (req.mongo != NULL)
+            td_mongo_push(req.mongo);
+        return OUT_REPLY;
+    }
+    /* The key is claimed by the first run only; a parked request's later runs hold
+     * the same claim and make the same document ids again. */
     bool keyed = (route->flags & TD_ROUTE_IDEMPOTENT) && pb->idempotency_key[0] != '\0';
-    if (!keyed || td_idem_begin(&req, res, pb->idempotency_key, &idem) == TD_IDEM_RUN)
+    bool run = true;
+    if (keyed && !*idem_held) {
+        run = td_idem_begin(&req, res, pb->idempotency_key, idem) == TD_IDEM_RUN;
+        *idem_held = run;
+    } else if (*idem_held) {
+        idem->next = 0;
+        req.idem = idem;
+    }
+    if (run) {
+        td_deadline_set(pb->deadline_ms);
         route->handler(&req, res);
+        td_deadline_set(0);
+    }
+    if (req.park_ms >= 0) {
+        if (req.mongo != NULL)
+            td_mongo_push(req.mongo);
+        td_res_clear(res);
+        *park_ms = req.park_ms;
+        return OUT_PARK;
+    }
     if (res->status == 0)
         td_fail(res, 500, "INTERNAL_ERROR", "Handler produced no response", NULL);
-    if (req.idem != NULL)
-        td_idem_finish(&req, res, &idem);
-    if (res->status >= 500)
-        td_log(TD_LOG_WARN, req.request_id, "%s %s -> %d", req.method, req.path, res->status);
+    if (req.idem != NULL) {
+        td_idem_finish(&req, res, idem);
+        *idem_held = false;
+    }
     if (req.mongo != NULL)
         td_mongo_push(req.mongo);
+    if (res->status >= 500)
+        td_log(TD_LOG_WARN, req.request_id, "%s %s -> %d", req.method, req.path, res->status);
+    return OUT_REPLY;
 }
 
-/* Builds the reply message for an unpacked request (freed here; NULL: malformed). */
-static nng_msg *handle(td_service *svc, Tripdesk__Request *pb)
+/* Runs w's unpacked request (NULL: malformed) and builds its reply. NULL when
+ * there is none to send: dropped, or parked (*park_ms >= 0, w->pb kept for the
+ * next run); else w->pb is freed. */
+static nng_msg *handle(td_service *svc, work *w, int *park_ms)
 {
     td_res res = {0};
+    Tripdesk__Request *pb = w->pb;
+    outcome o = OUT_REPLY;
+    *park_ms = -1;
     if (pb == NULL)
         td_fail(&res, 400, "BAD_ENVELOPE", "Malformed request envelope", NULL);
     else
-        dispatch(svc, pb, &res);
+        o = dispatch(svc, pb, w->arrived_ms, w->attempt++, &res, park_ms, &w->idem, &w->idem_held);
+    if (o == OUT_PARK)
+        return NULL;
+    w->pb = NULL;
+    if (o == OUT_DROP) {
+        td_res_clear(&res);
+        tripdesk__request__free_unpacked(pb, NULL);
+        return NULL;
+    }
 
     Tripdesk__Response out = TRIPDESK__RESPONSE__INIT;
     Tripdesk__Header hdrs[TD_MAX_RES_HEADERS];
@@ -313,6 +393,26 @@ static bool is_inline(td_service *svc, const Tripdesk__Request *pb)
     return (route->flags & TD_ROUTE_INLINE) != 0;
 }
 
+/* Queues w for the workers. */
+static void enqueue(work *w)
+{
+    td_service *svc = w->svc;
+    pthread_mutex_lock(&svc->mu);
+    w->state = ST_WORK;
+    w->next = NULL;
+    if (svc->tail != NULL)
+        svc->tail->next = w;
+    else
+        svc->head = w;
+    svc->tail = w;
+    pthread_cond_signal(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+}
+
+/* Sends the reply of a handled request, or parks it (park_ms >= 0) on its aio's
+ * timer, which queues it for the workers again (ctx_cb, ST_PARK). */
+static void finish(work *w, nng_msg *reply, int park_ms);
+
 static void send_reply(work *w, nng_msg *reply)
 {
     if (reply == NULL) {
@@ -322,6 +422,16 @@ static void send_reply(work *w, nng_msg *reply)
     w->state = ST_SEND;
     nng_aio_set_msg(w->aio, reply);
     nng_ctx_send(w->ctx, w->aio);
+}
+
+static void finish(work *w, nng_msg *reply, int park_ms)
+{
+    if (park_ms < 0) {
+        send_reply(w, reply);
+        return;
+    }
+    w->state = ST_PARK;
+    nng_sleep_aio((nng_duration)park_ms, w->aio);
 }
 
 static void go_idle(work *w)
@@ -368,21 +478,19 @@ static void ctx_cb(void *arg)
                                           (const uint8_t *)nng_msg_body(msg));
         nng_msg_free(msg);
         w->state = ST_WORK;
+        w->arrived_ms = td_mono_ms();
+        w->attempt = 0;
+        w->idem_held = false;
         if (is_inline(svc, w->pb)) {
-            Tripdesk__Request *pb = w->pb;
-            w->pb = NULL;
-            send_reply(w, handle(svc, pb));
+            int park_ms;
+            nng_msg *reply = handle(svc, w, &park_ms);
+            finish(w, reply, park_ms);
             return;
         }
-        pthread_mutex_lock(&svc->mu);
-        w->next = NULL;
-        if (svc->tail != NULL)
-            svc->tail->next = w;
-        else
-            svc->head = w;
-        svc->tail = w;
-        pthread_cond_signal(&svc->cv);
-        pthread_mutex_unlock(&svc->mu);
+        enqueue(w);
+        return;
+    case ST_PARK:
+        enqueue(w); /* also when cancelled (draining): the handler then gives up */
         return;
     case ST_SEND:
         if (rv != 0)
@@ -410,9 +518,9 @@ static void *worker_main(void *arg)
         if (svc->head == NULL)
             svc->tail = NULL;
         pthread_mutex_unlock(&svc->mu);
-        Tripdesk__Request *pb = w->pb;
-        w->pb = NULL;
-        send_reply(w, handle(svc, pb));
+        int park_ms;
+        nng_msg *reply = handle(svc, w, &park_ms);
+        finish(w, reply, park_ms);
     }
     td_redis_thread_done();
     return NULL;
@@ -581,9 +689,12 @@ void td_service_free(td_service *svc)
 {
     if (svc == NULL)
         return;
-    for (int i = 0; i < svc->nworks; i++)
+    for (int i = 0; i < svc->nworks; i++) {
         if (svc->works[i].aio != NULL)
             nng_aio_free(svc->works[i].aio);
+        if (svc->works[i].pb != NULL) /* parked when the drain timed out */
+            tripdesk__request__free_unpacked(svc->works[i].pb, NULL);
+    }
     free(svc->works);
     free(svc->threads);
     td_bus_free(svc->bus);

@@ -213,6 +213,7 @@ int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter
     mongoc_collection_t *cl = td_mongo_coll(c, coll);
     bson_t opts = BSON_INITIALIZER;
     BSON_APPEND_INT64(&opts, "limit", 1);
+    td_mongo_time_opts(&opts); /* bounded by the request's deadline */
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(cl, filter, &opts, NULL);
     const bson_t *doc;
     int rc = TD_ENOTFOUND;

@@ -155,11 +155,12 @@ def test_memory_copy_answers_like_the_reference(dataset):
     check_queries(token, cust, docs, COPY_SOURCE)
 
 
-def test_database_path_answers_the_same_with_redis_down(stack, dataset):
+def test_copy_answers_the_same_with_redis_down_marked_degraded(stack, dataset):
     token, cust, docs = dataset
     stack.stop("redis")
     try:
-        check_queries(token, cust, docs, "database")
+        check_queries(token, cust, docs, "memory")
+        assert listing(token, fresh(f"customer={cust}")).headers["X-List-Degraded"] == "unsynced"
     finally:
         stack.start("redis")
     wait_for(lambda: listing(token, fresh(f"customer={cust}")).headers.get("X-List-Source")

@@ -257,14 +257,63 @@ START_TEST(strerror_names_every_code)
     ck_assert_str_eq(td_strerror(TD_ETIMEDOUT), "timed out");
     ck_assert_str_eq(td_strerror(TD_EMETHOD), "method not allowed");
     ck_assert_str_eq(td_strerror(TD_EIO), "i/o error");
+    ck_assert_str_eq(td_strerror(TD_EDEADLINE), "deadline exceeded");
+    ck_assert_str_eq(td_strerror(TD_EAGAIN), "busy, retry later");
 }
 END_TEST
 
 START_TEST(strerror_of_unknown_code_is_unknown_error)
 {
     ck_assert_str_eq(td_strerror(1), "unknown error");
-    ck_assert_str_eq(td_strerror(-9), "unknown error");
+    ck_assert_str_eq(td_strerror(-99), "unknown error");
     ck_assert_str_eq(td_strerror(-1000), "unknown error");
+}
+END_TEST
+
+START_TEST(deadline_left_is_time_to_deadline_less_margin)
+{
+    int64_t now = td_now_ms();
+    int64_t left = td_deadline_left_ms(now + 1000);
+    ck_assert_int_le(left, 1000 - TD_DEADLINE_MARGIN_MS);
+    ck_assert_int_ge(left, 1000 - TD_DEADLINE_MARGIN_MS - 50);
+    ck_assert_int_le(td_deadline_left_ms(now + TD_DEADLINE_MARGIN_MS), 0);
+    ck_assert_int_lt(td_deadline_left_ms(now - 5000), -5000);
+}
+END_TEST
+
+START_TEST(no_deadline_leaves_all_the_time_and_never_passes)
+{
+    ck_assert(td_deadline_left_ms(0) == INT64_MAX);
+    ck_assert(!td_deadline_passed(0));
+}
+END_TEST
+
+START_TEST(deadline_passes_at_the_deadline_itself)
+{
+    int64_t now = td_now_ms();
+    ck_assert(td_deadline_passed(now - 1));
+    ck_assert(!td_deadline_passed(now + 60000));
+}
+END_TEST
+
+static void *other_thread_deadline(void *arg)
+{
+    *(int64_t *)arg = td_deadline_current();
+    return NULL;
+}
+
+START_TEST(current_deadline_belongs_to_the_calling_thread)
+{
+    ck_assert_int_eq(td_deadline_current(), 0);
+    td_deadline_set(12345);
+    int64_t seen = -1;
+    pthread_t t;
+    pthread_create(&t, NULL, other_thread_deadline, &seen);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(seen, 0);
+    ck_assert_int_eq(td_deadline_current(), 12345);
+    td_deadline_set(0);
+    ck_assert_int_eq(td_deadline_current(), 0);
 }
 END_TEST
 
@@ -295,6 +344,10 @@ int main(void)
     tcase_add_test(clocks, iso_time_handles_instants_past_2038);
     tcase_add_test(clocks, now_ms_is_wall_clock_milliseconds);
     tcase_add_test(clocks, sleep_ms_waits_at_least_that_long_on_monotonic_clock);
+    tcase_add_test(clocks, deadline_left_is_time_to_deadline_less_margin);
+    tcase_add_test(clocks, no_deadline_leaves_all_the_time_and_never_passes);
+    tcase_add_test(clocks, deadline_passes_at_the_deadline_itself);
+    tcase_add_test(clocks, current_deadline_belongs_to_the_calling_thread);
     suite_add_tcase(s, clocks);
 
     TCase *err = tcase_create("strerror");

@@ -217,6 +217,13 @@ START_TEST(fail_rc_maps_unavailable_and_timeout_to_503)
 }
 END_TEST
 
+START_TEST(fail_rc_maps_deadline_to_504_deadline_exceeded)
+{
+    td_fail_rc(&res, TD_EDEADLINE, "booking");
+    assert_error(504, "DEADLINE_EXCEEDED");
+}
+END_TEST
+
 START_TEST(fail_rc_maps_conflict_to_409_with_message)
 {
     ck_assert_int_eq(td_fail_rc(&res, TD_ECONFLICT, "Email already registered"), TD_OK);
@@ -761,6 +768,7 @@ int main(void)
     tcase_add_test(env, fail_escapes_message_text);
     tcase_add_test(env, fail_field_is_400_validation_error_naming_field);
     tcase_add_test(env, fail_rc_maps_unavailable_and_timeout_to_503);
+    tcase_add_test(env, fail_rc_maps_deadline_to_504_deadline_exceeded);
     tcase_add_test(env, fail_rc_maps_conflict_to_409_with_message);
     tcase_add_test(env, fail_rc_maps_not_found_to_404);
     tcase_add_test(env, fail_rc_maps_invalid_to_400);

@@ -22,6 +22,8 @@ enum {
     TD_ETIMEDOUT = -6,
     TD_EMETHOD = -7,    /* path known, method not */
     TD_EIO = -8,        /* any other failure of a dependency */
+    TD_EDEADLINE = -9,  /* the request's deadline passed (see td_deadline_left_ms) */
+    TD_EAGAIN = -10,    /* busy right now: retry the request later (td_req_retry_in) */
 };
 
 /* Short name of a result code, for logs. */
@@ -33,6 +35,24 @@ int64_t td_now_ms(void);
 /* FNV-1a of n bytes: the hash of the in-process tables (not for security). */
 uint32_t td_hash(const void *data, size_t n);
 int64_t td_mono_ms(void);
+
+/* Request deadlines: unix ms (the envelope's deadline_ms), 0 for none. A service
+ * answers by TD_DEADLINE_MARGIN_MS before the deadline, so that its answer still
+ * reaches the gateway before the gateway gives up and answers 504 itself. */
+#define TD_DEADLINE_MARGIN_MS 200
+
+/* Time left for work before deadline_ms, less the margin (<= 0: none left);
+ * INT64_MAX when deadline_ms is 0. The only place deadlines are computed. */
+int64_t td_deadline_left_ms(int64_t deadline_ms);
+
+/* Whether deadline_ms (not 0) has passed. */
+bool td_deadline_passed(int64_t deadline_ms);
+
+/* The deadline of the request the calling thread is handling (0: none, e.g. a
+ * periodic task). The service framework sets it around a handler, so that helpers
+ * deep in a call (MongoDB options, retry loops) bound their work by it. */
+void td_deadline_set(int64_t deadline_ms);
+int64_t td_deadline_current(void);
 
 /* Formats unix ms as ISO-8601 UTC with milliseconds ("2026-02-14T09:30:00.000Z").
  * buf must hold at least TD_ISO_TIME_LEN bytes. */

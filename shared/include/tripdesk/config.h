@@ -15,6 +15,7 @@
 #define TD_ENV_NNG_TRANSPORT "TRIPDESK_NNG_TRANSPORT" /* ipc (default) or tcp */
 #define TD_ENV_NNG_PORT_BASE "TRIPDESK_NNG_PORT_BASE" /* tcp transport, 7100 */
 #define TD_ENV_MONGO_URI "MONGO_URI"                /* mongodb://127.0.0.1:27017 */
+#define TD_ENV_MONGO_SOCKET_TIMEOUT "TRIPDESK_MONGO_SOCKET_TIMEOUT_MS" /* 1500 */
 #define TD_ENV_DB_PREFIX "TRIPDESK_DB_PREFIX"       /* tripdesk_ */
 #define TD_ENV_REDIS_URL "REDIS_URL"                /* redis://127.0.0.1:6379 */
 #define TD_ENV_CACHE_ENABLED "CACHE_ENABLED"        /* true */

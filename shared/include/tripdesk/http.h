@@ -41,7 +41,10 @@ typedef struct td_req {
     const char *user_agent;
     const uint8_t *body;
     size_t body_len;
-    int64_t deadline_ms;
+    int64_t deadline_ms; /* unix ms (0: none); see td_deadline_left_ms */
+    int64_t arrived_ms;  /* monotonic ms it reached the service (td_req_retry_in) */
+    int attempt;         /* 0; then 1, 2... for each run after td_req_retry_in */
+    int park_ms;         /* set by td_req_retry_in: run again after this long (-1: no) */
     td_principal principal;
     td_pair params[TD_MAX_PARAMS]; /* path parameters, e.g. {"id", "..."} */
     int nparams;

@@ -14,8 +14,9 @@
  * daemon's answer to any list request that starts after the write was answered.
  * The stream's marker key (<ns>:epoch) changes when somebody may have missed
  * entries (Redis lost its data, or a writer could not append while Redis was
- * down): every copy then reloads, and answers from the database meanwhile. While
- * Redis is unreachable the copy is not used. A daemon that dies between its
+ * down): every copy then reloads, answering from the database meanwhile. While
+ * Redis is unreachable the copy answers as it is in a degraded mode
+ * (td_listindex_query_degraded). A daemon that dies between its
  * MongoDB write and its append leaves the others stale for that document until the
  * periodic reload (TD_LISTINDEX_RELOAD_MS).
  *
@@ -92,6 +93,12 @@ int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
 size_t td_listindex_bytes(td_listindex *ix);
 
 /* Loads (or reloads) every document of the collection. */
+/* A query during the first load answers TD_EAGAIN: the caller asks again every
+ * TD_LIST_LOADING_POLL_MS without holding a worker (td_req_retry_in), for at most
+ * TD_LIST_LOADING_WAIT_MS, then answers 503 LIST_LOADING. */
+#define TD_LIST_LOADING_POLL_MS 50
+#define TD_LIST_LOADING_WAIT_MS 3000
+
 int td_listindex_load(td_listindex *ix, mongoc_client_t *c);
 
 /* Says a first load is about to begin (the periodic task will run it): queries wait
@@ -110,9 +117,18 @@ void td_listindex_put(td_listindex *ix, const bson_t *doc);
  * documents as raw JSON items) and *total, like td_list_run. TD_EUNAVAIL when the
  * copy cannot answer right now (not loaded, Redis unreachable, reloading) and
  * TD_EINVAL for a filter it does not evaluate: ask the database. During the first
- * load a request waits up to 3 s, then gets TD_ETIMEDOUT: answer 503 and retry. */
+ * load TD_EAGAIN at once: the caller retries a little later without holding its
+ * worker (td_req_retry_in), then answers 503 LIST_LOADING. */
 int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
                        int64_t *total);
+
+/* The same, in the degraded mode used while the copy cannot catch up with the
+ * other daemons because Redis is unreachable: the copy as
+ * it is answers, with *degraded set, instead of TD_EUNAVAIL; it holds every write
+ * of this daemon, and the others' from before the outage. A full database scan per
+ * list would be slower than the gateway's deadline for a large collection. */
+int td_listindex_query_degraded(td_listindex *ix, mongoc_client_t *c, const td_list *l,
+                                cJSON **items, int64_t *total, bool *degraded);
 
 /* The document with this _id as last written (without staged events) into *out
  * (bson_copy_to: out uninitialised or empty), after the same catch-up as a list.

@@ -9,7 +9,12 @@
 #include <stdbool.h>
 
 #define TD_MONGO_SELECT_TIMEOUT_MS 1000 /* fail fast when the server is down */
-#define TD_MONGO_WAIT_QUEUE_MS 2000     /* fail fast when the pool is exhausted */
+#define TD_MONGO_WAIT_QUEUE_MS 1000     /* fail fast when the pool is exhausted */
+/* A server that accepted the connection but stopped answering (paused, stuck): any
+ * one round trip waiting longer fails (503), so a request answers within 2 s and
+ * the heartbeat's probe sees it down. TRIPDESK_MONGO_SOCKET_TIMEOUT_MS overrides. */
+#define TD_MONGO_SOCKET_TIMEOUT_MS 1500
+#define TD_MONGO_MAXTIME_CODE 50 /* server error MaxTimeMSExpired */
 #define TD_MONGO_MAX_POOL 32
 
 /* Creates the process's pool for MONGO_URI and database <prefix><service>. */
@@ -42,13 +47,20 @@ bool td_mongo_reachable(void);
 bool td_mongo_ping(mongoc_client_t *c);
 
 /* Maps a driver error to a TD_E* code (duplicate key: TD_ECONFLICT, server
- * selection or network: TD_EUNAVAIL, otherwise TD_EIO). */
+ * selection or network, socket timeouts included: TD_EUNAVAIL, maxTimeMS
+ * expired: TD_EDEADLINE, otherwise TD_EIO). */
 int td_mongo_rc(const bson_error_t *err);
 
 /* Whether the server is FerretDB (its buildInfo says ferretdbVersion) into *yes;
  * asked once per process, then remembered. The error of the command when it could
  * not be asked (*yes false). */
 int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes);
+
+/* Adds maxTimeMS to the options of a find, aggregate, count or command run for a
+ * request: the time left before the calling thread's request deadline
+ * (td_deadline_current), at least 1. Nothing without a deadline (periodic tasks).
+ * FerretDB 1.24 honours it on find, aggregate and count (docs/notes/stalls.md). */
+void td_mongo_time_opts(bson_t *opts);
 
 /* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
  * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend

@@ -51,6 +51,18 @@ void td_service_free(td_service *svc);
  * TD_EUNAVAIL, ...)). Pushed back by the framework. */
 mongoc_client_t *td_req_mongo(td_req *req);
 
+/* Asks the framework to run this request's handler again in delay_ms, from the
+ * start, instead of waiting on a worker (a held lock, a list copy still loading, a
+ * contended compare-and-set): the worker is free meanwhile and the request's nng
+ * context waits on a timer. True when accepted: the handler then returns at once,
+ * having written nothing that a re-run would repeat (whatever it put in res is
+ * discarded). False when the request would then have waited more than
+ * wait_max_ms since it arrived, or the service is stopping: the handler answers
+ * as it would after giving up (409, 503 with Retry-After...). A request whose
+ * deadline comes first is woken at its deadline (less TD_DEADLINE_MARGIN_MS) and
+ * answered 504 DEADLINE_EXCEEDED by the framework. */
+bool td_req_retry_in(td_req *req, int delay_ms, int64_t wait_max_ms);
+
 /* The service's name. */
 const char *td_service_name(const td_service *svc);
 
