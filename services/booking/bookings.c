@@ -320,6 +320,17 @@ static int check_dates(const booking_input *in, td_res *res)
     return TD_OK;
 }
 
+/* The discount comes off the total, so it cannot be more than the total. */
+static int check_pricing(const booking_input *in, td_res *res)
+{
+    if (in->has_discount && in->discount > in->total) {
+        td_fail_field(res, "pricing.discount",
+                      "pricing.discount must not be more than pricing.totalAmount");
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
 static int list(td_req *req, td_res *res)
 {
     td_list l;
@@ -332,7 +343,8 @@ static int list(td_req *req, td_res *res)
 int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id)
 {
     booking_input in;
-    if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK)
+    if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK ||
+        check_pricing(&in, res) != TD_OK)
         return 0;
     bson_t customer;
     bson_init(&customer);
@@ -498,7 +510,7 @@ static int update(td_req *req, td_res *res)
     m.has_tax = true;
     m.discount = in.has_discount ? in.discount : doc_num(&doc, "pricing.discount");
     m.has_discount = true;
-    if (check_dates(&m, res) != TD_OK)
+    if (check_dates(&m, res) != TD_OK || check_pricing(&m, res) != TD_OK)
         goto out;
     char hex[25], dest_key[DEST_KEY_SIZE], old_key[DEST_KEY_SIZE];
     td_bson_oid_hex(&doc, "_id", hex);

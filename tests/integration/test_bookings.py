@@ -145,6 +145,7 @@ def test_booking_create_read_and_shape(agent):
     (lambda b: b["pricing"].update(totalAmount="100"), "totalAmount"),
     (lambda b: b["pricing"].update(totalAmount=10.555), "totalAmount"),
     (lambda b: b["pricing"].update(currency="rupees"), "currency"),
+    (lambda b: b["pricing"].update(discount=125000.51), "pricing.discount"),
     (lambda b: b.update(status="confirmed"), "status"),
     (lambda b: b.update(agent="0" * 24), "agent"),
     (lambda b: b["tripDetails"].update(extra=1), "extra"),
@@ -222,6 +223,27 @@ def test_update_rechecks_conflicts_excluding_itself_and_needs_current_version(ag
     assert api("GET", f"/api/bookings/{a['_id']}", token).json()["data"] == a
 
 
+
+def test_discount_cannot_exceed_the_total_on_update(agent):
+    _, token = agent
+    c = customer(token)
+    b = create_booking(token, c["_id"], dest="Kyoto",
+                       pricing={"totalAmount": 1000, "currency": "INR", "discount": 1000})
+    assert b["pricing"]["discount"] == 1000  # the whole total off is allowed
+    # PUT merges with the stored pricing: a lower total alone, or a bigger discount alone,
+    # is checked against the other stored value.
+    for pricing in [{"totalAmount": 999.99}, {"discount": 1000.01},
+                    {"totalAmount": 500, "discount": 600}]:
+        r = api("PUT", f"/api/bookings/{b['_id']}", token,
+                json={"pricing": pricing, "version": b["version"]})
+        assert r.status_code == 400, (pricing, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "VALIDATION_ERROR" and err["details"]["field"] == "pricing.discount"
+    assert api("GET", f"/api/bookings/{b['_id']}", token).json()["data"] == b
+    r = api("PUT", f"/api/bookings/{b['_id']}", token,
+            json={"pricing": {"totalAmount": 1500, "discount": 1500}, "version": b["version"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["pricing"]["discount"] == 1500
 
 def test_status_machine(agent):
     _, token = agent
