@@ -429,7 +429,8 @@ def restart_with(stack, envs):
         stack.daemons[name].env = env
         stack.stop(name)
         stack.start(name)
-    wait_for(lambda: all(s["instances"] >= 1 for s in
+    # registered (heartbeats) is not enough: each must have dialled the gateway again
+    wait_for(lambda: all(s["instances"] >= 1 and s["connected"] >= 1 for s in
                          api("GET", "/api/health").json()["data"]["services"].values()),
              15, "every service connected")
 
