@@ -320,6 +320,17 @@ static int check_dates(const booking_input *in, td_res *res)
     return TD_OK;
 }
 
+/* The discount comes off the total, so it cannot be more than the total. */
+static int check_pricing(const booking_input *in, td_res *res)
+{
+    if (in->has_discount && in->discount > in->total) {
+        td_fail_field(res, "pricing.discount",
+                      "pricing.discount must not be more than pricing.totalAmount");
+        return TD_EINVAL;
+    }
+    return TD_OK;
+}
+
 static int list(td_req *req, td_res *res)
 {
     td_list l;
@@ -332,7 +343,8 @@ static int list(td_req *req, td_res *res)
 int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id)
 {
     booking_input in;
-    if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK)
+    if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK ||
+        check_pricing(&in, res) != TD_OK)
         return 0;
     bson_t customer;
     bson_init(&customer);
@@ -504,7 +516,7 @@ static int update(td_req *req, td_res *res)
     m.has_tax = true;
     m.discount = in.has_discount ? in.discount : doc_num(&doc, "pricing.discount");
     m.has_discount = true;
-    if (check_dates(&m, res) != TD_OK)
+    if (check_dates(&m, res) != TD_OK || check_pricing(&m, res) != TD_OK)
         goto out;
     char hex[25], dest_key[DEST_KEY_SIZE], old_key[DEST_KEY_SIZE];
     td_bson_oid_hex(&doc, "_id", hex);
@@ -588,6 +600,49 @@ static void release_range(mongoc_client_t *c, const bson_t *doc)
         td_warn("booking slot of a closed booking not freed (%s)", td_strerror(rc));
 }
 
+#define DAY_MS 86400000LL
+
+/* The UTC day number of a time: days since 1970-01-01. */
+static int64_t utc_day(int64_t ms)
+{
+    return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+}
+
+/* "2027-03-01": the UTC date of a time. */
+static void utc_date(int64_t ms, char out[TD_ISO_TIME_LEN])
+{
+    td_iso_time(ms, out);
+    out[10] = '\0';
+}
+
+/* A trip cannot start before its start date or be completed before its end date
+ * (UTC days): 409 BOOKING_NOT_STARTED / BOOKING_NOT_ENDED naming the dates. */
+static int check_trip_dates(const bson_t *doc, const char *to, td_res *res)
+{
+    bool starting = strcmp(to, "in_progress") == 0, ending = strcmp(to, "completed") == 0;
+    if (!starting && !ending)
+        return TD_OK;
+    const char *name = starting ? "startDate" : "endDate";
+    int64_t date = doc_date(doc, starting ? "tripDetails.startDate" : "tripDetails.endDate");
+    int64_t now = td_now_ms();
+    if (utc_day(now) >= utc_day(date))
+        return TD_OK;
+    char day[TD_ISO_TIME_LEN], today[TD_ISO_TIME_LEN];
+    utc_date(date, day);
+    utc_date(now, today);
+    cJSON *details = cJSON_CreateObject();
+    cJSON_AddStringToObject(details, "status", to);
+    cJSON_AddStringToObject(details, name, day);
+    cJSON_AddStringToObject(details, "today", today);
+    if (starting)
+        td_fail(res, 409, "BOOKING_NOT_STARTED",
+                "A booking cannot be in progress before its start date", details);
+    else
+        td_fail(res, 409, "BOOKING_NOT_ENDED",
+                "A booking cannot be completed before its end date", details);
+    return TD_ECONFLICT;
+}
+
 static int change_status(td_req *req, td_res *res)
 {
     static const char *const fields[] = {"status", "reason", "version", NULL};
@@ -610,6 +665,8 @@ static int change_status(td_req *req, td_res *res)
         td_transition_fail(res, transitions, nt, from, to, "booking", NULL);
         goto out;
     }
+    if (check_trip_dates(&doc, to, res) != TD_OK)
+        goto out;
     if (version >= 0 && version != td_bson_int(&doc, "version", 0)) {
         update_failed(res, TD_ENOTFOUND);
         goto out;

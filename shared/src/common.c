@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -141,4 +142,17 @@ void td_sleep_ms(int64_t ms)
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+int td_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return TD_OK;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(*v, c * elem);
+    if (p == NULL)
+        return TD_ENOMEM;
+    *v = p;
+    *cap = c;
+    return TD_OK;
 }

@@ -115,14 +115,8 @@ static tally_key *key_of(td_tally *t, const char *const *values)
     uint32_t *slot = key_slot(t, values);
     if (*slot != 0)
         return &t->keys[*slot - 1];
-    if (t->nkeys == t->capkeys) {
-        size_t cap = t->capkeys ? t->capkeys * 2 : 16;
-        tally_key *keys = realloc(t->keys, cap * sizeof *keys);
-        if (keys == NULL)
-            return NULL;
-        t->keys = keys;
-        t->capkeys = cap;
-    }
+    if (td_grow((void **)&t->keys, &t->capkeys, t->nkeys, sizeof *t->keys, 16) != TD_OK)
+        return NULL;
     tally_key *k = &t->keys[t->nkeys];
     memset(k, 0, sizeof *k);
     for (int i = 0; i < t->nfields; i++) {
@@ -167,14 +161,8 @@ int td_tally_add(td_tally *t, const bson_t *doc)
         t->total++;
         return TD_OK;
     }
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        int64_t *times = realloc(k->times, cap * sizeof *times);
-        if (times == NULL)
-            return TD_ENOMEM;
-        k->times = times;
-        k->cap = cap;
-    }
+    if (td_grow((void **)&k->times, &k->cap, k->n, sizeof *k->times, 64) != TD_OK)
+        return TD_ENOMEM;
     /* Entries come about in time order: the place is nearly always the end. */
     size_t at = k->n > 0 && k->times[k->n - 1] <= when ? k->n : bound(k->times, k->n, when, true);
     memmove(&k->times[at + 1], &k->times[at], (k->n - at) * sizeof *k->times);

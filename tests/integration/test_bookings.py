@@ -2,6 +2,7 @@
 search and filters, the status machine, conflict protection (also under concurrency
 and with two booking daemons), optimistic versions, caching and events."""
 import concurrent.futures
+import datetime
 import os
 import uuid
 
@@ -144,6 +145,7 @@ def test_booking_create_read_and_shape(agent):
     (lambda b: b["pricing"].update(totalAmount="100"), "totalAmount"),
     (lambda b: b["pricing"].update(totalAmount=10.555), "totalAmount"),
     (lambda b: b["pricing"].update(currency="rupees"), "currency"),
+    (lambda b: b["pricing"].update(discount=125000.51), "pricing.discount"),
     (lambda b: b.update(status="confirmed"), "status"),
     (lambda b: b.update(agent="0" * 24), "agent"),
     (lambda b: b["tripDetails"].update(extra=1), "extra"),
@@ -221,10 +223,33 @@ def test_update_rechecks_conflicts_excluding_itself_and_needs_current_version(ag
     assert api("GET", f"/api/bookings/{a['_id']}", token).json()["data"] == a
 
 
+
+def test_discount_cannot_exceed_the_total_on_update(agent):
+    _, token = agent
+    c = customer(token)
+    b = create_booking(token, c["_id"], dest="Kyoto",
+                       pricing={"totalAmount": 1000, "currency": "INR", "discount": 1000})
+    assert b["pricing"]["discount"] == 1000  # the whole total off is allowed
+    # PUT merges with the stored pricing: a lower total alone, or a bigger discount alone,
+    # is checked against the other stored value.
+    for pricing in [{"totalAmount": 999.99}, {"discount": 1000.01},
+                    {"totalAmount": 500, "discount": 600}]:
+        r = api("PUT", f"/api/bookings/{b['_id']}", token,
+                json={"pricing": pricing, "version": b["version"]})
+        assert r.status_code == 400, (pricing, r.text)
+        err = r.json()["error"]
+        assert err["code"] == "VALIDATION_ERROR" and err["details"]["field"] == "pricing.discount"
+    assert api("GET", f"/api/bookings/{b['_id']}", token).json()["data"] == b
+    r = api("PUT", f"/api/bookings/{b['_id']}", token,
+            json={"pricing": {"totalAmount": 1500, "discount": 1500}, "version": b["version"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["pricing"]["discount"] == 1500
+
 def test_status_machine(agent):
     _, token = agent
     c = customer(token)
-    b = create_booking(token, c["_id"], dest="Cairo")
+    # A trip already over, so the dates never hold a step back (see the date rules below).
+    b = create_booking(token, c["_id"], dest="Cairo", start="2020-03-01", end="2020-03-08")
     for bad in ["completed", "refunded", "in_progress"]:
         r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": bad})
         assert r.status_code == 422, bad
@@ -239,6 +264,49 @@ def test_status_machine(agent):
     r = api("PUT", f"/api/bookings/{b['_id']}", token, json={"priority": "low", "version": 99})
     assert r.status_code in (409, 422)
 
+
+
+def utc_today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def test_a_trip_cannot_start_before_its_start_date_or_end_before_its_end_date(agent):
+    _, token = agent
+    c = customer(token)
+    today = utc_today()
+    day = datetime.timedelta(days=1)
+    # Starts tomorrow: confirmed yes, in progress no.
+    b = create_booking(token, c["_id"], dest="Lima", start=str(today + day),
+                       end=str(today + 5 * day))
+    assert api("PATCH", f"/api/bookings/{b['_id']}/status", token,
+               json={"status": "confirmed"}).status_code == 200
+    r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": "in_progress"})
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "BOOKING_NOT_STARTED"
+    assert err["details"]["startDate"] == str(today + day)
+    assert err["details"]["today"] == str(today)
+    assert api("GET", f"/api/bookings/{b['_id']}", token).json()["data"]["status"] == "confirmed"
+    # Started today, ends tomorrow: in progress yes, completed no.
+    b = create_booking(token, c["_id"], dest="Quito", start=str(today), end=str(today + day))
+    for s in ["confirmed", "in_progress"]:
+        r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": s})
+        assert r.status_code == 200, r.text
+    r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": "completed"})
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "BOOKING_NOT_ENDED"
+    assert err["details"]["endDate"] == str(today + day)
+    assert err["details"]["today"] == str(today)
+    assert api("GET", f"/api/bookings/{b['_id']}", token).json()["data"]["status"] == "in_progress"
+    # Cancelling is never held back by the dates.
+    r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": "cancelled"})
+    assert r.status_code == 200
+    # A one-day trip today: it starts and completes the same day.
+    b = create_booking(token, c["_id"], dest="Cusco", start=str(today), end=str(today))
+    for s in ["confirmed", "in_progress", "completed"]:
+        r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": s})
+        assert r.status_code == 200, r.text
 
 def test_someone_elses_booking(root_token, agent):
     _, token = agent
@@ -361,7 +429,8 @@ def restart_with(stack, envs):
         stack.daemons[name].env = env
         stack.stop(name)
         stack.start(name)
-    wait_for(lambda: all(s["instances"] >= 1 for s in
+    # registered (heartbeats) is not enough: each must have dialled the gateway again
+    wait_for(lambda: all(s["instances"] >= 1 and s["connected"] >= 1 for s in
                          api("GET", "/api/health").json()["data"]["services"].values()),
              15, "every service connected")
 

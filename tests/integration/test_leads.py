@@ -307,6 +307,18 @@ def test_bad_updates_change_nothing(alice, body, status_code, field):
     assert get(token, lead["_id"]) == lead
 
 
+
+def test_the_web_forms_lead_without_a_budget_is_accepted(alice):
+    # The body the lead form sends when the budget amount is left empty: no budget at all.
+    _, token = alice
+    body = {"name": {"firstName": "Asha", "lastName": "Rao" + uuid.uuid4().hex[:6]},
+            "contactInfo": {"phone": "+91 98200 22222"}, "source": "website",
+            "priority": "medium"}
+    r = api("POST", "/api/leads", token, json=body)
+    assert r.status_code == 201, r.text
+    assert "budget" not in r.json()["data"]
+    assert "budget" not in get(token, r.json()["data"]["_id"])
+
 def test_a_lead_without_budget_needs_both_budget_fields(alice):
     _, token = alice
     lead = create(token, budget=None)

@@ -112,6 +112,22 @@ END_TEST
 
 /* ---- td_is_object_id ---- */
 
+START_TEST(grow_doubles_a_full_array_and_keeps_its_elements)
+{
+    int *v = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 40; n++) {
+        ck_assert_int_eq(td_grow((void **)&v, &cap, n, sizeof *v, 4), TD_OK);
+        ck_assert_uint_gt(cap, n);
+        v[n] = (int)n;
+    }
+    ck_assert_uint_eq(cap, 64);
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(v[i], i);
+    free(v);
+}
+END_TEST
+
 START_TEST(hash_is_fnv1a)
 {
     /* published FNV-1a (32 bit) test vectors */
@@ -324,6 +340,7 @@ int main(void)
     TCase *ids = tcase_create("ids");
     tcase_set_timeout(ids, 60);
     tcase_add_test(ids, hash_is_fnv1a);
+    tcase_add_test(ids, grow_doubles_a_full_array_and_keeps_its_elements);
     tcase_add_test(ids, new_id_is_24_lowercase_hex_digits);
     tcase_add_test(ids, new_id_starts_with_current_unix_seconds);
     tcase_add_test(ids, new_id_keeps_process_part_and_counts_up);

@@ -34,6 +34,11 @@ int64_t td_now_ms(void);
 
 /* FNV-1a of n bytes: the hash of the in-process tables (not for security). */
 uint32_t td_hash(const void *data, size_t n);
+
+/* Makes room for one more element in a growable array *v of *cap elements of elem
+ * bytes holding n: doubles it when full (first: the first capacity). TD_ENOMEM
+ * leaves *v and *cap as they were. */
+int td_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first);
 int64_t td_mono_ms(void);
 
 /* Request deadlines: unix ms (the envelope's deadline_ms), 0 for none. A service

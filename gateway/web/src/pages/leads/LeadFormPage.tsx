@@ -32,7 +32,8 @@ const leadSchema = z
     priority: z.enum(PRIORITIES),
     interestedDestination: optionalText('Destination', 1, 120),
     budgetAmount: z.string().trim().refine((v) => v === '' || (MONEY.test(v) && Number(v) <= 1e10), 'Enter an amount of 0 or more, up to 2 decimals'),
-    budgetCurrency: z.string().trim().refine((v) => v === '' || /^[A-Z]{3}$/.test(v), 'Use a 3-letter ISO 4217 code such as INR'),
+    // The budget is optional: its currency only counts (and is only checked) with an amount.
+    budgetCurrency: z.string().trim(),
     travelFrom: z.string().refine((v) => v === '' || isDay(v), 'Enter a date'),
     travelTo: z.string().refine((v) => v === '' || isDay(v), 'Enter a date'),
     notes: z.string().max(2000, 'Keep the notes under 2000 characters'),
@@ -41,7 +42,7 @@ const leadSchema = z
   .superRefine((v, ctx) => {
     if (!v.email.trim() && !v.phone.trim()) ctx.addIssue({ code: 'custom', path: ['phone'], message: 'Give a phone number or an email address' });
     if (v.budgetAmount.trim() && !v.budgetCurrency.trim()) ctx.addIssue({ code: 'custom', path: ['budgetCurrency'], message: 'Give the budget’s currency' });
-    if (!v.budgetAmount.trim() && v.budgetCurrency.trim()) ctx.addIssue({ code: 'custom', path: ['budgetAmount'], message: 'Give the budget amount' });
+    else if (v.budgetAmount.trim() && !/^[A-Z]{3}$/.test(v.budgetCurrency.trim().toUpperCase())) ctx.addIssue({ code: 'custom', path: ['budgetCurrency'], message: 'Use a 3-letter ISO 4217 code such as INR' });
     if (v.travelFrom && v.travelTo && v.travelTo < v.travelFrom) ctx.addIssue({ code: 'custom', path: ['travelTo'], message: 'The end must not be before the start' });
   });
 type LeadValues = z.infer<typeof leadSchema>;
