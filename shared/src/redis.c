@@ -17,6 +17,11 @@ static int redis_db = 0;
 
 static __thread redisContext *tls_ctx;
 static __thread int64_t tls_retry_at; /* monotonic ms before which we do not retry */
+/* Connections made since start (atomic): a thread in back-off retries at once when
+ * another thread has connected since its failure, so once Redis is back every
+ * thread uses it on its next command, not up to TD_REDIS_RETRY_MS later. */
+static uint64_t connects;
+static __thread uint64_t tls_failed_after; /* `connects` when this thread failed */
 /* The run_id (INFO server) of the Redis process tls_ctx is connected to: a
  * connection never outlives its server, so it names the data set the connection
  * sees ("" when the server did not tell). */
@@ -68,6 +73,12 @@ void td_redis_thread_done(void)
     pthread_setspecific(ctx_key, NULL);
 }
 
+static void back_off(void)
+{
+    tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+    tls_failed_after = __atomic_load_n(&connects, __ATOMIC_ACQUIRE);
+}
+
 static void drop(const char *why)
 {
     if (tls_ctx != NULL) {
@@ -77,7 +88,7 @@ static void drop(const char *why)
     }
     tls_ctx = NULL;
     tls_run_id[0] = '\0';
-    tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+    back_off();
 }
 
 /* Reads the run_id of the server c is connected to into tls_run_id. */
@@ -103,14 +114,15 @@ static redisContext *conn(void)
 {
     if (tls_ctx != NULL)
         return tls_ctx;
-    if (td_mono_ms() < tls_retry_at)
+    if (td_mono_ms() < tls_retry_at &&
+        __atomic_load_n(&connects, __ATOMIC_ACQUIRE) == tls_failed_after)
         return NULL;
     struct timeval tv = {0, TD_REDIS_TIMEOUT_MS * 1000};
     redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
     if (c == NULL || c->err) {
         if (c != NULL)
             redisFree(c);
-        tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+        back_off();
         return NULL;
     }
     redisSetTimeout(c, tv);
@@ -128,6 +140,7 @@ static redisContext *conn(void)
         }
     }
     read_run_id(c);
+    __atomic_add_fetch(&connects, 1, __ATOMIC_ACQ_REL);
     return tls_ctx;
 }
 

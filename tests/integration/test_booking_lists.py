@@ -163,8 +163,11 @@ def test_copy_answers_the_same_with_redis_down_marked_degraded(stack, dataset):
         assert listing(token, fresh(f"customer={cust}")).headers["X-List-Degraded"] == "unsynced"
     finally:
         stack.start("redis")
-    wait_for(lambda: listing(token, fresh(f"customer={cust}")).headers.get("X-List-Source")
-             == COPY_SOURCE, 10, "the copy answers again")
+    def synced():
+        r = listing(token, fresh(f"customer={cust}"))
+        return (r.headers.get("X-List-Source") == COPY_SOURCE
+                and r.headers.get("X-List-Degraded") is None)
+    wait_for(synced, 10, "the copy answers again, in step with Redis")
 
 
 def test_copy_reloads_after_redis_lost_its_data(dataset):
