@@ -329,8 +329,10 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
         td_ok_page(res, items, l->page, l->limit, total);
     else
         td_list_answer(req, res, coll, l, doc_json, NULL);
-    if (res->status == 200 && !degraded)
-        td_cache_store(res, &slot, ttl_s);
+    if (degraded) /* maybe without other daemons' writes: never cached */
+        slot.state = TD_CACHE_BYPASS;
+    if (res->status == 200)
+        td_cache_store(res, &slot, ttl_s); /* says X-Cache: MISS or BYPASS too */
     return TD_OK;
 }
 

@@ -16,12 +16,12 @@ static int redis_port = 6379;
 static int redis_db = 0;
 
 static __thread redisContext *tls_ctx;
-static __thread int64_t tls_retry_at; /* monotonic ms before which we do not retry */
-/* Connections made since start (atomic): a thread in back-off retries at once when
- * another thread has connected since its failure, so once Redis is back every
- * thread uses it on its next command, not up to TD_REDIS_RETRY_MS later. */
-static uint64_t connects;
-static __thread uint64_t tls_failed_after; /* `connects` when this thread failed */
+/* Monotonic ms before which no thread talks to Redis (atomic; 0: Redis answers):
+ * set when a connect, or a command on a fresh connection, failed. One back-off for
+ * the whole process, a circuit breaker: with Redis stopped or paused only one probe
+ * per TD_REDIS_RETRY_MS pays a timeout, instead of every thread on every call. */
+static int64_t down_until;
+static __thread bool tls_probing; /* this thread probes for the others (see backing_off) */
 /* The run_id (INFO server) of the Redis process tls_ctx is connected to: a
  * connection never outlives its server, so it names the data set the connection
  * sees ("" when the server did not tell). */
@@ -75,8 +75,31 @@ void td_redis_thread_done(void)
 
 static void back_off(void)
 {
-    tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
-    tls_failed_after = __atomic_load_n(&connects, __ATOMIC_ACQUIRE);
+    tls_probing = false;
+    __atomic_store_n(&down_until, td_mono_ms() + TD_REDIS_RETRY_MS, __ATOMIC_RELEASE);
+}
+
+/* Whether the calling thread must leave Redis alone now. When a back-off has run
+ * out, one thread probes (it extends the back-off for the others meanwhile). */
+static bool backing_off(void)
+{
+    int64_t until = __atomic_load_n(&down_until, __ATOMIC_ACQUIRE);
+    if (until == 0 || tls_probing)
+        return false;
+    int64_t now = td_mono_ms();
+    if (now < until)
+        return true;
+    tls_probing = __atomic_compare_exchange_n(&down_until, &until, now + TD_REDIS_RETRY_MS,
+                                              false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return !tls_probing; /* the probe ends in answered() or back_off() */
+}
+
+/* Redis answered: everyone may use it again. */
+static void answered(void)
+{
+    tls_probing = false;
+    if (__atomic_load_n(&down_until, __ATOMIC_ACQUIRE) != 0)
+        __atomic_store_n(&down_until, 0, __ATOMIC_RELEASE);
 }
 
 static void drop(const char *why)
@@ -88,11 +111,11 @@ static void drop(const char *why)
     }
     tls_ctx = NULL;
     tls_run_id[0] = '\0';
-    back_off();
 }
 
-/* Reads the run_id of the server c is connected to into tls_run_id. */
-static void read_run_id(redisContext *c)
+/* Reads the run_id of the server c is connected to into tls_run_id; false when the
+ * server did not answer at all (a paused Redis accepts connections). */
+static bool read_run_id(redisContext *c)
 {
     tls_run_id[0] = '\0';
     redisReply *r = redisCommand(c, "INFO server");
@@ -105,18 +128,19 @@ static void read_run_id(redisContext *c)
             tls_run_id[n] = '\0';
         }
     }
-    if (r != NULL)
-        freeReplyObject(r);
+    if (r == NULL)
+        return false;
+    freeReplyObject(r);
+    return true;
 }
 
 /* The calling thread's connection, (re)made when needed; NULL during back-off. */
 static redisContext *conn(void)
 {
+    if (backing_off())
+        return NULL;
     if (tls_ctx != NULL)
         return tls_ctx;
-    if (td_mono_ms() < tls_retry_at &&
-        __atomic_load_n(&connects, __ATOMIC_ACQUIRE) == tls_failed_after)
-        return NULL;
     struct timeval tv = {0, TD_REDIS_TIMEOUT_MS * 1000};
     redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
     if (c == NULL || c->err) {
@@ -136,11 +160,15 @@ static redisContext *conn(void)
             freeReplyObject(r);
         if (!ok) {
             drop("select failed");
+            back_off();
             return NULL;
         }
     }
-    read_run_id(c);
-    __atomic_add_fetch(&connects, 1, __ATOMIC_ACQ_REL);
+    if (!read_run_id(c)) {
+        drop("no answer to INFO");
+        back_off();
+        return NULL;
+    }
     return tls_ctx;
 }
 
@@ -160,12 +188,13 @@ static redisReply *command(const char *fmt, ...)
         va_end(ap);
         if (r == NULL) {
             drop(c->errstr);
-            if (!fresh)
-                tls_retry_at = 0; /* reconnect at once, once */
-            if (fresh)
+            if (fresh) {
+                back_off();
                 return NULL;
-            continue;
+            }
+            continue; /* reconnect at once, once */
         }
+        answered();
         if (r->type == REDIS_REPLY_ERROR) {
             td_warn("redis error: %s", r->str);
             freeReplyObject(r);
@@ -348,9 +377,12 @@ int td_redis_mget(const char *const *keys, int n, char **vals)
         r = redisCommandArgv(c, n + 1, argv, lens);
         if (r == NULL) {
             drop(c->errstr);
-            if (fresh)
+            if (fresh) {
+                back_off();
                 return TD_EUNAVAIL;
-            tls_retry_at = 0; /* reconnect at once, once */
+            }
+        } else {
+            answered();
         }
     }
     if (r == NULL)
