@@ -1,10 +1,17 @@
 """Idempotency-Key on POST creates: a retry with the same key replays the first
 answer instead of creating a second record."""
 import concurrent.futures
+import json
+import socket
+import time
 import uuid
 
-from conftest import api, new_agent
-from test_bookings import CUSTOMER
+import pytest
+
+import test_itineraries
+import test_leads
+from conftest import HTTP_PORT, api, new_agent
+from test_bookings import CUSTOMER, booking_body, customer
 
 
 def post(token, key, body, path="/api/customers"):
@@ -88,4 +95,80 @@ def test_concurrent_identical_requests_make_one_document(root_token):
         if r.status_code == 409:
             assert r.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS"
             assert int(r.headers["Retry-After"]) >= 1
+    assert count(token, b["lastName"]) == 1
+
+
+# ---- every create route, and a client that never saw its answer ---------------------
+
+def _booking(token):
+    c = customer(token, lastName="Idem" + uuid.uuid4().hex[:10])
+    return ("/api/bookings", booking_body(c["_id"], dest="Idem" + uuid.uuid4().hex[:6]),
+            lambda: api("GET", f"/api/bookings?customer={c['_id']}", token))
+
+
+def _lead(token):
+    b = test_leads.lead_body()
+    return ("/api/leads", b,
+            lambda: api("GET", f"/api/leads?search={b['name']['lastName']}", token))
+
+
+def _itinerary(token):
+    b = test_itineraries.body()
+    return ("/api/itineraries", b,
+            lambda: api("GET", f"/api/itineraries?search={b['title']}", token))
+
+
+def _clone(token):
+    original = test_itineraries.create(token)
+    return (f"/api/itineraries/{original['_id']}/clone", {},
+            lambda: api("GET", f"/api/itineraries?search={original['title']}", token))
+
+
+def _convert(token):
+    lead = test_leads.create(token)
+    test_leads.status(token, lead["_id"], "contacted")
+    last = lead["name"]["lastName"]
+    return (f"/api/leads/{lead['_id']}/convert", {},
+            lambda: api("GET", f"/api/customers?search={last}", token))
+
+
+def _made_id(data):
+    return data["customer"]["_id"] if "customer" in data and "lead" in data else data["_id"]
+
+
+@pytest.mark.parametrize("route", [_booking, _lead, _itinerary, _clone, _convert],
+                         ids=["booking", "lead", "itinerary", "clone", "convert"])
+def test_every_create_route_replays_its_first_answer(root_token, route):
+    _, token = new_agent(root_token)
+    path, b, listing = route(token)
+    before = listing().json()["pagination"]["totalDocs"]
+    key = uuid.uuid4().hex
+    first = post(token, key, b, path)
+    assert first.status_code in (200, 201), first.text
+    again = post(token, key, b, path)
+    assert again.status_code == first.status_code, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert _made_id(again.json()["data"]) == _made_id(first.json()["data"])
+    assert listing().json()["pagination"]["totalDocs"] == before + 1
+
+
+def test_a_client_that_hung_up_before_its_answer_retries_safely(root_token):
+    """The outcome is unknown to the client (it hung up, as on a timeout): its retry
+    with the same key gets the answer of the create that did run, and one document."""
+    _, token = new_agent(root_token)
+    b, key = body(), uuid.uuid4().hex
+    payload = json.dumps(b).encode()
+    s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=5)
+    s.sendall((f"POST /api/customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+               f"Connection: close\r\n\r\n").encode() + payload)
+    s.close()  # never reads the answer
+    deadline = time.time() + 10
+    while True:  # the first may still be running: 409 IDEMPOTENCY_IN_PROGRESS
+        time.sleep(0.5)
+        again = post(token, key, b)
+        if again.status_code != 409 or time.time() > deadline:
+            break
+    assert again.status_code == 201, again.text
     assert count(token, b["lastName"]) == 1
