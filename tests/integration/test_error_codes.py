@@ -2,9 +2,10 @@
 service answering garbage; a service dying mid-request is a timeout, not a 502),
 DEADLINE_EXCEEDED (a parked request outliving its deadline: 504 and no database work
 after it; a request queued past its deadline is dropped unanswered), LIST_LOADING (a
-list asked during the first load of a big copy) and the stale-version answers of
-updates and status changes (VERSION_CONFLICT; CONCURRENT_UPDATE is the answer to a
-held record lock, tested in test_stalls.py)."""
+list asked during the first load of a big copy), CONCURRENT_UPDATE of a slot
+document that cannot be compare-and-set, and the stale-version answers of updates
+and status changes (VERSION_CONFLICT; CONCURRENT_UPDATE for a held record lock is in
+test_stalls.py)."""
 import datetime
 import os
 import signal
@@ -18,7 +19,7 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from conftest import MONGO_PORT, ROOT, api, make_token, new_agent, wait_for
-from test_bookings import create_booking, customer
+from test_bookings import booking_body, create_booking, customer
 from test_leads import create as create_lead, status as lead_status
 
 ROGUE = os.path.join(os.environ.get("TRIPDESK_TEST_BUILD_DIR", os.path.join(ROOT, "build", "asan")),
@@ -245,3 +246,30 @@ def test_stale_versions_on_update_and_status_change_nothing(agent):
     error_of(lead_status(token, lead["_id"], "qualified", version=lead["version"]), 409,
              "VERSION_CONFLICT")
     assert api("GET", f"/api/leads/{lead['_id']}", token).json()["data"] == r.json()["data"]
+
+
+# ---- CONCURRENT_UPDATE --------------------------------------------------------------
+
+def test_a_slot_document_that_never_takes_a_write_is_409_concurrent_update(agent, db):
+    """The customer's slot document at the destination has no `v`: every
+    compare-and-set of a reservation misses, as when other writers keep changing it.
+    After the retries (4 per run, run again every 5 ms for 1 s) the create answers 409
+    CONCURRENT_UPDATE and writes no booking; with the document gone it succeeds."""
+    _, token = agent
+    other = customer(token)
+    b = create_booking(token, other["_id"], dest="Quito", start="2027-11-01", end="2027-11-03")
+    key = db["bookings"].find_one({"_id": ObjectId(b["_id"])})["destinationKey"]
+    c = customer(token)
+    slot = f"{c['_id']}:{key}"
+    db["booking_slots"].insert_one({"_id": slot, "entries": []})
+    try:
+        t0 = time.time()
+        r = api("POST", "/api/bookings", token,
+                json=booking_body(c["_id"], dest="Quito", start="2027-11-01", end="2027-11-03"))
+        elapsed = time.time() - t0
+        error_of(r, 409, "CONCURRENT_UPDATE")
+        assert 0.9 < elapsed < 5, elapsed
+        assert db["bookings"].count_documents({"customer": ObjectId(c["_id"])}) == 0
+    finally:
+        db["booking_slots"].delete_one({"_id": slot})
+    create_booking(token, c["_id"], dest="Quito", start="2027-11-01", end="2027-11-03")
