@@ -1,9 +1,14 @@
 /* Unit tests of shared/src/bus.c without a database or sockets: the staged form of an
  * event (in a domain document, or pushed by an update), the subscriber's decision for
- * each sequence (the dedup of events seen twice, gaps), and the parts of the bus that
- * work before it is started. The relay's sequencing against the outbox and replay over
- * nng need MongoDB and the daemons: tests/integration/test_bus.py. */
-#include "tripdesk/bus.h"
+ * each sequence (the dedup of events seen twice, gaps), the relay's queue of confirmed
+ * prepared events (oldest first, each once), the event a replay builds from an outbox
+ * entry, and the parts of the bus that work before it is started. The relay's
+ * sequencing against the outbox and replay over nng need MongoDB and the daemons:
+ * tests/integration/test_bus.py.
+ *
+ * bus.c is included, not linked, to reach its static parts (the library's bus.o is
+ * then not pulled in: this file defines every symbol it has). */
+#include "../../shared/src/bus.c"
 
 #include "tripdesk/common.h"
 
@@ -154,6 +159,90 @@ START_TEST(a_stream_with_duplicates_is_handled_once_in_order)
 }
 END_TEST
 
+/* A confirmed prepared event as td_bus_confirm makes it (without a real payload). */
+static struct confirmed *confirmed_event(int i)
+{
+    struct confirmed *e = calloc(1, sizeof *e);
+    ck_assert_ptr_nonnull(e);
+    snprintf(e->id, sizeof e->id, "%024x", 0xe00000 + i);
+    e->event = BCON_NEW("_id", BCON_UTF8(e->id), "type", BCON_UTF8("T"), "time",
+                        BCON_INT64(i), "payload", BCON_UTF8("{}"));
+    return e;
+}
+
+START_TEST(confirmed_events_leave_the_relay_queue_oldest_first_and_once)
+{
+    td_bus *bus;
+    ck_assert_int_eq(td_bus_new(&bus, "booking"), TD_OK);
+    enum { N = 3 * CONFIRMED_BUCKETS }; /* every bucket holds several */
+    for (int i = 0; i < N; i++) {
+        struct confirmed *e = confirmed_event(i);
+        pthread_mutex_lock(&bus->confirmed_mu);
+        confirmed_add(bus, e);
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    char id[25];
+    snprintf(id, sizeof id, "%024x", 0xe00000 + N - 1);
+    ck_assert(confirmed_has(bus, id));
+    ck_assert(!confirmed_has(bus, "000000000000000000000000"));
+    ck_assert(!confirmed_has(bus, NULL));
+    struct confirmed *batch[RELAY_BATCH];
+    int seen = 0;
+    int n;
+    while ((n = confirmed_take(bus, batch, RELAY_BATCH)) > 0) {
+        ck_assert_int_le(n, RELAY_BATCH);
+        for (int k = 0; k < n; k++, seen++) {
+            snprintf(id, sizeof id, "%024x", 0xe00000 + seen);
+            ck_assert_str_eq(batch[k]->id, id); /* in confirmation order */
+            ck_assert(!confirmed_has(bus, id)); /* taken: out of the set too */
+            confirmed_free(batch[k]);
+        }
+    }
+    ck_assert_int_eq(seen, N);
+    ck_assert_ptr_null(bus->first);
+    ck_assert_ptr_null(bus->last);
+    /* what a lost lease leaves is freed by confirmed_clear (valgrind checks) */
+    for (int i = 0; i < 5; i++) {
+        struct confirmed *e = confirmed_event(i);
+        pthread_mutex_lock(&bus->confirmed_mu);
+        confirmed_add(bus, e);
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    confirmed_clear(bus);
+    ck_assert(!confirmed_has(bus, "000000000000000000e00000"));
+    ck_assert_int_eq(confirmed_take(bus, batch, RELAY_BATCH), 0);
+    td_bus_free(bus);
+}
+END_TEST
+
+START_TEST(a_replayed_event_is_built_from_its_outbox_entry)
+{
+    bson_t *doc = BCON_NEW("_id", BCON_INT64(42), "eventId", BCON_UTF8("64b0000000000000000000aa"),
+                           "type", BCON_UTF8("BOOKING_CREATED"), "time", BCON_INT64(1234),
+                           "payload", BCON_UTF8("{\"a\":1}"));
+    Tripdesk__Event *ev = event_from_outbox(doc, "booking");
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_uint_eq(ev->sequence, 42);
+    ck_assert_str_eq(ev->id, "64b0000000000000000000aa");
+    ck_assert_str_eq(ev->type, "BOOKING_CREATED");
+    ck_assert_str_eq(ev->publisher, "booking");
+    ck_assert_int_eq(ev->time_ms, 1234);
+    ck_assert_uint_eq(ev->payload.len, 7);
+    ck_assert_mem_eq(ev->payload.data, "{\"a\":1}", 7);
+    free_event(ev);
+    bson_destroy(doc);
+    /* an entry without payload (never written so) still gives a parseable event */
+    doc = BCON_NEW("_id", BCON_INT64(43));
+    ev = event_from_outbox(doc, "booking");
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_uint_eq(ev->sequence, 43);
+    ck_assert_str_eq(ev->id, "");
+    ck_assert_mem_eq(ev->payload.data, "{}", 2);
+    free_event(ev);
+    bson_destroy(doc);
+}
+END_TEST
+
 static int never(const td_event *ev, mongoc_client_t *mongo, void *arg)
 {
     (void)ev;
@@ -190,6 +279,8 @@ int main(void)
     tcase_add_test(tc, a_subscriber_handles_the_next_ignores_the_seen_and_replays_gaps);
     tcase_add_test(tc, a_stream_with_duplicates_is_handled_once_in_order);
     tcase_add_test(tc, subscriptions_and_tracking_are_checked_before_start);
+    tcase_add_test(tc, confirmed_events_leave_the_relay_queue_oldest_first_and_once);
+    tcase_add_test(tc, a_replayed_event_is_built_from_its_outbox_entry);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
