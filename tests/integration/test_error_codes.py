@@ -223,6 +223,11 @@ def test_a_list_during_the_first_load_of_a_big_copy_is_503_list_loading(stack, a
         stack.stop("booking")
         stack.start("booking")
         every_service_connected()
+        # bookings are refused (503) until the restarted daemon has built its slots
+        c = customer(token)
+        wait_for(lambda: api("POST", "/api/bookings", token,
+                             json=booking_body(c["_id"], dest="Warmup")).status_code == 201,
+                 30, "bookings writable again")
 
 
 # ---- stale versions ---------------------------------------------------------------------
