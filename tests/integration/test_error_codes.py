@@ -10,7 +10,6 @@ import datetime
 import os
 import signal
 import subprocess
-import threading
 import time
 import uuid
 
