@@ -23,6 +23,7 @@
  * record_lock serialises other multi-document writes (a lead's conversion).
  */
 #include "booking.h"
+#include "slots.h"
 
 #include "tripdesk/log.h"
 
@@ -93,7 +94,6 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *tok
     bson_destroy(filter);
 }
 
-#define SLOT_GRACE_MS 30000
 /* A slot document that keeps changing under a reservation: tried this often in one
  * run of the handler (no sleeping), then the request is run again after
  * SLOT_RETRY_MS (slot_retry) until SLOT_WAIT_MS; then 409 CONCURRENT_UPDATE. */
@@ -107,20 +107,6 @@ void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *tok
  * one document per customer with _id the customer's id and marker "_built", is
  * removed when this one is built.) */
 #define SLOT_MARKER "_built_by_destination"
-
-/* One reserved range of a slot document. */
-typedef struct {
-    bson_oid_t booking;
-    char reference[32];
-    char dest[DEST_KEY_SIZE];
-    int64_t start_ms, end_ms, at_ms;
-} slot_entry;
-
-typedef struct {
-    slot_entry *v;
-    size_t n, cap;
-    int64_t version; /* 0: no document yet */
-} slot_list;
 
 static void slot_list_free(slot_list *l)
 {
@@ -348,11 +334,6 @@ static int slot_write(mongoc_client_t *c, const char *key, const slot_list *l)
     return rc;
 }
 
-static bool overlaps(const slot_entry *e, const char *dest, int64_t start, int64_t end)
-{
-    return strcmp(e->dest, dest) == 0 && e->start_ms <= end && e->end_ms >= start;
-}
-
 static bool live_status(const char *status)
 {
     return status != NULL && strcmp(status, "cancelled") != 0 && strcmp(status, "refunded") != 0;
@@ -403,16 +384,6 @@ static int confirm_entry(mongoc_client_t *c, slot_entry *e, bool *holds, slot_en
     return TD_OK;
 }
 
-static void fill_conflict(const slot_entry *e, int64_t start, int64_t end, conflict *found)
-{
-    memset(found, 0, sizeof *found);
-    bson_oid_to_string(&e->booking, found->id);
-    snprintf(found->reference, sizeof found->reference, "%s", e->reference);
-    found->start_ms = e->start_ms;
-    found->end_ms = e->end_ms;
-    found->exact = e->start_ms == start && e->end_ms == end;
-}
-
 static int slots_ready; /* set once slots_build has run against this database */
 
 int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *booking_hex,
@@ -445,10 +416,11 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
         int64_t now = td_now_ms();
         for (size_t i = 0; i < l.n && rc == TD_OK; i++) {
             slot_entry *e = &l.v[i];
-            if (bson_oid_equal(&e->booking, &mine.booking) || !overlaps(e, dest, start, end))
+            slot_verdict verdict = slot_judge(e, &mine, now);
+            if (verdict == SLOT_FREE)
                 continue;
-            if (now - e->at_ms < SLOT_GRACE_MS) {
-                fill_conflict(e, start, end, found);
+            if (verdict == SLOT_HELD) {
+                slot_conflict(e, start, end, found);
                 rc = TD_ECONFLICT;
                 break;
             }
@@ -458,7 +430,7 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
             if (rc != TD_OK)
                 break;
             if (holds) {
-                fill_conflict(e, start, end, found);
+                slot_conflict(e, start, end, found);
                 rc = TD_ECONFLICT;
                 break;
             }
@@ -478,12 +450,7 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
             return rc;
         }
         mine.at_ms = now;
-        bool have = false; /* the same range reserved again (a retried update) */
-        for (size_t i = 0; i < l.n; i++)
-            have |= bson_oid_equal(&l.v[i].booking, &mine.booking) &&
-                    strcmp(l.v[i].dest, dest) == 0 && l.v[i].start_ms == start &&
-                    l.v[i].end_ms == end;
-        if (have) {
+        if (slot_has_same(&l, &mine)) { /* the same range again (a retried update) */
             slot_list_free(&l);
             return TD_OK;
         }
@@ -512,19 +479,7 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
         int rc = slot_read(c, key, &l);
         if (rc != TD_OK)
             return rc;
-        size_t kept = 0;
-        bool changed = false;
-        for (size_t i = 0; i < l.n; i++) {
-            slot_entry *e = &l.v[i];
-            bool keep = !bson_oid_equal(&e->booking, booking) ||
-                        (dest != NULL && strcmp(e->dest, dest) == 0 && e->start_ms == start &&
-                         e->end_ms == end);
-            if (keep)
-                l.v[kept++] = *e;
-            else
-                changed = true;
-        }
-        l.n = kept;
+        bool changed = slot_keep_only(&l, booking, dest, start, end);
         rc = changed ? slot_write(c, key, &l) : TD_OK;
         slot_list_free(&l);
         if (rc != TD_ECONFLICT)

@@ -1411,9 +1411,10 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
         size_t done = 0;
         for (size_t i = 0; i < rs->n_events; i++) {
             const Tripdesk__Event *ev = rs->events[i];
-            if (ev->sequence <= s->last)
+            td_bus_step step = td_bus_next_step(s->last, ev->sequence);
+            if (step == TD_BUS_SEEN)
                 continue;
-            if (ev->sequence != s->last + 1 || deliver(bus, c, s, ev) != TD_OK)
+            if (step == TD_BUS_GAP || deliver(bus, c, s, ev) != TD_OK)
                 break;
             done++;
         }
@@ -1432,6 +1433,13 @@ static subscription *find_sub(td_bus *bus, const char *publisher)
     return NULL;
 }
 
+td_bus_step td_bus_next_step(uint64_t last, uint64_t seq)
+{
+    if (seq <= last)
+        return TD_BUS_SEEN;
+    return seq == last + 1 ? TD_BUS_NEXT : TD_BUS_GAP;
+}
+
 /* One live message from the SUB socket. */
 static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
 {
@@ -1447,8 +1455,9 @@ static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
     subscription *s = find_sub(bus, ev->publisher);
     if (s != NULL)
         s->last_live = td_mono_ms();
-    if (s != NULL && s->loaded && ev->sequence > s->last) {
-        if (ev->sequence == s->last + 1) {
+    td_bus_step step = s != NULL ? td_bus_next_step(s->last, ev->sequence) : TD_BUS_SEEN;
+    if (s != NULL && s->loaded && step != TD_BUS_SEEN) {
+        if (step == TD_BUS_NEXT) {
             deliver(bus, c, s, ev);
         } else {
             __atomic_add_fetch(&bus->stats.gaps, 1, __ATOMIC_RELAXED);

@@ -132,15 +132,11 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     return rc;
 }
 
-int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
-                    bson_t *update, const char *type, const cJSON *payload, bson_t *out)
+void td_store_update_doc(const bson_t *update, int64_t now_ms, bson_t *full)
 {
-    mongoc_client_t *c = td_req_mongo(req);
-    if (c == NULL)
-        return TD_EUNAVAIL;
     /* The caller's $set and $inc are merged with ours (updatedAt, version): an
      * update document must not name an operator twice. */
-    bson_t full = BSON_INITIALIZER, set, inc, callers;
+    bson_t set, inc, callers;
     bson_t caller_set = BSON_INITIALIZER, caller_inc = BSON_INITIALIZER;
     bson_iter_t it;
     if (bson_iter_init(&it, update)) {
@@ -154,20 +150,31 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
                 bson_init_static(&callers, data, len);
                 bson_concat(is_set ? &caller_set : &caller_inc, &callers);
             } else {
-                bson_append_iter(&full, op, -1, &it);
+                bson_append_iter(full, op, -1, &it);
             }
         }
     }
-    BSON_APPEND_DOCUMENT_BEGIN(&full, "$set", &set);
+    BSON_APPEND_DOCUMENT_BEGIN(full, "$set", &set);
     bson_concat(&set, &caller_set);
-    BSON_APPEND_DATE_TIME(&set, "updatedAt", td_now_ms());
-    bson_append_document_end(&full, &set);
-    BSON_APPEND_DOCUMENT_BEGIN(&full, "$inc", &inc);
+    BSON_APPEND_DATE_TIME(&set, "updatedAt", now_ms);
+    bson_append_document_end(full, &set);
+    BSON_APPEND_DOCUMENT_BEGIN(full, "$inc", &inc);
     bson_concat(&inc, &caller_inc);
     BSON_APPEND_INT64(&inc, "version", 1);
-    bson_append_document_end(&full, &inc);
+    bson_append_document_end(full, &inc);
     bson_destroy(&caller_set);
     bson_destroy(&caller_inc);
+}
+
+int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
+                    bson_t *update, const char *type, const cJSON *payload, bson_t *out)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return TD_EUNAVAIL;
+    bson_t full = BSON_INITIALIZER;
+    bson_iter_t it;
+    td_store_update_doc(update, td_now_ms(), &full);
     char ev[25];
     int rc = td_bus_stage_update(&full, type, payload, ev);
     if (rc != TD_OK) {

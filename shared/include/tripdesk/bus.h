@@ -124,6 +124,12 @@ int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char 
  * findAndModify): saves reading it back. */
 int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc);
 
+/* What a subscriber that handled publisher's events up to sequence `last` does with
+ * one of sequence `seq` (live or replayed): TD_BUS_SEEN ignores it (an event seen
+ * twice), TD_BUS_NEXT hands it to the handler, TD_BUS_GAP asks for a replay first. */
+typedef enum { TD_BUS_SEEN, TD_BUS_NEXT, TD_BUS_GAP } td_bus_step;
+td_bus_step td_bus_next_step(uint64_t last, uint64_t seq);
+
 /* Counters for health and tests. */
 typedef struct {
     uint64_t published;  /* sequenced and sent by this instance's relay */

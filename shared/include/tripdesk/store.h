@@ -32,6 +32,11 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
 int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
                     bson_t *update, const char *type, const cJSON *payload, bson_t *out);
 
+/* The update document td_store_update sends (before its staged event): update's
+ * operators, its $set with updatedAt = now_ms and its $inc with version + 1 (each
+ * operator once). full is initialised by the caller. */
+void td_store_update_doc(const bson_t *update, int64_t now_ms, bson_t *full);
+
 /* Write observers: after every document td_store_insert or td_store_update writes to
  * coll, before the call returns, fn(coll, doc, arg) is called with the document as
  * written (staged events included; borrowed for the call). A service registers what
