@@ -104,7 +104,6 @@ struct td_bus {
     nng_socket pub;       /* relay thread only */
     int pub_open;
     nng_socket sub;       /* subscriber thread only */
-    td_bus_stats stats;   /* atomics */
 };
 
 int td_bus_new(td_bus **out, const char *self)
@@ -782,7 +781,6 @@ static void publish_sequenced(td_bus *bus, const char *id, const char *type, int
     ev.payload.data = (uint8_t *)payload;
     ev.payload.len = strlen(payload);
     publish_event(bus, &ev);
-    __atomic_add_fetch(&bus->stats.published, 1, __ATOMIC_RELAXED);
 }
 
 /* Sequences one pending event: outbox insert with _id = last+1, then pending delete. */
@@ -1213,7 +1211,6 @@ static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
         size_t len = tripdesk__replay_response__get_packed_size(&rs);
         if (nng_msg_alloc(&out, len) == 0)
             tripdesk__replay_response__pack(&rs, nng_msg_body(out));
-        __atomic_add_fetch(&bus->stats.replayed, n, __ATOMIC_RELAXED);
     }
     for (size_t i = 0; i < n; i++)
         free_event(events[i]);
@@ -1332,7 +1329,7 @@ static void save_cursors(td_bus *bus, mongoc_client_t *c, bool always)
  * at most every CURSOR_SAVE_MS while events keep coming (and when they stop): one
  * write per burst instead of one per event. A crash re-delivers what was handled
  * since the last save; handlers are idempotent by event id. */
-static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
+static int deliver(mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
 {
     cJSON *payload = cJSON_ParseWithLength((const char *)pb->payload.data, pb->payload.len);
     td_event ev = {pb->id, pb->type, pb->publisher, pb->sequence, pb->time_ms, payload};
@@ -1344,7 +1341,6 @@ static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripd
     if (rc != TD_OK)
         return rc;
     s->last = pb->sequence;
-    __atomic_add_fetch(&bus->stats.handled, 1, __ATOMIC_RELAXED);
     if (td_mono_ms() - s->saved_at >= CURSOR_SAVE_MS)
         return save_cursor(c, s); /* on failure: handled, seen again after a restart */
     return TD_OK;
@@ -1413,7 +1409,7 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
             const Tripdesk__Event *ev = rs->events[i];
             if (ev->sequence <= s->last)
                 continue;
-            if (ev->sequence != s->last + 1 || deliver(bus, c, s, ev) != TD_OK)
+            if (ev->sequence != s->last + 1 || deliver(c, s, ev) != TD_OK)
                 break;
             done++;
         }
@@ -1449,9 +1445,8 @@ static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
         s->last_live = td_mono_ms();
     if (s != NULL && s->loaded && ev->sequence > s->last) {
         if (ev->sequence == s->last + 1) {
-            deliver(bus, c, s, ev);
+            deliver(c, s, ev);
         } else {
-            __atomic_add_fetch(&bus->stats.gaps, 1, __ATOMIC_RELAXED);
             td_info("bus: gap from %s (have %llu, got %llu); replaying", s->publisher,
                     (unsigned long long)s->last, (unsigned long long)ev->sequence);
             catch_up(bus, c, s);
@@ -1558,19 +1553,4 @@ void td_bus_free(td_bus *bus)
     pthread_mutex_destroy(&bus->mu);
     pthread_cond_destroy(&bus->cv);
     free(bus);
-}
-
-void td_bus_get_stats(td_bus *bus, td_bus_stats *out)
-{
-    out->published = __atomic_load_n(&bus->stats.published, __ATOMIC_RELAXED);
-    out->handled = __atomic_load_n(&bus->stats.handled, __ATOMIC_RELAXED);
-    out->replayed = __atomic_load_n(&bus->stats.replayed, __ATOMIC_RELAXED);
-    out->gaps = __atomic_load_n(&bus->stats.gaps, __ATOMIC_RELAXED);
-    out->leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
-}
-
-uint64_t td_bus_cursor(td_bus *bus, const char *publisher)
-{
-    subscription *s = find_sub(bus, publisher);
-    return s != NULL ? s->last : 0;
 }

@@ -107,11 +107,6 @@ mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name)
     return mongoc_client_get_collection(c, dbname, name);
 }
 
-const char *td_mongo_dbname(void)
-{
-    return dbname;
-}
-
 void td_mongo_set_reachable(bool up)
 {
     __atomic_store_n(&reachable, up ? 1 : 0, __ATOMIC_RELAXED);

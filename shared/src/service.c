@@ -60,7 +60,6 @@ struct td_service {
     const char *name;
     td_router *router;
     td_bus *bus;
-    void *app;
     td_service_init_fn init_fn;
     int init_done;
 
@@ -117,8 +116,6 @@ int td_service_new(td_service **out, const char *name)
 
 td_router *td_service_router(td_service *svc) { return svc->router; }
 td_bus *td_service_bus(td_service *svc) { return svc->bus; }
-void td_service_set_app(td_service *svc, void *app) { svc->app = app; }
-void *td_service_app(td_service *svc) { return svc->app; }
 
 int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn)
 {
@@ -236,7 +233,6 @@ static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t ar
     req.body_len = pb->body.len;
     req.deadline_ms = pb->deadline_ms;
     req.service = svc;
-    req.app = svc->app;
     if (pb->principal != NULL && pb->principal->agent_id[0] != '\0') {
         req.principal.present = true;
         req.principal.agent_id = pb->principal->agent_id;
