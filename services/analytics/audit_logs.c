@@ -7,6 +7,7 @@
  */
 #include "analytics.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/query.h"

@@ -559,8 +559,8 @@ static int update(td_req *req, td_res *res)
         goto out;
     }
     /* Merge over the stored values and validate the whole. */
-    int64_t start = in.has_start ? in.start : doc_date(&doc, "startDate");
-    int64_t end = in.has_end ? in.end : doc_date(&doc, "endDate");
+    int64_t start = in.has_start ? in.start : td_bson_date(&doc, "startDate", 0);
+    int64_t end = in.has_end ? in.end : td_bson_date(&doc, "endDate", 0);
     if (check_dates(start, end, res) != TD_OK)
         goto out;
     if (in.days != NULL) {

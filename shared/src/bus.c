@@ -16,6 +16,7 @@
 #include "tripdesk/bus.h"
 
 #include "event.pb-c.h"
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
@@ -751,23 +752,6 @@ static void publish_event(td_bus *bus, const Tripdesk__Event *ev)
         nng_msg_free(msg); /* a subscriber catches up through replay */
 }
 
-/* Reads a string field of a BSON document. */
-static const char *bstr(const bson_t *doc, const char *key)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
-        return bson_iter_utf8(&it, NULL);
-    return NULL;
-}
-
-static int64_t bint(const bson_t *doc, const char *key)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, key))
-        return bson_iter_as_int64(&it);
-    return 0;
-}
-
 /* Publishes one sequenced outbox entry (as written) on the PUB socket. */
 static void publish_sequenced(td_bus *bus, const char *id, const char *type, int64_t time,
                               const char *payload, uint64_t seq)
@@ -786,11 +770,11 @@ static void publish_sequenced(td_bus *bus, const char *id, const char *type, int
 /* Sequences one pending event: outbox insert with _id = last+1, then pending delete. */
 static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
 {
-    const char *id = bstr(pending, "_id"), *type = bstr(pending, "type");
-    const char *payload = bstr(pending, "payload");
+    const char *id = td_bson_str(pending, "_id"), *type = td_bson_str(pending, "type");
+    const char *payload = td_bson_str(pending, "payload");
     if (id == NULL || type == NULL || payload == NULL)
         return TD_EINVAL;
-    int64_t time = bint(pending, "time");
+    int64_t time = td_bson_int(pending, "time", 0);
     uint64_t seq = bus->last_seq + 1;
     bson_t *doc = BCON_NEW("_id", BCON_INT64((int64_t)seq), "eventId", BCON_UTF8(id), "type",
                            BCON_UTF8(type), "time", BCON_INT64(time), "payload",
@@ -846,15 +830,15 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
         return TD_ENOMEM;
     int rc = TD_OK;
     for (int i = 0; i < n; i++) {
-        const char *id = bstr(pending[i], "_id"), *type = bstr(pending[i], "type");
-        const char *payload = bstr(pending[i], "payload");
+        const char *id = td_bson_str(pending[i], "_id"), *type = td_bson_str(pending[i], "type");
+        const char *payload = td_bson_str(pending[i], "payload");
         if (id == NULL || type == NULL || payload == NULL) {
             rc = TD_EINVAL; /* the event-by-event path drops it */
             break;
         }
         docs[i] = BCON_NEW("_id", BCON_INT64((int64_t)(first + (uint64_t)i)), "eventId",
                            BCON_UTF8(id), "type", BCON_UTF8(type), "time",
-                           BCON_INT64(bint(pending[i], "time")), "payload", BCON_UTF8(payload));
+                           BCON_INT64(td_bson_int(pending[i], "time", 0)), "payload", BCON_UTF8(payload));
     }
     mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
     bson_error_t err;
@@ -872,7 +856,7 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(pend, NULL);
     for (int i = 0; i < n; i++) {
-        bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(pending[i], "_id")));
+        bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(pending[i], "_id")));
         mongoc_bulk_operation_remove_one(bulk, f);
         bson_destroy(f);
     }
@@ -882,8 +866,8 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     mongoc_bulk_operation_destroy(bulk);
     mongoc_collection_destroy(pend);
     for (int i = 0; i < n; i++)
-        publish_sequenced(bus, bstr(pending[i], "_id"), bstr(pending[i], "type"),
-                          bint(pending[i], "time"), bstr(pending[i], "payload"),
+        publish_sequenced(bus, td_bson_str(pending[i], "_id"), td_bson_str(pending[i], "type"),
+                          td_bson_int(pending[i], "time", 0), td_bson_str(pending[i], "payload"),
                           first + (uint64_t)i);
     return TD_OK;
 }
@@ -897,10 +881,10 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
     bson_iter_t it, d;
     if (!bson_iter_init_find(&it, pending, "doc") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return true;
-    const char *id = bstr(pending, "_id");
+    const char *id = td_bson_str(pending, "_id");
     if (confirmed_has(bus, id))
         return false; /* confirmed here: sent from memory (relay_confirmed) */
-    if (td_now_ms() - bint(pending, "createdAt") < TD_BUS_PREPARED_GRACE_MS)
+    if (td_now_ms() - td_bson_int(pending, "createdAt", 0) < TD_BUS_PREPARED_GRACE_MS)
         return false; /* its insert may still be on the way */
     const char *coll = NULL;
     const bson_oid_t *oid = NULL;
@@ -929,7 +913,7 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
     bson_destroy(opts);
     if (!exists && !failed) {
         td_warn("bus: prepared %s event %s dropped: its %s document was never written",
-                bstr(pending, "type"), id != NULL ? id : "?", coll);
+                td_bson_str(pending, "type"), id != NULL ? id : "?", coll);
         *drop = true;
     }
     return exists;
@@ -1027,7 +1011,7 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
             continue;
         }
         if (drop) { /* still prepared: td_bus_confirm_late may have made it plain */
-            bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(batch[i], "_id")), "doc", "{",
+            bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(batch[i], "_id")), "doc", "{",
                                  "$exists", BCON_BOOL(true), "}");
             mongoc_collection_delete_one(coll, f, NULL, NULL, NULL);
             bson_destroy(f);
@@ -1147,12 +1131,12 @@ static Tripdesk__Event *event_from_outbox(const bson_t *doc, const char *publish
     if (ev == NULL)
         return NULL;
     tripdesk__event__init(ev);
-    const char *payload = bstr(doc, "payload");
-    ev->id = strdup(bstr(doc, "eventId") ? bstr(doc, "eventId") : "");
-    ev->type = strdup(bstr(doc, "type") ? bstr(doc, "type") : "");
+    const char *payload = td_bson_str(doc, "payload");
+    ev->id = strdup(td_bson_str(doc, "eventId") ? td_bson_str(doc, "eventId") : "");
+    ev->type = strdup(td_bson_str(doc, "type") ? td_bson_str(doc, "type") : "");
     ev->publisher = strdup(publisher);
-    ev->sequence = (uint64_t)bint(doc, "_id");
-    ev->time_ms = bint(doc, "time");
+    ev->sequence = (uint64_t)td_bson_int(doc, "_id", 0);
+    ev->time_ms = td_bson_int(doc, "time", 0);
     ev->payload.data = (uint8_t *)strdup(payload ? payload : "{}");
     ev->payload.len = ev->payload.data ? strlen((char *)ev->payload.data) : 0;
     return ev;
@@ -1277,7 +1261,7 @@ static int load_cursor(mongoc_client_t *c, subscription *s)
     int rc = TD_OK;
     s->last = 0;
     if (mongoc_cursor_next(cur, &doc)) {
-        s->last = (uint64_t)bint(doc, "seq");
+        s->last = (uint64_t)td_bson_int(doc, "seq", 0);
     } else {
         bson_error_t err;
         if (mongoc_cursor_error(cur, &err))

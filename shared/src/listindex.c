@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* qsort_r, strcasestr */
 #include "tripdesk/listindex.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
@@ -185,8 +186,8 @@ static void lv_from_iter(const bson_iter_t *it, lv *v)
 
 static void lv_from_path(const bson_t *doc, const char *path, lv *v)
 {
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d)) {
+    bson_iter_t d;
+    if (td_bson_at(doc, path, &d)) {
         lv_from_iter(&d, v);
     } else {
         memset(v, 0, sizeof *v);
