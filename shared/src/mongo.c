@@ -144,8 +144,7 @@ void td_mongo_time_opts(bson_t *opts)
     int64_t deadline = td_deadline_current();
     if (deadline == 0)
         return;
-    int64_t left = td_deadline_left_ms(deadline);
-    BSON_APPEND_INT64(opts, "maxTimeMS", left > 0 ? left : 1);
+    BSON_APPEND_INT64(opts, "maxTimeMS", td_deadline_timeout_ms(deadline, 1));
 }
 
 int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes)

@@ -203,9 +203,9 @@ bool td_req_retry_in(td_req *req, int delay_ms, int64_t wait_max_ms)
     pthread_mutex_unlock(&svc->mu);
     if (stopping || delay_ms < 0 || td_mono_ms() + delay_ms - req->arrived_ms > wait_max_ms)
         return false;
-    int64_t left = td_deadline_left_ms(req->deadline_ms);
+    int64_t left = td_deadline_timeout_ms(req->deadline_ms, 0);
     if (left < delay_ms)
-        delay_ms = left > 0 ? (int)left : 0; /* woken at the deadline: answered 504 */
+        delay_ms = (int)left; /* woken at the deadline: answered 504 */
     req->park_ms = delay_ms;
     return true;
 }
@@ -276,7 +276,7 @@ static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t ar
         /* It waited in a queue past its deadline: the gateway has answered 504
          * already, and nobody waits for the work; none is done. */
         td_log(TD_LOG_WARN, req.request_id, "%s %s dropped: its deadline passed %lld ms ago",
-               req.method, req.path, (long long)(td_now_ms() - pb->deadline_ms));
+               req.method, req.path, (long long)td_deadline_overdue_ms(pb->deadline_ms));
         return OUT_DROP;
     }
     if (attempt > 0 && td_deadline_left_ms(pb->deadline_ms) <= 0) {
