@@ -130,14 +130,8 @@ static void slot_list_free(slot_list *l)
 
 static int slot_push(slot_list *l, const slot_entry *e)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        slot_entry *v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL)
-            return TD_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (td_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 8) != TD_OK)
+        return TD_ENOMEM;
     l->v[l->n++] = *e;
     return TD_OK;
 }
@@ -588,15 +582,8 @@ int slots_build(mongoc_client_t *c)
         bson_oid_t customer;
         if (!td_bson_oid(b, "customer", &customer))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            built_entry *v = realloc(all, cap * sizeof *v);
-            if (v == NULL) {
-                rc = TD_ENOMEM;
-                break;
-            }
-            all = v;
-        }
+        if ((rc = td_grow((void **)&all, &cap, n, sizeof *all, 256)) != TD_OK)
+            break;
         built_entry *be = &all[n++];
         memset(be, 0, sizeof *be);
         be->customer = customer;
