@@ -12,7 +12,7 @@
 #define PASSWORD_MAX 128
 /* OWASP's argon2id baseline: 19 MiB, 2 passes. */
 #define HASH_OPSLIMIT 2
-#define HASH_MEMLIMIT (19u * 1024 * 1024)
+#define HASH_MEMLIMIT ((size_t)19 * 1024 * 1024)
 
 int password_policy(const char *password, const char *email, td_res *res, const char *field)
 {

@@ -449,7 +449,7 @@ static int me(td_req *req, td_res *res)
         cJSON *perms = cJSON_AddObjectToObject(data, "permissions");
         for (int i = 0; i < TD_PERM_COUNT; i++)
             cJSON_AddBoolToObject(perms, td_permission_names[i],
-                                  req->principal.permissions >> i & 1u);
+                                  (req->principal.permissions >> i & 1u) != 0);
         td_ok(res, 200, data);
     }
     bson_destroy(&agent);

@@ -713,7 +713,7 @@ static int clone(td_req *req, td_res *res)
         goto out;
     if (load_visible(req, res, COLL_ITINERARIES, OWNER, VIEW_ALL, &src) != TD_OK)
         goto out;
-    char src_hex[25], customer[25], copy[TITLE_LEN_MAX * 4 + sizeof CLONE_PREFIX];
+    char src_hex[25], customer[25], copy[(size_t)TITLE_LEN_MAX * 4 + sizeof CLONE_PREFIX];
     td_bson_oid_hex(&src, "_id", src_hex);
     td_bson_oid_hex(&src, "customer", customer);
     if (title == NULL) {

@@ -825,7 +825,7 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
 static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int n)
 {
     uint64_t first = __atomic_load_n(&bus->last_seq, __ATOMIC_RELAXED) + 1;
-    bson_t **docs = calloc((size_t)n, sizeof *docs);
+    bson_t **docs = calloc((size_t)n, sizeof(bson_t *));
     if (docs == NULL)
         return TD_ENOMEM;
     int rc = TD_OK;
@@ -1164,7 +1164,7 @@ static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
                        ? rq->max_events
                        : TD_BUS_REPLAY_BATCH;
     Tripdesk__ReplayResponse rs = TRIPDESK__REPLAY_RESPONSE__INIT;
-    Tripdesk__Event **events = calloc(max, sizeof *events);
+    Tripdesk__Event **events = calloc(max, sizeof(Tripdesk__Event *));
     nng_msg *out = NULL;
     if (events == NULL)
         goto done;

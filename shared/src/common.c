@@ -146,7 +146,7 @@ void td_new_id(char buf[25])
                      oid_random[2],        oid_random[3],        oid_random[4],
                      (uint8_t)(cnt >> 16), (uint8_t)(cnt >> 8),  (uint8_t)cnt};
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 12; i++) {
+    for (size_t i = 0; i < 12; i++) {
         buf[2 * i] = hex[b[i] >> 4];
         buf[2 * i + 1] = hex[b[i] & 15];
     }

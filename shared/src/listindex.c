@@ -80,7 +80,7 @@ typedef struct {
  * it is, so that a substring search is one memmem over each chunk (see
  * search_bits) rather than a strstr per row. A string replaced by a newer version's
  * stays as garbage: its row no longer points at it. */
-#define CHUNK_BYTES (1024 * 1024)
+#define CHUNK_BYTES ((size_t)1024 * 1024)
 typedef struct {
     char *data;
     size_t used, cap;
@@ -611,7 +611,7 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
 {
     pthread_mutex_lock(&ix->during_mu);
     if (ix->recording) {
-        if (td_grow((void **)&ix->during, &ix->capduring, ix->nduring, sizeof *ix->during,
+        if (td_grow((void **)&ix->during, &ix->capduring, ix->nduring, sizeof(bson_t *),
                     64) == TD_OK)
             ix->during[ix->nduring++] = bson_copy(doc);
         else
@@ -1574,7 +1574,7 @@ static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
         /* The documents as printed when they were put, spliced in verbatim; in a
          * columns_only copy those still held, the others read below. */
         npage = nh > (size_t)skip ? nh - (size_t)skip : 0;
-        slots = calloc(npage + 1, sizeof *slots);
+        slots = calloc(npage + 1, sizeof(cJSON *));
         miss_ids = malloc((npage + 1) * sizeof *miss_ids);
         miss_pos = malloc((npage + 1) * sizeof *miss_pos);
         if (slots == NULL || miss_ids == NULL || miss_pos == NULL) {

@@ -86,7 +86,7 @@ cJSON *td_matrix_role_json(const td_matrix *m, int role_rank)
 {
     cJSON *o = cJSON_CreateObject();
     for (int p = 0; o != NULL && p < TD_PERM_COUNT; p++)
-        cJSON_AddBoolToObject(o, td_permission_names[p], m->bits[role_rank] >> p & 1u);
+        cJSON_AddBoolToObject(o, td_permission_names[p], (m->bits[role_rank] >> p & 1u) != 0);
     return o;
 }
 

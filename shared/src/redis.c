@@ -105,7 +105,7 @@ static redisContext *conn(void)
         return tls_ctx;
     if (td_mono_ms() < tls_retry_at)
         return NULL;
-    struct timeval tv = {0, TD_REDIS_TIMEOUT_MS * 1000};
+    struct timeval tv = {0, (suseconds_t)TD_REDIS_TIMEOUT_MS * 1000};
     redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
     if (c == NULL || c->err) {
         if (c != NULL)

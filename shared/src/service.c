@@ -603,7 +603,7 @@ static void drain(td_service *svc)
     while (svc->active > 0 && td_mono_ms() < until) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000;
+        ts.tv_nsec += 100L * 1000000;
         if (ts.tv_nsec >= 1000000000) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
