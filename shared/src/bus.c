@@ -516,17 +516,9 @@ static int commit_doc(mongoc_client_t *c, const char *collname, const bson_t *do
         bson_t ev;
         if (!bson_init_static(&ev, data, len))
             continue;
-        bson_iter_t f;
-        const char *id = NULL, *type = NULL, *payload = NULL;
-        int64_t time = 0;
-        if (bson_iter_init_find(&f, &ev, "id") && BSON_ITER_HOLDS_UTF8(&f))
-            id = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "type") && BSON_ITER_HOLDS_UTF8(&f))
-            type = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "payload") && BSON_ITER_HOLDS_UTF8(&f))
-            payload = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "time"))
-            time = bson_iter_as_int64(&f);
+        const char *id = td_bson_str(&ev, "id"), *type = td_bson_str(&ev, "type");
+        const char *payload = td_bson_str(&ev, "payload");
+        int64_t time = td_bson_int(&ev, "time", 0);
         if (id == NULL || type == NULL || payload == NULL)
             continue;
         rc = insert_pending(c, id, type, time, payload);
