@@ -374,9 +374,7 @@ static int confirm_entry(mongoc_client_t *c, slot_entry *e, bool *holds, slot_en
         bson_destroy(&doc);
         return rc;
     }
-    bson_iter_t it;
-    bool deleted = bson_iter_init_find(&it, &doc, "deleted") && BSON_ITER_HOLDS_BOOL(&it) &&
-                   bson_iter_bool(&it);
+    bool deleted = td_bson_bool(&doc, "deleted", false);
     if (!deleted && live_status(td_bson_str(&doc, "status"))) {
         slot_entry cur = *e;
         const char *dest = td_bson_str(&doc, "destinationKey");

@@ -29,6 +29,12 @@ double td_bson_num(const bson_t *doc, const char *path, double def)
                                                                       : def;
 }
 
+bool td_bson_bool(const bson_t *doc, const char *path, bool def)
+{
+    bson_iter_t it;
+    return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_BOOL(&it) ? bson_iter_bool(&it) : def;
+}
+
 int64_t td_bson_date(const bson_t *doc, const char *path, int64_t def)
 {
     bson_iter_t it;

@@ -447,9 +447,7 @@ int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *
     bson_t reply;
     bson_error_t err;
     bool ok = mongoc_collection_update_one(pend, filter, update, NULL, &reply, &err);
-    bson_iter_t it;
-    int64_t matched =
-        ok && bson_iter_init_find(&it, &reply, "matchedCount") ? bson_iter_as_int64(&it) : 0;
+    int64_t matched = ok ? td_bson_int(&reply, "matchedCount", 0) : 0;
     bson_destroy(&reply);
     mongoc_collection_destroy(pend);
     bson_destroy(filter);
@@ -647,9 +645,7 @@ static bool take_lease(td_bus *bus, mongoc_client_t *c)
     bson_error_t err;
     bool held = false;
     if (mongoc_collection_update_one(coll, filter, update, NULL, &reply, &err)) {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "matchedCount") && bson_iter_as_int64(&it) > 0)
-            held = true;
+        held = td_bson_int(&reply, "matchedCount", 0) > 0;
         bson_destroy(&reply);
         if (!held) {
             bson_t *doc = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "holder", BCON_UTF8(bus->holder),

@@ -581,8 +581,7 @@ static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
         bson_destroy(st->r.doc);
         return false;
     }
-    bson_iter_t v;
-    st->r.version = bson_iter_init_find(&v, st->r.doc, "version") ? bson_iter_as_int64(&v) : 0;
+    st->r.version = td_bson_int(st->r.doc, "version", 0);
     for (int f = 0; f < ix->nfields; f++)
         lv_from_path(st->r.doc, ix->fields[f], &st->vals[f]);
     st->vals[0].type = LV_OID; /* fields[0] is _id */

@@ -62,6 +62,16 @@ START_TEST(test_int_and_num)
 }
 END_TEST
 
+START_TEST(test_bool)
+{
+    ck_assert(td_bson_bool(doc, "flag", false));
+    ck_assert(!td_bson_bool(doc, "missing", false));
+    ck_assert(td_bson_bool(doc, "missing", true));
+    ck_assert(td_bson_bool(doc, "count", true)); /* a number is no boolean */
+    ck_assert(!td_bson_bool(doc, "count", false));
+}
+END_TEST
+
 START_TEST(test_date)
 {
     ck_assert_int_eq(td_bson_date(doc, "when", 0), WHEN_MS);
@@ -121,6 +131,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_str);
     tcase_add_test(tc, test_int_and_num);
+    tcase_add_test(tc, test_bool);
     tcase_add_test(tc, test_date);
     tcase_add_test(tc, test_oid);
     tcase_add_test(tc, test_at);

@@ -24,6 +24,9 @@ int64_t td_bson_int(const bson_t *doc, const char *path, int64_t def);
 /* A number as a double, or def. */
 double td_bson_num(const bson_t *doc, const char *path, double def);
 
+/* A boolean, or def. */
+bool td_bson_bool(const bson_t *doc, const char *path, bool def);
+
 /* A date in ms since the epoch, or def. */
 int64_t td_bson_date(const bson_t *doc, const char *path, int64_t def);
 
