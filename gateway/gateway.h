@@ -19,7 +19,7 @@
 #define GW_REQUEST_ID_MAX 64
 #define GW_DEFAULT_PORT 8080
 #define GW_DEFAULT_TIMEOUT_MS 5000
-#define GW_DEFAULT_MAX_BODY (1024 * 1024)
+#define GW_DEFAULT_MAX_BODY ((int64_t)1024 * 1024)
 #define GW_DEFAULT_HTTP_THREADS 128
 #define GW_REGISTRY_TIMEOUT_MS 1000
 #define GW_URI_MAX 8192 /* path + query; longer is 414 before any other check */

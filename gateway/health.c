@@ -41,6 +41,13 @@ void gw_health_stop(void)
     nng_close(reg);
 }
 
+/* Whole seconds from since_ms to now_ms, as the health answer shows an uptime. */
+static double uptime_s(int64_t now_ms, int64_t since_ms)
+{
+    int64_t seconds = (now_ms - since_ms) / 1000;
+    return (double)seconds;
+}
+
 /* Asks the registry for its live instances; NULL when it does not answer. */
 static Tripdesk__RegistryReply *query_registry(void)
 {
@@ -119,7 +126,7 @@ static cJSON *service_health(const char *name, const Tripdesk__RegistryReply *re
     cJSON_AddStringToObject(s, "status", status);
     cJSON_AddNumberToObject(s, "instances", instances);
     cJSON_AddNumberToObject(s, "connected", gw_upstream_instances(name));
-    cJSON_AddNumberToObject(s, "uptime", instances > 0 ? (double)((now - oldest) / 1000) : 0);
+    cJSON_AddNumberToObject(s, "uptime", instances > 0 ? uptime_s(now, oldest) : 0);
     if (version != NULL)
         cJSON_AddStringToObject(s, "version", version);
     else
@@ -156,12 +163,12 @@ void gw_health(gw_exchange *ex, bool with_pids)
     cJSON *gw = cJSON_CreateObject();
     cJSON_AddStringToObject(gw, "status", "up");
     cJSON_AddStringToObject(gw, "version", TD_VERSION);
-    cJSON_AddNumberToObject(gw, "uptime", (double)((now - gw_cfg.started_ms) / 1000));
+    cJSON_AddNumberToObject(gw, "uptime", uptime_s(now, gw_cfg.started_ms));
     cJSON_AddItemToObject(data, "gateway", gw);
     cJSON *rg = cJSON_CreateObject();
     cJSON_AddStringToObject(rg, "status", r != NULL ? "up" : "down");
     if (r != NULL)
-        cJSON_AddNumberToObject(rg, "uptime", (double)((now - r->registry_started_ms) / 1000));
+        cJSON_AddNumberToObject(rg, "uptime", uptime_s(now, r->registry_started_ms));
     cJSON_AddItemToObject(data, "registry", rg);
     cJSON_AddItemToObject(data, "services", services);
     cJSON_AddBoolToObject(root, "success", true);

@@ -159,11 +159,11 @@ static int read_body(gw_exchange *ex, int64_t limit, uint8_t **out, size_t *len)
                               NULL);
                 return 413;
             }
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (nb == NULL)
+            if (td_grow((void **)&buf, &cap, got, 1, cap) != TD_OK) {
                 free(buf);
-            buf = nb;
-            cap *= 2;
+                gw_send_error(ex, 500, "INTERNAL_ERROR", "Out of memory", NULL);
+                return 500;
+            }
             continue;
         }
         int n = mg_read(ex->conn, buf + got, cap - got);

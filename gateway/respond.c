@@ -31,7 +31,7 @@ const char *gw_cors_origin(const struct mg_connection *conn)
     return NULL;
 }
 
-#define SINGLE_WRITE_MAX (64 * 1024)
+#define SINGLE_WRITE_MAX ((size_t)64 * 1024)
 
 static const char *reason(int status)
 {

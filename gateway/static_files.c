@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATIC_MAX_FILE (32 * 1024 * 1024)
+#define STATIC_MAX_FILE ((off_t)32 * 1024 * 1024)
 
 static const struct {
     const char *ext;

@@ -237,7 +237,7 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
                       "Idempotency-Key must be 1 to 255 printable ASCII characters", details);
         return;
     }
-    int64_t deadline = td_now_ms() + gw_cfg.timeout_ms;
+    int64_t deadline = td_deadline_after(gw_cfg.timeout_ms);
     nng_msg *msg = pack_request(ex, principal, perms, body, body_len, deadline);
     nng_ctx ctx;
     nng_aio *aio = NULL;
@@ -252,8 +252,7 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
     nng_aio_wait(aio);
     int rv = nng_aio_result(aio);
     if (rv == 0) {
-        int64_t left = deadline - td_now_ms();
-        nng_aio_set_timeout(aio, (nng_duration)(left > 0 ? left : 1));
+        nng_aio_set_timeout(aio, (nng_duration)td_deadline_until_ms(deadline, 1));
         nng_ctx_recv(ctx, aio);
         nng_aio_wait(aio);
         rv = nng_aio_result(aio);

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #define AUDIT_MAX_DEPTH 32                /* nesting kept in changes and details */
-#define AUDIT_MAX_PART_BYTES (256 * 1024) /* changes or details larger: not kept */
+#define AUDIT_MAX_PART_BYTES ((size_t)256 * 1024) /* changes or details larger: not kept */
 #define AUDIT_MAX_STR 1024                /* top-level strings are cut to this */
 #define AUDIT_SEARCH_MAX 2048             /* bytes of searchText */
 #define MAX_SAFE_INT 9007199254740992.0   /* 2^53: integral doubles below are int64 */

@@ -7,6 +7,7 @@
  */
 #include "analytics.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/query.h"
@@ -361,12 +362,12 @@ static int by_count(const void *a, const void *b)
 static void top_actions(const cJSON *actions, cJSON *out)
 {
     int n = cJSON_GetArraySize(actions), k = 0;
-    const cJSON **v = malloc((size_t)(n + 1) * sizeof *v);
+    const cJSON **v = malloc((size_t)(n + 1) * sizeof(const cJSON *));
     if (v == NULL)
         return;
     for (const cJSON *a = actions->child; a != NULL; a = a->next)
         v[k++] = a;
-    qsort(v, (size_t)k, sizeof *v, by_count);
+    qsort(v, (size_t)k, sizeof(const cJSON *), by_count);
     for (int i = 0; i < k && i < STATS_TOP_ACTIONS; i++)
         push_action(out, v[i]->string, (int64_t)v[i]->valuedouble);
     free(v);

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #define AUDIT_MODEL_NS "analytics:audit"
-#define MB (1024 * 1024)
+#define MB ((size_t)1024 * 1024)
 #define AUDIT_LOAD_LOG_MS 500 /* a maintenance run this long was a load */
 
 static const char *const model_fields[] = {"action",    "performedBy", "resourceType",

@@ -3,6 +3,7 @@
  * (a delivery of an event already handled). */
 #include "analytics.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/mongo.h"
 
 #include <string.h>
@@ -17,11 +18,8 @@ static int64_t duplicates(mongoc_client_t *c, const char *tag)
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
     const bson_t *doc;
     int64_t n = 0;
-    if (mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, doc, "duplicates"))
-            n = bson_iter_as_int64(&it);
-    }
+    if (mongoc_cursor_next(cur, &doc))
+        n = td_bson_int(doc, "duplicates", 0);
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
@@ -61,13 +59,8 @@ int probes_get(td_req *req, td_res *res)
     int64_t total = 0;
     const bson_t *doc;
     while (mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        const char *pub = NULL;
-        int64_t n = 0;
-        if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it))
-            pub = bson_iter_utf8(&it, NULL);
-        if (bson_iter_init_find(&it, doc, "count"))
-            n = bson_iter_as_int64(&it);
+        const char *pub = td_bson_str(doc, "_id");
+        int64_t n = td_bson_int(doc, "count", 0);
         if (pub != NULL)
             cJSON_AddNumberToObject(by, pub, (double)n);
         total += n;

@@ -18,6 +18,7 @@
 #ifndef AUTH_H
 #define AUTH_H
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"

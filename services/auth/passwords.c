@@ -12,7 +12,7 @@
 #define PASSWORD_MAX 128
 /* OWASP's argon2id baseline: 19 MiB, 2 passes. */
 #define HASH_OPSLIMIT 2
-#define HASH_MEMLIMIT (19u * 1024 * 1024)
+#define HASH_MEMLIMIT ((size_t)19 * 1024 * 1024)
 
 int password_policy(const char *password, const char *email, td_res *res, const char *field)
 {
@@ -51,6 +51,10 @@ int password_policy(const char *password, const char *email, td_res *res, const 
     return TD_OK;
 }
 
+/* auth.h sizes every hash buffer 128: libsodium's crypto_pwhash_STRBYTES. */
+_Static_assert(crypto_pwhash_STRBYTES == 128, "password hash buffers are 128 bytes");
+
+/* The one place a password is hashed, with the cost above. */
 int password_hash(const char *password, char out[128])
 {
     if (crypto_pwhash_str_alg(out, password, strlen(password), HASH_OPSLIMIT, HASH_MEMLIMIT,
@@ -69,7 +73,6 @@ bool password_verify(const char *hash, const char *password)
 void password_burn_time(const char *password)
 {
     char h[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str_alg(h, password, strlen(password), HASH_OPSLIMIT, HASH_MEMLIMIT,
-                              crypto_pwhash_ALG_ARGON2ID13) != 0)
-        h[0] = '\0';
+    if (password_hash(password, h) != TD_OK)
+        h[0] = '\0'; /* the time is spent either way; the hash is not kept */
 }

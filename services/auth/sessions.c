@@ -352,8 +352,7 @@ static int refresh(td_req *req, td_res *res)
         td_fail_rc(res, rc, NULL);
         goto out;
     }
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, &old, "expiresAt") || bson_iter_date_time(&it) < td_now_ms()) {
+    if (td_bson_date(&old, "expiresAt", 0) < td_now_ms()) {
         td_fail(res, 401, "INVALID_REFRESH_TOKEN", "The refresh token has expired", NULL);
         goto out;
     }
@@ -450,7 +449,7 @@ static int me(td_req *req, td_res *res)
         cJSON *perms = cJSON_AddObjectToObject(data, "permissions");
         for (int i = 0; i < TD_PERM_COUNT; i++)
             cJSON_AddBoolToObject(perms, td_permission_names[i],
-                                  req->principal.permissions >> i & 1u);
+                                  (req->principal.permissions >> i & 1u) != 0);
         td_ok(res, 200, data);
     }
     bson_destroy(&agent);

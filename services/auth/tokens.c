@@ -212,10 +212,7 @@ void tokens_resync(td_service *svc, mongoc_client_t *c)
     while (mongoc_cursor_next(cur, &doc)) {
         char id[25];
         td_bson_oid_hex(doc, "_id", id);
-        bson_iter_t it;
-        int64_t at = now;
-        if (bson_iter_init_find(&it, doc, "tokensRevokedAt") && BSON_ITER_HOLDS_DATE_TIME(&it))
-            at = bson_iter_date_time(&it);
+        int64_t at = td_bson_date(doc, "tokensRevokedAt", now);
         int64_t ttl = (at + window_ms - now) / 1000 + 1;
         publish_tokver(id, td_bson_int(doc, "tokenVersion", 0), ttl);
     }
@@ -228,12 +225,12 @@ void tokens_resync(td_service *svc, mongoc_client_t *c)
     cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
     while (mongoc_cursor_next(cur, &doc)) {
         const char *jti = td_bson_str(doc, "_id");
-        bson_iter_t it;
-        if (jti == NULL || !bson_iter_init_find(&it, doc, "expiresAt"))
+        int64_t expires = td_bson_date(doc, "expiresAt", 0);
+        if (jti == NULL || expires <= now)
             continue;
         char key[96];
         snprintf(key, sizeof key, DENY_KEY, jti);
-        td_redis_setex(key, "1", 1, (int)((bson_iter_date_time(&it) - now) / 1000 + 1));
+        td_redis_setex(key, "1", 1, (int)((expires - now) / 1000 + 1));
     }
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);

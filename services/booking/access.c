@@ -336,35 +336,6 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     return TD_OK;
 }
 
-/* Values at a dotted path of a document ("tripDetails.startDate"); 0 or NULL when
- * absent or of another type. */
-int64_t doc_date(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_DATE_TIME(&d))
-        return bson_iter_date_time(&d);
-    return 0;
-}
-
-const char *doc_str(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_UTF8(&d))
-        return bson_iter_utf8(&d, NULL);
-    return NULL;
-}
-
-double doc_num(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_NUMBER(&d))
-        return bson_iter_as_double(&d);
-    return 0;
-}
-
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
                 const char *target_type)
 {

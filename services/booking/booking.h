@@ -17,6 +17,7 @@
 #define BOOKING_H
 
 #include "cached_lists.h"
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/cache.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/listindex.h"
@@ -69,9 +70,6 @@ void lower_into(char *dst, size_t len, const char *src);
 /* Reads "YYYY-MM-DD" (or full ISO-8601 UTC) field into ms; TD_EINVAL fills res. */
 int get_date(const cJSON *obj, const char *name, const char *path, bool required, td_res *res,
              int64_t *ms, bool *present);
-int64_t doc_date(const bson_t *doc, const char *path);
-const char *doc_str(const bson_t *doc, const char *path);
-double doc_num(const bson_t *doc, const char *path);
 /* A version given by the client for optimistic concurrency (optional). */
 int get_version(const cJSON *body, td_res *res, int64_t *version);
 /* 409 VERSION_CONFLICT or 404 after a failed td_store_update. */

@@ -500,21 +500,21 @@ static int update(td_req *req, td_res *res)
     }
     /* Merge the given fields over the stored ones. */
     booking_input m = in;
-    m.title = in.title ? in.title : doc_str(&doc, "tripDetails.title");
-    m.destination = in.destination ? in.destination : doc_str(&doc, "tripDetails.destination");
-    m.trip_type = in.trip_type ? in.trip_type : doc_str(&doc, "tripDetails.tripType");
-    m.start = in.has_start ? in.start : doc_date(&doc, "tripDetails.startDate");
-    m.end = in.has_end ? in.end : doc_date(&doc, "tripDetails.endDate");
-    m.adults = in.has_adults ? in.adults : (long long)doc_num(&doc, "tripDetails.travellers.adults");
+    m.title = in.title ? in.title : td_bson_str(&doc, "tripDetails.title");
+    m.destination = in.destination ? in.destination : td_bson_str(&doc, "tripDetails.destination");
+    m.trip_type = in.trip_type ? in.trip_type : td_bson_str(&doc, "tripDetails.tripType");
+    m.start = in.has_start ? in.start : td_bson_date(&doc, "tripDetails.startDate", 0);
+    m.end = in.has_end ? in.end : td_bson_date(&doc, "tripDetails.endDate", 0);
+    m.adults = in.has_adults ? in.adults : (long long)td_bson_num(&doc, "tripDetails.travellers.adults", 0);
     m.children = in.has_children ? in.children
-                                 : (long long)doc_num(&doc, "tripDetails.travellers.children");
+                                 : (long long)td_bson_num(&doc, "tripDetails.travellers.children", 0);
     m.infants = in.has_infants ? in.infants
-                               : (long long)doc_num(&doc, "tripDetails.travellers.infants");
-    m.total = in.has_total ? in.total : doc_num(&doc, "pricing.totalAmount");
-    m.currency = in.currency ? in.currency : doc_str(&doc, "pricing.currency");
-    m.tax = in.has_tax ? in.tax : doc_num(&doc, "pricing.taxAmount");
+                               : (long long)td_bson_num(&doc, "tripDetails.travellers.infants", 0);
+    m.total = in.has_total ? in.total : td_bson_num(&doc, "pricing.totalAmount", 0);
+    m.currency = in.currency ? in.currency : td_bson_str(&doc, "pricing.currency");
+    m.tax = in.has_tax ? in.tax : td_bson_num(&doc, "pricing.taxAmount", 0);
     m.has_tax = true;
-    m.discount = in.has_discount ? in.discount : doc_num(&doc, "pricing.discount");
+    m.discount = in.has_discount ? in.discount : td_bson_num(&doc, "pricing.discount", 0);
     m.has_discount = true;
     if (check_dates(&m, res) != TD_OK || check_pricing(&m, res) != TD_OK)
         goto out;
@@ -522,18 +522,16 @@ static int update(td_req *req, td_res *res)
     td_bson_oid_hex(&doc, "_id", hex);
     parse_oid(hex, &id);
     lower_into(dest_key, sizeof dest_key, m.destination);
-    lower_into(old_key, sizeof old_key, doc_str(&doc, "tripDetails.destination"));
-    int64_t old_start = doc_date(&doc, "tripDetails.startDate");
-    int64_t old_end = doc_date(&doc, "tripDetails.endDate");
+    lower_into(old_key, sizeof old_key, td_bson_str(&doc, "tripDetails.destination"));
+    int64_t old_start = td_bson_date(&doc, "tripDetails.startDate", 0);
+    int64_t old_end = td_bson_date(&doc, "tripDetails.endDate", 0);
     mongoc_client_t *c = td_req_mongo(req);
     bool moved = strcmp(dest_key, old_key) != 0 || m.start != old_start || m.end != old_end;
     if (moved) {
-        bson_iter_t it;
-        if (!bson_iter_init_find(&it, &doc, "customer") || !BSON_ITER_HOLDS_OID(&it)) {
+        if (!td_bson_oid(&doc, "customer", &cust)) {
             td_fail(res, 500, "INTERNAL_ERROR", "The booking has no customer", NULL);
             goto out;
         }
-        bson_oid_copy(bson_iter_oid(&it), &cust);
         /* The new range is reserved beside the old one until the update is in. */
         conflict found;
         const char *ref = td_bson_str(&doc, "bookingReference");
@@ -586,14 +584,9 @@ out:
  * the entry is found stale. */
 static void release_range(mongoc_client_t *c, const bson_t *doc)
 {
-    bson_iter_t it;
     bson_oid_t cust, id;
-    if (c == NULL || !bson_iter_init_find(&it, doc, "customer") || !BSON_ITER_HOLDS_OID(&it))
+    if (c == NULL || !td_bson_oid(doc, "customer", &cust) || !td_bson_oid(doc, "_id", &id))
         return;
-    bson_oid_copy(bson_iter_oid(&it), &cust);
-    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
-        return;
-    bson_oid_copy(bson_iter_oid(&it), &id);
     const char *at = td_bson_str(doc, "destinationKey");
     int rc = slot_settle(c, &cust, &id, at != NULL ? at : "", NULL, 0, 0);
     if (rc != TD_OK)
@@ -623,7 +616,7 @@ static int check_trip_dates(const bson_t *doc, const char *to, td_res *res)
     if (!starting && !ending)
         return TD_OK;
     const char *name = starting ? "startDate" : "endDate";
-    int64_t date = doc_date(doc, starting ? "tripDetails.startDate" : "tripDetails.endDate");
+    int64_t date = td_bson_date(doc, starting ? "tripDetails.startDate" : "tripDetails.endDate", 0);
     int64_t now = td_now_ms();
     if (utc_day(now) >= utc_day(date))
         return TD_OK;

@@ -116,14 +116,8 @@ static void slot_list_free(slot_list *l)
 
 static int slot_push(slot_list *l, const slot_entry *e)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        slot_entry *v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL)
-            return TD_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (td_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 8) != TD_OK)
+        return TD_ENOMEM;
     l->v[l->n++] = *e;
     return TD_OK;
 }
@@ -361,17 +355,15 @@ static int confirm_entry(mongoc_client_t *c, slot_entry *e, bool *holds, slot_en
         bson_destroy(&doc);
         return rc;
     }
-    bson_iter_t it;
-    bool deleted = bson_iter_init_find(&it, &doc, "deleted") && BSON_ITER_HOLDS_BOOL(&it) &&
-                   bson_iter_bool(&it);
+    bool deleted = td_bson_bool(&doc, "deleted", false);
     if (!deleted && live_status(td_bson_str(&doc, "status"))) {
         slot_entry cur = *e;
         const char *dest = td_bson_str(&doc, "destinationKey");
         const char *ref = td_bson_str(&doc, "bookingReference");
         snprintf(cur.dest, sizeof cur.dest, "%s", dest != NULL ? dest : "");
         snprintf(cur.reference, sizeof cur.reference, "%s", ref != NULL ? ref : "");
-        cur.start_ms = doc_date(&doc, "tripDetails.startDate");
-        cur.end_ms = doc_date(&doc, "tripDetails.endDate");
+        cur.start_ms = td_bson_date(&doc, "tripDetails.startDate", 0);
+        cur.end_ms = td_bson_date(&doc, "tripDetails.endDate", 0);
         if (strcmp(cur.dest, e->dest) == 0 && cur.start_ms == e->start_ms &&
             cur.end_ms == e->end_ms) {
             *holds = true;
@@ -540,29 +532,21 @@ int slots_build(mongoc_client_t *c)
     const bson_t *b;
     rc = TD_OK;
     while (rc == TD_OK && mongoc_cursor_next(cur, &b)) {
-        bson_iter_t it;
-        if (!bson_iter_init_find(&it, b, "customer") || !BSON_ITER_HOLDS_OID(&it))
+        bson_oid_t customer;
+        if (!td_bson_oid(b, "customer", &customer))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            built_entry *v = realloc(all, cap * sizeof *v);
-            if (v == NULL) {
-                rc = TD_ENOMEM;
-                break;
-            }
-            all = v;
-        }
+        if ((rc = td_grow((void **)&all, &cap, n, sizeof *all, 256)) != TD_OK)
+            break;
         built_entry *be = &all[n++];
         memset(be, 0, sizeof *be);
-        bson_oid_copy(bson_iter_oid(&it), &be->customer);
-        if (bson_iter_init_find(&it, b, "_id") && BSON_ITER_HOLDS_OID(&it))
-            bson_oid_copy(bson_iter_oid(&it), &be->e.booking);
+        be->customer = customer;
+        td_bson_oid(b, "_id", &be->e.booking);
         const char *dest = td_bson_str(b, "destinationKey");
         const char *ref = td_bson_str(b, "bookingReference");
         snprintf(be->e.dest, sizeof be->e.dest, "%s", dest != NULL ? dest : "");
         snprintf(be->e.reference, sizeof be->e.reference, "%s", ref != NULL ? ref : "");
-        be->e.start_ms = doc_date(b, "tripDetails.startDate");
-        be->e.end_ms = doc_date(b, "tripDetails.endDate");
+        be->e.start_ms = td_bson_date(b, "tripDetails.startDate", 0);
+        be->e.end_ms = td_bson_date(b, "tripDetails.endDate", 0);
         be->e.at_ms = 0;
     }
     bson_error_t err;

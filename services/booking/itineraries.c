@@ -559,8 +559,8 @@ static int update(td_req *req, td_res *res)
         goto out;
     }
     /* Merge over the stored values and validate the whole. */
-    int64_t start = in.has_start ? in.start : doc_date(&doc, "startDate");
-    int64_t end = in.has_end ? in.end : doc_date(&doc, "endDate");
+    int64_t start = in.has_start ? in.start : td_bson_date(&doc, "startDate", 0);
+    int64_t end = in.has_end ? in.end : td_bson_date(&doc, "endDate", 0);
     if (check_dates(start, end, res) != TD_OK)
         goto out;
     if (in.days != NULL) {
@@ -713,7 +713,7 @@ static int clone(td_req *req, td_res *res)
         goto out;
     if (load_visible(req, res, COLL_ITINERARIES, OWNER, VIEW_ALL, &src) != TD_OK)
         goto out;
-    char src_hex[25], customer[25], copy[TITLE_LEN_MAX * 4 + sizeof CLONE_PREFIX];
+    char src_hex[25], customer[25], copy[(size_t)TITLE_LEN_MAX * 4 + sizeof CLONE_PREFIX];
     td_bson_oid_hex(&src, "_id", src_hex);
     td_bson_oid_hex(&src, "customer", customer);
     if (title == NULL) {

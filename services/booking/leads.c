@@ -132,38 +132,6 @@ static bool closed(const char *status)
     return status == NULL || strcmp(status, "converted") == 0 || strcmp(status, "lost") == 0;
 }
 
-/* Values at dotted paths of a stored document (NULL / false when absent). */
-static const char *str_at(const bson_t *doc, const char *path)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_UTF8(&d))
-        return bson_iter_utf8(&d, NULL);
-    return NULL;
-}
-
-static bool date_at(const bson_t *doc, const char *path, int64_t *ms)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_DATE_TIME(&d)) {
-        *ms = bson_iter_date_time(&d);
-        return true;
-    }
-    return false;
-}
-
-static bool num_at(const bson_t *doc, const char *path, double *v)
-{
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d) &&
-        BSON_ITER_HOLDS_NUMBER(&d)) {
-        *v = bson_iter_as_double(&d);
-        return true;
-    }
-    return false;
-}
-
 /* The editable content of a lead; NULL / has_* false: absent. */
 typedef struct {
     const char *first, *last, *email, *phone, *source, *priority, *destination, *notes;
@@ -328,18 +296,22 @@ static int check_lead(const lead_fields *m, td_res *res)
 static void stored_fields(const bson_t *doc, lead_fields *s)
 {
     memset(s, 0, sizeof *s);
-    s->first = str_at(doc, "name.firstName");
-    s->last = str_at(doc, "name.lastName");
-    s->email = str_at(doc, "contactInfo.email");
-    s->phone = str_at(doc, "contactInfo.phone");
-    s->source = str_at(doc, "source");
-    s->priority = str_at(doc, "priority");
-    s->destination = str_at(doc, "interestedDestination");
-    s->notes = str_at(doc, "notes");
-    s->currency = str_at(doc, "budget.currency");
-    s->has_amount = num_at(doc, "budget.amount", &s->amount);
-    s->has_from = date_at(doc, "travelDates.from", &s->from);
-    s->has_to = date_at(doc, "travelDates.to", &s->to);
+    s->first = td_bson_str(doc, "name.firstName");
+    s->last = td_bson_str(doc, "name.lastName");
+    s->email = td_bson_str(doc, "contactInfo.email");
+    s->phone = td_bson_str(doc, "contactInfo.phone");
+    s->source = td_bson_str(doc, "source");
+    s->priority = td_bson_str(doc, "priority");
+    s->destination = td_bson_str(doc, "interestedDestination");
+    s->notes = td_bson_str(doc, "notes");
+    s->currency = td_bson_str(doc, "budget.currency");
+    bson_iter_t it;
+    s->has_amount = td_bson_at(doc, "budget.amount", &it) && BSON_ITER_HOLDS_NUMBER(&it);
+    s->amount = td_bson_num(doc, "budget.amount", 0);
+    s->has_from = td_bson_at(doc, "travelDates.from", &it) && BSON_ITER_HOLDS_DATE_TIME(&it);
+    s->from = td_bson_date(doc, "travelDates.from", 0);
+    s->has_to = td_bson_at(doc, "travelDates.to", &it) && BSON_ITER_HOLDS_DATE_TIME(&it);
+    s->to = td_bson_date(doc, "travelDates.to", 0);
 }
 
 /* The given fields over the stored ones. */
@@ -920,12 +892,12 @@ static int read_convert(const cJSON *body, td_res *res, new_customer *nc,
 static int customer_from_lead(const bson_t *lead, new_customer *nc, td_res *res)
 {
     if (nc->first == NULL)
-        nc->first = str_at(lead, "name.firstName");
+        nc->first = td_bson_str(lead, "name.firstName");
     if (nc->last == NULL)
-        nc->last = str_at(lead, "name.lastName");
+        nc->last = td_bson_str(lead, "name.lastName");
     if (nc->phone == NULL)
-        nc->phone = str_at(lead, "contactInfo.phone");
-    const char *email = str_at(lead, "contactInfo.email");
+        nc->phone = td_bson_str(lead, "contactInfo.phone");
+    const char *email = td_bson_str(lead, "contactInfo.email");
     if (!nc->has_email && email != NULL && strlen(email) <= TD_EMAIL_MAX) {
         strcpy(nc->email, email);
         nc->has_email = true;

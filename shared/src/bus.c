@@ -16,6 +16,7 @@
 #include "tripdesk/bus.h"
 
 #include "event.pb-c.h"
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
@@ -104,7 +105,6 @@ struct td_bus {
     nng_socket pub;       /* relay thread only */
     int pub_open;
     nng_socket sub;       /* subscriber thread only */
-    td_bus_stats stats;   /* atomics */
 };
 
 int td_bus_new(td_bus **out, const char *self)
@@ -447,9 +447,7 @@ int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *
     bson_t reply;
     bson_error_t err;
     bool ok = mongoc_collection_update_one(pend, filter, update, NULL, &reply, &err);
-    bson_iter_t it;
-    int64_t matched =
-        ok && bson_iter_init_find(&it, &reply, "matchedCount") ? bson_iter_as_int64(&it) : 0;
+    int64_t matched = ok ? td_bson_int(&reply, "matchedCount", 0) : 0;
     bson_destroy(&reply);
     mongoc_collection_destroy(pend);
     bson_destroy(filter);
@@ -516,17 +514,9 @@ static int commit_doc(mongoc_client_t *c, const char *collname, const bson_t *do
         bson_t ev;
         if (!bson_init_static(&ev, data, len))
             continue;
-        bson_iter_t f;
-        const char *id = NULL, *type = NULL, *payload = NULL;
-        int64_t time = 0;
-        if (bson_iter_init_find(&f, &ev, "id") && BSON_ITER_HOLDS_UTF8(&f))
-            id = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "type") && BSON_ITER_HOLDS_UTF8(&f))
-            type = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "payload") && BSON_ITER_HOLDS_UTF8(&f))
-            payload = bson_iter_utf8(&f, NULL);
-        if (bson_iter_init_find(&f, &ev, "time"))
-            time = bson_iter_as_int64(&f);
+        const char *id = td_bson_str(&ev, "id"), *type = td_bson_str(&ev, "type");
+        const char *payload = td_bson_str(&ev, "payload");
+        int64_t time = td_bson_int(&ev, "time", 0);
         if (id == NULL || type == NULL || payload == NULL)
             continue;
         rc = insert_pending(c, id, type, time, payload);
@@ -655,9 +645,7 @@ static bool take_lease(td_bus *bus, mongoc_client_t *c)
     bson_error_t err;
     bool held = false;
     if (mongoc_collection_update_one(coll, filter, update, NULL, &reply, &err)) {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "matchedCount") && bson_iter_as_int64(&it) > 0)
-            held = true;
+        held = td_bson_int(&reply, "matchedCount", 0) > 0;
         bson_destroy(&reply);
         if (!held) {
             bson_t *doc = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "holder", BCON_UTF8(bus->holder),
@@ -752,23 +740,6 @@ static void publish_event(td_bus *bus, const Tripdesk__Event *ev)
         nng_msg_free(msg); /* a subscriber catches up through replay */
 }
 
-/* Reads a string field of a BSON document. */
-static const char *bstr(const bson_t *doc, const char *key)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_UTF8(&it))
-        return bson_iter_utf8(&it, NULL);
-    return NULL;
-}
-
-static int64_t bint(const bson_t *doc, const char *key)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, key))
-        return bson_iter_as_int64(&it);
-    return 0;
-}
-
 /* Publishes one sequenced outbox entry (as written) on the PUB socket. */
 static void publish_sequenced(td_bus *bus, const char *id, const char *type, int64_t time,
                               const char *payload, uint64_t seq)
@@ -782,17 +753,16 @@ static void publish_sequenced(td_bus *bus, const char *id, const char *type, int
     ev.payload.data = (uint8_t *)payload;
     ev.payload.len = strlen(payload);
     publish_event(bus, &ev);
-    __atomic_add_fetch(&bus->stats.published, 1, __ATOMIC_RELAXED);
 }
 
 /* Sequences one pending event: outbox insert with _id = last+1, then pending delete. */
 static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
 {
-    const char *id = bstr(pending, "_id"), *type = bstr(pending, "type");
-    const char *payload = bstr(pending, "payload");
+    const char *id = td_bson_str(pending, "_id"), *type = td_bson_str(pending, "type");
+    const char *payload = td_bson_str(pending, "payload");
     if (id == NULL || type == NULL || payload == NULL)
         return TD_EINVAL;
-    int64_t time = bint(pending, "time");
+    int64_t time = td_bson_int(pending, "time", 0);
     uint64_t seq = bus->last_seq + 1;
     bson_t *doc = BCON_NEW("_id", BCON_INT64((int64_t)seq), "eventId", BCON_UTF8(id), "type",
                            BCON_UTF8(type), "time", BCON_INT64(time), "payload",
@@ -843,20 +813,20 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
 static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int n)
 {
     uint64_t first = __atomic_load_n(&bus->last_seq, __ATOMIC_RELAXED) + 1;
-    bson_t **docs = calloc((size_t)n, sizeof *docs);
+    bson_t **docs = calloc((size_t)n, sizeof(bson_t *));
     if (docs == NULL)
         return TD_ENOMEM;
     int rc = TD_OK;
     for (int i = 0; i < n; i++) {
-        const char *id = bstr(pending[i], "_id"), *type = bstr(pending[i], "type");
-        const char *payload = bstr(pending[i], "payload");
+        const char *id = td_bson_str(pending[i], "_id"), *type = td_bson_str(pending[i], "type");
+        const char *payload = td_bson_str(pending[i], "payload");
         if (id == NULL || type == NULL || payload == NULL) {
             rc = TD_EINVAL; /* the event-by-event path drops it */
             break;
         }
         docs[i] = BCON_NEW("_id", BCON_INT64((int64_t)(first + (uint64_t)i)), "eventId",
                            BCON_UTF8(id), "type", BCON_UTF8(type), "time",
-                           BCON_INT64(bint(pending[i], "time")), "payload", BCON_UTF8(payload));
+                           BCON_INT64(td_bson_int(pending[i], "time", 0)), "payload", BCON_UTF8(payload));
     }
     mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
     bson_error_t err;
@@ -874,7 +844,7 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(pend, NULL);
     for (int i = 0; i < n; i++) {
-        bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(pending[i], "_id")));
+        bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(pending[i], "_id")));
         mongoc_bulk_operation_remove_one(bulk, f);
         bson_destroy(f);
     }
@@ -884,8 +854,8 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     mongoc_bulk_operation_destroy(bulk);
     mongoc_collection_destroy(pend);
     for (int i = 0; i < n; i++)
-        publish_sequenced(bus, bstr(pending[i], "_id"), bstr(pending[i], "type"),
-                          bint(pending[i], "time"), bstr(pending[i], "payload"),
+        publish_sequenced(bus, td_bson_str(pending[i], "_id"), td_bson_str(pending[i], "type"),
+                          td_bson_int(pending[i], "time", 0), td_bson_str(pending[i], "payload"),
                           first + (uint64_t)i);
     return TD_OK;
 }
@@ -899,10 +869,10 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
     bson_iter_t it, d;
     if (!bson_iter_init_find(&it, pending, "doc") || !BSON_ITER_HOLDS_DOCUMENT(&it))
         return true;
-    const char *id = bstr(pending, "_id");
+    const char *id = td_bson_str(pending, "_id");
     if (confirmed_has(bus, id))
         return false; /* confirmed here: sent from memory (relay_confirmed) */
-    if (td_now_ms() - bint(pending, "createdAt") < TD_BUS_PREPARED_GRACE_MS)
+    if (td_now_ms() - td_bson_int(pending, "createdAt", 0) < TD_BUS_PREPARED_GRACE_MS)
         return false; /* its insert may still be on the way */
     const char *coll = NULL;
     const bson_oid_t *oid = NULL;
@@ -931,7 +901,7 @@ static bool sendable(td_bus *bus, mongoc_client_t *c, const bson_t *pending, boo
     bson_destroy(opts);
     if (!exists && !failed) {
         td_warn("bus: prepared %s event %s dropped: its %s document was never written",
-                bstr(pending, "type"), id != NULL ? id : "?", coll);
+                td_bson_str(pending, "type"), id != NULL ? id : "?", coll);
         *drop = true;
     }
     return exists;
@@ -1029,7 +999,7 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
             continue;
         }
         if (drop) { /* still prepared: td_bus_confirm_late may have made it plain */
-            bson_t *f = BCON_NEW("_id", BCON_UTF8(bstr(batch[i], "_id")), "doc", "{",
+            bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(batch[i], "_id")), "doc", "{",
                                  "$exists", BCON_BOOL(true), "}");
             mongoc_collection_delete_one(coll, f, NULL, NULL, NULL);
             bson_destroy(f);
@@ -1149,12 +1119,12 @@ static Tripdesk__Event *event_from_outbox(const bson_t *doc, const char *publish
     if (ev == NULL)
         return NULL;
     tripdesk__event__init(ev);
-    const char *payload = bstr(doc, "payload");
-    ev->id = strdup(bstr(doc, "eventId") ? bstr(doc, "eventId") : "");
-    ev->type = strdup(bstr(doc, "type") ? bstr(doc, "type") : "");
+    const char *payload = td_bson_str(doc, "payload");
+    ev->id = strdup(td_bson_str(doc, "eventId") ? td_bson_str(doc, "eventId") : "");
+    ev->type = strdup(td_bson_str(doc, "type") ? td_bson_str(doc, "type") : "");
     ev->publisher = strdup(publisher);
-    ev->sequence = (uint64_t)bint(doc, "_id");
-    ev->time_ms = bint(doc, "time");
+    ev->sequence = (uint64_t)td_bson_int(doc, "_id", 0);
+    ev->time_ms = td_bson_int(doc, "time", 0);
     ev->payload.data = (uint8_t *)strdup(payload ? payload : "{}");
     ev->payload.len = ev->payload.data ? strlen((char *)ev->payload.data) : 0;
     return ev;
@@ -1182,7 +1152,7 @@ static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
                        ? rq->max_events
                        : TD_BUS_REPLAY_BATCH;
     Tripdesk__ReplayResponse rs = TRIPDESK__REPLAY_RESPONSE__INIT;
-    Tripdesk__Event **events = calloc(max, sizeof *events);
+    Tripdesk__Event **events = calloc(max, sizeof(Tripdesk__Event *));
     nng_msg *out = NULL;
     if (events == NULL)
         goto done;
@@ -1213,7 +1183,6 @@ static nng_msg *answer_replay(td_bus *bus, mongoc_client_t *c, nng_msg *req_msg)
         size_t len = tripdesk__replay_response__get_packed_size(&rs);
         if (nng_msg_alloc(&out, len) == 0)
             tripdesk__replay_response__pack(&rs, nng_msg_body(out));
-        __atomic_add_fetch(&bus->stats.replayed, n, __ATOMIC_RELAXED);
     }
     for (size_t i = 0; i < n; i++)
         free_event(events[i]);
@@ -1280,7 +1249,7 @@ static int load_cursor(mongoc_client_t *c, subscription *s)
     int rc = TD_OK;
     s->last = 0;
     if (mongoc_cursor_next(cur, &doc)) {
-        s->last = (uint64_t)bint(doc, "seq");
+        s->last = (uint64_t)td_bson_int(doc, "seq", 0);
     } else {
         bson_error_t err;
         if (mongoc_cursor_error(cur, &err))
@@ -1332,7 +1301,7 @@ static void save_cursors(td_bus *bus, mongoc_client_t *c, bool always)
  * at most every CURSOR_SAVE_MS while events keep coming (and when they stop): one
  * write per burst instead of one per event. A crash re-delivers what was handled
  * since the last save; handlers are idempotent by event id. */
-static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
+static int deliver(mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
 {
     cJSON *payload = cJSON_ParseWithLength((const char *)pb->payload.data, pb->payload.len);
     td_event ev = {pb->id, pb->type, pb->publisher, pb->sequence, pb->time_ms, payload};
@@ -1344,7 +1313,6 @@ static int deliver(td_bus *bus, mongoc_client_t *c, subscription *s, const Tripd
     if (rc != TD_OK)
         return rc;
     s->last = pb->sequence;
-    __atomic_add_fetch(&bus->stats.handled, 1, __ATOMIC_RELAXED);
     if (td_mono_ms() - s->saved_at >= CURSOR_SAVE_MS)
         return save_cursor(c, s); /* on failure: handled, seen again after a restart */
     return TD_OK;
@@ -1414,7 +1382,7 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
             td_bus_step step = td_bus_next_step(s->last, ev->sequence);
             if (step == TD_BUS_SEEN)
                 continue;
-            if (step == TD_BUS_GAP || deliver(bus, c, s, ev) != TD_OK)
+            if (step == TD_BUS_GAP || deliver(c, s, ev) != TD_OK)
                 break;
             done++;
         }
@@ -1458,9 +1426,8 @@ static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
     td_bus_step step = s != NULL ? td_bus_next_step(s->last, ev->sequence) : TD_BUS_SEEN;
     if (s != NULL && s->loaded && step != TD_BUS_SEEN) {
         if (step == TD_BUS_NEXT) {
-            deliver(bus, c, s, ev);
+            deliver(c, s, ev);
         } else {
-            __atomic_add_fetch(&bus->stats.gaps, 1, __ATOMIC_RELAXED);
             td_info("bus: gap from %s (have %llu, got %llu); replaying", s->publisher,
                     (unsigned long long)s->last, (unsigned long long)ev->sequence);
             catch_up(bus, c, s);
@@ -1567,19 +1534,4 @@ void td_bus_free(td_bus *bus)
     pthread_mutex_destroy(&bus->mu);
     pthread_cond_destroy(&bus->cv);
     free(bus);
-}
-
-void td_bus_get_stats(td_bus *bus, td_bus_stats *out)
-{
-    out->published = __atomic_load_n(&bus->stats.published, __ATOMIC_RELAXED);
-    out->handled = __atomic_load_n(&bus->stats.handled, __ATOMIC_RELAXED);
-    out->replayed = __atomic_load_n(&bus->stats.replayed, __ATOMIC_RELAXED);
-    out->gaps = __atomic_load_n(&bus->stats.gaps, __ATOMIC_RELAXED);
-    out->leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
-}
-
-uint64_t td_bus_cursor(td_bus *bus, const char *publisher)
-{
-    subscription *s = find_sub(bus, publisher);
-    return s != NULL ? s->last : 0;
 }

@@ -53,8 +53,8 @@ void td_cache_retry_pending(void)
  * restart is seen exactly as without the copies; only the payload no longer crosses
  * the socket on every hit. */
 #define L1_SLOTS 512
-#define L1_ENTRY_MAX (256 * 1024)
-#define L1_TOTAL_MAX (32 * 1024 * 1024)
+#define L1_ENTRY_MAX ((size_t)256 * 1024)
+#define L1_TOTAL_MAX ((size_t)32 * 1024 * 1024)
 
 typedef struct {
     char *id; /* NULL: empty */

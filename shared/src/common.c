@@ -52,16 +52,44 @@ int64_t td_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t td_deadline_left_ms(int64_t deadline_ms)
+/* Time from now to margin_ms before deadline_ms, never below floor_ms; INT64_MAX
+ * when there is no deadline. Every deadline function below is this one. */
+static int64_t remaining_ms(int64_t deadline_ms, int64_t margin_ms, int64_t floor_ms)
 {
     if (deadline_ms == 0)
         return INT64_MAX;
-    return deadline_ms - TD_DEADLINE_MARGIN_MS - td_now_ms();
+    int64_t left = deadline_ms - margin_ms - td_now_ms();
+    return left > floor_ms ? left : floor_ms;
+}
+
+int64_t td_deadline_after(int64_t timeout_ms)
+{
+    return td_now_ms() + timeout_ms;
+}
+
+int64_t td_deadline_left_ms(int64_t deadline_ms)
+{
+    return remaining_ms(deadline_ms, TD_DEADLINE_MARGIN_MS, INT64_MIN);
+}
+
+int64_t td_deadline_timeout_ms(int64_t deadline_ms, int64_t floor_ms)
+{
+    return remaining_ms(deadline_ms, TD_DEADLINE_MARGIN_MS, floor_ms);
+}
+
+int64_t td_deadline_until_ms(int64_t deadline_ms, int64_t floor_ms)
+{
+    return remaining_ms(deadline_ms, 0, floor_ms);
+}
+
+int64_t td_deadline_overdue_ms(int64_t deadline_ms)
+{
+    return deadline_ms != 0 ? -remaining_ms(deadline_ms, 0, INT64_MIN) : 0;
 }
 
 bool td_deadline_passed(int64_t deadline_ms)
 {
-    return deadline_ms != 0 && td_now_ms() >= deadline_ms;
+    return deadline_ms != 0 && td_deadline_overdue_ms(deadline_ms) >= 0;
 }
 
 static __thread int64_t tls_deadline;
@@ -118,7 +146,7 @@ void td_new_id(char buf[25])
                      oid_random[2],        oid_random[3],        oid_random[4],
                      (uint8_t)(cnt >> 16), (uint8_t)(cnt >> 8),  (uint8_t)cnt};
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 12; i++) {
+    for (size_t i = 0; i < 12; i++) {
         buf[2 * i] = hex[b[i] >> 4];
         buf[2 * i + 1] = hex[b[i] & 15];
     }

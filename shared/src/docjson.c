@@ -73,28 +73,3 @@ cJSON *td_bson_to_json(const bson_t *doc, const char *const *hide)
     }
     return out;
 }
-
-const char *td_bson_oid_hex(const bson_t *doc, const char *field, char buf[25])
-{
-    bson_iter_t it;
-    buf[0] = '\0';
-    if (bson_iter_init_find(&it, doc, field) && BSON_ITER_HOLDS_OID(&it))
-        bson_oid_to_string(bson_iter_oid(&it), buf);
-    return buf;
-}
-
-const char *td_bson_str(const bson_t *doc, const char *field)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, field) && BSON_ITER_HOLDS_UTF8(&it))
-        return bson_iter_utf8(&it, NULL);
-    return NULL;
-}
-
-int64_t td_bson_int(const bson_t *doc, const char *field, int64_t def)
-{
-    bson_iter_t it;
-    if (bson_iter_init_find(&it, doc, field) && BSON_ITER_HOLDS_NUMBER(&it))
-        return bson_iter_as_int64(&it);
-    return def;
-}

@@ -57,7 +57,7 @@ int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char
                   : kind == TD_EP_BUS     ? PORT_BUS + idx
                                           : PORT_REPLAY + idx;
         n = snprintf(buf, len, "tcp://%s:%lld", listen ? "0.0.0.0" : dial_host(owner),
-                     (long long)(base + off));
+                     (long long)base + off);
     } else {
         const char *dir = td_env_str(TD_ENV_IPC_DIR, "var/run");
         const char *what = kind == TD_EP_GATEWAY    ? "gw-"

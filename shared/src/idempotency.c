@@ -14,6 +14,7 @@
  */
 #include "tripdesk/idempotency.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/log.h"
@@ -174,23 +175,6 @@ static int cas(mongoc_collection_t *cl, const char *id, const bson_oid_t *token,
     return rc;
 }
 
-static int64_t date_of(const bson_t *doc, const char *field)
-{
-    bson_iter_t it;
-    return bson_iter_init_find(&it, doc, field) && BSON_ITER_HOLDS_DATE_TIME(&it)
-               ? bson_iter_date_time(&it)
-               : 0;
-}
-
-static bool oid_of(const bson_t *doc, const char *field, bson_oid_t *out)
-{
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, field) || !BSON_ITER_HOLDS_OID(&it))
-        return false;
-    bson_oid_copy(bson_iter_oid(&it), out);
-    return true;
-}
-
 /* The stored response of a done record, sent again. */
 static void replay(const bson_t *rec, td_res *res)
 {
@@ -258,7 +242,7 @@ static int claim_once(mongoc_collection_t *cl, td_req *req, td_res *res, const c
     rc = td_store_find_one(td_req_mongo(req), TD_IDEM_COLL, filter, &rec);
     bson_destroy(filter);
     bson_oid_t held;
-    if (rc == TD_ENOTFOUND || (rc == TD_OK && !oid_of(&rec, "token", &held))) {
+    if (rc == TD_ENOTFOUND || (rc == TD_OK && !td_bson_oid(&rec, "token", &held))) {
         bson_destroy(&rec);
         return TD_ECONFLICT; /* purged meanwhile: claim again */
     }
@@ -268,7 +252,7 @@ static int claim_once(mongoc_collection_t *cl, td_req *req, td_res *res, const c
         return TD_EIO;
     }
     const char *state = td_bson_str(&rec, "state"), *stored_fp = td_bson_str(&rec, "fp");
-    bool expired = date_of(&rec, "expiresAt") <= now;
+    bool expired = td_bson_date(&rec, "expiresAt", 0) <= now;
     bson_t update = BSON_INITIALIZER, set;
     int out = TD_EIO;
     if (expired) {
@@ -299,8 +283,8 @@ static int claim_once(mongoc_collection_t *cl, td_req *req, td_res *res, const c
                 "This Idempotency-Key was used for a different request", details);
     } else if (state != NULL && strcmp(state, STATE_DONE) == 0) {
         replay(&rec, res);
-    } else if (date_of(&rec, "leaseUntil") > now) {
-        in_progress(res, date_of(&rec, "leaseUntil"), now);
+    } else if (td_bson_date(&rec, "leaseUntil", 0) > now) {
+        in_progress(res, td_bson_date(&rec, "leaseUntil", 0), now);
     } else {
         /* the first attempt never completed: run again with its seed */
         BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
@@ -308,8 +292,8 @@ static int claim_once(mongoc_collection_t *cl, td_req *req, td_res *res, const c
         BSON_APPEND_DATE_TIME(&set, "leaseUntil", lease_of(req, now));
         bson_append_document_end(&update, &set);
         rc = cas(cl, st->id, &held, &update);
-        if (rc == TD_OK && oid_of(&rec, "seed", &st->seed)) {
-            st->claimed = date_of(&rec, "claimed");
+        if (rc == TD_OK && td_bson_oid(&rec, "seed", &st->seed)) {
+            st->claimed = td_bson_date(&rec, "claimed", 0);
             st->rerun = true;
             bson_oid_copy(&token, &st->token);
             out = TD_OK;
@@ -412,8 +396,8 @@ static int purge_bucket(mongoc_collection_t *cl, mongoc_client_t *c, int64_t b, 
             bson_init(&rec);
             int frc = td_store_find_one(c, TD_IDEM_COLL, rf, &rec);
             /* claimed again after its expiry: a newer bucket lists it */
-            if (frc == TD_OK && date_of(&rec, "expiresAt") <= now &&
-                bucket_of(date_of(&rec, "claimed")) == b) {
+            if (frc == TD_OK && td_bson_date(&rec, "expiresAt", 0) <= now &&
+                bucket_of(td_bson_date(&rec, "claimed", 0)) == b) {
                 bson_error_t err;
                 if (!mongoc_collection_delete_one(cl, rf, NULL, NULL, &err))
                     rc = td_mongo_rc(&err);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* qsort_r, strcasestr */
 #include "tripdesk/listindex.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
@@ -18,6 +19,7 @@
 #define MAX_FIELDS 32
 #define SYNC_BATCH 512
 #define PENDING_MAX 4096
+#define TABLE_FIRST_ROWS 1024 /* a table's first capacity; it doubles when full */
 
 /* A typed value extracted from a document. The numbers are MongoDB's BSON type
  * order for sorting (missing sorts as null). */
@@ -78,7 +80,7 @@ typedef struct {
  * it is, so that a substring search is one memmem over each chunk (see
  * search_bits) rather than a strstr per row. A string replaced by a newer version's
  * stays as garbage: its row no longer points at it. */
-#define CHUNK_BYTES (1024 * 1024)
+#define CHUNK_BYTES ((size_t)1024 * 1024)
 typedef struct {
     char *data;
     size_t used, cap;
@@ -185,8 +187,8 @@ static void lv_from_iter(const bson_iter_t *it, lv *v)
 
 static void lv_from_path(const bson_t *doc, const char *path, lv *v)
 {
-    bson_iter_t it, d;
-    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &d)) {
+    bson_iter_t d;
+    if (td_bson_at(doc, path, &d)) {
         lv_from_iter(&d, v);
     } else {
         memset(v, 0, sizeof *v);
@@ -287,27 +289,27 @@ static uint32_t *table_slot(table *t, const bson_oid_t *id)
     }
 }
 
+/* Grows one of the arrays parallel to t->rows as t->rows grows from t->cap. */
+static int parallel_grow(const table *t, void **v, size_t elem)
+{
+    size_t cap = t->cap;
+    return td_grow(v, &cap, t->n, elem, TABLE_FIRST_ROWS);
+}
+
 static int table_grow(table *t)
 {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        row *rows = realloc(t->rows, cap * sizeof *rows);
-        if (rows == NULL)
+        /* The rows and every column are parallel arrays: each grows from the same
+         * capacity, which is kept only when all did (the ones grown so far just have
+         * room to spare). */
+        size_t cap = t->cap;
+        if (td_grow((void **)&t->rows, &cap, t->n, sizeof *t->rows, TABLE_FIRST_ROWS) != TD_OK)
             return TD_ENOMEM;
-        t->rows = rows;
         for (int f = 0; f < t->ncols; f++) {
-            lv *col = realloc(t->cols[f], cap * sizeof *col);
-            if (col == NULL)
-                return TD_ENOMEM; /* the columns grown so far just have room to spare */
-            t->cols[f] = col;
-            uint16_t *codes = realloc(t->codes[f], cap * sizeof *codes);
-            if (codes == NULL)
+            if (parallel_grow(t, (void **)&t->cols[f], sizeof *t->cols[f]) != TD_OK ||
+                parallel_grow(t, (void **)&t->codes[f], sizeof *t->codes[f]) != TD_OK ||
+                parallel_grow(t, (void **)&t->hashes[f], sizeof *t->hashes[f]) != TD_OK)
                 return TD_ENOMEM;
-            t->codes[f] = codes;
-            uint32_t *hashes = realloc(t->hashes[f], cap * sizeof *hashes);
-            if (hashes == NULL)
-                return TD_ENOMEM;
-            t->hashes[f] = hashes;
             if (t->counts[f] == NULL &&
                 (t->counts[f] = calloc(NCODES, sizeof *t->counts[f])) == NULL)
                 return TD_ENOMEM;
@@ -383,14 +385,8 @@ static const char *arena_put(arena *a, const char *s, uint32_t row)
     size_t len = strlen(s) + 1;
     chunk *c = a->n > 0 ? &a->chunks[a->n - 1] : NULL;
     if (c == NULL || c->cap - c->used < len) {
-        if (a->n == a->cap) {
-            size_t cap = a->cap ? a->cap * 2 : 16;
-            chunk *v = realloc(a->chunks, cap * sizeof *v);
-            if (v == NULL)
-                return NULL;
-            a->chunks = v;
-            a->cap = cap;
-        }
+        if (td_grow((void **)&a->chunks, &a->cap, a->n, sizeof *a->chunks, 16) != TD_OK)
+            return NULL;
         c = &a->chunks[a->n];
         memset(c, 0, sizeof *c);
         c->cap = len > CHUNK_BYTES ? len : CHUNK_BYTES;
@@ -398,18 +394,13 @@ static const char *arena_put(arena *a, const char *s, uint32_t row)
             return NULL;
         a->n++;
     }
-    if (c->n == c->capn) {
-        size_t capn = c->capn ? c->capn * 2 : 1024;
-        uint32_t *starts = realloc(c->starts, capn * sizeof *starts);
-        if (starts == NULL)
-            return NULL;
-        c->starts = starts;
-        uint32_t *rows = realloc(c->rows, capn * sizeof *rows);
-        if (rows == NULL)
-            return NULL;
-        c->rows = rows;
-        c->capn = capn;
-    }
+    /* starts and rows are parallel: each grows from the same capacity, which is
+     * kept only when both did */
+    size_t capn = c->capn, cap_rows = c->capn;
+    if (td_grow((void **)&c->starts, &capn, c->n, sizeof *c->starts, 1024) != TD_OK ||
+        td_grow((void **)&c->rows, &cap_rows, c->n, sizeof *c->rows, 1024) != TD_OK)
+        return NULL;
+    c->capn = capn;
     char *copy = c->data + c->used;
     memcpy(copy, s, len);
     c->starts[c->n] = (uint32_t)c->used;
@@ -590,8 +581,7 @@ static bool stage(td_listindex *ix, const bson_t *doc, staged *st)
         bson_destroy(st->r.doc);
         return false;
     }
-    bson_iter_t v;
-    st->r.version = bson_iter_init_find(&v, st->r.doc, "version") ? bson_iter_as_int64(&v) : 0;
+    st->r.version = td_bson_int(st->r.doc, "version", 0);
     for (int f = 0; f < ix->nfields; f++)
         lv_from_path(st->r.doc, ix->fields[f], &st->vals[f]);
     st->vals[0].type = LV_OID; /* fields[0] is _id */
@@ -620,15 +610,8 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
 {
     pthread_mutex_lock(&ix->during_mu);
     if (ix->recording) {
-        if (ix->nduring == ix->capduring) {
-            size_t cap = ix->capduring ? ix->capduring * 2 : 64;
-            bson_t **v = realloc(ix->during, cap * sizeof *v);
-            if (v != NULL) {
-                ix->during = v;
-                ix->capduring = cap;
-            }
-        }
-        if (ix->nduring < ix->capduring)
+        if (td_grow((void **)&ix->during, &ix->capduring, ix->nduring, sizeof(bson_t *),
+                    64) == TD_OK)
             ix->during[ix->nduring++] = bson_copy(doc);
         else
             __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE); /* lost it: again */
@@ -1590,7 +1573,7 @@ static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
         /* The documents as printed when they were put, spliced in verbatim; in a
          * columns_only copy those still held, the others read below. */
         npage = nh > (size_t)skip ? nh - (size_t)skip : 0;
-        slots = calloc(npage + 1, sizeof *slots);
+        slots = calloc(npage + 1, sizeof(cJSON *));
         miss_ids = malloc((npage + 1) * sizeof *miss_ids);
         miss_pos = malloc((npage + 1) * sizeof *miss_pos);
         if (slots == NULL || miss_ids == NULL || miss_pos == NULL) {

@@ -107,11 +107,6 @@ mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name)
     return mongoc_client_get_collection(c, dbname, name);
 }
 
-const char *td_mongo_dbname(void)
-{
-    return dbname;
-}
-
 void td_mongo_set_reachable(bool up)
 {
     __atomic_store_n(&reachable, up ? 1 : 0, __ATOMIC_RELAXED);
@@ -149,8 +144,7 @@ void td_mongo_time_opts(bson_t *opts)
     int64_t deadline = td_deadline_current();
     if (deadline == 0)
         return;
-    int64_t left = td_deadline_left_ms(deadline);
-    BSON_APPEND_INT64(opts, "maxTimeMS", left > 0 ? left : 1);
+    BSON_APPEND_INT64(opts, "maxTimeMS", td_deadline_timeout_ms(deadline, 1));
 }
 
 int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes)

@@ -82,17 +82,11 @@ uint32_t td_matrix_locked_bits(void)
     return bits;
 }
 
-bool td_matrix_allows(const td_matrix *m, const char *role, const char *permission)
-{
-    int r = td_role_rank(role), p = td_permission_index(permission);
-    return r >= 0 && p >= 0 && (m->bits[r] >> p & 1u);
-}
-
 cJSON *td_matrix_role_json(const td_matrix *m, int role_rank)
 {
     cJSON *o = cJSON_CreateObject();
     for (int p = 0; o != NULL && p < TD_PERM_COUNT; p++)
-        cJSON_AddBoolToObject(o, td_permission_names[p], m->bits[role_rank] >> p & 1u);
+        cJSON_AddBoolToObject(o, td_permission_names[p], (m->bits[role_rank] >> p & 1u) != 0);
     return o;
 }
 

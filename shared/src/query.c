@@ -194,7 +194,6 @@ int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_re
     }
     int rc = TD_OK;
     const char *sort_by = NULL, *order = NULL;
-    size_t klen = 0;
     /* Each condition is built on its own, then combined: two on one field (a date or
      * amount range) must not become two equal keys of one filter document, which
      * MongoDB resolves to the last one and FerretDB 1.24 rejects by crashing. */
@@ -210,9 +209,6 @@ int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_re
             }
         if (rc != TD_OK)
             break;
-        int n = snprintf(out->key + klen, sizeof out->key - klen, "%s%s=%s", klen ? "&" : "",
-                         name, value);
-        klen = n > 0 && klen + (size_t)n < sizeof out->key ? klen + (size_t)n : klen;
         if (strcmp(name, "page") == 0) {
             if (parse_int(value, 1, 1000000, &out->page) != TD_OK)
                 rc = bad(res, name, "%s must be a whole number of at least 1%s", NULL);

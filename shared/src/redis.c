@@ -141,7 +141,7 @@ static redisContext *conn(void)
         return NULL;
     if (tls_ctx != NULL)
         return tls_ctx;
-    struct timeval tv = {0, TD_REDIS_TIMEOUT_MS * 1000};
+    struct timeval tv = {0, (suseconds_t)TD_REDIS_TIMEOUT_MS * 1000};
     redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
     if (c == NULL || c->err) {
         if (c != NULL)
@@ -421,32 +421,6 @@ int td_redis_del(const char *key)
     if (r == NULL)
         return TD_EUNAVAIL;
     freeReplyObject(r);
-    return TD_OK;
-}
-
-int td_redis_del_pattern(const char *pattern)
-{
-    char cursor[32] = "0";
-    do {
-        redisReply *r = command("SCAN %s MATCH %s COUNT 500", cursor, pattern);
-        if (r == NULL)
-            return TD_EUNAVAIL;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            freeReplyObject(r);
-            return TD_EIO;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        redisReply *keys = r->element[1];
-        for (size_t i = 0; i < keys->elements; i++) {
-            redisReply *d = command("UNLINK %s", keys->element[i]->str);
-            if (d == NULL) {
-                freeReplyObject(r);
-                return TD_EUNAVAIL;
-            }
-            freeReplyObject(d);
-        }
-        freeReplyObject(r);
-    } while (strcmp(cursor, "0") != 0);
     return TD_OK;
 }
 

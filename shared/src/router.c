@@ -19,8 +19,7 @@ typedef struct {
 
 struct td_router {
     entry *entries;
-    int count;
-    int cap;
+    size_t count, cap;
 };
 
 int td_router_new(td_router **out)
@@ -42,14 +41,8 @@ int td_router_add(td_router *r, const char *method, const char *pattern, td_hand
 {
     if (pattern == NULL || pattern[0] != '/' || method == NULL || h == NULL)
         return TD_EINVAL;
-    if (r->count == r->cap) {
-        int cap = r->cap ? r->cap * 2 : 32;
-        entry *e = realloc(r->entries, (size_t)cap * sizeof *e);
-        if (e == NULL)
-            return TD_ENOMEM;
-        r->entries = e;
-        r->cap = cap;
-    }
+    if (td_grow((void **)&r->entries, &r->cap, r->count, sizeof *r->entries, 32) != TD_OK)
+        return TD_ENOMEM;
     entry *e = &r->entries[r->count];
     memset(e, 0, sizeof *e);
     e->route = (td_route){method, pattern, h, flags, permission};
@@ -134,7 +127,7 @@ int td_router_match(const td_router *r, const char *method, const char *path, ch
     const entry *best = NULL;
     int best_score = -1;
     bool path_known = false;
-    for (int i = 0; i < r->count; i++) {
+    for (size_t i = 0; i < r->count; i++) {
         const entry *e = &r->entries[i];
         int score = match_entry(e, segs, lens, n);
         if (score < 0)

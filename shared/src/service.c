@@ -60,7 +60,6 @@ struct td_service {
     const char *name;
     td_router *router;
     td_bus *bus;
-    void *app;
     td_service_init_fn init_fn;
     int init_done;
 
@@ -117,8 +116,6 @@ int td_service_new(td_service **out, const char *name)
 
 td_router *td_service_router(td_service *svc) { return svc->router; }
 td_bus *td_service_bus(td_service *svc) { return svc->bus; }
-void td_service_set_app(td_service *svc, void *app) { svc->app = app; }
-void *td_service_app(td_service *svc) { return svc->app; }
 
 int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn)
 {
@@ -206,9 +203,9 @@ bool td_req_retry_in(td_req *req, int delay_ms, int64_t wait_max_ms)
     pthread_mutex_unlock(&svc->mu);
     if (stopping || delay_ms < 0 || td_mono_ms() + delay_ms - req->arrived_ms > wait_max_ms)
         return false;
-    int64_t left = td_deadline_left_ms(req->deadline_ms);
+    int64_t left = td_deadline_timeout_ms(req->deadline_ms, 0);
     if (left < delay_ms)
-        delay_ms = left > 0 ? (int)left : 0; /* woken at the deadline: answered 504 */
+        delay_ms = (int)left; /* woken at the deadline: answered 504 */
     req->park_ms = delay_ms;
     return true;
 }
@@ -236,7 +233,6 @@ static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t ar
     req.body_len = pb->body.len;
     req.deadline_ms = pb->deadline_ms;
     req.service = svc;
-    req.app = svc->app;
     if (pb->principal != NULL && pb->principal->agent_id[0] != '\0') {
         req.principal.present = true;
         req.principal.agent_id = pb->principal->agent_id;
@@ -280,7 +276,7 @@ static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t ar
         /* It waited in a queue past its deadline: the gateway has answered 504
          * already, and nobody waits for the work; none is done. */
         td_log(TD_LOG_WARN, req.request_id, "%s %s dropped: its deadline passed %lld ms ago",
-               req.method, req.path, (long long)(td_now_ms() - pb->deadline_ms));
+               req.method, req.path, (long long)td_deadline_overdue_ms(pb->deadline_ms));
         return OUT_DROP;
     }
     if (attempt > 0 && td_deadline_left_ms(pb->deadline_ms) <= 0) {
@@ -607,7 +603,7 @@ static void drain(td_service *svc)
     while (svc->active > 0 && td_mono_ms() < until) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000;
+        ts.tv_nsec += 100L * 1000000;
         if (ts.tv_nsec >= 1000000000) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;

@@ -1,6 +1,7 @@
 /* Domain writes with staged events. */
 #include "tripdesk/store.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/bus.h"
 #include "tripdesk/common.h"
 #include "tripdesk/docjson.h"
@@ -84,8 +85,8 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
         return TD_EUNAVAIL;
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_OID(&it))
+    bson_oid_t id;
+    if (!td_bson_oid(doc, "_id", &id))
         return TD_EINVAL;
     /* The event first, confirmed once the document is in (when this daemon is the
      * relay: no second write); else staged in the document and moved after. */
@@ -93,7 +94,7 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
     td_bus_prepared ev;
     int64_t t0 = td_mono_ms();
     bool prepared = td_bus_is_relay(bus);
-    int rc = prepared ? td_bus_prepare(bus, c, coll, bson_iter_oid(&it), type, payload, &ev)
+    int rc = prepared ? td_bus_prepare(bus, c, coll, &id, type, payload, &ev)
                       : td_bus_stage(doc, type, payload, ev.id);
     if (rc != TD_OK)
         return rc;
@@ -118,7 +119,7 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
         /* a retry of an Idempotency-Key create: its id was written by an earlier
          * attempt, which is the outcome */
         bson_t filter = BSON_INITIALIZER, found;
-        BSON_APPEND_OID(&filter, "_id", bson_iter_oid(&it));
+        BSON_APPEND_OID(&filter, "_id", &id);
         bson_init(&found);
         if (td_store_find_one(c, coll, &filter, &found) == TD_OK) {
             bson_destroy(doc);

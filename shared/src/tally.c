@@ -1,6 +1,7 @@
 /* Counts per key over time, kept as documents are written (see tally.h). */
 #include "tripdesk/tally.h"
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/common.h"
 
 #include <stdlib.h>
@@ -147,11 +148,10 @@ static size_t bound(const int64_t *v, size_t n, int64_t x, bool upper)
 int td_tally_add(td_tally *t, const bson_t *doc)
 {
     const char *values[TD_TALLY_MAX_FIELDS] = {NULL};
-    bson_iter_t it;
     for (int i = 0; i < t->nfields; i++)
-        if (bson_iter_init_find(&it, doc, t->fields[i]) && BSON_ITER_HOLDS_UTF8(&it))
-            values[i] = bson_iter_utf8(&it, NULL);
-    bool dated = bson_iter_init_find(&it, doc, t->time_field) && BSON_ITER_HOLDS_DATE_TIME(&it);
+        values[i] = td_bson_str(doc, t->fields[i]);
+    bson_iter_t it;
+    bool dated = td_bson_at(doc, t->time_field, &it) && BSON_ITER_HOLDS_DATE_TIME(&it);
     int64_t when = dated ? bson_iter_date_time(&it) : 0;
     tally_key *k = key_of(t, values);
     if (k == NULL)

@@ -312,6 +312,51 @@ START_TEST(deadline_passes_at_the_deadline_itself)
 }
 END_TEST
 
+START_TEST(deadline_after_is_now_plus_the_timeout)
+{
+    int64_t before = td_now_ms();
+    int64_t d = td_deadline_after(5000);
+    int64_t after = td_now_ms();
+    ck_assert_int_ge(d, before + 5000);
+    ck_assert_int_le(d, after + 5000);
+}
+END_TEST
+
+START_TEST(deadline_timeout_is_left_less_margin_but_never_below_the_floor)
+{
+    int64_t now = td_now_ms();
+    int64_t t = td_deadline_timeout_ms(now + 1000, 1);
+    ck_assert_int_le(t, 1000 - TD_DEADLINE_MARGIN_MS);
+    ck_assert_int_ge(t, 1000 - TD_DEADLINE_MARGIN_MS - 50);
+    ck_assert_int_eq(td_deadline_timeout_ms(now + TD_DEADLINE_MARGIN_MS / 2, 1), 1);
+    ck_assert_int_eq(td_deadline_timeout_ms(now - 5000, 0), 0);
+    ck_assert(td_deadline_timeout_ms(0, 1) == INT64_MAX);
+}
+END_TEST
+
+START_TEST(deadline_until_has_no_margin_and_a_floor)
+{
+    int64_t now = td_now_ms();
+    int64_t u = td_deadline_until_ms(now + 1000, 1);
+    ck_assert_int_le(u, 1000);
+    ck_assert_int_ge(u, 1000 - 50);
+    ck_assert_int_gt(u, td_deadline_left_ms(now + 1000)); /* the margin is not taken */
+    ck_assert_int_eq(td_deadline_until_ms(now - 5000, 1), 1);
+    ck_assert(td_deadline_until_ms(0, 1) == INT64_MAX);
+}
+END_TEST
+
+START_TEST(deadline_overdue_counts_from_the_deadline)
+{
+    int64_t now = td_now_ms();
+    int64_t o = td_deadline_overdue_ms(now - 3000);
+    ck_assert_int_ge(o, 3000);
+    ck_assert_int_le(o, 3000 + 50);
+    ck_assert_int_lt(td_deadline_overdue_ms(now + 60000), 0);
+    ck_assert_int_eq(td_deadline_overdue_ms(0), 0);
+}
+END_TEST
+
 static void *other_thread_deadline(void *arg)
 {
     *(int64_t *)arg = td_deadline_current();
@@ -364,6 +409,10 @@ int main(void)
     tcase_add_test(clocks, deadline_left_is_time_to_deadline_less_margin);
     tcase_add_test(clocks, no_deadline_leaves_all_the_time_and_never_passes);
     tcase_add_test(clocks, deadline_passes_at_the_deadline_itself);
+    tcase_add_test(clocks, deadline_after_is_now_plus_the_timeout);
+    tcase_add_test(clocks, deadline_timeout_is_left_less_margin_but_never_below_the_floor);
+    tcase_add_test(clocks, deadline_until_has_no_margin_and_a_floor);
+    tcase_add_test(clocks, deadline_overdue_counts_from_the_deadline);
     tcase_add_test(clocks, current_deadline_belongs_to_the_calling_thread);
     suite_add_tcase(s, clocks);
 

@@ -130,18 +130,4 @@ int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const b
 typedef enum { TD_BUS_SEEN, TD_BUS_NEXT, TD_BUS_GAP } td_bus_step;
 td_bus_step td_bus_next_step(uint64_t last, uint64_t seq);
 
-/* Counters for health and tests. */
-typedef struct {
-    uint64_t published;  /* sequenced and sent by this instance's relay */
-    uint64_t handled;    /* events handled by this instance's subscriptions */
-    uint64_t replayed;   /* events obtained through replay */
-    uint64_t gaps;       /* gaps detected */
-    int leader;          /* 1 while this instance holds the relay lease */
-} td_bus_stats;
-
-void td_bus_get_stats(td_bus *bus, td_bus_stats *out);
-
-/* Last handled sequence of `publisher` (0 when none). */
-uint64_t td_bus_cursor(td_bus *bus, const char *publisher);
-
 #endif

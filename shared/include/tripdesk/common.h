@@ -46,9 +46,25 @@ int64_t td_mono_ms(void);
  * reaches the gateway before the gateway gives up and answers 504 itself. */
 #define TD_DEADLINE_MARGIN_MS 200
 
+/* The functions below are the only place deadlines are computed. */
+
+/* The deadline of a request given timeout_ms from now (the gateway's). */
+int64_t td_deadline_after(int64_t timeout_ms);
+
 /* Time left for work before deadline_ms, less the margin (<= 0: none left);
- * INT64_MAX when deadline_ms is 0. The only place deadlines are computed. */
+ * INT64_MAX when deadline_ms is 0. */
 int64_t td_deadline_left_ms(int64_t deadline_ms);
+
+/* The same as a timeout to hand on (a MongoDB maxTimeMS, a parked wait): never
+ * below floor_ms. */
+int64_t td_deadline_timeout_ms(int64_t deadline_ms, int64_t floor_ms);
+
+/* Time to deadline_ms itself, no margin, never below floor_ms: the gateway's own
+ * wait for the answer. INT64_MAX when deadline_ms is 0. */
+int64_t td_deadline_until_ms(int64_t deadline_ms, int64_t floor_ms);
+
+/* How long ago deadline_ms passed (<= 0: not yet; 0 when deadline_ms is 0). */
+int64_t td_deadline_overdue_ms(int64_t deadline_ms);
 
 /* Whether deadline_ms (not 0) has passed. */
 bool td_deadline_passed(int64_t deadline_ms);

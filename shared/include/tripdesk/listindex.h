@@ -36,8 +36,8 @@
 #include <cjson/cJSON.h>
 #include <mongoc/mongoc.h>
 
-#define TD_LISTINDEX_RELOAD_MS (30 * 60 * 1000)  /* backstop full reload */
-#define TD_LISTINDEX_STREAM_KEEP_MS (60 * 60 * 1000)
+#define TD_LISTINDEX_RELOAD_MS ((int64_t)30 * 60 * 1000) /* backstop full reload */
+#define TD_LISTINDEX_STREAM_KEEP_MS ((int64_t)60 * 60 * 1000)
 
 typedef struct td_listindex td_listindex;
 

@@ -34,9 +34,6 @@ void td_mongo_push(mongoc_client_t *c);
 /* A collection of this service's database; caller mongoc_collection_destroy's it. */
 mongoc_collection_t *td_mongo_coll(mongoc_client_t *c, const char *name);
 
-/* Name of this service's database. */
-const char *td_mongo_dbname(void);
-
 /* Reachability as last seen by the daemon's probe (heartbeat thread). While the
  * server is known to be down, requests fail at once instead of each waiting out
  * the server-selection timeout; the probe notices recovery within a heartbeat. */

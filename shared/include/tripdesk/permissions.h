@@ -40,8 +40,6 @@ void td_matrix_defaults(td_matrix *m);
  * agents). */
 uint32_t td_matrix_locked_bits(void);
 
-bool td_matrix_allows(const td_matrix *m, const char *role, const char *permission);
-
 /* {"version":N,"roles":{"super_admin":{"canCreateAdmin":true,...},...}} <-> matrix.
  * Parsing is strict: every role and permission present, all booleans. */
 cJSON *td_matrix_to_json(const td_matrix *m);

@@ -49,7 +49,6 @@ typedef struct {
     int64_t page, limit;
     bson_t filter;  /* the handler may append object-level conditions */
     bson_t sort;
-    char key[512];  /* normalised parameters, for cache keys */
 } td_list;
 
 /* Parses raw against spec. On TD_EINVAL res holds the 400. Always td_list_free. */

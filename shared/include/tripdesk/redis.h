@@ -60,9 +60,6 @@ int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s);
 /* DEL one key. */
 int td_redis_del(const char *key);
 
-/* Deletes every key matching a glob pattern (SCAN, never KEYS). */
-int td_redis_del_pattern(const char *pattern);
-
 /* INCR with expiry on first increment (ttl_s 0: none); *out gets the new value. */
 int td_redis_incr_ttl(const char *key, int ttl_s, long long *out);
 

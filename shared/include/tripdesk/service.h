@@ -27,10 +27,6 @@ td_router *td_service_router(td_service *svc);
 /* Its event bus, to subscribe and track collections on before running. */
 td_bus *td_service_bus(td_service *svc);
 
-/* An opaque pointer handed to handlers as req->app. */
-void td_service_set_app(td_service *svc, void *app);
-void *td_service_app(td_service *svc);
-
 /* Called once MongoDB is first reachable (indexes, seeds); may run again after a
  * failure until it returns 0. */
 typedef int (*td_service_init_fn)(td_service *svc, mongoc_client_t *c);
