@@ -142,7 +142,8 @@ typedef struct {
  * a lock document "lock:<id>" with a lease. One attempt: TD_EAGAIN while another
  * holds it; the handler then asks to be run again (record_lock_retry). */
 int record_lock(mongoc_client_t *c, const bson_oid_t *id, char token[25]);
-#define LOCK_RETRY_MS 20  /* a held lock is tried again this often */
+#define LOCK_RETRY_MS 20  /* a held lock is tried again after this, then doubling, */
+#define LOCK_RETRY_MAX_MS 160 /* up to this: many waiters cost the daemon little */
 #define LOCK_WAIT_MS 3000 /* then 409 CONCURRENT_UPDATE */
 /* After TD_EAGAIN from record_lock or slot_reserve: true when the request will be
  * run again shortly (the handler returns at once, having written nothing). */

@@ -78,7 +78,11 @@ int record_lock(mongoc_client_t *c, const bson_oid_t *record, char token[25])
 
 bool record_lock_retry(td_req *req)
 {
-    return td_req_retry_in(req, LOCK_RETRY_MS, LOCK_WAIT_MS);
+    int delay = LOCK_RETRY_MS;
+    for (int run = 1; run < req->attempt && delay < LOCK_RETRY_MAX_MS; run++)
+        delay *= 2;
+    return td_req_retry_in(req, delay < LOCK_RETRY_MAX_MS ? delay : LOCK_RETRY_MAX_MS,
+                           LOCK_WAIT_MS);
 }
 
 void record_unlock(mongoc_client_t *c, const bson_oid_t *record, const char *token)

@@ -33,6 +33,9 @@ test('the gateway goes down and comes back: banner, then Retry (signed in)', asy
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.waitFor();
   expect((await page.getByTestId('connection-banner').count()) === 0, 'banner shown while the gateway is up');
+  // the home page's chart code is fetched on demand: let it arrive before the gateway
+  // goes (a fetch cut off then shows LazyPart's notice, tested in its unit test)
+  await page.waitForLoadState('networkidle');
 
   await step('stop-gateway');
   await nav.getByRole('link', { name: 'System health' }).click();

@@ -1,16 +1,16 @@
 import { useQueries } from '@tanstack/react-query';
-import { lazy, Suspense } from 'react';
 import { Link } from 'react-router-dom';
 import { bookingsApi } from '../api/endpoints';
 import { BOOKING_STATUSES } from '../api/types';
 import { visibleNav } from '../auth/access';
 import { useAuth } from '../auth/AuthContext';
 import { ErrorState, Spinner } from '../components/Feedback';
+import { LazyPart } from '../components/LazyPart';
 import { formatCount } from '../lib/format';
 import { roleLabel, valueLabel } from '../lib/labels';
 import { useDocumentTitle } from '../lib/useDocumentTitle';
 
-const StatusChart = lazy(() => import('../components/StatusChart'));
+const loadStatusChart = () => import('../components/StatusChart');
 
 const DESCRIPTIONS: Record<string, string> = {
   '/bookings': 'Find, filter and manage bookings and their status.',
@@ -55,9 +55,7 @@ function BookingsByStatus() {
         <Spinner label="Counting bookings…" />
       ) : (
         <div className="chart-layout">
-          <Suspense fallback={<div className="chart-box" />}>
-            <StatusChart data={data} />
-          </Suspense>
+          <LazyPart load={loadStatusChart} props={{ data }} what="the chart" placeholder={<div className="chart-box" />} />
           <ul className="status-totals" aria-label="Bookings by status">
             {data.map((d) => (
               <li key={d.status}>
