@@ -258,13 +258,7 @@ START_TEST(subscriptions_and_tracking_are_checked_before_start)
     ck_assert_int_eq(td_bus_subscribe(bus, "analytics", never, NULL), TD_OK);
     ck_assert_int_lt(td_bus_subscribe(bus, "nosuchservice", never, NULL), 0);
     ck_assert_int_eq(td_bus_track_collection(bus, "bookings"), TD_OK);
-    ck_assert_uint_eq(td_bus_cursor(bus, "analytics"), 0);
-    ck_assert_uint_eq(td_bus_cursor(bus, "payment"), 0);
     ck_assert(!td_bus_is_relay(bus));
-    td_bus_stats st;
-    td_bus_get_stats(bus, &st);
-    ck_assert_uint_eq(st.published + st.handled + st.replayed + st.gaps, 0);
-    ck_assert_int_eq(st.leader, 0);
     td_bus_free(bus);
 }
 END_TEST
