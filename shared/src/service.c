@@ -522,15 +522,23 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Consecutive failed pings before the database counts as down: one ping that ran
+ * into the socket timeout (a FerretDB busy with a long scan on a loaded host) must
+ * not turn every request of the daemon into a 503. */
+#define MONGO_DOWN_AFTER_FAILURES 2
+
+/* The heartbeat's database probe (its thread only): whether MongoDB counts as up. */
 static bool mongo_probe(void)
 {
+    static int failures;
     mongoc_client_t *c = td_mongo_pop();
-    if (c == NULL)
-        return false;
-    bool ok = td_mongo_ping(c);
-    td_mongo_push(c);
-    td_mongo_set_reachable(ok);
-    return ok;
+    bool ok = c != NULL && td_mongo_ping(c);
+    if (c != NULL)
+        td_mongo_push(c);
+    failures = ok ? 0 : failures + 1;
+    bool up = failures < MONGO_DOWN_AFTER_FAILURES;
+    td_mongo_set_reachable(up);
+    return up;
 }
 
 /* Runs the service's MongoDB initialisation until it succeeds or we stop. */

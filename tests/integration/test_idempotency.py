@@ -1,16 +1,19 @@
 """Idempotency-Key on POST creates: a retry with the same key replays the first
 answer instead of creating a second record."""
 import concurrent.futures
+import datetime
+import hashlib
 import json
 import socket
 import time
 import uuid
 
 import pytest
+from pymongo import MongoClient
 
 import test_itineraries
 import test_leads
-from conftest import HTTP_PORT, api, new_agent
+from conftest import HTTP_PORT, MONGO_PORT, api, new_agent
 from test_bookings import CUSTOMER, booking_body, customer
 
 
@@ -172,3 +175,35 @@ def test_a_client_that_hung_up_before_its_answer_retries_safely(root_token):
             break
     assert again.status_code == 201, again.text
     assert count(token, b["lastName"]) == 1
+
+
+def test_a_create_that_wrote_but_never_answered_is_answered_by_its_retry(root_token):
+    """What a 5xx after the write leaves behind (the record still pending, its lease
+    given up, the document in): the retry takes the record over, runs again with the
+    same seed, meets the document it made the first time and answers it: one
+    document, no 409 and no second customer."""
+    agent, token = new_agent(root_token)
+    b, key = body(), uuid.uuid4().hex
+    first = post(token, key, b)
+    assert first.status_code == 201, first.text
+    rid = hashlib.sha256(b"\0".join(x.encode() for x in
+                                    (agent["_id"], "POST", "/api/customers", key)) + b"\0")
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        records = client["tripdesk_booking"]["idempotency"]
+        r = records.update_one({"_id": rid.hexdigest()},
+                               {"$set": {"state": "pending", "leaseUntil": datetime.datetime(
+                                   1970, 1, 1, tzinfo=datetime.timezone.utc)},
+                                "$unset": {"status": "", "body": "", "completedAt": ""}})
+        assert r.matched_count == 1  # the record the first create claimed
+    finally:
+        client.close()
+    again = post(token, key, b)
+    assert again.status_code == 201, again.text
+    assert again.json()["data"]["_id"] == first.json()["data"]["_id"]
+    assert again.json()["data"]["lastName"] == b["lastName"]
+    assert count(token, b["lastName"]) == 1
+    # and from now on the retry's answer is the one replayed
+    third = post(token, key, b)
+    assert third.headers.get("Idempotent-Replayed") == "true"
+    assert third.json()["data"]["_id"] == first.json()["data"]["_id"]
