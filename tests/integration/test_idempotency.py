@@ -4,7 +4,7 @@ import concurrent.futures
 import uuid
 
 from conftest import api, new_agent
-from test_bookings import CUSTOMER
+from test_bookings import customer_body
 
 
 def post(token, key, body, path="/api/customers"):
@@ -19,7 +19,7 @@ def count(token, last_name):
 
 
 def body():
-    return dict(CUSTOMER, lastName="Idem" + uuid.uuid4().hex[:10])
+    return customer_body(lastName="Idem" + uuid.uuid4().hex[:10])
 
 
 def test_replay_answers_the_first_create_and_makes_no_second_document(root_token):
