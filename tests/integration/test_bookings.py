@@ -18,7 +18,9 @@ CUSTOMER = {"firstName": "Meera", "lastName": "Iyer", "email": "meera@example.co
 
 def customer_body(**over):
     """CUSTOMER with an email and phone of its own (or the ones given)."""
-    return dict(CUSTOMER, email=unique_email("meera"), phone=unique_phone(), **over)
+    body = dict(CUSTOMER, email=unique_email("meera"), phone=unique_phone())
+    body.update(over)
+    return body
 
 
 def customer(token, **over):
