@@ -32,6 +32,19 @@ export function CustomerFormPage() {
   return <CustomerForm customer={q.data} onReload={() => q.refetch()} />;
 }
 
+/** A 409 POSSIBLE_DUPLICATE: which field matched and, when we may see it, whom. */
+export interface Duplicate {
+  field: string;
+  message: string;
+  customer: { _id: string; firstName: string; lastName: string } | null;
+}
+
+export function possibleDuplicate(e: unknown): Duplicate | null {
+  if (!isApiError(e) || e.code !== 'POSSIBLE_DUPLICATE') return null;
+  const c = e.details.customer as Duplicate['customer'] | undefined;
+  return { field: String(e.details.field ?? ''), message: e.message, customer: c && typeof c === 'object' ? c : null };
+}
+
 /** Optional fields the API cannot empty once set. */
 const STICKY = ['email', 'city', 'country', 'address', 'dateOfBirth', 'passportNumber'] as const;
 
@@ -39,6 +52,7 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
   const navigate = useNavigate();
   const qc = useQueryClient();
   const [error, setError] = useState<unknown>(null);
+  const [duplicate, setDuplicate] = useState<Duplicate | null>(null);
   const {
     register,
     handleSubmit,
@@ -50,8 +64,9 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
     defaultValues: customer ? customerValues(customer) : EMPTY_CUSTOMER,
   });
 
-  const onSubmit = handleSubmit(async (v) => {
+  const save = async (v: CustomerValues, force: boolean) => {
     setError(null);
+    setDuplicate(null);
     if (customer) {
       const was = customerValues(customer);
       const emptied = STICKY.filter((k) => was[k] && !v[k].trim());
@@ -61,7 +76,7 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       }
     }
     try {
-      const body = customerBody(v, Boolean(customer));
+      const body = { ...customerBody(v, Boolean(customer)), ...(force ? { force: true } : {}) };
       const saved = customer
         ? await customersApi.update(customer._id, { ...body, version: customer.version })
         : await customersApi.create(body);
@@ -70,10 +85,17 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       void qc.invalidateQueries({ queryKey: ['customers', 'pick'] });
       navigate(`/customers/${saved._id}`, { state: { flash: customer ? 'The customer was saved.' : `${fullName(saved)} was added.` } });
     } catch (e) {
+      const dup = possibleDuplicate(e);
+      if (dup) {
+        setDuplicate(dup);
+        return;
+      }
       if (applyFieldError(e, CUSTOMER_FIELDS, setFieldError)) return;
       setError(e);
     }
-  });
+  };
+  const onSubmit = handleSubmit((v) => save(v, false));
+  const saveAnyway = handleSubmit((v) => save(v, true));
 
   const title = customer ? `Edit ${fullName(customer)}` : 'New customer';
   return (
@@ -111,6 +133,22 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       )}
       {error != null && !isVersionConflict(error) && !(isApiError(error) && error.unavailable) && (
         <Alert title={customer ? 'The customer was not saved' : 'The customer was not added'}>{errorMessage(error)}</Alert>
+      )}
+      {duplicate && (
+        <Alert kind="warning" title={customer ? 'This may be another customer' : 'This customer may already exist'}>
+          <p>
+            {duplicate.message}
+            {duplicate.customer && (
+              <>
+                {' '}
+                <Link to={`/customers/${duplicate.customer._id}`}>Open {fullName(duplicate.customer)}</Link>
+              </>
+            )}
+          </p>
+          <button type="button" className="btn btn-small" disabled={isSubmitting} onClick={() => void saveAnyway()}>
+            {customer ? 'Save anyway' : 'Create anyway'}
+          </button>
+        </Alert>
       )}
       <form className="form card" onSubmit={onSubmit} noValidate aria-labelledby="customer-form-title">
         <FieldGroup legend="Name and contact">
