@@ -425,6 +425,8 @@ export interface ConvertLeadInput {
   customer?: { firstName?: string; lastName?: string; email?: string; phone?: string };
   booking?: Omit<BookingInput, 'customer' | 'version'>;
   version?: number;
+  /** Create the customer even though one with the same email or phone exists. */
+  force?: boolean;
 }
 
 export interface ConvertLeadResult {

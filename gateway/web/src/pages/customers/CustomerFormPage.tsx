@@ -10,7 +10,7 @@ import type { Customer } from '../../api/types';
 import { Alert, ErrorState, ServiceBanner, Spinner, errorMessage } from '../../components/Feedback';
 import { FieldGroup, TextAreaField, TextField } from '../../components/Form';
 import { fullName } from '../../lib/format';
-import { applyFieldError, isVersionConflict } from '../../lib/serverErrors';
+import { applyFieldError, isVersionConflict, possibleDuplicate, type Duplicate } from '../../lib/serverErrors';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { PHONE_HINT } from '../../lib/validation';
 import { CUSTOMER_FIELDS, EMPTY_CUSTOMER, customerBody, customerSchema, customerValues, type CustomerValues } from './customerForm';
@@ -30,19 +30,6 @@ export function CustomerFormPage() {
     );
   }
   return <CustomerForm customer={q.data} onReload={() => q.refetch()} />;
-}
-
-/** A 409 POSSIBLE_DUPLICATE: which field matched and, when we may see it, whom. */
-export interface Duplicate {
-  field: string;
-  message: string;
-  customer: { _id: string; firstName: string; lastName: string } | null;
-}
-
-export function possibleDuplicate(e: unknown): Duplicate | null {
-  if (!isApiError(e) || e.code !== 'POSSIBLE_DUPLICATE') return null;
-  const c = e.details.customer as Duplicate['customer'] | undefined;
-  return { field: String(e.details.field ?? ''), message: e.message, customer: c && typeof c === 'object' ? c : null };
 }
 
 /** Optional fields the API cannot empty once set. */
