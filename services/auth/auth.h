@@ -95,6 +95,17 @@ int agent_find_email(mongoc_client_t *c, const char *email, bson_t *out);
 void agent_search_text(bson_t *doc, const char *email, const char *first, const char *last,
                        const char *agency);
 
+/* directory.c: GET /api/agents/directory from an in-memory copy of the agents.
+ * directory_new reads TRIPDESK_LIST_COPIES and registers its write observer (call
+ * before running); directory_maintain (a periodic task) decides auto and loads;
+ * directory_put hands it an agent written outside td_store (the seed). */
+extern const td_route directory_routes[];
+cJSON *directory_json(const bson_t *doc, void *arg);
+int directory_new(void);
+void directory_maintain(td_service *svc, mongoc_client_t *c);
+void directory_put(const bson_t *doc);
+void directory_free(void);
+
 /* sessions.c */
 extern const td_route session_routes[];
 

@@ -126,8 +126,10 @@ static int seed_admin(mongoc_client_t *c)
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
     BSON_APPEND_NULL(&doc, "lastLoginAt");
     BSON_APPEND_INT64(&doc, "version", 1);
-    if (mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err))
+    if (mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err)) {
         td_info("super_admin %s created", lower);
+        directory_put(&doc); /* written outside td_store: no observer saw it */
+    }
     else if ((rc = td_mongo_rc(&err)) == TD_ECONFLICT)
         rc = TD_OK; /* another instance created it */
     bson_destroy(&doc);

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #define RESYNC_INTERVAL_MS 30000
+#define DIRECTORY_MAINTAIN_MS 1000 /* decides auto, loads and reloads the directory */
 
 auth_config auth_cfg;
 
@@ -31,6 +32,10 @@ int main(void)
     if (rc == TD_OK)
         rc = td_router_add_table(r, session_routes);
     if (rc == TD_OK)
+        rc = directory_new();
+    if (rc == TD_OK) /* before agent_routes: /api/agents/directory is not an :id */
+        rc = td_router_add_table(r, directory_routes);
+    if (rc == TD_OK)
         rc = td_router_add_table(r, agent_routes);
     if (rc == TD_OK)
         rc = td_router_add_table(r, permission_routes);
@@ -40,9 +45,13 @@ int main(void)
         rc = td_bus_track_collection(td_service_bus(svc), COLL_MATRIX);
     if (rc == TD_OK)
         rc = td_service_add_task(svc, "revocation-resync", RESYNC_INTERVAL_MS, resync);
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "agent directory", DIRECTORY_MAINTAIN_MS, directory_maintain);
     td_service_on_mongo_ready(svc, auth_init_database);
     if (rc == TD_OK)
         rc = td_service_run(svc);
     td_service_free(svc);
+    td_store_observers_clear();
+    directory_free();
     return rc == TD_OK ? 0 : 1;
 }

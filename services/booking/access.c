@@ -74,7 +74,7 @@ int load_visible(td_req *req, td_res *res, const char *coll, const char *owner_f
 }
 
 static const char *const hidden[] = {"searchText", "destinationKey", "nameKey", "cityKey",
-                                     "deleted", NULL};
+                                     "emailKey",   "phoneKey",       "deleted", NULL};
 
 cJSON *doc_json(const bson_t *doc, void *arg)
 {
@@ -242,6 +242,13 @@ static void on_write(const char *coll, const bson_t *doc, void *arg)
 int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *list,
                   const td_list_spec *spec, const char *owner_field)
 {
+    return list_copy_new_extra(out, coll, list, spec, owner_field, NULL);
+}
+
+int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_list *list,
+                        const td_list_spec *spec, const char *owner_field,
+                        const char *const *extra)
+{
     *out = NULL;
     if (nwatches == CACHED_LISTS_N)
         return TD_ENOMEM;
@@ -254,6 +261,8 @@ int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *li
     fields[n++] = spec->default_sort;
     fields[n++] = owner_field;
     fields[n++] = "deleted";
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+        fields[n++] = extra[i];
     fields[n] = NULL;
     int rc = TD_OK;
     if (copies_mode != MODE_OFF)

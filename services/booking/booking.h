@@ -100,6 +100,11 @@ int list_copies_configure(void);
  * loads and reloads the copies. */
 int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *list,
                   const td_list_spec *spec, const char *owner_field);
+/* The same with more extracted fields (NULL-terminated, NULL: none) that the service
+ * queries itself (the customers' emailKey/phoneKey duplicate lookups). */
+int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_list *list,
+                        const td_list_spec *spec, const char *owner_field,
+                        const char *const *extra);
 void list_copies_maintain(mongoc_client_t *c);
 void list_copies_free(void);
 /* ix when the copies are in use, else NULL (off, or auto not decided yet): ask the
@@ -117,6 +122,19 @@ int customers_indexes(mongoc_client_t *c);
 int customers_list_new(void);
 int customer_find_visible(td_req *req, const char *id, bson_t *out);
 void customer_name(const bson_t *customer, char *buf, size_t len);
+/* Appends the normalised duplicate keys of a customer to doc: emailKey (trimmed,
+ * lower case; only with an email) and phoneKey (the digits of the phone). */
+void customer_keys(bson_t *doc, const char *email, const char *phone);
+/* The `force` option of a write that may create a duplicate: ?force=true|false or a
+ * boolean body field "force" (body may be NULL). TD_EINVAL answers 400. */
+int customer_read_force(const td_req *req, const cJSON *body, td_res *res, bool *force);
+/* Looks for another live customer of the agency (not `self`, which may be NULL) with
+ * the same email or phone keys. TD_OK: none. TD_ECONFLICT: res holds 409
+ * POSSIBLE_DUPLICATE naming it (its id and name only when the caller may view it).
+ * Another TD_E*: res holds the error. From the customers' list copy when it can
+ * answer, else an indexed MongoDB filter. */
+int customer_check_duplicate(td_req *req, td_res *res, const char *email, const char *phone,
+                             const bson_oid_t *self);
 
 /* leads.c */
 extern const td_route lead_routes[];

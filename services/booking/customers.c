@@ -4,6 +4,7 @@
 #include "tripdesk/docmatch.h"
 #include "tripdesk/idempotency.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ const td_route customer_routes[] = {
 
 static const char *const fields[] = {"firstName", "lastName", "email", "phone", "city",
                                      "country", "address", "dateOfBirth", "passportNumber",
-                                     "notes", "version", NULL};
+                                     "notes", "version", "force", NULL};
 
 static const td_qp list_params[] = {
     {"search", TD_QP_SEARCH, "searchText", NULL},
@@ -45,9 +46,15 @@ static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "cr
 
 static td_listindex *list_copy;
 
+/* The duplicate keys, extracted by the list copy for the duplicate lookups. */
+#define EMAIL_KEY "emailKey"
+#define PHONE_KEY "phoneKey"
+#define PHONE_KEY_SIZE 32 /* a phone is at most 25 characters */
+static const char *const key_fields[] = {EMAIL_KEY, PHONE_KEY, NULL};
+
 int customers_list_new(void)
 {
-    return list_copy_new(&list_copy, COLL_CUSTOMERS, LIST, &list_spec, OWNER);
+    return list_copy_new_extra(&list_copy, COLL_CUSTOMERS, LIST, &list_spec, OWNER, key_fields);
 }
 
 int customers_indexes(mongoc_client_t *c)
@@ -57,14 +64,23 @@ int customers_indexes(mongoc_client_t *c)
     BSON_APPEND_INT32(&k1, "createdAt", -1);
     BSON_APPEND_INT32(&k2, "cityKey", 1);
     BSON_APPEND_INT32(&k3, "nameKey", 1);
+    bson_t k4 = BSON_INITIALIZER, k5 = BSON_INITIALIZER;
+    BSON_APPEND_INT32(&k4, EMAIL_KEY, 1);
+    BSON_APPEND_INT32(&k5, PHONE_KEY, 1);
     int rc = td_mongo_index(c, COLL_CUSTOMERS, &k1, "customer_agent_created", false);
     if (rc == TD_OK)
         rc = td_mongo_index(c, COLL_CUSTOMERS, &k2, "customer_city", false);
     if (rc == TD_OK)
         rc = td_mongo_index(c, COLL_CUSTOMERS, &k3, "customer_name", false);
+    if (rc == TD_OK)
+        rc = td_mongo_index(c, COLL_CUSTOMERS, &k4, "customer_email_key", false);
+    if (rc == TD_OK)
+        rc = td_mongo_index(c, COLL_CUSTOMERS, &k5, "customer_phone_key", false);
     bson_destroy(&k1);
     bson_destroy(&k2);
     bson_destroy(&k3);
+    bson_destroy(&k4);
+    bson_destroy(&k5);
     return rc;
 }
 
@@ -73,6 +89,160 @@ void customer_name(const bson_t *customer, char *buf, size_t len)
     const char *f = td_bson_str(customer, "firstName"), *l = td_bson_str(customer, "lastName");
     snprintf(buf, len, "%s %s", f != NULL ? f : "", l != NULL ? l : "");
     td_utf8_trim(buf);
+}
+
+void customer_keys(bson_t *doc, const char *email, const char *phone)
+{
+    if (email != NULL) {
+        char low[TD_EMAIL_MAX + 1];
+        lower_into(low, sizeof low, email);
+        const char *start = low;
+        while (isspace((unsigned char)*start))
+            start++;
+        if (*start != '\0')
+            BSON_APPEND_UTF8(doc, EMAIL_KEY, start);
+    }
+    char digits[PHONE_KEY_SIZE];
+    size_t n = 0;
+    for (const char *p = phone; p != NULL && *p != '\0' && n + 1 < sizeof digits; p++)
+        if (isdigit((unsigned char)*p))
+            digits[n++] = *p;
+    digits[n] = '\0';
+    if (n > 0)
+        BSON_APPEND_UTF8(doc, PHONE_KEY, digits);
+}
+
+int customer_read_force(const td_req *req, const cJSON *body, td_res *res, bool *force)
+{
+    *force = false;
+    td_query q;
+    if (td_query_parse(req->query, &q) != TD_OK) {
+        td_fail(res, 400, "VALIDATION_ERROR", "Malformed query string", NULL);
+        return TD_EINVAL;
+    }
+    const char *v = td_query_get(&q, "force");
+    int rc = TD_OK;
+    if (v != NULL && strcmp(v, "true") == 0) {
+        *force = true;
+    } else if (v != NULL && strcmp(v, "false") != 0) {
+        td_fail_field(res, "force", "force must be true or false");
+        rc = TD_EINVAL;
+    }
+    td_query_free(&q);
+    bool in_body = false, present = false;
+    if (rc == TD_OK && body != NULL &&
+        td_get_bool(body, "force", false, res, &in_body, &present) != TD_OK)
+        rc = TD_EINVAL;
+    if (present && in_body)
+        *force = true;
+    return rc;
+}
+
+/* The first other live customer whose `field` is `key`, as the API shows it, into
+ * *found (NULL when none). */
+static int find_by_key(td_req *req, mongoc_client_t *c, const char *field, const char *key,
+                       const bson_oid_t *self, cJSON **found)
+{
+    *found = NULL;
+    td_list l;
+    memset(&l, 0, sizeof l);
+    l.page = 1;
+    l.limit = 1;
+    bson_init(&l.filter);
+    bson_init(&l.sort);
+    BSON_APPEND_UTF8(&l.filter, field, key);
+    BSON_APPEND_BOOL(&l.filter, "deleted", false);
+    if (self != NULL) {
+        bson_t ne;
+        BSON_APPEND_DOCUMENT_BEGIN(&l.filter, "_id", &ne);
+        BSON_APPEND_OID(&ne, "$ne", self);
+        bson_append_document_end(&l.filter, &ne);
+    }
+    BSON_APPEND_INT32(&l.sort, "createdAt", 1);
+    cJSON *items = NULL;
+    int64_t total = 0;
+    bool degraded = false;
+    td_listindex *copy = list_copy_if_on(list_copy);
+    /* The copy answers (also degraded, while Redis is away: it holds this daemon's
+     * writes); a copy still loading or off: the indexed filter. */
+    int rc = copy != NULL ? td_listindex_query_degraded(copy, c, &l, &items, &total, &degraded)
+                          : TD_EUNAVAIL;
+    if (rc == TD_OK) {
+        const cJSON *first = cJSON_GetArrayItem(items, 0);
+        if (first != NULL)
+            *found = cJSON_IsRaw(first) ? cJSON_Parse(first->valuestring)
+                                        : cJSON_Duplicate(first, true);
+        if (first != NULL && *found == NULL)
+            rc = TD_ENOMEM;
+    } else {
+        bson_t doc;
+        rc = td_store_find_one(c, COLL_CUSTOMERS, &l.filter, &doc);
+        if (rc == TD_OK) {
+            *found = doc_json(&doc, NULL);
+            bson_destroy(&doc);
+        } else if (rc == TD_ENOTFOUND) {
+            rc = TD_OK;
+        }
+    }
+    (void)req;
+    cJSON_Delete(items);
+    td_list_free(&l);
+    return rc;
+}
+
+int customer_check_duplicate(td_req *req, td_res *res, const char *email, const char *phone,
+                             const bson_oid_t *self)
+{
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL) {
+        td_fail_rc(res, TD_EUNAVAIL, NULL);
+        return TD_EUNAVAIL;
+    }
+    bson_t keys = BSON_INITIALIZER;
+    customer_keys(&keys, email, phone);
+    const char *fields[] = {EMAIL_KEY, PHONE_KEY};
+    const char *names[] = {"email", "phone"};
+    cJSON *found = NULL;
+    int rc = TD_OK, which = 0;
+    for (; rc == TD_OK && found == NULL && which < 2; which++) {
+        const char *key = td_bson_str(&keys, fields[which]);
+        if (key != NULL)
+            rc = find_by_key(req, c, fields[which], key, self, &found);
+    }
+    bson_destroy(&keys);
+    if (rc != TD_OK) {
+        td_fail_rc(res, rc, "duplicate check failed");
+        return rc;
+    }
+    if (found == NULL)
+        return TD_OK;
+    which--; /* the loop stepped past the field that matched */
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(found, OWNER);
+    bool visible = td_req_can(req, VIEW_ALL) ||
+                   (cJSON_IsString(owner) && strcmp(owner->valuestring, req->principal.agent_id) == 0);
+    cJSON *details = cJSON_CreateObject();
+    cJSON_AddStringToObject(details, "field", names[which]);
+    char msg[CUSTOMER_NAME_SIZE + 96];
+    if (visible) {
+        cJSON *who = cJSON_AddObjectToObject(details, "customer");
+        const char *keep[] = {"_id", "firstName", "lastName"};
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(found, keep[i]);
+            cJSON_AddStringToObject(who, keep[i], cJSON_IsString(v) ? v->valuestring : "");
+        }
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(found, "firstName");
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(found, "lastName");
+        snprintf(msg, sizeof msg, "A customer with this %s already exists: %s %s", names[which],
+                 cJSON_IsString(f) ? f->valuestring : "", cJSON_IsString(l) ? l->valuestring : "");
+    } else {
+        cJSON_AddNullToObject(details, "customer");
+        snprintf(msg, sizeof msg, "Another agent's customer has this %s", names[which]);
+    }
+    cJSON_AddStringToObject(details, "force",
+                            "Send force: true (or ?force=true) to save it anyway");
+    td_fail(res, 409, "POSSIBLE_DUPLICATE", msg, details);
+    cJSON_Delete(found);
+    return TD_ECONFLICT;
 }
 
 int customer_find_visible(td_req *req, const char *id, bson_t *out)
@@ -160,6 +330,7 @@ static void derived(bson_t *doc, const char *first, const char *last, const char
     BSON_APPEND_UTF8(doc, "nameKey", low);
     lower_into(low, sizeof low, city != NULL ? city : "");
     BSON_APPEND_UTF8(doc, "cityKey", low);
+    customer_keys(doc, email, phone);
 }
 
 static cJSON *snapshot(const bson_t *doc)
@@ -180,7 +351,12 @@ static int create(td_req *req, td_res *res)
 {
     cJSON *body = NULL;
     customer_input in;
-    if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK)
+    bool force;
+    if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK ||
+        customer_read_force(req, body, res, &force) != TD_OK)
+        goto out;
+    if (!force &&
+        customer_check_duplicate(req, res, in.has_email ? in.email : NULL, in.phone, NULL) != TD_OK)
         goto out;
     bson_oid_t id, me;
     td_req_new_oid(req, &id);
@@ -240,7 +416,9 @@ static int update(td_req *req, td_res *res)
     bson_t doc, updated;
     bson_init(&doc);
     bson_init(&updated);
-    if (td_req_json(req, res, &body) != TD_OK || read_input(body, false, res, &in) != TD_OK)
+    bool force;
+    if (td_req_json(req, res, &body) != TD_OK || read_input(body, false, res, &in) != TD_OK ||
+        customer_read_force(req, body, res, &force) != TD_OK)
         goto out;
     if (load_visible(req, res, COLL_CUSTOMERS, OWNER, VIEW_ALL, &doc) != TD_OK)
         goto out;
@@ -251,6 +429,21 @@ static int update(td_req *req, td_res *res)
     if (in.version >= 0 && in.version != td_bson_int(&doc, "version", 0)) {
         update_failed(res, TD_ENOTFOUND);
         goto out;
+    }
+    /* A new email or phone is checked like a new customer's (the others' own keys
+     * were checked when they were set). */
+    const char *old_email = td_bson_str(&doc, "email"), *old_phone = td_bson_str(&doc, "phone");
+    const char *new_email =
+        in.has_email && (old_email == NULL || strcmp(old_email, in.email) != 0) ? in.email : NULL;
+    const char *new_phone =
+        in.phone != NULL && (old_phone == NULL || strcmp(old_phone, in.phone) != 0) ? in.phone
+                                                                                     : NULL;
+    if (!force && (new_email != NULL || new_phone != NULL)) {
+        bson_oid_t self;
+        char self_hex[25];
+        parse_oid(td_bson_oid_hex(&doc, "_id", self_hex), &self);
+        if (customer_check_duplicate(req, res, new_email, new_phone, &self) != TD_OK)
+            goto out;
     }
     const char *names[] = {"firstName", "lastName", "phone", "city", "country", "address",
                            "passportNumber", "notes", "email"};

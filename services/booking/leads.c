@@ -785,6 +785,7 @@ static int insert_customer(td_req *req, const bson_t *lead, const new_customer *
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(&doc, "nameKey", low);
     BSON_APPEND_UTF8(&doc, "cityKey", "");
+    customer_keys(&doc, email, nc->phone);
     BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
     BSON_APPEND_INT64(&doc, "version", 1);
@@ -844,7 +845,8 @@ static int reload(mongoc_client_t *c, const bson_oid_t *id, bson_t *out)
 static int read_convert(const cJSON *body, td_res *res, new_customer *nc,
                         const char **customer_id, const cJSON **booking, int64_t *version)
 {
-    static const char *const fields[] = {"customerId", "customer", "booking", "version", NULL};
+    static const char *const fields[] = {"customerId", "customer", "booking", "version",
+                                         "force",      NULL};
     static const char *const customer_fields[] = {"firstName", "lastName", "email", "phone",
                                                   NULL};
     const cJSON *cust;
@@ -986,8 +988,10 @@ static int convert(td_req *req, td_res *res)
     char token[25], lead_hex[25], cust_hex[25], book_hex[25] = "";
     bson_oid_t lead_id;
     mongoc_client_t *c = NULL;
+    bool force = false;
     if (td_req_json(req, res, &body) != TD_OK ||
-        read_convert(body, res, &nc, &customer_id, &booking_in, &version) != TD_OK)
+        read_convert(body, res, &nc, &customer_id, &booking_in, &version) != TD_OK ||
+        customer_read_force(req, body, res, &force) != TD_OK)
         goto out;
     if (load_visible(req, res, COLL_LEADS, OWNER, VIEW_ALL, &lead) != TD_OK)
         goto out;
@@ -1033,6 +1037,11 @@ static int convert(td_req *req, td_res *res)
         }
     } else {
         if (customer_from_lead(&lead, &nc, res) != TD_OK)
+            goto out;
+        /* A customer with the same email or phone exists: warn as POST /api/customers
+         * does; the caller converts with its customerId, or with force. */
+        if (!force && customer_check_duplicate(req, res, nc.has_email ? nc.email : NULL,
+                                               nc.phone, NULL) != TD_OK)
             goto out;
         rc = insert_customer(req, &lead, &nc, &customer);
         if (rc != TD_OK) {

@@ -155,6 +155,16 @@ def root_token(root_session):
     return root_session["accessToken"]
 
 
+def unique_phone():
+    """A phone no other test uses: customers with the same phone are duplicates
+    (409 POSSIBLE_DUPLICATE)."""
+    return "+91 9%09d" % (uuid.uuid4().int % 10**9)
+
+
+def unique_email(prefix="c"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
 def new_agent(root_token, role="agent", approve=True, password="Str0ng-Passw0rd!"):
     """Registers an agent, approves it and gives it a role; returns (agent, token)."""
     email = f"agent-{uuid.uuid4().hex[:10]}@example.com"

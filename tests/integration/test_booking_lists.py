@@ -12,7 +12,7 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
-from conftest import COPY_SOURCE, LIST_COPIES, MONGO_PORT, api, new_agent, redis_cli, second_booking_daemon, wait_for
+from conftest import COPY_SOURCE, LIST_COPIES, MONGO_PORT, api, new_agent, redis_cli, second_booking_daemon, unique_phone, wait_for
 from test_bookings import booking_body, customer
 
 DB = "tripdesk_booking"
@@ -328,7 +328,7 @@ def test_customer_lead_and_itinerary_lists_come_from_their_copies(agent):
     c = customer(token, lastName=f"Copy{tag}", city="Pune")
     r = api("POST", "/api/leads", token, json={
         "name": {"firstName": "Lead", "lastName": f"Copy{tag}"},
-        "contactInfo": {"email": f"lead-{tag}@example.com", "phone": "+91 98200 22222"},
+        "contactInfo": {"email": f"lead-{tag}@example.com", "phone": unique_phone()},
         "source": "website", "priority": "high"})
     assert r.status_code == 201, r.text
     lead = r.json()["data"]
@@ -360,16 +360,16 @@ def test_a_booking_sees_its_customer_as_the_database_does(stack, root_token, age
     _, token = agent
     with second_booking_daemon(stack, "booking3"):
         made = [api("POST", "/api/customers", token, json={
-            "firstName": "Copy", "lastName": f"Reader{i}", "phone": "+91 90000 11111"})
+            "firstName": "Copy", "lastName": f"Reader{i}", "phone": unique_phone()})
             .json()["data"] for i in range(6)]  # spread over both daemons
         for c in made:
             create(token, c["_id"], dest="Hanoi")
         gone = api("POST", "/api/customers", token, json={
-            "firstName": "Gone", "lastName": "Customer", "phone": "+91 90000 22222"}).json()["data"]
+            "firstName": "Gone", "lastName": "Customer", "phone": unique_phone()}).json()["data"]
         assert api("DELETE", f"/api/customers/{gone['_id']}", token).status_code == 200
         _, other = new_agent(root_token)
         theirs = api("POST", "/api/customers", other, json={
-            "firstName": "Their", "lastName": "Customer", "phone": "+91 90000 33333"}).json()["data"]
+            "firstName": "Their", "lastName": "Customer", "phone": unique_phone()}).json()["data"]
         for _ in range(4):  # whichever daemon answers
             for cid in (gone["_id"], theirs["_id"]):
                 r = api("POST", "/api/bookings", token, json=booking_body(cid, dest="Hue"))

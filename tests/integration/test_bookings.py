@@ -9,14 +9,22 @@ import uuid
 import pytest
 import requests
 
-from conftest import BASE, api, new_agent, redis_cli, second_booking_daemon, wait_for
+from conftest import (BASE, api, new_agent, redis_cli, second_booking_daemon, unique_email,
+                      unique_phone, wait_for)
 
 CUSTOMER = {"firstName": "Meera", "lastName": "Iyer", "email": "meera@example.com",
             "phone": "+91 98200 11111", "city": "Mumbai", "country": "India"}
 
 
+def customer_body(**over):
+    """CUSTOMER with an email and phone of its own (or the ones given)."""
+    body = dict(CUSTOMER, email=unique_email("meera"), phone=unique_phone())
+    body.update(over)
+    return body
+
+
 def customer(token, **over):
-    body = dict(CUSTOMER, **over)
+    body = customer_body(**over)
     r = api("POST", "/api/customers", token, json=body)
     assert r.status_code == 201, r.text
     return r.json()["data"]
@@ -78,7 +86,7 @@ def test_customer_crud_and_versions(agent):
 ])
 def test_customer_validation(agent, over, field):
     _, token = agent
-    body = {k: v for k, v in dict(CUSTOMER, **over).items() if v is not None}
+    body = {k: v for k, v in customer_body(**over).items() if v is not None}
     r = api("POST", "/api/customers", token, json=body)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["details"]["field"] == field

@@ -3,7 +3,7 @@ analytics service exactly once, also when analytics was down while they were
 published, and the bus probe routes reject bad input."""
 import uuid
 
-from conftest import api, make_token, wait_for
+from conftest import api, make_token, unique_phone, wait_for
 
 
 def probe(token, prefix, tag, count):
@@ -147,7 +147,7 @@ def test_a_prepared_insert_event_is_sent_only_if_its_document_exists(stack, root
     try:
         # the normal way: no event left in the document, one audit entry
         r = api("POST", "/api/customers", root_token,
-                json={"firstName": "Prepared", "lastName": "Event", "phone": "+91 90000 44444"})
+                json={"firstName": "Prepared", "lastName": "Event", "phone": unique_phone()})
         assert r.status_code == 201, r.text
         made = r.json()["data"]["_id"]
         assert "_events" not in db["customers"].find_one({"_id": ObjectId(made)})

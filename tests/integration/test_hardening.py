@@ -6,7 +6,7 @@ import socket
 import pytest
 import requests
 
-from conftest import BASE, HTTP_PORT, api, make_token
+from conftest import BASE, HTTP_PORT, api, make_token, unique_email, unique_phone
 
 PIPELINED = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -332,8 +332,8 @@ def uuid_tag():
 def test_escaped_surrogate_pair_is_one_character(booking_agent):
     _, token = booking_agent
     r = raw_json("POST", "/api/customers", token,
-                 '{"firstName":"Ravi\\ud83d\\ude00","lastName":"Kumar","email":"r@example.com",'
-                 '"phone":"+91 98200 11111"}')
+                 '{"firstName":"Ravi\\ud83d\\ude00","lastName":"Kumar","email":"%s",'
+                 '"phone":"%s"}' % (unique_email("r"), unique_phone()))
     assert r.status_code == 201, r.text
     assert r.json()["data"]["firstName"] == "Ravi\U0001F600"
 
@@ -354,8 +354,8 @@ def test_long_non_ascii_customer_names_and_destinations_are_201_or_400_never_500
     first = (DEVANAGARI * 10)[:60]
     last = EMOJI * 60
     r = api("POST", "/api/customers", token, json={
-        "firstName": first, "lastName": last, "email": "long@example.com",
-        "phone": "+91 98200 11111", "city": EMOJI * 80})
+        "firstName": first, "lastName": last, "email": unique_email("long"),
+        "phone": unique_phone(), "city": EMOJI * 80})
     assert r.status_code == 201, r.text
     cust = r.json()["data"]
     assert cust["firstName"] == first and cust["lastName"] == last

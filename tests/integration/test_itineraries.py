@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import api, new_agent, wait_for
+from conftest import api, new_agent, unique_phone, wait_for
 
 EVENT_TIMEOUT = 20
 
@@ -100,7 +100,7 @@ def audit_entries(root, target_id, n):
 def new_customer(token):
     r = api("POST", "/api/customers", token,
             json={"firstName": "Kabir", "lastName": "Shah" + uuid.uuid4().hex[:6],
-                  "phone": "+91 99000 22222"})
+                  "phone": unique_phone()})
     assert r.status_code == 201, r.text
     return r.json()["data"]
 

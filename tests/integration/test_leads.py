@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import api, new_agent, wait_for
+from conftest import api, new_agent, unique_email, unique_phone, wait_for
 
 EVENT_TIMEOUT = 20
 OPEN_PIPELINE = ["new", "contacted", "qualified", "proposal", "negotiation"]
@@ -48,7 +48,7 @@ def fresh(root):
 def lead_body(**over):
     marker = uuid.uuid4().hex[:8]
     body = {"name": {"firstName": "Riya", "lastName": f"Kapoor{marker}"},
-            "contactInfo": {"email": f"riya.{marker}@example.com", "phone": "+91 98200 12345"},
+            "contactInfo": {"email": f"riya.{marker}@example.com", "phone": unique_phone()},
             "source": "website", "interestedDestination": "Bali",
             "budget": {"amount": 150000.5, "currency": "INR"},
             "travelDates": {"from": "2027-03-01", "to": "2027-03-10"},
@@ -104,7 +104,7 @@ def audit_entries(root, target_id, n):
 
 def new_customer(token, **over):
     body = {"firstName": "Meera", "lastName": "Iyer" + uuid.uuid4().hex[:6],
-            "phone": "+91 99000 11111"}
+            "phone": unique_phone()}
     body.update(over)
     r = api("POST", "/api/customers", token, json=body)
     assert r.status_code == 201, r.text
@@ -524,11 +524,12 @@ def test_convert_with_overrides_completes_a_lead_without_phone(fresh):
     assert err["details"]["field"] == "customer.phone"
     assert get(token, lead["_id"]) == lead
     assert api("GET", "/api/customers", token).json()["pagination"]["totalDocs"] == 0
+    phone = unique_phone()
     r = api("POST", f"/api/leads/{lead['_id']}/convert", token,
-            json={"customer": {"firstName": "Riyanka", "phone": "+91 90000 00001"}})
+            json={"customer": {"firstName": "Riyanka", "phone": phone}})
     assert r.status_code == 200, r.text
     customer = r.json()["data"]["customer"]
-    assert customer["firstName"] == "Riyanka" and customer["phone"] == "+91 90000 00001"
+    assert customer["firstName"] == "Riyanka" and customer["phone"] == phone
     assert customer["email"] == lead["contactInfo"]["email"]
 
 

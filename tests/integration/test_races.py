@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BASE, api, login, new_agent, wait_for
+from conftest import BASE, api, login, new_agent, unique_email, unique_phone, wait_for
 
 CLIENTS = 20
 ROUNDS = 20
@@ -42,7 +42,8 @@ def at_once(send):
 
 
 def customer(token):
-    r = api("POST", "/api/customers", token, json=CUSTOMER)
+    r = api("POST", "/api/customers", token,
+            json=dict(CUSTOMER, email=unique_email("rohan"), phone=unique_phone()))
     assert r.status_code == 201, r.text
     return r.json()["data"]
 

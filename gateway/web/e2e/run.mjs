@@ -394,6 +394,8 @@ test('a plain agent: no admin pages (in the nav or typed), own bookings, passwor
 // assumes an empty list.
 
 const newStamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+// A customer's phone of this run only: a repeated phone is a possible duplicate (409).
+const uniquePhone = () => `+91 9${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
 
 let adminTokenPromise = null;
 /** An access token of E2E_ADMIN_EMAIL from POST /api/auth/login (once per run). */
@@ -439,7 +441,7 @@ test('bookings: a customer and a booking made in the UI, an overlapping one refu
   await page.getByText('Enter the first name').waitFor(); // refused before sending
   await page.getByLabel('First name').fill('Esha');
   await page.getByLabel('Last name').fill(last);
-  await page.getByLabel('Phone').fill('+91 98200 12345');
+  await page.getByLabel('Phone').fill(uniquePhone());
   await page.getByLabel('Email (optional)').fill(`esha.${s}@example.com`);
   await page.getByLabel('City (optional)').fill('Pune');
   await page.getByRole('button', { name: 'Add customer' }).click();
@@ -502,7 +504,7 @@ test('bookings: a customer and a booking made in the UI, an overlapping one refu
 test('bookings list: filters, sort and page live in the URL and survive a reload (signed in)', async (t) => {
   const s = newStamp();
   // Data through the API: a customer with three bookings of this run.
-  const customer = await adminApi('POST', '/api/customers', { firstName: 'Filter', lastName: `Case ${s}`, phone: '+91 98200 54321', city: 'Kochi' });
+  const customer = await adminApi('POST', '/api/customers', { firstName: 'Filter', lastName: `Case ${s}`, phone: uniquePhone(), city: 'Kochi' });
   const mk = (destination, tripType, start, end, total) =>
     adminApi('POST', '/api/bookings', {
       customer: customer._id,
@@ -577,7 +579,7 @@ test('leads: record, move along the pipeline and convert with a booking (signed 
   await page.getByRole('link', { name: 'New lead' }).first().click();
   await page.getByLabel('First name').fill('Kiran');
   await page.getByLabel('Last name').fill(`Lead ${s}`);
-  await page.getByLabel('Phone').fill('+91 99000 11223');
+  await page.getByLabel('Phone').fill(uniquePhone());
   await page.getByLabel('Source').selectOption('referral');
   await page.getByLabel('Destination').fill(`Andaman ${s}`);
   await page.getByLabel('Budget', { exact: true }).fill('150000');

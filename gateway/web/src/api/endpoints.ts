@@ -10,6 +10,7 @@ import type {
   ConvertLeadResult,
   Customer,
   CustomerInput,
+  DirectoryAgent,
   Itinerary,
   ItineraryInput,
   Lead,
@@ -80,6 +81,13 @@ export const agentsApi = {
   },
   get(agentId: string): Promise<Agent> {
     return api.get<Agent>(`/api/agents/${id(agentId)}`);
+  },
+  /** Names of other agents (canViewAllAgents, canAssignLeads or canViewAllBookings): a search, or ids (at most 20). */
+  async directory(q: { search?: string; ids?: string[]; limit?: number }): Promise<DirectoryAgent[]> {
+    const page = await api.page<DirectoryAgent>('/api/agents/directory', {
+      query: { search: q.search || undefined, ids: q.ids?.length ? q.ids.join(',') : undefined, limit: q.limit },
+    });
+    return page.items;
   },
   approve(agentId: string): Promise<Agent> {
     return api.patch<Agent>(`/api/agents/${id(agentId)}/approve`);

@@ -256,6 +256,15 @@ export interface Customer extends Stamped {
   lead?: string;
 }
 
+/** An entry of GET /api/agents/directory: what others may know of an agent. */
+export interface DirectoryAgent {
+  _id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  role: Role;
+}
+
 export interface CustomerInput {
   firstName?: string;
   lastName?: string;
@@ -268,6 +277,8 @@ export interface CustomerInput {
   passportNumber?: string;
   notes?: string;
   version?: number;
+  /** Save even though a customer with the same email or phone exists (409 POSSIBLE_DUPLICATE). */
+  force?: boolean;
 }
 
 export const CUSTOMER_SORTS = ['name', 'createdAt', 'updatedAt', 'city'] as const;
@@ -414,6 +425,8 @@ export interface ConvertLeadInput {
   customer?: { firstName?: string; lastName?: string; email?: string; phone?: string };
   booking?: Omit<BookingInput, 'customer' | 'version'>;
   version?: number;
+  /** Create the customer even though one with the same email or phone exists. */
+  force?: boolean;
 }
 
 export interface ConvertLeadResult {

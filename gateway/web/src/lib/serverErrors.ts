@@ -62,3 +62,16 @@ export function bookingConflict(err: unknown): (ConflictingBooking & { duplicate
 }
 
 export const isVersionConflict = (err: unknown): boolean => isApiError(err) && err.code === 'VERSION_CONFLICT';
+
+/** A 409 POSSIBLE_DUPLICATE: which field matched and, when we may see it, whom. */
+export interface Duplicate {
+  field: string;
+  message: string;
+  customer: { _id: string; firstName: string; lastName: string } | null;
+}
+
+export function possibleDuplicate(e: unknown): Duplicate | null {
+  if (!isApiError(e) || e.code !== 'POSSIBLE_DUPLICATE') return null;
+  const c = e.details.customer as Duplicate['customer'] | undefined;
+  return { field: String(e.details.field ?? ''), message: e.message, customer: c && typeof c === 'object' ? c : null };
+}

@@ -10,7 +10,7 @@ import type { Customer } from '../../api/types';
 import { Alert, ErrorState, ServiceBanner, Spinner, errorMessage } from '../../components/Feedback';
 import { FieldGroup, TextAreaField, TextField } from '../../components/Form';
 import { fullName } from '../../lib/format';
-import { applyFieldError, isVersionConflict } from '../../lib/serverErrors';
+import { applyFieldError, isVersionConflict, possibleDuplicate, type Duplicate } from '../../lib/serverErrors';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { PHONE_HINT } from '../../lib/validation';
 import { CUSTOMER_FIELDS, EMPTY_CUSTOMER, customerBody, customerSchema, customerValues, type CustomerValues } from './customerForm';
@@ -39,6 +39,7 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
   const navigate = useNavigate();
   const qc = useQueryClient();
   const [error, setError] = useState<unknown>(null);
+  const [duplicate, setDuplicate] = useState<Duplicate | null>(null);
   const {
     register,
     handleSubmit,
@@ -50,8 +51,9 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
     defaultValues: customer ? customerValues(customer) : EMPTY_CUSTOMER,
   });
 
-  const onSubmit = handleSubmit(async (v) => {
+  const save = async (v: CustomerValues, force: boolean) => {
     setError(null);
+    setDuplicate(null);
     if (customer) {
       const was = customerValues(customer);
       const emptied = STICKY.filter((k) => was[k] && !v[k].trim());
@@ -61,7 +63,7 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       }
     }
     try {
-      const body = customerBody(v, Boolean(customer));
+      const body = { ...customerBody(v, Boolean(customer)), ...(force ? { force: true } : {}) };
       const saved = customer
         ? await customersApi.update(customer._id, { ...body, version: customer.version })
         : await customersApi.create(body);
@@ -70,10 +72,17 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       void qc.invalidateQueries({ queryKey: ['customers', 'pick'] });
       navigate(`/customers/${saved._id}`, { state: { flash: customer ? 'The customer was saved.' : `${fullName(saved)} was added.` } });
     } catch (e) {
+      const dup = possibleDuplicate(e);
+      if (dup) {
+        setDuplicate(dup);
+        return;
+      }
       if (applyFieldError(e, CUSTOMER_FIELDS, setFieldError)) return;
       setError(e);
     }
-  });
+  };
+  const onSubmit = handleSubmit((v) => save(v, false));
+  const saveAnyway = handleSubmit((v) => save(v, true));
 
   const title = customer ? `Edit ${fullName(customer)}` : 'New customer';
   return (
@@ -111,6 +120,22 @@ function CustomerForm({ customer, onReload }: { customer?: Customer; onReload?: 
       )}
       {error != null && !isVersionConflict(error) && !(isApiError(error) && error.unavailable) && (
         <Alert title={customer ? 'The customer was not saved' : 'The customer was not added'}>{errorMessage(error)}</Alert>
+      )}
+      {duplicate && (
+        <Alert kind="warning" title={customer ? 'This may be another customer' : 'This customer may already exist'}>
+          <p>
+            {duplicate.message}
+            {duplicate.customer && (
+              <>
+                {' '}
+                <Link to={`/customers/${duplicate.customer._id}`}>Open {fullName(duplicate.customer)}</Link>
+              </>
+            )}
+          </p>
+          <button type="button" className="btn btn-small" disabled={isSubmitting} onClick={() => void saveAnyway()}>
+            {customer ? 'Save anyway' : 'Create anyway'}
+          </button>
+        </Alert>
       )}
       <form className="form card" onSubmit={onSubmit} noValidate aria-labelledby="customer-form-title">
         <FieldGroup legend="Name and contact">

@@ -14,7 +14,7 @@ import { CustomerPicker } from '../../components/CustomerPicker';
 import { Alert, ErrorState, ServiceBanner, Spinner, errorMessage } from '../../components/Feedback';
 import { FieldGroup, TextField } from '../../components/Form';
 import { fullName, isoDay } from '../../lib/format';
-import { applyFieldError, bookingConflict, isVersionConflict } from '../../lib/serverErrors';
+import { applyFieldError, bookingConflict, isVersionConflict, possibleDuplicate, type Duplicate } from '../../lib/serverErrors';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { isPhone, optionalEmail } from '../../lib/validation';
 import { EMPTY_TRIP, TRIP_FIELDS, checkTrip, tripBody, tripShape, type TripValues } from '../bookings/bookingForm';
@@ -124,6 +124,7 @@ function ConvertForm({ lead }: { lead: Lead }) {
     setError: setFieldError,
     formState: { errors, isSubmitting },
   } = useForm<ConvertValues>({ resolver: zodResolver(schema) as never, defaultValues: defaults(lead) });
+  const [duplicate, setDuplicate] = useState<Duplicate | null>(null);
   const mode = watch('mode');
   const withBooking = watch('withBooking');
   useEffect(() => {
@@ -131,10 +132,11 @@ function ConvertForm({ lead }: { lead: Lead }) {
   }, [conflict]);
   const closed = CLOSED_LEAD_STATUSES.includes(lead.status);
 
-  const onSubmit = handleSubmit(async (v) => {
+  const convert = async (v: ConvertValues, force: boolean) => {
     setError(null);
     setConflict(null);
-    const body: ConvertLeadInput = { version: lead.version };
+    setDuplicate(null);
+    const body: ConvertLeadInput = { version: lead.version, ...(force ? { force: true } : {}) };
     if (v.mode === 'existing') body.customerId = v.customerId;
     else {
       const c: NonNullable<ConvertLeadInput['customer']> = {
@@ -160,10 +162,17 @@ function ConvertForm({ lead }: { lead: Lead }) {
         setConflict(c);
         return;
       }
+      const dup = possibleDuplicate(e);
+      if (dup) {
+        setDuplicate(dup);
+        return;
+      }
       if (applyFieldError(e, FIELDS, setFieldError, ALIASES)) return;
       setError(e);
     }
-  });
+  };
+  const onSubmit = handleSubmit((v) => convert(v, false));
+  const convertAnyway = handleSubmit((v) => convert(v, true));
 
   return (
     <section className="page page-narrow" aria-labelledby="convert-title">
@@ -189,6 +198,22 @@ function ConvertForm({ lead }: { lead: Lead }) {
       )}
       {error != null && !isVersionConflict(error) && !(isApiError(error) && error.unavailable) && <Alert title="The lead was not converted">{errorMessage(error)}</Alert>}
 
+      {duplicate && (
+        <Alert kind="warning" title="This customer may already exist">
+          <p>
+            {duplicate.message}
+            {duplicate.customer && (
+              <>
+                {' '}
+                <Link to={`/customers/${duplicate.customer._id}`}>Open {fullName(duplicate.customer)}</Link> — or choose “An existing customer” to link it.
+              </>
+            )}
+          </p>
+          <button type="button" className="btn btn-small" disabled={isSubmitting} onClick={() => void convertAnyway()}>
+            Create a new customer anyway
+          </button>
+        </Alert>
+      )}
       <form className="form card" onSubmit={onSubmit} noValidate aria-labelledby="convert-title">
         <FieldGroup legend="Customer">
           <div className="radio-row">

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Lead } from '../../api/types';
 import { makeLead } from '../../test/fixtures';
-import { fail, makeAgent, mockApi, ok, renderAs, staticAuth } from '../../test/utils';
+import { fail, mockApi, ok, renderAs, staticAuth } from '../../test/utils';
 import { LeadActions } from './LeadActions';
 
 const LEAD_ID = '6b080aefdfe7af34aa0e6900';
@@ -88,22 +88,23 @@ describe('lead status actions', () => {
     expect(screen.getByRole('button', { name: 'Assign…' })).toBeInTheDocument();
   });
 
-  it('assigns to an agent chosen from the list', async () => {
-    const other = makeAgent({ _id: '6b080adc27f9d7e0bb0c7777', firstName: 'Meera', lastName: 'Iyer', email: 'meera@sunrise.travel', role: 'agent' });
+  it('assigns to an agent found by searching the directory (a senior agent too)', async () => {
+    const other = { _id: '6b080adc27f9d7e0bb0c7777', firstName: 'Meera', lastName: 'Iyer', email: 'meera@sunrise.travel', role: 'agent' };
     const api = mockApi({
-      'GET /api/agents': ok([makeAgent(), other], { page: 1, limit: 100, totalDocs: 2, totalPages: 1, hasNext: false, hasPrev: false }),
+      'GET /api/agents/directory': (c) => ok(c.url.includes('search=mee') ? [other] : [], { page: 1, limit: 10, totalDocs: 1, totalPages: 1, hasNext: false, hasPrev: false }),
       [`PATCH /api/leads/${LEAD_ID}/assign`]: ok(makeLead({ assignedAgent: other._id, version: 2 })),
     });
     const onChanged = vi.fn();
     const onFlash = vi.fn();
-    renderAs(staticAuth('admin', { canAssignLeads: true, canViewAllAgents: true }), <LeadActions lead={makeLead()} onChanged={onChanged} onFlash={onFlash} />);
+    renderAs(staticAuth('senior_agent', { canAssignLeads: true }), <LeadActions lead={makeLead()} onChanged={onChanged} onFlash={onFlash} />);
     const user = userEvent.setup();
     await user.click(screen.getByRole('button', { name: 'Assign…' }));
     const dialog = screen.getByRole('dialog', { name: 'Assign this lead' });
     const assign = within(dialog).getByRole('button', { name: 'Assign' });
     expect(assign).toBeDisabled();
-    await within(dialog).findByRole('option', { name: /Meera Iyer/ });
-    await user.selectOptions(within(dialog).getByLabelText('Agent'), other._id);
+    await user.type(within(dialog).getByRole('combobox', { name: 'Agent' }), 'mee');
+    await user.click(await within(dialog).findByRole('option', { name: /Meera Iyer/ }));
+    expect(api.calls.some((c) => c.path === '/api/agents')).toBe(false); // never the full list
     await user.click(assign);
     await waitFor(() => expect(onChanged).toHaveBeenCalled());
     expect(api.called('PATCH', `/api/leads/${LEAD_ID}/assign`)[0].body).toEqual({ agentId: other._id });

@@ -7,9 +7,9 @@ import { CLOSED_LEAD_STATUSES, LEAD_TRANSITIONS, type Lead, type LeadStatus } fr
 import { useAuth } from '../../auth/AuthContext';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { errorMessage } from '../../components/Feedback';
-import { fullName } from '../../lib/format';
 import { LEAD_ACTION_LABELS, valueLabel } from '../../lib/labels';
 import { isObjectId } from '../../lib/listParams';
+import { AgentSelect } from '../../components/AgentSelect';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { StatusActions } from '../bookings/StatusActions';
 import { leadName } from './LeadsPage';
@@ -61,9 +61,9 @@ export function LeadActions({ lead, onChanged, onFlash }: { lead: Lead; onChange
   );
 }
 
-/** Choose an agent: from the agent list with canViewAllAgents, else by id (or "me"). */
+/** Choose an agent: by searching the agent directory when the role may, else by id (or "me"). */
 function AssignDialog({ lead, onCancel, onDone }: { lead: Lead; onCancel: () => void; onDone: (l: Lead, who: string) => void }) {
-  const { me, agents, canList, nameOf } = useAgentDirectory();
+  const { me, canList, nameOf } = useAgentDirectory();
   const [agentId, setAgentId] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -75,8 +75,8 @@ function AssignDialog({ lead, onCancel, onDone }: { lead: Lead; onCancel: () => 
     setError(null);
     try {
       const updated = await leadsApi.assign(lead._id, agentId);
-      const a = agents.find((x) => x._id === agentId);
-      onDone(updated, agentId === me?._id ? 'you' : a ? fullName(a) : 'the chosen agent');
+      const name = nameOf(agentId);
+      onDone(updated, agentId === me?._id ? 'you' : name !== 'Another agent' ? name : 'the chosen agent');
     } catch (e) {
       setError(errorMessage(e));
     } finally {
@@ -101,17 +101,7 @@ function AssignDialog({ lead, onCancel, onDone }: { lead: Lead; onCancel: () => 
       <div className="field">
         <label htmlFor={fieldId}>{canList ? 'Agent' : 'Agent id'}</label>
         {canList ? (
-          <select id={fieldId} value={agentId} onChange={(e) => setAgentId(e.target.value)}>
-            <option value="">Choose an agent…</option>
-            {me && <option value={me._id}>Me ({fullName(me)})</option>}
-            {agents
-              .filter((a) => a._id !== me?._id)
-              .map((a) => (
-                <option key={a._id} value={a._id}>
-                  {fullName(a)} · {a.email}
-                </option>
-              ))}
-          </select>
+          <AgentSelect id={fieldId} value={agentId} onChange={(v) => setAgentId(v)} anyLabel="Choose an agent…" />
         ) : (
           <>
             <input id={fieldId} type="text" value={agentId} onChange={(e) => setAgentId(e.target.value.trim())} placeholder="24-character agent id" aria-describedby={`${fieldId}-hint`} />
