@@ -172,8 +172,10 @@ int booking_known(mongoc_client_t *c, const char *hex, booking_acct *out)
 {
     if (!td_is_object_id(hex))
         return TD_ENOTFOUND;
+    bson_oid_t oid; /* hex may be out->id itself (a re-read) */
+    bson_oid_init_from_string(&oid, hex);
     memset(out, 0, sizeof *out);
-    bson_oid_init_from_string(&out->oid, hex);
+    out->oid = oid;
     bson_t filter = BSON_INITIALIZER, doc;
     BSON_APPEND_OID(&filter, "_id", &out->oid);
     bson_init(&doc);
@@ -254,6 +256,7 @@ cJSON *booking_summary_json(const booking_acct *b)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "booking", b->id);
     cJSON_AddStringToObject(o, "bookingReference", b->reference);
+    cJSON_AddStringToObject(o, "bookingStatus", b->status);
     cJSON_AddStringToObject(o, "currency", b->currency);
     cJSON_AddNumberToObject(o, "total", td_money_to_double(booking_due(b), b->decimals));
     cJSON_AddNumberToObject(o, "paid", td_money_to_double(b->paid, b->decimals));
