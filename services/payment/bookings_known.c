@@ -87,6 +87,13 @@ static int created(const td_event *ev, mongoc_client_t *c)
         td_warn("BOOKING_CREATED %s without booking ids: ignored", ev->id);
         goto out;
     }
+    /* the actor of the creation is the booking's agent when it made it itself */
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(ev->payload, "actor");
+    const char *role = json_str(actor, "role");
+    const char *actor_id = json_str(actor, "id");
+    bool own = actor_id != NULL && json_str(b, "agent") != NULL &&
+               strcmp(actor_id, json_str(b, "agent")) == 0;
+    BSON_APPEND_UTF8(&doc, "agentRole", own && role != NULL ? role : "agent");
     const char *ref = json_str(b, "bookingReference");
     BSON_APPEND_UTF8(&doc, "bookingReference", ref != NULL ? ref : "");
     const char *status = json_str(b, "status");
@@ -146,9 +153,18 @@ int booking_event(const td_event *ev, mongoc_client_t *c, void *arg)
     if (strcmp(ev->type, "BOOKING_STATUS_CHANGED") == 0 ||
         strcmp(ev->type, "BOOKING_CANCELLED") == 0) {
         const char *status = json_str(after, "status");
+        const char *id = json_str(cJSON_GetObjectItemCaseSensitive(ev->payload, "target"), "id");
         if (status != NULL) {
             BSON_APPEND_UTF8(&set, "status", status);
             rc = later(ev, c, &set);
+        }
+        /* the commission follows (idempotent by itself: one per booking, conditional
+         * updates), also when the copy held this event already */
+        if (rc == TD_OK && status != NULL && td_is_object_id(id)) {
+            if (strcmp(status, "confirmed") == 0)
+                rc = commission_on_confirmed(ev, c, id);
+            else if (strcmp(status, "cancelled") == 0 || strcmp(status, "refunded") == 0)
+                rc = commission_on_closed(ev, c, id);
         }
     } else if (strcmp(ev->type, "BOOKING_UPDATED") == 0 && cJSON_IsObject(after)) {
         append_pricing(&set, cJSON_GetObjectItemCaseSensitive(after, "pricing"));
@@ -185,6 +201,7 @@ int booking_known(mongoc_client_t *c, const char *hex, booking_acct *out)
         copy_str(out->reference, sizeof out->reference, &doc, "bookingReference");
         copy_str(out->currency, sizeof out->currency, &doc, "currency");
         copy_str(out->status, sizeof out->status, &doc, "status");
+        copy_str(out->agent_role, sizeof out->agent_role, &doc, "agentRole");
         td_bson_oid_hex(&doc, "agent", out->agent);
         td_bson_oid_hex(&doc, "customer", out->customer);
         out->decimals = (int)td_bson_int(&doc, "decimals", 2);

@@ -13,5 +13,8 @@ int payment_events_setup(td_bus *bus)
     int rc = td_bus_subscribe(bus, "booking", booking_event, NULL);
     if (rc == TD_OK)
         rc = td_bus_track_collection(bus, COLL_PAYMENTS);
+    if (rc == TD_OK)
+        rc = td_bus_track_collection(bus, COLL_COMMISSIONS);
+    commissions_set_bus(bus);
     return rc;
 }

@@ -43,6 +43,10 @@ int main(void)
     if (rc == TD_OK)
         rc = td_router_add_table(r, refund_routes);
     if (rc == TD_OK)
+        rc = td_router_add_table(r, rate_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(r, commission_routes);
+    if (rc == TD_OK)
         rc = payment_events_setup(td_service_bus(svc));
     td_service_on_mongo_ready(svc, init_database);
     if (rc == TD_OK)

@@ -34,9 +34,13 @@
 #define COLL_PAYMENTS "payments"
 #define COLL_REFUNDS "refunds"
 #define COLL_SLOTS "payment_slots"
+#define COLL_COMMISSIONS "commissions"
+#define COLL_RATES "commission_rates"
+#define COLL_RATES_HISTORY "commission_rates_history"
 
 #define VIEW_ALL_PAYMENTS "canViewAllPayments"
 #define PROCESS_REFUNDS "canProcessRefunds"
+#define MANAGE_SETTINGS "canManageSettings"
 
 #define DUPLICATE_WINDOW_MS (5 * 60 * 1000) /* same booking + amount: 409 within it */
 /* A slot whose payment was never written (its request died) is taken over after
@@ -52,6 +56,7 @@
 typedef struct {
     bson_oid_t oid;
     char id[25], reference[40], agent[25], customer[25], currency[4], status[24];
+    char agent_role[24]; /* the role of the agent who made the booking */
     int decimals;
     int64_t total, tax, discount;
     int64_t paid, refunded, v;
@@ -95,6 +100,16 @@ bool cas_retry(td_req *req, td_res *res);
 
 /* events.c: subscriptions and tracked collections. */
 int payment_events_setup(td_bus *bus);
+
+/* commissions.c: one per booking, from the booking events. */
+extern const td_route commission_routes[];
+void commissions_set_bus(td_bus *bus);
+int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *booking);
+int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *booking);
+
+/* rates.c: commission rates (basis points) per role and per agent, versioned. */
+extern const td_route rate_routes[];
+int rate_for(mongoc_client_t *c, const char *agent, const char *role, int *bp, int64_t *version);
 
 /* refunds.c */
 extern const td_route refund_routes[];
