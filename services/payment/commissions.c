@@ -8,18 +8,24 @@
  * refunded cancels a pending or approved commission and gives a paid one a negative
  * adjustment (adjustmentMinor = -amountMinor) that the summary subtracts.
  *
+ * The summary is cached in Redis (namespace "commissions", 5 min, X-Cache), and every
+ * commission write invalidates it.
+ *
  * Events: COMMISSION_CREATED / _CANCELLED / _ADJUSTED (staged in the commission
  * document by the same write and committed after it, as td_store does),
  * COMMISSION_APPROVED / _REJECTED / _PAID (td_store_update).
  */
 #include "payment.h"
 
+#include "tripdesk/cache.h"
 #include "tripdesk/log.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define APPROVE "canApproveCommissions"
+#define CACHE_NS "commissions" /* the summary's cache namespace (cache.h) */
+#define SUMMARY_TTL_S 300      /* PRD step 1: commissions:summary, 5 min */
 #define BULK_MAX 100
 
 static int list(td_req *req, td_res *res);
@@ -135,6 +141,8 @@ int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *
     if (rc == TD_OK && !mongoc_collection_insert_one(cl, &doc, NULL, NULL, &err))
         rc = td_mongo_rc(&err);
     mongoc_collection_destroy(cl);
+    if (rc == TD_OK)
+        td_cache_invalidate(CACHE_NS);
     if (rc == TD_OK && events_bus != NULL)
         td_bus_commit_doc(events_bus, c, COLL_COMMISSIONS, &doc);
     if (rc == TD_ECONFLICT)
@@ -166,6 +174,8 @@ static int system_update(mongoc_client_t *c, bson_t *filter, bson_t *set, const 
     mongoc_collection_destroy(cl);
     bson_destroy(&reply);
     bson_destroy(&update);
+    if (rc == TD_OK)
+        td_cache_invalidate(CACHE_NS);
     if (rc == TD_OK && events_bus != NULL) {
         bson_iter_t it;
         char hex[25];
@@ -261,6 +271,12 @@ out:
 /* Per currency: pending, approved, paid (less adjustments) totals and counts. */
 static int summary(td_req *req, td_res *res)
 {
+    td_cache_slot slot;
+    if (td_cache_lookup(res, &slot, CACHE_NS,
+                        td_cache_scope(req->principal.permissions, APPROVE,
+                                       req->principal.agent_id),
+                        req->query) == TD_CACHE_HIT)
+        return 0;
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
@@ -320,7 +336,9 @@ static int summary(td_req *req, td_res *res)
     }
     cJSON *data = cJSON_CreateObject();
     cJSON_AddItemToObject(data, "byCurrency", by);
-    return td_ok(res, 200, data);
+    td_ok(res, 200, data);
+    td_cache_store(res, &slot, SUMMARY_TTL_S);
+    return 0;
 }
 
 /* Moves commission `hex` from one of `from` to `to` with its event; answers the
@@ -377,9 +395,10 @@ static int transition(td_req *req, td_res *res, const char *hex, const char *con
                          type, payload, &updated);
     cJSON_Delete(payload);
     bson_destroy(&update);
-    if (rc == TD_OK)
+    if (rc == TD_OK) {
+        td_cache_invalidate(CACHE_NS);
         td_ok(res, 200, commission_json(&updated, NULL));
-    else if (rc == TD_ENOTFOUND)
+    } else if (rc == TD_ENOTFOUND)
         td_fail(res, 409, "VERSION_CONFLICT", "The commission changed meanwhile; reload and retry",
                 NULL);
     else

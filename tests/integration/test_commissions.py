@@ -110,6 +110,14 @@ def test_summary_per_currency(root_token):
     assert r.status_code == 200, r.text
     inr = r.json()["data"]["byCurrency"]["INR"]
     assert inr["pendingMinor"] == 1000 and inr["pending"] == 10 and inr["count"] == 1
+    again = api("GET", "/api/commissions/summary", token)
+    assert again.headers["X-Cache"] == "HIT" and again.json() == r.json()
+    c = commission(token, b["_id"])[0]
+    assert api("PATCH", f"/api/commissions/{c['_id']}/approve", root_token).status_code == 200
+    after = api("GET", "/api/commissions/summary", token)
+    assert after.headers["X-Cache"] == "MISS", after.headers
+    inr = after.json()["data"]["byCurrency"]["INR"]
+    assert inr["pendingMinor"] == 0 and inr["approvedMinor"] == 1000
 
 
 def test_rates_are_versioned_and_need_manage_settings(root_token, agent):
