@@ -16,6 +16,13 @@ static void purge_idempotency(td_service *svc, mongoc_client_t *c)
     td_idem_purge(c);
 }
 
+/* Gives back the account reservations of payments that were never written. */
+static void reconcile_accounts(td_service *svc, mongoc_client_t *c)
+{
+    (void)svc;
+    reservations_reconcile(c);
+}
+
 static int init_database(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
@@ -38,6 +45,8 @@ int main(void)
         rc = td_service_add_task(svc, "list copies", 1000, maintain_lists);
     if (rc == TD_OK)
         rc = td_service_add_task(svc, "idempotency purge", TD_IDEM_BUCKET_MS, purge_idempotency);
+    if (rc == TD_OK)
+        rc = td_service_add_task(svc, "account reconciliation", RECONCILE_MS, reconcile_accounts);
     if (rc == TD_OK)
         rc = td_router_add_table(r, payment_routes);
     if (rc == TD_OK)

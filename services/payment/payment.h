@@ -15,6 +15,9 @@
  *                  finds.
  *   payment_slots  "<booking>:<amountMinor>": the payment that holds that amount of
  *                  the booking for DUPLICATE_WINDOW_MS (payments.c).
+ *   account_reservations  one per payment between its account reservation and its
+ *                  insert (payments.c): what a crash in between leaves is given back
+ *                  by reservations_reconcile.
  *   idempotency    Idempotency-Key records (shared/src/idempotency.c).
  */
 #ifndef PAYMENT_H
@@ -34,6 +37,7 @@
 #define COLL_PAYMENTS "payments"
 #define COLL_REFUNDS "refunds"
 #define COLL_SLOTS "payment_slots"
+#define COLL_RESERVATIONS "account_reservations"
 #define COLL_COMMISSIONS "commissions"
 #define COLL_RATES "commission_rates"
 #define COLL_RATES_HISTORY "commission_rates_history"
@@ -95,6 +99,12 @@ int payment_load_visible(td_req *req, td_res *res, bson_t *out);
 /* Reads a positive amount of the currency from body[name] into minor units. */
 int read_amount(const cJSON *body, const char *name, int decimals, td_res *res,
                 int64_t *minor);
+/* A periodic task: gives back the account reservations older than
+ * RESERVATION_STALE_MS whose payment was never written (the daemon died between
+ * the two writes), and forgets those whose payment exists. */
+#define RESERVATION_STALE_MS 60000
+#define RECONCILE_MS 5000
+void reservations_reconcile(mongoc_client_t *c);
 /* 409 CONCURRENT_UPDATE, or true when the request will run again shortly. */
 bool cas_retry(td_req *req, td_res *res);
 

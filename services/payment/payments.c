@@ -10,7 +10,9 @@
  * "<booking>:<amountMinor>" in payment_slots, claimed by inserting it (its _id is
  * unique) or, once its window is over, by a compare-and-set on its `at`; the
  * balance by a compare-and-set on the booking's account (account_add). The payment
- * document and its PAYMENT_RECEIVED event are then one td_store insert.
+ * document and its PAYMENT_RECEIVED event are then one td_store insert. Between the
+ * account reservation and that insert, a journal entry (account_reservations) lets
+ * reservations_reconcile give back what a daemon that died in between reserved.
  */
 #include "payment.h"
 
@@ -263,6 +265,80 @@ static void slot_release(mongoc_client_t *c, const booking_acct *b, int64_t mino
     bson_destroy(filter);
 }
 
+/* Journals the reservation of `minor` on booking b for payment hex before the
+ * account takes it (an Idempotency-Key re-run finds its own: fine). */
+static int reservation_open(mongoc_client_t *c, const booking_acct *b, int64_t minor,
+                            const char *hex)
+{
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(hex), "booking", BCON_OID(&b->oid), "minor",
+                           BCON_INT64(minor), "at", BCON_INT64(td_now_ms()));
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_RESERVATIONS);
+    bson_error_t err;
+    int rc = TD_OK;
+    if (!mongoc_collection_insert_one(cl, doc, NULL, NULL, &err))
+        rc = td_mongo_rc(&err);
+    mongoc_collection_destroy(cl);
+    bson_destroy(doc);
+    return rc == TD_ECONFLICT ? TD_OK : rc;
+}
+
+/* The payment is written, or the reservation given back: the journal entry goes
+ * (a leftover is only re-checked by the reconciler). */
+static void reservation_close(mongoc_client_t *c, const char *hex)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(hex));
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_RESERVATIONS);
+    bson_error_t err;
+    if (!mongoc_collection_delete_one(cl, filter, NULL, NULL, &err))
+        td_warn("account reservation %s not closed: %s (the reconciler will)", hex, err.message);
+    mongoc_collection_destroy(cl);
+    bson_destroy(filter);
+}
+
+void reservations_reconcile(mongoc_client_t *c)
+{
+    if (c == NULL)
+        return;
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_RESERVATIONS);
+    bson_t filter = BSON_INITIALIZER;
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(cl, &filter, NULL, NULL);
+    const bson_t *doc;
+    int64_t now = td_now_ms();
+    while (mongoc_cursor_next(cur, &doc)) {
+        const char *hex = td_bson_str(doc, "_id");
+        if (hex == NULL || !td_is_object_id(hex) ||
+            now - td_bson_int(doc, "at", now) < RESERVATION_STALE_MS)
+            continue;
+        if (payment_exists(c, hex)) {
+            reservation_close(c, hex);
+            continue;
+        }
+        char booking[25];
+        booking_acct b;
+        td_bson_oid_hex(doc, "booking", booking);
+        int64_t minor = td_bson_int(doc, "minor", 0);
+        int rc = booking_known(c, booking, &b);
+        for (int i = 0; rc == TD_OK && i < CAS_TRIES; i++) {
+            rc = account_add(c, &b, -minor, 0);
+            if (rc != TD_ECONFLICT)
+                break;
+            rc = booking_known(c, booking, &b);
+        }
+        if (rc == TD_OK) {
+            td_warn("payment %s was never written: its %lld minor units given back to booking %s",
+                    hex, (long long)minor, booking);
+            slot_release(c, &b, minor, hex);
+            reservation_close(c, hex);
+        }
+    }
+    bson_error_t err;
+    if (mongoc_cursor_error(cur, &err))
+        td_debug("account reservations not reconciled: %s", err.message);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    mongoc_collection_destroy(cl);
+}
+
 static int fail_overpayment(td_res *res, const booking_acct *b)
 {
     cJSON *d = cJSON_CreateObject();
@@ -377,9 +453,15 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     if (req->idem != NULL && req->idem->rerun && payment_exists(c, hex)) {
         /* an earlier attempt of this key wrote it: td_store_insert answers it */
     } else {
+        rc = reservation_open(c, &b, minor, hex);
+        if (rc != TD_OK) {
+            slot_release(c, &b, minor, hex);
+            return td_fail_rc(res, rc, NULL);
+        }
         for (int i = 0;; i++) {
             if (minor > booking_outstanding(&b)) {
                 slot_release(c, &b, minor, hex);
+                reservation_close(c, hex);
                 return fail_overpayment(res, &b);
             }
             rc = account_add(c, &b, minor, 0);
@@ -390,6 +472,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
         }
         if (rc != TD_OK) {
             slot_release(c, &b, minor, hex);
+            reservation_close(c, hex);
             if (rc == TD_ECONFLICT)
                 cas_retry(req, res);
             else
@@ -430,6 +513,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     rc = td_store_insert(req, COLL_PAYMENTS, &doc, "PAYMENT_RECEIVED", payload);
     cJSON_Delete(payload);
     if (rc == TD_OK) {
+        reservation_close(c, hex);
         td_ok(res, 201, payment_json(&doc, NULL));
     } else if (rc == TD_ECONFLICT) {
         td_fail_rc(res, rc, "payment not recorded");
@@ -443,6 +527,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
                     break;
             }
             slot_release(c, &b, minor, hex);
+            reservation_close(c, hex);
         }
         td_fail_rc(res, rc, "payment not recorded");
     }

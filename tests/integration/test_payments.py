@@ -376,3 +376,31 @@ def test_rules_hold_across_two_payment_daemons(stack, agent):
     ps = payments_of(token, b["_id"])
     assert len(ps) == 11
     assert summary(token, b["_id"])["paidMinor"] == 2500 + sum((200 + i) * 100 for i in range(10))
+
+
+def test_a_reservation_left_by_a_dead_daemon_is_given_back(agent):
+    """What a daemon killed between the account reservation and the payment insert
+    leaves (a journal entry and a higher paidMinor) is undone by the reconciler."""
+    from pymongo import MongoClient
+    from bson import ObjectId
+    from conftest import MONGO_PORT
+    _, token = agent
+    b = new_booking(agent, total=100)
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        db = client["tripdesk_payment"]
+        ghost = str(ObjectId())
+        db["account_reservations"].insert_one({"_id": ghost, "booking": ObjectId(b["_id"]),
+                                               "minor": 6000,
+                                               "at": int(time.time() * 1000) - 120000})
+        db["bookings"].update_one({"_id": ObjectId(b["_id"])},
+                                  {"$inc": {"paidMinor": 6000, "v": 1}})
+        assert summary(token, b["_id"])["paidMinor"] == 6000
+        r = pay(token, b["_id"], 50)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "OVERPAYMENT"
+        wait_for(lambda: summary(token, b["_id"])["paidMinor"] == 0, 15, "reservation given back")
+        assert db["account_reservations"].find_one({"_id": ghost}) is None
+        assert pay(token, b["_id"], 50).status_code == 201
+        assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
+    finally:
+        client.close()
