@@ -105,6 +105,12 @@ int read_amount(const cJSON *body, const char *name, int decimals, td_res *res,
 #define RESERVATION_STALE_MS 60000
 #define RECONCILE_MS 5000
 void reservations_reconcile(mongoc_client_t *c);
+/* The journal entry of a payment (refunded_payment NULL; hex: the payment's id) or of
+ * a refund of payment refunded_payment (hex: the refund's id), written before the
+ * account changes; closed once the write it guards is in or given back. */
+int reservation_open(mongoc_client_t *c, const booking_acct *b, int64_t minor, const char *hex,
+                     const char *refunded_payment);
+void reservation_close(mongoc_client_t *c, const char *hex);
 /* 409 CONCURRENT_UPDATE, or true when the request will run again shortly. */
 bool cas_retry(td_req *req, td_res *res);
 

@@ -267,11 +267,13 @@ static void slot_release(mongoc_client_t *c, const booking_acct *b, int64_t mino
 
 /* Journals the reservation of `minor` on booking b for payment hex before the
  * account takes it (an Idempotency-Key re-run finds its own: fine). */
-static int reservation_open(mongoc_client_t *c, const booking_acct *b, int64_t minor,
-                            const char *hex)
+int reservation_open(mongoc_client_t *c, const booking_acct *b, int64_t minor, const char *hex,
+                     const char *refunded_payment)
 {
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(hex), "booking", BCON_OID(&b->oid), "minor",
                            BCON_INT64(minor), "at", BCON_INT64(td_now_ms()));
+    if (refunded_payment != NULL)
+        BSON_APPEND_UTF8(doc, "refundOf", refunded_payment);
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_RESERVATIONS);
     bson_error_t err;
     int rc = TD_OK;
@@ -284,7 +286,7 @@ static int reservation_open(mongoc_client_t *c, const booking_acct *b, int64_t m
 
 /* The payment is written, or the reservation given back: the journal entry goes
  * (a leftover is only re-checked by the reconciler). */
-static void reservation_close(mongoc_client_t *c, const char *hex)
+void reservation_close(mongoc_client_t *c, const char *hex)
 {
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(hex));
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_RESERVATIONS);
@@ -293,6 +295,30 @@ static void reservation_close(mongoc_client_t *c, const char *hex)
         td_warn("account reservation %s not closed: %s (the reconciler will)", hex, err.message);
     mongoc_collection_destroy(cl);
     bson_destroy(filter);
+}
+
+/* Whether payment `payment` records refund `refund` (refundsMinor.<refund>); an
+ * unreachable database counts as yes (nothing is given back on a doubt). */
+static bool refund_applied(mongoc_client_t *c, const char *payment, const char *refund)
+{
+    if (!td_is_object_id(payment))
+        return false;
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, payment);
+    bson_t filter = BSON_INITIALIZER, doc;
+    BSON_APPEND_OID(&filter, "_id", &oid);
+    bson_init(&doc);
+    int rc = td_store_find_one(c, COLL_PAYMENTS, &filter, &doc);
+    bool yes = rc != TD_ENOTFOUND;
+    if (rc == TD_OK) {
+        char path[64];
+        snprintf(path, sizeof path, "refundsMinor.%s", refund);
+        bson_iter_t it, d;
+        yes = bson_iter_init(&it, &doc) && bson_iter_find_descendant(&it, path, &d);
+    }
+    bson_destroy(&filter);
+    bson_destroy(&doc);
+    return yes;
 }
 
 void reservations_reconcile(mongoc_client_t *c)
@@ -309,7 +335,8 @@ void reservations_reconcile(mongoc_client_t *c)
         if (hex == NULL || !td_is_object_id(hex) ||
             now - td_bson_int(doc, "at", now) < RESERVATION_STALE_MS)
             continue;
-        if (payment_exists(c, hex)) {
+        const char *refund_of = td_bson_str(doc, "refundOf");
+        if (refund_of != NULL ? refund_applied(c, refund_of, hex) : payment_exists(c, hex)) {
             reservation_close(c, hex);
             continue;
         }
@@ -319,15 +346,16 @@ void reservations_reconcile(mongoc_client_t *c)
         int64_t minor = td_bson_int(doc, "minor", 0);
         int rc = booking_known(c, booking, &b);
         for (int i = 0; rc == TD_OK && i < CAS_TRIES; i++) {
-            rc = account_add(c, &b, -minor, 0);
+            rc = refund_of != NULL ? account_add(c, &b, 0, -minor) : account_add(c, &b, -minor, 0);
             if (rc != TD_ECONFLICT)
                 break;
             rc = booking_known(c, booking, &b);
         }
         if (rc == TD_OK) {
-            td_warn("payment %s was never written: its %lld minor units given back to booking %s",
-                    hex, (long long)minor, booking);
-            slot_release(c, &b, minor, hex);
+            td_warn("%s %s was never written: its %lld minor units given back to booking %s",
+                    refund_of != NULL ? "refund" : "payment", hex, (long long)minor, booking);
+            if (refund_of == NULL)
+                slot_release(c, &b, minor, hex);
             reservation_close(c, hex);
         }
     }
@@ -453,7 +481,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     if (req->idem != NULL && req->idem->rerun && payment_exists(c, hex)) {
         /* an earlier attempt of this key wrote it: td_store_insert answers it */
     } else {
-        rc = reservation_open(c, &b, minor, hex);
+        rc = reservation_open(c, &b, minor, hex, NULL);
         if (rc != TD_OK) {
             slot_release(c, &b, minor, hex);
             return td_fail_rc(res, rc, NULL);

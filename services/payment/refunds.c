@@ -4,8 +4,11 @@
  * REFUND_EXCEEDS_PAYMENT naming the refundable amount). The booking's account takes
  * the refund first (compare-and-set), then the payment is updated on its version
  * with the PAYMENT_REFUNDED event (so two refunds of one payment on two daemons
- * cannot both pass the limit), then the refund record is written (by the id an
- * Idempotency-Key retry derives again).
+ * cannot both pass the limit; it also records refundsMinor.<refund id>), then the
+ * refund record is written (by the id an Idempotency-Key retry derives again). A
+ * journal entry (reservation_open) guards the account change until the payment
+ * update is in: the reconciler gives back a refund whose payment update never
+ * happened.
  */
 #include "payment.h"
 
@@ -80,11 +83,18 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
         return td_fail(res, 422, "REFUND_EXCEEDS_PAYMENT",
                        "A refund cannot be more than what is left of the payment", d);
     }
+    char rid_hex[25];
+    bson_oid_to_string(&rid, rid_hex);
+    rc = reservation_open(c, &b, minor, rid_hex, pay_hex);
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, NULL);
     for (int i = 0;; i++) {
         rc = account_add(c, &b, 0, minor);
         if (rc != TD_ECONFLICT || i + 1 == CAS_TRIES || (rc = booking_known(c, b.id, &b)) != TD_OK)
             break;
     }
+    if (rc != TD_OK)
+        reservation_close(c, rid_hex);
     if (rc == TD_ECONFLICT) {
         cas_retry(req, res);
         return 0;
@@ -99,14 +109,14 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     bson_t update = BSON_INITIALIZER, updated;
     bson_init(&updated);
     bson_t *inc = BCON_NEW("refundedMinor", BCON_INT64(minor));
+    char mark[64]; /* which refunds the payment holds: the reconciler reads it */
+    snprintf(mark, sizeof mark, "refundsMinor.%s", rid_hex);
     bson_t *set = BCON_NEW("refunded", BCON_DOUBLE(td_money_to_double(after, b.decimals)),
-                           "status", BCON_UTF8(status));
+                           "status", BCON_UTF8(status), mark, BCON_INT64(minor));
     BSON_APPEND_DOCUMENT(&update, "$inc", inc);
     BSON_APPEND_DOCUMENT(&update, "$set", set);
     bson_destroy(inc);
     bson_destroy(set);
-    char rid_hex[25];
-    bson_oid_to_string(&rid, rid_hex);
     cJSON *before = cJSON_CreateObject(), *aft = cJSON_CreateObject();
     cJSON_AddNumberToObject(before, "refundedMinor", (double)done);
     cJSON_AddStringToObject(before, "status", td_bson_str(pay, "status"));
@@ -126,6 +136,7 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     bson_destroy(&update);
     if (rc != TD_OK) {
         account_undo(c, &b, minor);
+        reservation_close(c, rid_hex);
         if (rc != TD_ENOTFOUND || !cas_retry(req, res))
             if (res->status == 0)
                 td_fail_rc(res, rc, "refund not recorded");
@@ -149,6 +160,7 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
         td_warn("refund record %s not written: %s (the payment holds the refund)", rid_hex,
                 err.message);
     mongoc_collection_destroy(cl);
+    reservation_close(c, rid_hex);
     cJSON *data = payment_json(&doc, NULL);
     cJSON_AddItemToObject(data, "paymentAfter", payment_json(&updated, NULL));
     td_ok(res, 201, data);

@@ -404,3 +404,33 @@ def test_a_reservation_left_by_a_dead_daemon_is_given_back(agent):
         assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
     finally:
         client.close()
+
+
+def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, agent):
+    from pymongo import MongoClient
+    from bson import ObjectId
+    from conftest import MONGO_PORT
+    _, token = agent
+    b = new_booking(agent, total=100)
+    p = pay(token, b["_id"], 100).json()["data"]
+    r = api("POST", f"/api/payments/{p['_id']}/refund", root_token,
+            json={"amount": 10, "reason": "real"})
+    assert r.status_code == 201, r.text
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        db = client["tripdesk_payment"]
+        stored = db["payments"].find_one({"_id": ObjectId(p["_id"])})
+        assert stored["refundsMinor"] == {r.json()["data"]["_id"]: 1000}
+        assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
+        ghost = str(ObjectId())
+        db["account_reservations"].insert_one({"_id": ghost, "booking": ObjectId(b["_id"]),
+                                               "minor": 2000, "refundOf": p["_id"],
+                                               "at": int(time.time() * 1000) - 120000})
+        db["bookings"].update_one({"_id": ObjectId(b["_id"])},
+                                  {"$inc": {"refundedMinor": 2000, "v": 1}})
+        assert summary(token, b["_id"])["refundedMinor"] == 3000
+        wait_for(lambda: summary(token, b["_id"])["refundedMinor"] == 1000, 15,
+                 "refund reservation given back")
+        assert db["account_reservations"].find_one({"_id": ghost}) is None
+    finally:
+        client.close()
