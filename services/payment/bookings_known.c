@@ -243,11 +243,37 @@ bool booking_closed(const booking_acct *b)
            strcmp(b->status, "deleted") == 0;
 }
 
-int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded)
+/* "reservations.<mark>" into buf. */
+static void mark_path(const char *mark, char buf[64])
 {
+    snprintf(buf, 64, "reservations.%s", mark);
+}
+
+int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded,
+                const char *mark)
+{
+    bool give_back = d_paid < 0 || d_refunded < 0;
+    char path[64];
+    mark_path(mark, path);
     bson_t *filter = BCON_NEW("_id", BCON_OID(&b->oid), "v", BCON_INT64(b->v));
     bson_t *update = BCON_NEW("$inc", "{", "paidMinor", BCON_INT64(d_paid), "refundedMinor",
                               BCON_INT64(d_refunded), "v", BCON_INT64(1), "}");
+    if (give_back) {
+        /* only a reservation the account still holds is given back: at most once */
+        bson_t ex;
+        BSON_APPEND_DOCUMENT_BEGIN(filter, path, &ex);
+        BSON_APPEND_BOOL(&ex, "$exists", true);
+        bson_append_document_end(filter, &ex);
+        bson_t un;
+        BSON_APPEND_DOCUMENT_BEGIN(update, "$unset", &un);
+        BSON_APPEND_UTF8(&un, path, "");
+        bson_append_document_end(update, &un);
+    } else {
+        bson_t set;
+        BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
+        BSON_APPEND_INT64(&set, path, d_paid + d_refunded);
+        bson_append_document_end(update, &set);
+    }
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
     bson_t reply;
     bson_error_t err;
@@ -266,6 +292,39 @@ int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_r
         b->v++;
     }
     return rc;
+}
+
+int account_holds(mongoc_client_t *c, const booking_acct *b, const char *mark, bool *yes)
+{
+    char path[64];
+    mark_path(mark, path);
+    bson_t filter = BSON_INITIALIZER, doc, ex;
+    BSON_APPEND_OID(&filter, "_id", &b->oid);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, path, &ex);
+    BSON_APPEND_BOOL(&ex, "$exists", true);
+    bson_append_document_end(&filter, &ex);
+    bson_init(&doc);
+    int rc = td_store_find_one(c, COLL_BOOKINGS, &filter, &doc);
+    *yes = rc == TD_OK;
+    bson_destroy(&filter);
+    bson_destroy(&doc);
+    return rc == TD_ENOTFOUND ? TD_OK : rc;
+}
+
+void account_settle(mongoc_client_t *c, const booking_acct *b, const char *mark)
+{
+    char path[64];
+    mark_path(mark, path);
+    bson_t *filter = BCON_NEW("_id", BCON_OID(&b->oid));
+    bson_t *update = BCON_NEW("$unset", "{", path, BCON_UTF8(""), "}");
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
+    bson_error_t err;
+    if (!mongoc_collection_update_one(cl, filter, update, NULL, NULL, &err))
+        td_debug("reservation %s of booking %s not settled: %s (the reconciler will)", mark,
+                 b->id, err.message);
+    mongoc_collection_destroy(cl);
+    bson_destroy(filter);
+    bson_destroy(update);
 }
 
 cJSON *booking_summary_json(const booking_acct *b)

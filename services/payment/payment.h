@@ -79,9 +79,16 @@ int64_t booking_outstanding(const booking_acct *b);
 const char *booking_payment_status(const booking_acct *b);
 bool booking_closed(const booking_acct *b);
 /* Adds d_paid and d_refunded to the account if its `v` is still b->v: TD_OK with b
- * updated (v + 1), TD_ECONFLICT when it changed meanwhile (re-read and decide
- * again). */
-int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded);
+ * updated (v + 1), TD_ECONFLICT when it changed meanwhile or (giving back: a negative
+ * delta) the account no longer holds the reservation (re-read and decide again).
+ * The same write records (positive) or removes (negative) the reservation `mark`
+ * (the payment's or refund's id) in the account, so that a re-run after a crash
+ * knows whether the account took it (account_holds) and a give-back happens at
+ * most once. account_settle forgets the mark once the guarded write is in. */
+int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded,
+                const char *mark);
+int account_holds(mongoc_client_t *c, const booking_acct *b, const char *mark, bool *yes);
+void account_settle(mongoc_client_t *c, const booking_acct *b, const char *mark);
 /* {id, reference, paidMinor, refundedMinor, dueMinor, paid, refunded, outstanding,
  * currency, paymentStatus, accountVersion}: the summary and the events' "booking". */
 cJSON *booking_summary_json(const booking_acct *b);

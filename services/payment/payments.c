@@ -336,17 +336,27 @@ void reservations_reconcile(mongoc_client_t *c)
             now - td_bson_int(doc, "at", now) < RESERVATION_STALE_MS)
             continue;
         const char *refund_of = td_bson_str(doc, "refundOf");
-        if (refund_of != NULL ? refund_applied(c, refund_of, hex) : payment_exists(c, hex)) {
-            reservation_close(c, hex);
-            continue;
-        }
         char booking[25];
         booking_acct b;
         td_bson_oid_hex(doc, "booking", booking);
         int64_t minor = td_bson_int(doc, "minor", 0);
         int rc = booking_known(c, booking, &b);
+        if (rc != TD_OK)
+            continue;
+        if (refund_of != NULL ? refund_applied(c, refund_of, hex) : payment_exists(c, hex)) {
+            account_settle(c, &b, hex);
+            reservation_close(c, hex);
+            continue;
+        }
+        bool held = false;
+        rc = account_holds(c, &b, hex, &held);
+        if (rc == TD_OK && !held) { /* died before the account took it */
+            reservation_close(c, hex);
+            continue;
+        }
         for (int i = 0; rc == TD_OK && i < CAS_TRIES; i++) {
-            rc = refund_of != NULL ? account_add(c, &b, 0, -minor) : account_add(c, &b, -minor, 0);
+            rc = refund_of != NULL ? account_add(c, &b, 0, -minor, hex)
+                                   : account_add(c, &b, -minor, 0, hex);
             if (rc != TD_ECONFLICT)
                 break;
             rc = booking_known(c, booking, &b);
@@ -486,13 +496,16 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
             slot_release(c, &b, minor, hex);
             return td_fail_rc(res, rc, NULL);
         }
-        for (int i = 0;; i++) {
+        bool held = false;
+        if (req->idem != NULL && req->idem->rerun)
+            rc = account_holds(c, &b, hex, &held); /* an earlier attempt reserved it */
+        for (int i = 0; rc == TD_OK && !held; i++) {
             if (minor > booking_outstanding(&b)) {
                 slot_release(c, &b, minor, hex);
                 reservation_close(c, hex);
                 return fail_overpayment(res, &b);
             }
-            rc = account_add(c, &b, minor, 0);
+            rc = account_add(c, &b, minor, 0, hex);
             if (rc != TD_ECONFLICT)
                 break;
             if (i + 1 == CAS_TRIES || (rc = booking_known(c, b.id, &b)) != TD_OK)
@@ -541,6 +554,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     rc = td_store_insert(req, COLL_PAYMENTS, &doc, "PAYMENT_RECEIVED", payload);
     cJSON_Delete(payload);
     if (rc == TD_OK) {
+        account_settle(c, &b, hex);
         reservation_close(c, hex);
         td_ok(res, 201, payment_json(&doc, NULL));
     } else if (rc == TD_ECONFLICT) {
@@ -550,7 +564,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
          * balance and the slot back only when it certainly is not there. */
         if (!payment_exists(c, hex)) {
             for (int i = 0; i < CAS_TRIES; i++) {
-                if (account_add(c, &b, -minor, 0) != TD_ECONFLICT ||
+                if (account_add(c, &b, -minor, 0, hex) != TD_ECONFLICT ||
                     booking_known(c, b.id, &b) != TD_OK)
                     break;
             }

@@ -34,10 +34,11 @@ static int find_by_id(mongoc_client_t *c, const char *coll, const bson_oid_t *id
 }
 
 /* Gives the account back its refund after the payment could not be updated. */
-static void account_undo(mongoc_client_t *c, booking_acct *b, int64_t minor)
+static void account_undo(mongoc_client_t *c, booking_acct *b, int64_t minor, const char *mark)
 {
     for (int i = 0; i < CAS_TRIES; i++)
-        if (account_add(c, b, 0, -minor) != TD_ECONFLICT || booking_known(c, b->id, b) != TD_OK)
+        if (account_add(c, b, 0, -minor, mark) != TD_ECONFLICT ||
+            booking_known(c, b->id, b) != TD_OK)
             return;
     td_warn("refund of booking %s not given back to its account", b->id);
 }
@@ -88,8 +89,11 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     rc = reservation_open(c, &b, minor, rid_hex, pay_hex);
     if (rc != TD_OK)
         return td_fail_rc(res, rc, NULL);
-    for (int i = 0;; i++) {
-        rc = account_add(c, &b, 0, minor);
+    bool held = false;
+    if (req->idem != NULL && req->idem->rerun)
+        rc = account_holds(c, &b, rid_hex, &held); /* an earlier attempt took it */
+    for (int i = 0; rc == TD_OK && !held; i++) {
+        rc = account_add(c, &b, 0, minor, rid_hex);
         if (rc != TD_ECONFLICT || i + 1 == CAS_TRIES || (rc = booking_known(c, b.id, &b)) != TD_OK)
             break;
     }
@@ -135,7 +139,7 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc != TD_OK) {
-        account_undo(c, &b, minor);
+        account_undo(c, &b, minor, rid_hex);
         reservation_close(c, rid_hex);
         if (rc != TD_ENOTFOUND || !cas_retry(req, res))
             if (res->status == 0)
@@ -160,6 +164,7 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
         td_warn("refund record %s not written: %s (the payment holds the refund)", rid_hex,
                 err.message);
     mongoc_collection_destroy(cl);
+    account_settle(c, &b, rid_hex);
     reservation_close(c, rid_hex);
     cJSON *data = payment_json(&doc, NULL);
     cJSON_AddItemToObject(data, "paymentAfter", payment_json(&updated, NULL));

@@ -394,7 +394,8 @@ def test_a_reservation_left_by_a_dead_daemon_is_given_back(agent):
                                                "minor": 6000,
                                                "at": int(time.time() * 1000) - 120000})
         db["bookings"].update_one({"_id": ObjectId(b["_id"])},
-                                  {"$inc": {"paidMinor": 6000, "v": 1}})
+                                  {"$inc": {"paidMinor": 6000, "v": 1},
+                                   "$set": {f"reservations.{ghost}": 6000}})
         assert summary(token, b["_id"])["paidMinor"] == 6000
         r = pay(token, b["_id"], 50)
         assert r.status_code == 422 and r.json()["error"]["code"] == "OVERPAYMENT"
@@ -402,6 +403,16 @@ def test_a_reservation_left_by_a_dead_daemon_is_given_back(agent):
         assert db["account_reservations"].find_one({"_id": ghost}) is None
         assert pay(token, b["_id"], 50).status_code == 201
         assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
+        assert not db["bookings"].find_one({"_id": ObjectId(b["_id"])}).get("reservations")
+        # an entry whose reservation the account never took (died before it) is only
+        # forgotten: nothing is given back
+        early = str(ObjectId())
+        db["account_reservations"].insert_one({"_id": early, "booking": ObjectId(b["_id"]),
+                                               "minor": 1000,
+                                               "at": int(time.time() * 1000) - 120000})
+        wait_for(lambda: db["account_reservations"].find_one({"_id": early}) is None, 15,
+                 "entry forgotten")
+        assert summary(token, b["_id"])["paidMinor"] == 5000
     finally:
         client.close()
 
@@ -427,7 +438,8 @@ def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, ag
                                                "minor": 2000, "refundOf": p["_id"],
                                                "at": int(time.time() * 1000) - 120000})
         db["bookings"].update_one({"_id": ObjectId(b["_id"])},
-                                  {"$inc": {"refundedMinor": 2000, "v": 1}})
+                                  {"$inc": {"refundedMinor": 2000, "v": 1},
+                                   "$set": {f"reservations.{ghost}": 2000}})
         assert summary(token, b["_id"])["refundedMinor"] == 3000
         wait_for(lambda: summary(token, b["_id"])["refundedMinor"] == 1000, 15,
                  "refund reservation given back")
