@@ -61,6 +61,42 @@ static const char *const sort_fields[] = {"createdAt", "amount", "status", NULL}
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
 static td_bus *events_bus;
+static td_listindex *list_copy;
+
+/* Every write to commissions goes into the list copy (td_store observer, and the
+ * event handlers' own writes). */
+static void put_copy(const char *coll, const bson_t *doc, void *arg)
+{
+    (void)coll;
+    (void)arg;
+    if (list_copy != NULL)
+        td_listindex_put(list_copy, doc);
+}
+
+static cJSON *commission_json(const bson_t *doc, void *arg);
+
+int commissions_list_new(void)
+{
+    const char *fields[] = {"status", "agent", "booking", "currency", "createdAt", "amount",
+                            NULL};
+    int rc = td_listindex_new(&list_copy, COLL_COMMISSIONS, "commissions-list", fields,
+                              commission_json);
+    if (rc == TD_OK)
+        rc = td_store_on_write(COLL_COMMISSIONS, put_copy, NULL);
+    return rc;
+}
+
+void commissions_list_maintain(mongoc_client_t *c)
+{
+    if (list_copy != NULL)
+        td_listindex_maintain(list_copy, c);
+}
+
+void commissions_list_free(void)
+{
+    td_listindex_free(list_copy);
+    list_copy = NULL;
+}
 
 void commissions_set_bus(td_bus *bus)
 {
@@ -141,8 +177,10 @@ int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *
     if (rc == TD_OK && !mongoc_collection_insert_one(cl, &doc, NULL, NULL, &err))
         rc = td_mongo_rc(&err);
     mongoc_collection_destroy(cl);
-    if (rc == TD_OK)
+    if (rc == TD_OK) {
+        put_copy(COLL_COMMISSIONS, &doc, NULL);
         td_cache_invalidate(CACHE_NS);
+    }
     if (rc == TD_OK && events_bus != NULL)
         td_bus_commit_doc(events_bus, c, COLL_COMMISSIONS, &doc);
     if (rc == TD_ECONFLICT)
@@ -164,13 +202,29 @@ static int system_update(mongoc_client_t *c, bson_t *filter, bson_t *set, const 
     char evid[25];
     int rc = td_bus_stage_update(&update, type, payload, evid);
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_COMMISSIONS);
+    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_update(opts, &update);
+    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
     bson_t reply;
     bson_error_t err;
     bson_init(&reply);
-    if (rc == TD_OK && !mongoc_collection_update_one(cl, filter, &update, NULL, &reply, &err))
+    if (rc == TD_OK && !mongoc_collection_find_and_modify_with_opts(cl, filter, opts, &reply, &err)) {
         rc = td_mongo_rc(&err);
-    else if (rc == TD_OK && td_bson_int(&reply, "matchedCount", 0) != 1)
+    } else if (rc == TD_OK) {
+        bson_iter_t it;
         rc = TD_ENOTFOUND;
+        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_iter_document(&it, &len, &data);
+            bson_t written;
+            if (bson_init_static(&written, data, len)) {
+                put_copy(COLL_COMMISSIONS, &written, NULL);
+                rc = TD_OK;
+            }
+        }
+    }
+    mongoc_find_and_modify_opts_destroy(opts);
     mongoc_collection_destroy(cl);
     bson_destroy(&reply);
     bson_destroy(&update);
@@ -261,7 +315,29 @@ static int list(td_req *req, td_res *res)
         } else {
             scope(req, &l.filter);
         }
-        td_list_answer(req, res, COLL_COMMISSIONS, &l, commission_json, NULL);
+        mongoc_client_t *c = td_req_mongo(req);
+        cJSON *items;
+        int64_t total;
+        bool degraded = false;
+        int rc = c == NULL        ? TD_EUNAVAIL
+                 : list_copy != NULL ? td_listindex_query_degraded(list_copy, c, &l, &items,
+                                                                   &total, &degraded)
+                                     : TD_EUNAVAIL;
+        if (rc == TD_EAGAIN) {
+            if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS)) {
+                td_res_header(res, "Retry-After", "2");
+                td_fail(res, 503, "LIST_LOADING", "The commission list is being loaded; retry shortly",
+                        NULL);
+            }
+            goto out;
+        }
+        td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+        if (degraded)
+            td_res_header(res, "X-List-Degraded", "unsynced");
+        if (rc == TD_OK)
+            td_ok_page(res, items, l.page, l.limit, total);
+        else
+            td_list_answer(req, res, COLL_COMMISSIONS, &l, commission_json, NULL);
     }
 out:
     td_list_free(&l);

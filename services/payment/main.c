@@ -7,6 +7,7 @@ static void maintain_lists(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
     payments_list_maintain(c);
+    commissions_list_maintain(c);
 }
 
 /* Removes the Idempotency-Key records whose retention ended. */
@@ -40,6 +41,8 @@ int main(void)
     td_router *r = td_service_router(svc);
     int rc = payments_list_new();
     if (rc == TD_OK)
+        rc = commissions_list_new();
+    if (rc == TD_OK)
         rc = td_service_add_builtin_routes(svc, "/api/payments");
     if (rc == TD_OK)
         rc = td_service_add_task(svc, "list copies", 1000, maintain_lists);
@@ -62,5 +65,6 @@ int main(void)
         rc = td_service_run(svc);
     td_service_free(svc);
     payments_list_free();
+    commissions_list_free();
     return rc == TD_OK ? 0 : 1;
 }

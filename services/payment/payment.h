@@ -127,6 +127,10 @@ int payment_events_setup(td_bus *bus);
 /* commissions.c: one per booking, from the booking events. */
 extern const td_route commission_routes[];
 void commissions_set_bus(td_bus *bus);
+/* The commission list's in-memory copy (listindex.h), as the payments'. */
+int commissions_list_new(void);
+void commissions_list_maintain(mongoc_client_t *c);
+void commissions_list_free(void);
 int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *booking);
 int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *booking);
 

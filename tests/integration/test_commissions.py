@@ -82,6 +82,13 @@ def test_reject_and_cancel(root_token, agent):
     r = api("PATCH", f"/api/bookings/{b2['_id']}/status", token, json={"status": "cancelled"})
     assert r.status_code == 200
     wait_commission(token, b2["_id"], "cancelled")
+    r = api("GET", f"/api/commissions?status=rejected&booking={b1['_id']}", token)
+    assert r.status_code == 200 and r.headers["X-List-Source"] == "memory", r.headers
+    assert [c["_id"] for c in r.json()["data"]] == [c1["_id"]]
+    r = api("GET", f"/api/commissions?status=pending&booking={b2['_id']}", token)
+    assert r.json()["data"] == []  # the event handler's update reached the copy
+    for q in ["status=nope", "sortBy=x", "agent=zz", "limit=500"]:
+        assert api("GET", f"/api/commissions?{q}", token).status_code == 400, q
 
 
 def test_bulk_approve_and_agents_see_only_their_own(root_token, agent):
