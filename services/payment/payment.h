@@ -55,6 +55,13 @@
 #define CAS_WAIT_MS 3000      /* at most this long, then 409 CONCURRENT_UPDATE */
 #define NOTES_MAX 2000
 
+/* A 400 naming one field (td_fail_field), returning TD_EINVAL for the caller's check. */
+static inline int bad_field(td_res *res, const char *field, const char *message)
+{
+    td_fail_field(res, field, message);
+    return TD_EINVAL;
+}
+
 /* What the service knows of a booking (bookings_known.c). Amounts in minor units
  * of currency (decimals places). */
 typedef struct {

@@ -408,16 +408,15 @@ static int read_input(td_req *req, td_res *res, const cJSON *body, payment_input
         td_get_str(body, "notes", false, 0, NOTES_MAX, res, &in->notes) != TD_OK)
         return TD_EINVAL;
     if (!td_is_object_id(in->booking))
-        return td_fail_field(res, "booking", "booking must be a booking id (24 hex digits)"),
-               TD_EINVAL;
+        return bad_field(res, "booking", "booking must be a booking id (24 hex digits)");
     const cJSON *pa = cJSON_GetObjectItemCaseSensitive(body, "paidAt");
     if (pa != NULL) {
         if (!cJSON_IsString(pa) || td_parse_date(pa->valuestring, false, &in->paid_at) != TD_OK)
-            return td_fail_field(res, "paidAt", "paidAt must be a date (ISO-8601)"), TD_EINVAL;
+            return bad_field(res, "paidAt", "paidAt must be a date (ISO-8601)");
         in->has_paid_at = true;
     }
     if (cJSON_GetObjectItemCaseSensitive(body, "amount") == NULL)
-        return td_fail_field(res, "amount", "amount is required"), TD_EINVAL;
+        return bad_field(res, "amount", "amount is required");
     return TD_OK;
 }
 

@@ -109,19 +109,18 @@ static int check_body(const cJSON *body, td_res *res, int64_t *version)
     *version = v;
     const cJSON *roles = cJSON_GetObjectItemCaseSensitive(body, "roles");
     if (!cJSON_IsObject(roles) || cJSON_GetArraySize(roles) != TD_ROLE_COUNT)
-        return td_fail_field(res, "roles", "roles must give a rate for every role"), TD_EINVAL;
+        return bad_field(res, "roles", "roles must give a rate for every role");
     for (const cJSON *r = roles->child; r != NULL; r = r->next)
         if (td_role_rank(r->string) < 0 || !valid_bp(r))
-            return td_fail_field(res, "roles",
-                                 "roles maps each role to basis points 0..10000"), TD_EINVAL;
+            return bad_field(res, "roles",
+                                 "roles maps each role to basis points 0..10000");
     const cJSON *agents = cJSON_GetObjectItemCaseSensitive(body, "agents");
     if (agents != NULL && (!cJSON_IsObject(agents) || cJSON_GetArraySize(agents) > AGENT_OVERRIDES_MAX))
-        return td_fail_field(res, "agents", "agents must be an object of agent id: basis points"),
-               TD_EINVAL;
+        return bad_field(res, "agents", "agents must be an object of agent id: basis points");
     for (const cJSON *a = agents != NULL ? agents->child : NULL; a != NULL; a = a->next)
         if (!td_is_object_id(a->string) || !valid_bp(a))
-            return td_fail_field(res, "agents",
-                                 "agents maps agent ids to basis points 0..10000"), TD_EINVAL;
+            return bad_field(res, "agents",
+                                 "agents maps agent ids to basis points 0..10000");
     return TD_OK;
 }
 
