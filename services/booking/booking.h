@@ -145,9 +145,15 @@ int leads_list_new(void);
 extern const td_route booking_routes[];
 int bookings_indexes(mongoc_client_t *c);
 int bookings_list_new(void);
+/* A booking document written outside td_store (payment_events.c): puts it into the
+ * list copy and invalidates the bookings list cache. */
+void bookings_written(const bson_t *doc);
 /* Creates a booking for a customer from a JSON body (used by lead conversion too);
  * answers the response. */
 int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id);
+
+/* payment_events.c: the payment service's events set a booking's paymentStatus. */
+int payment_event(const td_event *ev, mongoc_client_t *c, void *arg);
 
 /* conflicts.c */
 typedef struct {

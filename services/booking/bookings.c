@@ -91,6 +91,14 @@ int bookings_list_new(void)
     return list_copy_new(&list_copy, COLL_BOOKINGS, LIST, &list_spec, OWNER);
 }
 
+void bookings_written(const bson_t *doc)
+{
+    td_listindex *ix = list_copy_if_on(list_copy);
+    if (ix != NULL)
+        td_listindex_put(ix, doc);
+    td_cache_invalidate(LIST->ns);
+}
+
 int bookings_indexes(mongoc_client_t *c)
 {
     struct {
@@ -557,7 +565,20 @@ static int update(td_req *req, td_res *res)
                 cname != NULL ? cname : "", td_bson_str(&doc, "customerEmail"));
     bson_append_document_end(&update, &set);
     cJSON *before = doc_json(&doc, NULL);
-    cJSON *payload = td_event_payload(req, "BOOKING_UPDATED", "booking", hex, before, NULL);
+    /* after: the pricing and dates as they are now (the payment service's copy) */
+    cJSON *after = cJSON_CreateObject();
+    cJSON *ap = cJSON_AddObjectToObject(after, "pricing");
+    cJSON_AddNumberToObject(ap, "totalAmount", m.total);
+    cJSON_AddStringToObject(ap, "currency", m.currency);
+    cJSON_AddNumberToObject(ap, "taxAmount", m.tax);
+    cJSON_AddNumberToObject(ap, "discount", m.discount);
+    cJSON *at = cJSON_AddObjectToObject(after, "tripDetails");
+    char day[TD_ISO_TIME_LEN];
+    td_iso_time(m.start, day);
+    cJSON_AddStringToObject(at, "startDate", day);
+    td_iso_time(m.end, day);
+    cJSON_AddStringToObject(at, "endDate", day);
+    cJSON *payload = td_event_payload(req, "BOOKING_UPDATED", "booking", hex, before, after);
     int rc = td_store_update(req, COLL_BOOKINGS, &id, in.version, &update, "BOOKING_UPDATED",
                              payload, &updated);
     cJSON_Delete(payload);

@@ -67,6 +67,8 @@ int main(void)
     const char *tracked[] = {COLL_CUSTOMERS, COLL_LEADS, COLL_BOOKINGS, COLL_ITINERARIES};
     for (size_t i = 0; rc == TD_OK && i < sizeof tracked / sizeof tracked[0]; i++)
         rc = td_bus_track_collection(bus, tracked[i]);
+    if (rc == TD_OK)
+        rc = td_bus_subscribe(bus, "payment", payment_event, NULL);
     td_service_on_mongo_ready(svc, init_database);
     if (rc == TD_OK)
         rc = td_service_run(svc);

@@ -1,0 +1,187 @@
+/*
+ * POST /api/payments/:id/refund {amount, reason}: a partial or full refund of one
+ * payment (canProcessRefunds), never more than what is left of it (422
+ * REFUND_EXCEEDS_PAYMENT naming the refundable amount). The booking's account takes
+ * the refund first (compare-and-set), then the payment is updated on its version
+ * with the PAYMENT_REFUNDED event (so two refunds of one payment on two daemons
+ * cannot both pass the limit; it also records refundsMinor.<refund id>), then the
+ * refund record is written (by the id an Idempotency-Key retry derives again). A
+ * journal entry (reservation_open) guards the account change until the payment
+ * update is in: the reconciler gives back a refund whose payment update never
+ * happened.
+ */
+#include "payment.h"
+
+#include "tripdesk/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int refund(td_req *req, td_res *res);
+
+const td_route refund_routes[] = {
+    {"POST", "/api/payments/:id/refund", refund, TD_ROUTE_IDEMPOTENT, PROCESS_REFUNDS},
+    {NULL, NULL, NULL, 0, NULL},
+};
+
+static int find_by_id(mongoc_client_t *c, const char *coll, const bson_oid_t *id, bson_t *out)
+{
+    bson_t filter = BSON_INITIALIZER;
+    BSON_APPEND_OID(&filter, "_id", id);
+    int rc = td_store_find_one(c, coll, &filter, out);
+    bson_destroy(&filter);
+    return rc;
+}
+
+/* Gives the account back its refund after the payment could not be updated. */
+static void account_undo(mongoc_client_t *c, booking_acct *b, int64_t minor, const char *mark)
+{
+    for (int i = 0; i < CAS_TRIES; i++)
+        if (account_add(c, b, 0, -minor, mark) != TD_ECONFLICT ||
+            booking_known(c, b->id, b) != TD_OK)
+            return;
+    td_warn("refund of booking %s not given back to its account", b->id);
+}
+
+static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bson_t *pay)
+{
+    static const char *const fields[] = {"amount", "reason", NULL};
+    const char *reason = NULL;
+    if (td_check_fields(body, fields, res) != TD_OK ||
+        td_get_str(body, "reason", true, 1, 500, res, &reason) != TD_OK)
+        return 0;
+    mongoc_client_t *c = td_req_mongo(req);
+    if (c == NULL)
+        return td_fail_rc(res, TD_EUNAVAIL, NULL);
+    char pay_hex[25], booking_hex[25];
+    td_bson_oid_hex(pay, "_id", pay_hex);
+    td_bson_oid_hex(pay, "booking", booking_hex);
+    booking_acct b;
+    int rc = booking_known(c, booking_hex, &b);
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, "The payment's booking is not known");
+    int64_t minor;
+    if (read_amount(body, "amount", b.decimals, res, &minor) != TD_OK)
+        return 0;
+    bson_oid_t rid;
+    td_req_new_oid(req, &rid);
+    bson_t existing;
+    bson_init(&existing);
+    if (req->idem != NULL && req->idem->rerun &&
+        find_by_id(c, COLL_REFUNDS, &rid, &existing) == TD_OK) {
+        td_ok(res, 201, payment_json(&existing, NULL)); /* written by an earlier attempt */
+        bson_destroy(&existing);
+        return 0;
+    }
+    bson_destroy(&existing);
+    int64_t paid = td_bson_int(pay, "amountMinor", 0);
+    int64_t done = td_bson_int(pay, "refundedMinor", 0);
+    if (minor > paid - done) {
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddNumberToObject(d, "refundable", td_money_to_double(paid - done, b.decimals));
+        cJSON_AddNumberToObject(d, "refundableMinor", (double)(paid - done));
+        cJSON_AddStringToObject(d, "currency", b.currency);
+        return td_fail(res, 422, "REFUND_EXCEEDS_PAYMENT",
+                       "A refund cannot be more than what is left of the payment", d);
+    }
+    char rid_hex[25];
+    bson_oid_to_string(&rid, rid_hex);
+    rc = reservation_open(c, &b, minor, rid_hex, pay_hex);
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, NULL);
+    bool held = false;
+    if (req->idem != NULL && req->idem->rerun)
+        rc = account_holds(c, &b, rid_hex, &held); /* an earlier attempt took it */
+    for (int i = 0; rc == TD_OK && !held; i++) {
+        rc = account_add(c, &b, 0, minor, rid_hex);
+        if (rc != TD_ECONFLICT || i + 1 == CAS_TRIES || (rc = booking_known(c, b.id, &b)) != TD_OK)
+            break;
+    }
+    if (rc != TD_OK)
+        reservation_close(c, rid_hex);
+    if (rc == TD_ECONFLICT) {
+        cas_retry(req, res);
+        return 0;
+    }
+    if (rc != TD_OK)
+        return td_fail_rc(res, rc, NULL);
+
+    int64_t after = done + minor;
+    const char *status = after == paid ? "refunded" : "partially_refunded";
+    bson_oid_t pid;
+    bson_oid_init_from_string(&pid, pay_hex);
+    bson_t update = BSON_INITIALIZER, updated;
+    bson_init(&updated);
+    bson_t *inc = BCON_NEW("refundedMinor", BCON_INT64(minor));
+    char mark[64]; /* which refunds the payment holds: the reconciler reads it */
+    snprintf(mark, sizeof mark, "refundsMinor.%s", rid_hex);
+    bson_t *set = BCON_NEW("refunded", BCON_DOUBLE(td_money_to_double(after, b.decimals)),
+                           "status", BCON_UTF8(status), mark, BCON_INT64(minor));
+    BSON_APPEND_DOCUMENT(&update, "$inc", inc);
+    BSON_APPEND_DOCUMENT(&update, "$set", set);
+    bson_destroy(inc);
+    bson_destroy(set);
+    cJSON *before = cJSON_CreateObject(), *aft = cJSON_CreateObject();
+    cJSON_AddNumberToObject(before, "refundedMinor", (double)done);
+    cJSON_AddStringToObject(before, "status", td_bson_str(pay, "status"));
+    cJSON_AddNumberToObject(aft, "refundedMinor", (double)after);
+    cJSON_AddStringToObject(aft, "status", status);
+    cJSON *payload = td_event_payload(req, "PAYMENT_REFUNDED", "payment", pay_hex, before, aft);
+    cJSON *r = cJSON_AddObjectToObject(payload, "refund");
+    cJSON_AddStringToObject(r, "_id", rid_hex);
+    cJSON_AddNumberToObject(r, "amount", td_money_to_double(minor, b.decimals));
+    cJSON_AddNumberToObject(r, "amountMinor", (double)minor);
+    cJSON_AddStringToObject(r, "currency", b.currency);
+    cJSON_AddStringToObject(r, "reason", reason);
+    cJSON_AddItemToObject(payload, "booking", booking_summary_json(&b));
+    rc = td_store_update(req, COLL_PAYMENTS, &pid, td_bson_int(pay, "version", 0), &update,
+                         "PAYMENT_REFUNDED", payload, &updated);
+    cJSON_Delete(payload);
+    bson_destroy(&update);
+    if (rc != TD_OK) {
+        account_undo(c, &b, minor, rid_hex);
+        reservation_close(c, rid_hex);
+        if (rc != TD_ENOTFOUND || !cas_retry(req, res))
+            if (res->status == 0)
+                td_fail_rc(res, rc, "refund not recorded");
+        bson_destroy(&updated);
+        return 0;
+    }
+    int64_t now = td_now_ms();
+    bson_t doc = BSON_INITIALIZER;
+    BSON_APPEND_OID(&doc, "_id", &rid);
+    BSON_APPEND_OID(&doc, "payment", &pid);
+    BSON_APPEND_OID(&doc, "booking", &b.oid);
+    BSON_APPEND_DOUBLE(&doc, "amount", td_money_to_double(minor, b.decimals));
+    BSON_APPEND_INT64(&doc, "amountMinor", minor);
+    BSON_APPEND_UTF8(&doc, "currency", b.currency);
+    BSON_APPEND_UTF8(&doc, "reason", reason);
+    BSON_APPEND_UTF8(&doc, "processedBy", req->principal.agent_id);
+    BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
+    mongoc_collection_t *cl = td_mongo_coll(c, COLL_REFUNDS);
+    bson_error_t err;
+    if (!mongoc_collection_insert_one(cl, &doc, NULL, NULL, &err))
+        td_warn("refund record %s not written: %s (the payment holds the refund)", rid_hex,
+                err.message);
+    mongoc_collection_destroy(cl);
+    account_settle(c, &b, rid_hex);
+    reservation_close(c, rid_hex);
+    cJSON *data = payment_json(&doc, NULL);
+    cJSON_AddItemToObject(data, "paymentAfter", payment_json(&updated, NULL));
+    td_ok(res, 201, data);
+    bson_destroy(&doc);
+    bson_destroy(&updated);
+    return 0;
+}
+
+static int refund(td_req *req, td_res *res)
+{
+    cJSON *body = NULL;
+    bson_t pay;
+    bson_init(&pay);
+    if (td_req_json(req, res, &body) == TD_OK && payment_load_visible(req, res, &pay) == TD_OK)
+        refund_checked(req, res, body, &pay);
+    cJSON_Delete(body);
+    bson_destroy(&pay);
+    return 0;
+}
