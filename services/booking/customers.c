@@ -355,11 +355,13 @@ static int create(td_req *req, td_res *res)
     if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK ||
         customer_read_force(req, body, res, &force) != TD_OK)
         goto out;
-    if (!force &&
-        customer_check_duplicate(req, res, in.has_email ? in.email : NULL, in.phone, NULL) != TD_OK)
-        goto out;
+    /* The id first: a retry of a create that wrote but never answered makes the same
+     * id again (Idempotency-Key), and the customer it made then is no duplicate. */
     bson_oid_t id, me;
     td_req_new_oid(req, &id);
+    if (!force &&
+        customer_check_duplicate(req, res, in.has_email ? in.email : NULL, in.phone, &id) != TD_OK)
+        goto out;
     bson_oid_init_from_string(&me, req->principal.agent_id);
     int64_t now = td_now_ms();
     bson_t doc = BSON_INITIALIZER;

@@ -23,6 +23,7 @@
 #ifndef PAYMENT_H
 #define PAYMENT_H
 
+#include "tripdesk/bsonpath.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/idempotency.h"
 #include "tripdesk/listindex.h"
