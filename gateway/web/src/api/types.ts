@@ -585,7 +585,7 @@ export interface CommissionSummary {
 
 export interface BulkApproveResult {
   approved: number;
-  results: { id: string; status: string; code?: string }[];
+  results: { id: string; /** The HTTP status of that one approval (200 when approved). */ status: number; code?: string }[];
 }
 
 /** Basis points (1/100 %): 500 = 5 %. */
