@@ -650,6 +650,108 @@ test('itineraries: plan day by day and clone (signed in)', async (t) => {
 
 // ---- preview: real gateway and bundle, stubbed API calls ------------------------------
 
+/** Polls an admin API call until `ok(data)` (the payment service learns of bookings
+ * from their events, a moment after they are written). */
+async function adminPoll(path, ok, what, ms = 15000) {
+  const token = await adminToken();
+  const until = Date.now() + ms;
+  let last = null;
+  while (Date.now() < until) {
+    last = await apiJson('GET', path, { token });
+    if (last.status === 200 && ok(last.json.data)) return last.json.data;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: GET ${path} last answered HTTP ${last?.status} ${JSON.stringify(last?.json)}`);
+}
+
+async function paymentBooking(s, total) {
+  const customer = await adminApi('POST', '/api/customers', { firstName: 'Pay', lastName: `Case ${s}`, phone: '+91 98200 67890', city: 'Goa' });
+  const b = await adminApi('POST', '/api/bookings', {
+    customer: customer._id,
+    tripDetails: { title: `Payment trip ${s}`, destination: `Goa ${s}`, startDate: '2027-06-01', endDate: '2027-06-05', tripType: 'leisure', travellers: { adults: 2 } },
+    pricing: { totalAmount: total, currency: 'INR' },
+  });
+  await adminPoll(`/api/payments/booking/${b._id}/summary`, () => true, 'the payment service never learnt of the booking');
+  return b;
+}
+
+test('payments: record one (a double click charges once), an overpayment refused in the form, a refund (signed in)', async (t) => {
+  const s = newStamp();
+  const b = await paymentBooking(s, 85000);
+  await signIn(t);
+  const { page } = t;
+  const posts = [];
+  page.on('request', (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/payments' && posts.push(r.headers()['idempotency-key']));
+  await page.goto(t.url(`/bookings/${b._id}`));
+  const section = page.getByRole('region', { name: 'Payments', exact: true });
+  await section.getByTestId('payment-balance').getByText('Unpaid').waitFor();
+
+  await section.getByRole('button', { name: 'Record payment' }).click();
+  const form = page.getByRole('form', { name: 'Record payment' });
+  await form.getByLabel('Amount (INR)').fill('30000');
+  await form.getByLabel('Method').selectOption('bank_transfer');
+  await form.getByLabel('Transaction id (optional)').fill(`NEFT-${s}`);
+  await t.shot('payment-form');
+  await form.getByRole('button', { name: 'Record payment' }).dblclick();
+  await section.getByText(/Payment of .*30,000\.00 recorded\./).waitFor();
+  await section.getByTestId('payment-balance').getByText('Partially paid').waitFor();
+  await section.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
+  const listed = await adminApi('GET', `/api/payments?booking=${b._id}`);
+  expect(listed.length === 1, `a double click made ${listed.length} payments`);
+  expect(posts.length >= 1 && posts.every((k) => k && k === posts[0]), `Idempotency-Key headers: ${JSON.stringify(posts)}`);
+
+  // More than the outstanding 55,000: refused by the server, shown at the amount.
+  await section.getByRole('button', { name: 'Record payment' }).click();
+  await form.getByLabel('Amount (INR)').fill('60000');
+  await form.getByRole('button', { name: 'Record payment' }).click();
+  await form.getByText(/More than the outstanding balance of .*55,000\.00/).waitFor();
+  await t.shot('payment-overpayment');
+  expect((await adminApi('GET', `/api/payments?booking=${b._id}`)).length === 1, 'the overpayment was recorded');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+
+  // A refund of part of it.
+  await section.getByRole('button', { name: /^Refund payment of/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'Refund this payment?' });
+  await dialog.getByLabel('Refund amount (INR)').fill('5000');
+  await dialog.getByLabel('Reason').fill('One night cancelled');
+  await dialog.getByRole('button', { name: 'Refund' }).click();
+  await section.getByText(/Refund of .*5,000\.00 processed\./).waitFor();
+  await section.getByTestId('payments-table').getByText('Partially refunded').waitFor();
+  const sum = await adminApi('GET', `/api/payments/booking/${b._id}/summary`);
+  expect(sum.paid === 30000 && sum.refunded === 5000 && sum.outstanding === 60000, `summary after the refund: ${JSON.stringify(sum)}`);
+  await t.shot('payment-refunded');
+  expect(cspErrors(t.consoleErrors).length === 0, `CSP errors: ${cspErrors(t.consoleErrors).join(' | ')}`);
+}, { group: 'stack' });
+
+test('payments: commission rate set in settings, the confirmed booking\'s commission approved (signed in)', async (t) => {
+  const s = newStamp();
+  await signIn(t);
+  const { page } = t;
+  // The signed-in super admin earns 0 % by default: give the role 2 % first.
+  await nav(page).getByRole('link', { name: 'Commission rates' }).click();
+  const rates = page.getByRole('form', { name: 'Commission rates' });
+  await rates.getByLabel('Super admin').fill('2');
+  await rates.getByRole('button', { name: 'Save rates' }).click();
+  await page.getByText(/Rates saved \(version \d+\)\./).waitFor();
+
+  const b = await paymentBooking(s, 50000);
+  await adminApi('PATCH', `/api/bookings/${b._id}/status`, { status: 'confirmed' });
+  const [c] = await adminPoll(`/api/commissions?booking=${b._id}`, (d) => Array.isArray(d) && d.length === 1, 'no commission for the confirmed booking');
+  expect(c.status === 'pending' && c.amount === 1000, `commission: ${JSON.stringify(c)}`);
+
+  await nav(page).getByRole('link', { name: 'Commissions' }).click();
+  await page.getByTestId('commission-totals').waitFor();
+  const row = page.getByTestId('commissions-table').locator('tr', { hasText: b.bookingReference });
+  await row.waitFor();
+  await row.getByRole('button', { name: `Approve commission of ${b.bookingReference}` }).click();
+  await page.getByRole('dialog', { name: 'Approve this commission?' }).getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Commission approved.').waitFor();
+  await row.getByText('Approved').waitFor();
+  await t.shot('commission-approved');
+  const [after] = await adminApi('GET', `/api/commissions?booking=${b._id}`);
+  expect(after.status === 'approved', `commission after approval: ${JSON.stringify(after)}`);
+}, { group: 'stack' });
+
 test('preview: health dashboard with live /api/health', async (t) => {
   await stubSession(t, 'super_admin');
   await openApp(t, '/health');
