@@ -696,6 +696,8 @@ test('payments: record one (a double click charges once), an overpayment refused
   await section.getByText(/Payment of .*30,000\.00 recorded\./).waitFor();
   await section.getByTestId('payment-balance').getByText('Partially paid').waitFor();
   await section.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
+  // The booking's own paymentStatus follows from the payment event.
+  await page.getByRole('region', { name: 'Pricing and payment' }).getByText('Partially paid').waitFor();
   const listed = await adminApi('GET', `/api/payments?booking=${b._id}`);
   expect(listed.length === 1, `a double click made ${listed.length} payments`);
   expect(posts.length >= 1 && posts.every((k) => k && k === posts[0]), `Idempotency-Key headers: ${JSON.stringify(posts)}`);
@@ -773,7 +775,7 @@ test('preview: agent role sees only its pages', async (t) => {
   const { page } = t;
   await page.getByRole('heading', { name: 'Welcome, Asha' }).waitFor();
   const links = await nav(page).getByRole('link').allTextContents();
-  expect(JSON.stringify(links) === JSON.stringify(['Overview', 'Bookings', 'Customers', 'Leads', 'Itineraries', 'My profile']), `agent nav: ${links.join(', ')}`);
+  expect(JSON.stringify(links) === JSON.stringify(['Overview', 'Bookings', 'Customers', 'Leads', 'Itineraries', 'Payments', 'Commissions', 'My profile']), `agent nav: ${links.join(', ')}`);
   await t.shot('preview-overview-agent');
   await openApp(t, '/health');
   await page.getByRole('heading', { name: /have access to this page/ }).waitFor();

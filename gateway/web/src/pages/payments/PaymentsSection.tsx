@@ -3,7 +3,7 @@
 // was refunded of each (GET /api/payments?booking=), the "Record payment" form and,
 // for agents with canProcessRefunds, a refund dialog per payment.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { isApiError } from '../../api/client';
 import { paymentsApi } from '../../api/endpoints';
 import { CLOSED_BOOKING_STATUSES, type Booking, type Payment } from '../../api/types';
@@ -15,6 +15,9 @@ import { formatMoney } from '../../lib/format';
 import { PaymentsTable } from './PaymentsTable';
 import { RecordPaymentForm } from './RecordPaymentForm';
 import { RefundDialog, refundable } from './RefundDialog';
+
+const BOOKING_RELOAD_MS = 1000;
+const BOOKING_RELOAD_TRIES = 10;
 
 export function PaymentsSection({ booking: b }: { booking: Booking }) {
   const { agent: me, permissions } = useAuth();
@@ -39,9 +42,21 @@ export function PaymentsSection({ booking: b }: { booking: Booking }) {
   const changed = (message: string) => {
     setFlash(message);
     void qc.invalidateQueries({ queryKey: ['payments'] });
-    // The booking's paymentStatus follows from the payment event a moment later.
-    setTimeout(() => void qc.invalidateQueries({ queryKey: ['bookings', 'one', b._id] }), 1000);
   };
+
+  // The booking's own paymentStatus follows from the payment event a moment later:
+  // while it differs from the payment service's, reload the booking now and then.
+  const lagging = Boolean(s && s.paymentStatus !== b.paymentStatus);
+  const [tries, setTries] = useState(0);
+  useEffect(() => {
+    if (!lagging || tries >= BOOKING_RELOAD_TRIES) return;
+    const timer = setTimeout(() => {
+      setTries((n) => n + 1);
+      void qc.invalidateQueries({ queryKey: ['bookings', 'one', b._id] });
+    }, BOOKING_RELOAD_MS);
+    return () => clearTimeout(timer);
+  }, [lagging, tries, qc, b._id]);
+  useEffect(() => setTries(0), [s?.accountVersion]);
 
   return (
     <section className="card" aria-labelledby="payments-title">
