@@ -201,7 +201,7 @@ export function CommissionsPage() {
               <tr>
                 {manage && (
                   <th scope="col">
-                    <span className="sr-only">Select</span>
+                    <SelectAll items={items} selected={selected} onChange={setSelected} />
                   </th>
                 )}
                 <th scope="col">Booking</th>
@@ -249,7 +249,7 @@ export function CommissionsPage() {
                     <td className="hide-narrow nowrap">{formatDate(c.createdAt)}</td>
                     {manage && (
                       <td className="nowrap">
-                        <div className="actions">
+                        <div className="row-actions">
                           {c.status === 'pending' && (
                             <button type="button" className="btn btn-small" aria-label={`Approve commission of ${ref}`} onClick={() => open({ kind: 'approve', c })}>
                               Approve
@@ -306,5 +306,27 @@ export function CommissionsPage() {
         </ConfirmDialog>
       )}
     </section>
+  );
+}
+
+/** The header checkbox: selects (or clears) every pending commission of the page. */
+function SelectAll({ items, selected, onChange }: { items: Commission[]; selected: Set<string>; onChange: (s: Set<string>) => void }) {
+  const pending = items.filter((c) => c.status === 'pending').map((c) => c._id);
+  const all = pending.length > 0 && pending.every((id) => selected.has(id));
+  return (
+    <input
+      type="checkbox"
+      aria-label="Select every pending commission on this page"
+      disabled={pending.length === 0}
+      checked={all}
+      onChange={() => {
+        const n = new Set(selected);
+        for (const id of pending) {
+          if (all) n.delete(id);
+          else n.add(id);
+        }
+        onChange(n);
+      }}
+    />
   );
 }

@@ -94,6 +94,9 @@ describe('commissions page', () => {
     await user.click(within(screen.getByRole('dialog', { name: 'Approve 2 commissions?' })).getByRole('button', { name: 'Approve' }));
     expect(await screen.findByText('1 commission approved, 1 could not be (already moved on?).')).toBeInTheDocument();
     expect(api.called('POST', '/api/commissions/bulk-approve')[0].body).toEqual({ ids: [C1, C2] });
+    // The header box selects every pending one of the page (not the approved TD-3).
+    await user.click(screen.getByRole('checkbox', { name: 'Select every pending commission on this page' }));
+    expect(screen.getByRole('button', { name: 'Approve selected (2)' })).toBeEnabled();
   });
 });
 
