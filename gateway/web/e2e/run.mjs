@@ -722,6 +722,23 @@ test('payments: record one (a double click charges once), an overpayment refused
   const sum = await adminApi('GET', `/api/payments/booking/${b._id}/summary`);
   expect(sum.paid === 30000 && sum.refunded === 5000 && sum.outstanding === 60000, `summary after the refund: ${JSON.stringify(sum)}`);
   await t.shot('payment-refunded');
+
+  // The Payments page finds it with the filter panel (method, both ends of the amount).
+  await nav(page).getByRole('link', { name: 'Payments' }).click();
+  await page.getByRole('heading', { name: 'Payments', exact: true }).waitFor();
+  await page.getByRole('button', { name: /Show filters/ }).click();
+  const panel = page.getByRole('form', { name: 'Filters' });
+  await panel.getByText('Bank transfer', { exact: true }).click();
+  await panel.getByText('Partially refunded', { exact: true }).click();
+  await panel.getByLabel('Amount Min').fill('29999.5');
+  await panel.getByLabel('Amount Max').fill('30000');
+  await panel.getByLabel('Booking id').fill(b._id);
+  await panel.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="payments-table"] tbody tr').length === n, 1);
+  await page.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
+  await t.shot('payments-list');
+  await t.shot('payments-list', 768);
   expect(cspErrors(t.consoleErrors).length === 0, `CSP errors: ${cspErrors(t.consoleErrors).join(' | ')}`);
 }, { group: 'stack' });
 

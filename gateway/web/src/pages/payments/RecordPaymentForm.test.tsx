@@ -166,6 +166,18 @@ describe('booking payments section', () => {
     expect(key(post[0])).toBeTruthy();
   });
 
+  it('offers recording only to the booking\'s agent or canViewAllPayments', async () => {
+    mockApi(routes());
+    const { unmount } = renderAs(staticAuth('senior_agent', { canViewAllBookings: true }), <PaymentsSection booking={makeBooking({ status: 'confirmed', agent: 'other' })} />);
+    await screen.findByTestId('payment-balance');
+    expect(screen.queryByRole('button', { name: 'Record payment' })).not.toBeInTheDocument();
+    unmount();
+    mockApi(routes());
+    renderAs(staticAuth('admin', { canViewAllPayments: true }), <PaymentsSection booking={makeBooking({ status: 'confirmed', agent: 'other' })} />);
+    await screen.findByTestId('payment-balance');
+    expect(screen.getByRole('button', { name: 'Record payment' })).toBeInTheDocument();
+  });
+
   it('hides the record button on a cancelled booking', async () => {
     mockApi(routes());
     renderAs(staticAuth('agent'), <PaymentsSection booking={makeBooking({ status: 'cancelled' })} />);
