@@ -103,6 +103,11 @@ async function stubSession(t, role) {
   const empty = { page: 1, limit: 20, totalDocs: 0, totalPages: 0, hasNext: false, hasPrev: false };
   await t.page.route(/\/api\/(bookings|customers|leads|itineraries)(\?|$)/, (r) => r.fulfill({ json: envelope([], empty) }));
   await t.page.route(/\/api\/agents\?/, (r) => r.fulfill({ json: envelope([], empty) }));
+  // The payment service likewise: empty lists, no booking known, no totals.
+  await t.page.route(/\/api\/(payments|commissions)(\?|$)/, (r) => r.fulfill({ json: envelope([], empty) }));
+  await t.page.route(/\/api\/payments\/booking\/[^/]+\/summary$/, (r) =>
+    r.fulfill({ status: 404, json: { success: false, error: { code: 'NOT_FOUND', message: 'Booking not found', details: {} } } }));
+  await t.page.route('**/api/commissions/summary', (r) => r.fulfill({ json: envelope({ byCurrency: {} }) }));
   await t.page.route('**/api/auth/me', (r) => r.fulfill({ json: envelope({ agent: me, permissions: ROLE_SETS[role] }) }));
   await t.page.route('**/api/auth/logout', (r) => r.fulfill({ json: envelope({}) }));
   return me;
@@ -909,6 +914,10 @@ test('preview: bookings list, filter panel and detail at laptop and tablet width
   });
   const b = PREVIEW_BOOKINGS[1];
   await page.route(`**/api/bookings/${b._id}`, (r) => r.fulfill({ json: envelope({ ...b, agent: 'e2e-1', notes: 'Sea-view room requested.' }) }));
+  await page.route(`**/api/payments/booking/${b._id}/summary`, (r) =>
+    r.fulfill({ json: envelope({ booking: b._id, currency: 'INR', total: 245000, paid: 25000, refunded: 0, outstanding: 220000, paymentStatus: 'partially_paid', accountVersion: 1 }) }));
+  await page.route(/\/api\/payments\?/, (r) =>
+    r.fulfill({ json: envelope([{ _id: '6b0000000000000000000001', booking: b._id, amount: 25000, currency: 'INR', paymentMethod: 'upi', transactionId: 'UPI-881', paidAt: '2027-01-20T00:00:00Z', status: 'completed', refunded: 0 }], { page: 1, limit: 100, totalDocs: 1, totalPages: 1, hasNext: false, hasPrev: false }) }));
   await openApp(t, '/');
   await page.getByRole('list', { name: 'Bookings by status' }).getByText('Pending').waitFor();
   await t.shot('preview-overview-chart');
@@ -920,6 +929,8 @@ test('preview: bookings list, filter panel and detail at laptop and tablet width
   await t.shot('preview-bookings-filters', 768);
   await page.getByTestId('bookings-table').getByRole('link', { name: 'TD-270203-9XW3P' }).click();
   await page.getByRole('group', { name: 'Change status' }).waitFor();
+  await page.getByTestId('payment-balance').getByText('Partially paid').waitFor();
+  await page.getByTestId('payments-table').getByText('UPI', { exact: true }).waitFor();
   await t.shot('preview-booking-detail');
   await t.shot('preview-booking-detail', 768);
 }, { group: 'preview' });
