@@ -70,6 +70,7 @@ describe('commissions page', () => {
       ...routes(),
       [`PATCH /api/commissions/${C1}/approve`]: ok(commission(C1, 'approved', 'TD-1')),
       [`PATCH /api/commissions/${C3}/pay`]: ok(commission(C3, 'paid', 'TD-3')),
+      [`PATCH /api/commissions/${C3}/reject`]: ok(commission(C3, 'rejected', 'TD-3')),
       'POST /api/commissions/bulk-approve': ok({ approved: 1, results: [{ id: C1, status: 409, code: 'INVALID_TRANSITION' }, { id: C2, status: 200 }] }),
     });
     const user = userEvent.setup();
@@ -86,6 +87,12 @@ describe('commissions page', () => {
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Mark paid' }));
     expect(await screen.findByText('Commission marked paid.')).toBeInTheDocument();
     expect(api.called('PATCH', `/api/commissions/${C3}/pay`)[0].body).toEqual({ payoutReference: 'NEFT-123' });
+
+    await user.click(screen.getByRole('button', { name: 'Reject commission of TD-3' }));
+    await user.type(screen.getByLabelText('Reason'), 'Booking paid by the agency directly');
+    await user.click(within(screen.getByRole('dialog', { name: 'Reject this commission?' })).getByRole('button', { name: 'Reject' }));
+    expect(await screen.findByText('Commission rejected.')).toBeInTheDocument();
+    expect(api.called('PATCH', `/api/commissions/${C3}/reject`)[0].body).toEqual({ reason: 'Booking paid by the agency directly' });
 
     expect(screen.getByRole('button', { name: 'Approve selected (0)' })).toBeDisabled();
     await user.click(screen.getByRole('checkbox', { name: 'Select commission of TD-1' }));
