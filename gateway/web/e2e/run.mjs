@@ -103,6 +103,11 @@ async function stubSession(t, role) {
   const empty = { page: 1, limit: 20, totalDocs: 0, totalPages: 0, hasNext: false, hasPrev: false };
   await t.page.route(/\/api\/(bookings|customers|leads|itineraries)(\?|$)/, (r) => r.fulfill({ json: envelope([], empty) }));
   await t.page.route(/\/api\/agents\?/, (r) => r.fulfill({ json: envelope([], empty) }));
+  // The payment service likewise: empty lists, no booking known, no totals.
+  await t.page.route(/\/api\/(payments|commissions)(\?|$)/, (r) => r.fulfill({ json: envelope([], empty) }));
+  await t.page.route(/\/api\/payments\/booking\/[^/]+\/summary$/, (r) =>
+    r.fulfill({ status: 404, json: { success: false, error: { code: 'NOT_FOUND', message: 'Booking not found', details: {} } } }));
+  await t.page.route('**/api/commissions/summary', (r) => r.fulfill({ json: envelope({ byCurrency: {} }) }));
   await t.page.route('**/api/auth/me', (r) => r.fulfill({ json: envelope({ agent: me, permissions: ROLE_SETS[role] }) }));
   await t.page.route('**/api/auth/logout', (r) => r.fulfill({ json: envelope({}) }));
   return me;
@@ -652,6 +657,127 @@ test('itineraries: plan day by day and clone (signed in)', async (t) => {
 
 // ---- preview: real gateway and bundle, stubbed API calls ------------------------------
 
+/** Polls an admin API call until `ok(data)` (the payment service learns of bookings
+ * from their events, a moment after they are written). */
+async function adminPoll(path, ok, what, ms = 15000) {
+  const token = await adminToken();
+  const until = Date.now() + ms;
+  let last = null;
+  while (Date.now() < until) {
+    last = await apiJson('GET', path, { token });
+    if (last.status === 200 && ok(last.json.data)) return last.json.data;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: GET ${path} last answered HTTP ${last?.status} ${JSON.stringify(last?.json)}`);
+}
+
+async function paymentBooking(s, total) {
+  const customer = await adminApi('POST', '/api/customers', { firstName: 'Pay', lastName: `Case ${s}`, phone: '+91 98200 67890', city: 'Goa' });
+  const b = await adminApi('POST', '/api/bookings', {
+    customer: customer._id,
+    tripDetails: { title: `Payment trip ${s}`, destination: `Goa ${s}`, startDate: '2027-06-01', endDate: '2027-06-05', tripType: 'leisure', travellers: { adults: 2 } },
+    pricing: { totalAmount: total, currency: 'INR' },
+  });
+  await adminPoll(`/api/payments/booking/${b._id}/summary`, () => true, 'the payment service never learnt of the booking');
+  return b;
+}
+
+test('payments: record one (a double click charges once), an overpayment refused in the form, a refund (signed in)', async (t) => {
+  const s = newStamp();
+  const b = await paymentBooking(s, 85000);
+  await signIn(t);
+  const { page } = t;
+  const posts = [];
+  page.on('request', (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/payments' && posts.push(r.headers()['idempotency-key']));
+  await page.goto(t.url(`/bookings/${b._id}`));
+  const section = page.getByRole('region', { name: 'Payments', exact: true });
+  await section.getByTestId('payment-balance').getByText('Unpaid').waitFor();
+
+  await section.getByRole('button', { name: 'Record payment' }).click();
+  const form = page.getByRole('form', { name: 'Record payment' });
+  await form.getByLabel('Amount (INR)').fill('30000');
+  await form.getByLabel('Method').selectOption('bank_transfer');
+  await form.getByLabel('Transaction id (optional)').fill(`NEFT-${s}`);
+  await t.shot('payment-form');
+  await form.getByRole('button', { name: 'Record payment' }).dblclick();
+  await section.getByText(/Payment of .*30,000\.00 recorded\./).waitFor();
+  await section.getByTestId('payment-balance').getByText('Partially paid').waitFor();
+  await section.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
+  // The booking's own paymentStatus follows from the payment event.
+  await page.getByRole('region', { name: 'Pricing and payment' }).getByText('Partially paid').waitFor();
+  const listed = await adminApi('GET', `/api/payments?booking=${b._id}`);
+  expect(listed.length === 1, `a double click made ${listed.length} payments`);
+  expect(posts.length >= 1 && posts.every((k) => k && k === posts[0]), `Idempotency-Key headers: ${JSON.stringify(posts)}`);
+
+  // More than the outstanding 55,000: refused by the server, shown at the amount.
+  await section.getByRole('button', { name: 'Record payment' }).click();
+  await form.getByLabel('Amount (INR)').fill('60000');
+  await form.getByRole('button', { name: 'Record payment' }).click();
+  await form.getByText(/More than the outstanding balance of .*55,000\.00/).waitFor();
+  await t.shot('payment-overpayment');
+  expect((await adminApi('GET', `/api/payments?booking=${b._id}`)).length === 1, 'the overpayment was recorded');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+
+  // A refund of part of it.
+  await section.getByRole('button', { name: /^Refund payment of/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'Refund this payment?' });
+  await dialog.getByLabel('Refund amount (INR)').fill('5000');
+  await dialog.getByLabel('Reason').fill('One night cancelled');
+  await dialog.getByRole('button', { name: 'Refund' }).click();
+  await section.getByText(/Refund of .*5,000\.00 processed\./).waitFor();
+  await section.getByTestId('payments-table').getByText('Partially refunded').waitFor();
+  const sum = await adminApi('GET', `/api/payments/booking/${b._id}/summary`);
+  expect(sum.paid === 30000 && sum.refunded === 5000 && sum.outstanding === 60000, `summary after the refund: ${JSON.stringify(sum)}`);
+  await t.shot('payment-refunded');
+
+  // The Payments page finds it with the filter panel (method, both ends of the amount).
+  await nav(page).getByRole('link', { name: 'Payments' }).click();
+  await page.getByRole('heading', { name: 'Payments', exact: true }).waitFor();
+  await page.getByRole('button', { name: /Show filters/ }).click();
+  const panel = page.getByRole('form', { name: 'Filters' });
+  await panel.getByText('Bank transfer', { exact: true }).click();
+  await panel.getByText('Partially refunded', { exact: true }).click();
+  await panel.getByLabel('Amount Min').fill('29999.5');
+  await panel.getByLabel('Amount Max').fill('30000');
+  await panel.getByLabel('Booking id').fill(b._id);
+  await panel.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="payments-table"] tbody tr').length === n, 1);
+  await page.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
+  await t.shot('payments-list');
+  await t.shot('payments-list', 768);
+  expect(cspErrors(t.consoleErrors).length === 0, `CSP errors: ${cspErrors(t.consoleErrors).join(' | ')}`);
+}, { group: 'stack' });
+
+test('payments: commission rate set in settings, the confirmed booking\'s commission approved (signed in)', async (t) => {
+  const s = newStamp();
+  await signIn(t);
+  const { page } = t;
+  // The signed-in super admin earns 0 % by default: give the role 2 % first.
+  await nav(page).getByRole('link', { name: 'Commission rates' }).click();
+  const rates = page.getByRole('form', { name: 'Commission rates' });
+  await rates.getByLabel('Super admin').fill('2');
+  await rates.getByRole('button', { name: 'Save rates' }).click();
+  await page.getByText(/Rates saved \(version \d+\)\./).waitFor();
+
+  const b = await paymentBooking(s, 50000);
+  await adminApi('PATCH', `/api/bookings/${b._id}/status`, { status: 'confirmed' });
+  const [c] = await adminPoll(`/api/commissions?booking=${b._id}`, (d) => Array.isArray(d) && d.length === 1, 'no commission for the confirmed booking');
+  expect(c.status === 'pending' && c.amount === 1000, `commission: ${JSON.stringify(c)}`);
+
+  await nav(page).getByRole('link', { name: 'Commissions' }).click();
+  await page.getByTestId('commission-totals').waitFor();
+  const row = page.getByTestId('commissions-table').locator('tr', { hasText: b.bookingReference });
+  await row.waitFor();
+  await row.getByRole('button', { name: `Approve commission of ${b.bookingReference}` }).click();
+  await page.getByRole('dialog', { name: 'Approve this commission?' }).getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Commission approved.').waitFor();
+  await row.getByText('Approved').waitFor();
+  await t.shot('commission-approved');
+  const [after] = await adminApi('GET', `/api/commissions?booking=${b._id}`);
+  expect(after.status === 'approved', `commission after approval: ${JSON.stringify(after)}`);
+}, { group: 'stack' });
+
 test('preview: health dashboard with live /api/health', async (t) => {
   await stubSession(t, 'super_admin');
   await openApp(t, '/health');
@@ -673,7 +799,7 @@ test('preview: agent role sees only its pages', async (t) => {
   const { page } = t;
   await page.getByRole('heading', { name: 'Welcome, Asha' }).waitFor();
   const links = await nav(page).getByRole('link').allTextContents();
-  expect(JSON.stringify(links) === JSON.stringify(['Overview', 'Bookings', 'Customers', 'Leads', 'Itineraries', 'My profile']), `agent nav: ${links.join(', ')}`);
+  expect(JSON.stringify(links) === JSON.stringify(['Overview', 'Bookings', 'Customers', 'Leads', 'Itineraries', 'Payments', 'Commissions', 'My profile']), `agent nav: ${links.join(', ')}`);
   await t.shot('preview-overview-agent');
   await openApp(t, '/health');
   await page.getByRole('heading', { name: /have access to this page/ }).waitFor();
@@ -790,6 +916,10 @@ test('preview: bookings list, filter panel and detail at laptop and tablet width
   });
   const b = PREVIEW_BOOKINGS[1];
   await page.route(`**/api/bookings/${b._id}`, (r) => r.fulfill({ json: envelope({ ...b, agent: 'e2e-1', notes: 'Sea-view room requested.' }) }));
+  await page.route(`**/api/payments/booking/${b._id}/summary`, (r) =>
+    r.fulfill({ json: envelope({ booking: b._id, currency: 'INR', total: 245000, paid: 25000, refunded: 0, outstanding: 220000, paymentStatus: 'partially_paid', accountVersion: 1 }) }));
+  await page.route(/\/api\/payments\?/, (r) =>
+    r.fulfill({ json: envelope([{ _id: '6b0000000000000000000001', booking: b._id, amount: 25000, currency: 'INR', paymentMethod: 'upi', transactionId: 'UPI-881', paidAt: '2027-01-20T00:00:00Z', status: 'completed', refunded: 0 }], { page: 1, limit: 100, totalDocs: 1, totalPages: 1, hasNext: false, hasPrev: false }) }));
   await openApp(t, '/');
   await page.getByRole('list', { name: 'Bookings by status' }).getByText('Pending').waitFor();
   await t.shot('preview-overview-chart');
@@ -801,6 +931,8 @@ test('preview: bookings list, filter panel and detail at laptop and tablet width
   await t.shot('preview-bookings-filters', 768);
   await page.getByTestId('bookings-table').getByRole('link', { name: 'TD-270203-9XW3P' }).click();
   await page.getByRole('group', { name: 'Change status' }).waitFor();
+  await page.getByTestId('payment-balance').getByText('Partially paid').waitFor();
+  await page.getByTestId('payments-table').getByText('UPI', { exact: true }).waitFor();
   await t.shot('preview-booking-detail');
   await t.shot('preview-booking-detail', 768);
 }, { group: 'preview' });

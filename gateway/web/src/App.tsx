@@ -22,6 +22,9 @@ import { LeadDetailPage } from './pages/leads/LeadDetailPage';
 import { LeadFormPage } from './pages/leads/LeadFormPage';
 import { LeadsPage } from './pages/leads/LeadsPage';
 import { HealthPage } from './pages/HealthPage';
+import { CommissionRatesPage } from './pages/payments/CommissionRatesPage';
+import { CommissionsPage } from './pages/payments/CommissionsPage';
+import { PaymentsPage } from './pages/payments/PaymentsPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -77,6 +80,16 @@ export function AppRoutes() {
           <Route path="itineraries/new" element={<ItineraryFormPage />} />
           <Route path="itineraries/:id" element={<ItineraryDetailPage />} />
           <Route path="itineraries/:id/edit" element={<ItineraryFormPage />} />
+          <Route path="payments" element={<PaymentsPage />} />
+          <Route path="commissions" element={<CommissionsPage />} />
+          <Route
+            path="settings/commission-rates"
+            element={
+              <RequireAccess rule={rules.settings}>
+                <CommissionRatesPage />
+              </RequireAccess>
+            }
+          />
           <Route
             path="agents"
             element={

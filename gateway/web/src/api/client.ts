@@ -60,6 +60,8 @@ export interface RequestOptions {
   /** Send the access token (default true). Public endpoints pass false. */
   auth?: boolean;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResult<T> {
@@ -156,7 +158,7 @@ function parseRetryAfter(res: Response): number | null {
 }
 
 async function send(method: string, url: string, opts: RequestOptions, token: string | null) {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   // The caller's signal aborts the request as before; the timer aborts it too, and

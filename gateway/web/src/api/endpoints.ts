@@ -6,6 +6,15 @@ import type {
   Booking,
   BookingInput,
   BookingStatus,
+  BulkApproveResult,
+  Commission,
+  CommissionRates,
+  CommissionSummary,
+  Payment,
+  PaymentInput,
+  PaymentSummary,
+  Refund,
+  RefundInput,
   ConvertLeadInput,
   ConvertLeadResult,
   Customer,
@@ -216,5 +225,49 @@ export const itinerariesApi = {
   },
   remove(itineraryId: string): Promise<unknown> {
     return api.delete(`/api/itineraries/${id(itineraryId)}`);
+  },
+};
+
+export const paymentsApi = {
+  list(q: ListQuery): Promise<Page<Payment>> {
+    return api.page<Payment>('/api/payments', { query: q });
+  },
+  summary(bookingId: string): Promise<PaymentSummary> {
+    return api.get<PaymentSummary>(`/api/payments/booking/${id(bookingId)}/summary`);
+  },
+  /** `idempotencyKey` is one per form submission: a retry of it sends the same key,
+   * so the server answers the first attempt's result instead of charging twice. */
+  create(body: PaymentInput, idempotencyKey: string): Promise<Payment> {
+    return api.post<Payment>('/api/payments', body, { headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+  refund(paymentId: string, body: RefundInput, idempotencyKey: string): Promise<Refund> {
+    return api.post<Refund>(`/api/payments/${id(paymentId)}/refund`, body, { headers: { 'Idempotency-Key': idempotencyKey } });
+  },
+};
+
+export const commissionsApi = {
+  list(q: ListQuery): Promise<Page<Commission>> {
+    return api.page<Commission>('/api/commissions', { query: q });
+  },
+  summary(): Promise<CommissionSummary> {
+    return api.get<CommissionSummary>('/api/commissions/summary');
+  },
+  approve(commissionId: string): Promise<Commission> {
+    return api.patch<Commission>(`/api/commissions/${id(commissionId)}/approve`);
+  },
+  reject(commissionId: string, reason: string): Promise<Commission> {
+    return api.patch<Commission>(`/api/commissions/${id(commissionId)}/reject`, { reason });
+  },
+  pay(commissionId: string, payoutReference: string): Promise<Commission> {
+    return api.patch<Commission>(`/api/commissions/${id(commissionId)}/pay`, { payoutReference });
+  },
+  bulkApprove(ids: string[]): Promise<BulkApproveResult> {
+    return api.post<BulkApproveResult>('/api/commissions/bulk-approve', { ids });
+  },
+  rates(): Promise<CommissionRates> {
+    return api.get<CommissionRates>('/api/commissions/rates');
+  },
+  putRates(body: CommissionRates): Promise<CommissionRates> {
+    return api.put<CommissionRates>('/api/commissions/rates', body);
   },
 };

@@ -484,3 +484,126 @@ export interface ItineraryInput {
 
 /** List query parameters as sent (already validated and serialised). */
 export type ListQuery = Record<string, string | number | undefined>;
+
+// ---- payment service (services/payment; docs/openapi.yaml /api/payments*, /api/commissions*)
+
+export const PAYMENT_METHODS = ['cash', 'card', 'upi', 'bank_transfer', 'cheque', 'wallet', 'other'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+/** A payment record's own status (not the booking's paymentStatus). */
+export const PAYMENT_RECORD_STATUSES = ['completed', 'partially_refunded', 'refunded'] as const;
+export type PaymentRecordStatus = (typeof PAYMENT_RECORD_STATUSES)[number];
+export const PAYMENT_SORTS = ['paidAt', 'createdAt', 'amount', 'status'] as const;
+
+export interface Payment {
+  _id: string;
+  booking: string;
+  bookingReference?: string;
+  agent?: string;
+  customer?: string;
+  /** Major units; amountMinor is the exact value. */
+  amount: number;
+  amountMinor?: number;
+  currency: string;
+  paymentMethod: PaymentMethod | string;
+  transactionId?: string;
+  notes?: string;
+  paidAt: string;
+  status: PaymentRecordStatus | string;
+  refunded?: number;
+  refundedMinor?: number;
+  recordedBy?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  version?: number;
+}
+
+export interface PaymentInput {
+  booking: string;
+  amount: string;
+  paymentMethod: PaymentMethod;
+  currency?: string;
+  transactionId?: string;
+  paidAt?: string;
+  notes?: string;
+}
+
+export interface PaymentSummary {
+  booking: string;
+  bookingReference?: string;
+  bookingStatus?: string;
+  currency: string;
+  /** total - discount */
+  total: number;
+  paid: number;
+  refunded: number;
+  outstanding: number;
+  paymentStatus: PaymentStatus;
+  accountVersion?: number;
+}
+
+export interface RefundInput {
+  amount: string;
+  reason: string;
+}
+
+export interface Refund {
+  _id: string;
+  payment: string;
+  booking: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  processedBy?: string;
+  createdAt?: string;
+  paymentAfter?: Payment;
+}
+
+export const COMMISSION_STATUSES = ['pending', 'approved', 'paid', 'rejected', 'cancelled'] as const;
+export type CommissionStatus = (typeof COMMISSION_STATUSES)[number];
+export const COMMISSION_SORTS = ['createdAt', 'amount', 'status'] as const;
+
+export interface Commission {
+  _id: string;
+  booking: string;
+  bookingReference?: string;
+  agent: string;
+  agentRole?: string;
+  currency: string;
+  net: number;
+  rateBasisPoints: number;
+  ratesVersion?: number;
+  amount: number;
+  status: CommissionStatus;
+  payoutReference?: string;
+  rejectionReason?: string;
+  adjusted?: boolean;
+  adjustmentMinor?: number;
+  createdAt?: string;
+  updatedAt?: string;
+  version?: number;
+}
+
+export interface CommissionTotals {
+  pending: number;
+  approved: number;
+  paid: number;
+  adjustments: number;
+  count: number;
+  decimals?: number;
+}
+
+export interface CommissionSummary {
+  byCurrency: Record<string, CommissionTotals>;
+}
+
+export interface BulkApproveResult {
+  approved: number;
+  results: { id: string; /** The HTTP status of that one approval (200 when approved). */ status: number; code?: string }[];
+}
+
+/** Basis points (1/100 %): 500 = 5 %. */
+export interface CommissionRates {
+  version: number;
+  roles: Record<Role, number>;
+  agents?: Record<string, number>;
+}

@@ -16,6 +16,7 @@ export const rules = {
   agents: ((a) => a.permissions.canViewAllAgents === true) as AccessRule,
   permissions: ((a) => a.role === 'super_admin') as AccessRule,
   health: ((a) => isAdminRole(a.role)) as AccessRule,
+  settings: ((a) => a.permissions.canManageSettings === true) as AccessRule,
 };
 
 export interface NavItem {
@@ -31,9 +32,12 @@ export const NAV_ITEMS: NavItem[] = [
   { to: '/customers', label: 'Customers', rule: rules.anyone },
   { to: '/leads', label: 'Leads', rule: rules.anyone },
   { to: '/itineraries', label: 'Itineraries', rule: rules.anyone },
+  { to: '/payments', label: 'Payments', rule: rules.anyone },
+  { to: '/commissions', label: 'Commissions', rule: rules.anyone },
   { to: '/agents', label: 'Agents', rule: rules.agents },
   { to: '/permissions', label: 'Permission matrix', rule: rules.permissions },
   { to: '/health', label: 'System health', rule: rules.health },
+  { to: '/settings/commission-rates', label: 'Commission rates', rule: rules.settings },
   { to: '/profile', label: 'My profile', rule: rules.anyone },
 ];
 

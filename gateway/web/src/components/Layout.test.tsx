@@ -30,7 +30,7 @@ const ui = (
 );
 
 /** The working pages every signed-in agent sees. */
-const WORK = ['Bookings', 'Customers', 'Leads', 'Itineraries'];
+const WORK = ['Bookings', 'Customers', 'Leads', 'Itineraries', 'Payments', 'Commissions'];
 
 describe('navigation', () => {
   it('shows an agent the working pages but no admin items', () => {
@@ -49,8 +49,8 @@ describe('navigation', () => {
   });
 
   it('shows a super admin everything', () => {
-    renderAs(staticAuth('super_admin', { canViewAllAgents: true }), ui);
-    expect(navLinks()).toEqual(['Overview', ...WORK, 'Agents', 'Permission matrix', 'System health', 'My profile']);
+    renderAs(staticAuth('super_admin', { canViewAllAgents: true, canManageSettings: true }), ui);
+    expect(navLinks()).toEqual(['Overview', ...WORK, 'Agents', 'Permission matrix', 'System health', 'Commission rates', 'My profile']);
   });
 
   it('refuses an admin page to an agent who types its address', () => {

@@ -67,6 +67,9 @@ const OVERRIDES: Record<string, string> = {
   walk_in: 'Walk-in',
   social_media: 'Social media',
   partially_paid: 'Partially paid',
+  partially_refunded: 'Partially refunded',
+  bank_transfer: 'Bank transfer',
+  upi: 'UPI',
 };
 
 /** A display label for an enum value of the booking service. */
@@ -102,6 +105,10 @@ const TONES: Record<string, Tone> = {
   unpaid: 'warn',
   partially_paid: 'info',
   paid: 'ok',
+  // payment records and commissions
+  partially_refunded: 'info',
+  approved: 'info',
+  rejected: 'bad',
 };
 
 export function valueTone(value: string | null | undefined): Tone {
@@ -138,6 +145,8 @@ export const SORT_LABELS: Record<string, string> = {
   name: 'Name',
   city: 'City',
   title: 'Title',
+  paidAt: 'Paid at',
+  amount: 'Amount',
 };
 
 export const CURRENCIES = ['INR', 'USD', 'EUR', 'GBP', 'AED', 'SGD', 'THB', 'AUD', 'JPY'] as const;

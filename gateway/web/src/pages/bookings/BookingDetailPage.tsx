@@ -1,5 +1,5 @@
 // /bookings/:id: the booking, its allowed status changes, edit and delete, and the
-// itineraries planned for it.
+// itineraries planned for it, and its payments (PaymentsSection).
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
 import { bookingsApi, itinerariesApi } from '../../api/endpoints';
@@ -15,6 +15,7 @@ import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useDeleteRecord } from '../../lib/useDeleteRecord';
 import { useFlash } from '../../lib/useFlash';
+import { PaymentsSection } from '../payments/PaymentsSection';
 import { StatusActions } from './StatusActions';
 
 export function BookingDetailPage() {
@@ -179,6 +180,8 @@ function BookingDetail({ booking: b, reload }: { booking: Booking; reload: () =>
           <p className="prewrap">{b.notes}</p>
         </section>
       )}
+
+      <PaymentsSection booking={b} />
 
       <section className="card" aria-labelledby="itin-title">
         <div className="section-head">
