@@ -83,7 +83,8 @@ int update_failed(td_res *res, int rc);
 int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bson_t *set,
                    cJSON *before, cJSON *after);
 /* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
- * as it was; answers {_id, deleted: true} or the error. */
+ * as it was; answers {_id, deleted: true} or the error. TD_OK when deleted, else
+ * the store's TD_E* (res then holds its error answer). */
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
                 const char *target_type);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
@@ -129,9 +130,12 @@ int leads_list_new(void);
 extern const td_route booking_routes[];
 int bookings_indexes(mongoc_client_t *c);
 int bookings_list_new(void);
-/* Creates a booking for a customer from a JSON body (used by lead conversion too);
- * answers the response. */
-int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id);
+/* Creates a booking for a customer from a JSON body (used by lead conversion too).
+ * TD_OK: written; its id in id_out and its JSON in *booking_out (caller frees; res
+ * untouched). TD_EAGAIN: the request was parked to run again (res untouched). Any
+ * other TD_E*: nothing written and res holds the error answer. */
+int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id,
+                        char id_out[25], cJSON **booking_out);
 
 /* conflicts.c */
 typedef struct {

@@ -97,8 +97,20 @@ int td_fail(td_res *res, int status, const char *code, const char *message, cJSO
 /* Validation error naming one field: 400 VALIDATION_ERROR, details {"field": field}. */
 int td_fail_field(td_res *res, const char *field, const char *message);
 
-/* Maps a TD_E* result from a dependency to its HTTP error (503 for TD_EUNAVAIL,
- * 409 for TD_ECONFLICT, 404, 500). */
+/* The HTTP answer of a TD_E* result: the one mapping (see docs/notes/errors.md). */
+typedef struct {
+    int rc;              /* TD_E* */
+    int status;          /* HTTP status */
+    const char *code;    /* error.code */
+    const char *message; /* default error.message */
+    bool what_ok;        /* the caller's message may replace it (client errors) */
+} td_http_error;
+
+/* The entry for rc; an unknown code (or TD_OK) gives 500 INTERNAL_ERROR. Static. */
+const td_http_error *td_http_error_of(int rc);
+
+/* Answers a TD_E* result as its HTTP error (td_http_error_of): what replaces the
+ * default message for client errors (400, 404, 409) when not NULL. Returns 0. */
 int td_fail_rc(td_res *res, int rc, const char *what);
 
 /* Adds a response header; value is copied. */

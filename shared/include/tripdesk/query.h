@@ -64,7 +64,8 @@ int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv
                 cJSON **items, int64_t *total);
 
 /* Answers a parsed list from collection coll of the request's database: 200 with the
- * page and its pagination, 503 when MongoDB is down, or the query's error. */
+ * page and its pagination, 503 when MongoDB is down, or the query's error. Returns
+ * TD_OK when it answered the page, else what failed (res holds the error answer). */
 int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
                    td_doc_to_json conv, void *arg);
 
