@@ -61,7 +61,9 @@ int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, voi
 /* Registers a domain collection whose documents may hold staged `_events`. */
 int td_bus_track_collection(td_bus *bus, const char *coll);
 
-/* Starts the relay, replay server, sweeper and subscriber threads. */
+/* Opens and dials the subscriptions, then starts the relay, replay server, sweeper
+ * and subscriber threads. TD_EIO (logged) when a socket or a thread cannot be
+ * started: the daemon must not run deaf; td_bus_free still cleans up. */
 int td_bus_start(td_bus *bus);
 
 /* Stops all threads and frees the bus. */
