@@ -1058,15 +1058,18 @@ static void set_leader(td_bus *bus, bool leader)
         return;
     if (leader) {
         char url[TD_URL_MAX];
-        td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url);
+        if (td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url) != TD_OK) {
+            td_error("bus: %s has no bus address", bus->self);
+            return;
+        }
         int rv = nng_pub0_open(&bus->pub);
         if (rv == 0) /* each subscriber's queue, as long as the SUB side's */
-            nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, SUB_QUEUE);
+            rv = nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, SUB_QUEUE);
         if (rv == 0)
             rv = nng_listen(bus->pub, url, NULL, 0);
         if (rv != 0) {
             td_error("bus: listen %s: %s", url, nng_strerror(rv));
-            nng_close(bus->pub);
+            (void)nng_close(bus->pub); /* failing already */
             return;
         }
         bus->pub_open = 1;
@@ -1235,22 +1238,32 @@ static void *replay_main(void *arg)
     td_bus *bus = arg;
     nng_socket rep;
     int open = 0;
+    bool replay_warned = false;
     while (!bus_stopping(bus)) {
         int leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
         if (leader && !open) {
             char url[TD_URL_MAX];
-            td_endpoint_url(TD_EP_REPLAY, bus->self, 1, url, sizeof url);
-            if (nng_rep0_open(&rep) == 0) {
-                nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, REPLAY_POLL_MS);
-                if (nng_listen(rep, url, NULL, 0) == 0)
+            if (td_endpoint_url(TD_EP_REPLAY, bus->self, 1, url, sizeof url) == TD_OK &&
+                nng_rep0_open(&rep) == 0) {
+                int rv = nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, REPLAY_POLL_MS);
+                if (rv == 0)
+                    rv = nng_listen(rep, url, NULL, 0);
+                if (rv == 0) {
                     open = 1;
-                else
-                    nng_close(rep);
+                } else {
+                    /* tried again every REPLAY_POLL_MS: said once per lease */
+                    if (!replay_warned)
+                        td_warn("bus: replay listen %s: %s; retrying", url, nng_strerror(rv));
+                    replay_warned = true;
+                    (void)nng_close(rep); /* the socket was not used */
+                }
             }
         } else if (!leader && open) {
-            nng_close(rep);
+            (void)nng_close(rep); /* leadership lost: subscribers re-dial */
             open = 0;
         }
+        if (!leader)
+            replay_warned = false;
         if (!open) {
             td_sleep_ms(REPLAY_POLL_MS);
             continue;
@@ -1265,7 +1278,8 @@ static void *replay_main(void *arg)
         if (reply == NULL) {
             /* REP must answer to take the next request: an empty reply means "try
              * again later" to the subscriber. */
-            nng_msg_alloc(&reply, 0);
+            if (nng_msg_alloc(&reply, 0) != 0)
+                reply = NULL; /* no memory: the subscriber's request times out */
         }
         if (reply != NULL && nng_sendmsg(rep, reply, 0) != 0)
             nng_msg_free(reply);
@@ -1367,7 +1381,10 @@ static int open_replay_client(td_bus *bus, subscription *s)
 {
     (void)bus;
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REPLAY, s->publisher, 0, url, sizeof url);
+    if (td_endpoint_url(TD_EP_REPLAY, s->publisher, 0, url, sizeof url) != TD_OK) {
+        td_error("bus: %s has no replay address", s->publisher);
+        return TD_EINVAL;
+    }
     int rv = nng_req0_open(&s->replay);
     if (rv == 0)
         rv = nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
@@ -1507,7 +1524,10 @@ static int open_sub(td_bus *bus)
     }
     for (int i = 0; i < bus->nsubs; i++) {
         char url[TD_URL_MAX];
-        td_endpoint_url(TD_EP_BUS, bus->subs[i].publisher, 0, url, sizeof url);
+        if (td_endpoint_url(TD_EP_BUS, bus->subs[i].publisher, 0, url, sizeof url) != TD_OK) {
+            td_error("bus: %s has no bus address", bus->subs[i].publisher);
+            return TD_EINVAL;
+        }
         rv = nng_dial(bus->sub, url, NULL, NNG_FLAG_NONBLOCK);
         if (rv != 0) {
             td_error("bus: cannot subscribe to %s (%s): %s", bus->subs[i].publisher, url,

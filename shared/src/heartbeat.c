@@ -123,8 +123,9 @@ int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mong
     pthread_cond_init(&hb->cv, NULL);
 
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url);
-    int rv = nng_req0_open(&hb->sock);
+    int rv = td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url) == TD_OK
+                 ? nng_req0_open(&hb->sock)
+                 : NNG_EINVAL;
     bool opened = rv == 0;
     if (rv == 0)
         rv = nng_socket_set_ms(hb->sock, NNG_OPT_SENDTIMEO, HEARTBEAT_TIMEOUT_MS);

@@ -600,7 +600,10 @@ static void stop_threads(td_service *svc)
 static int start_rep(td_service *svc)
 {
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_GATEWAY, svc->name, 0, url, sizeof url);
+    if (td_endpoint_url(TD_EP_GATEWAY, svc->name, 0, url, sizeof url) != TD_OK) {
+        td_error("%s is not a known service: no gateway address", svc->name);
+        return TD_EINVAL;
+    }
     int rv = nng_rep0_open(&svc->sock);
     if (rv == 0)
         rv = nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMINT, 50);

@@ -69,7 +69,7 @@ const char *td_req_param(const td_req *req, const char *name);
  * fills res with 415 (not application/json) or 400 (malformed, not an object, not
  * valid UTF-8, a NUL character or \u0000 in it) and returns TD_EINVAL; the handler
  * then just returns. */
-int td_req_json(const td_req *req, td_res *res, cJSON **out);
+TD_MUST_CHECK int td_req_json(const td_req *req, td_res *res, cJSON **out);
 
 /* Parsed query string: decoded name/value pairs, stored in one allocation. */
 typedef struct {
@@ -80,7 +80,7 @@ typedef struct {
 
 /* Decodes a raw query string. Returns TD_EINVAL for too many parameters, bad
  * percent-encoding or decoded bytes that are not UTF-8. Free with td_query_free. */
-int td_query_parse(const char *raw, td_query *q);
+TD_MUST_CHECK int td_query_parse(const char *raw, td_query *q);
 const char *td_query_get(const td_query *q, const char *name);
 void td_query_free(td_query *q);
 

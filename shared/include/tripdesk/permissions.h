@@ -9,6 +9,8 @@
 #ifndef TRIPDESK_PERMISSIONS_H
 #define TRIPDESK_PERMISSIONS_H
 
+#include "common.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,7 +47,7 @@ bool td_matrix_allows(const td_matrix *m, const char *role, const char *permissi
 /* {"version":N,"roles":{"super_admin":{"canCreateAdmin":true,...},...}} <-> matrix.
  * Parsing is strict: every role and permission present, all booleans. */
 cJSON *td_matrix_to_json(const td_matrix *m);
-int td_matrix_from_json(const cJSON *json, td_matrix *m);
+TD_MUST_CHECK int td_matrix_from_json(const cJSON *json, td_matrix *m);
 
 /* {"canCreateAdmin":true,...} for one role. */
 cJSON *td_matrix_role_json(const td_matrix *m, int role_rank);
