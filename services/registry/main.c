@@ -117,9 +117,11 @@ int main(void)
 {
     td_log_init("registry");
     struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+        signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        td_error("cannot set up signal handling");
+        return 1;
+    }
     int64_t ttl = td_env_int(TD_ENV_INSTANCE_TTL_MS, 3000, 500, 60000);
     int64_t started = td_now_ms();
 

@@ -676,8 +676,10 @@ int td_service_run(td_service *svc)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        td_error("start failed: cannot set up signal handling");
+        return TD_EIO;
+    }
 
     int rc = td_mongo_init(svc->name);
     if (rc == TD_OK)
