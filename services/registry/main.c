@@ -129,10 +129,10 @@ int main(void)
     TD_IGNORE(td_endpoint_url(TD_EP_REGISTRY, NULL, 1, url, sizeof url)); /* no service: cannot fail */
     nng_socket sock;
     int rv = nng_rep0_open(&sock);
-    if (rv == 0) {
-        nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, RECV_POLL_MS);
+    if (rv == 0) /* the stop flag is polled at this interval */
+        rv = nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, RECV_POLL_MS);
+    if (rv == 0)
         rv = nng_listen(sock, url, NULL, 0);
-    }
     if (rv != 0) {
         td_error("listen %s: %s", url, nng_strerror(rv));
         return 1;
