@@ -113,7 +113,11 @@ static redisContext *conn(void)
         tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
         return NULL;
     }
-    redisSetTimeout(c, tv);
+    if (redisSetTimeout(c, tv) != REDIS_OK) { /* without it a command could hang a worker */
+        redisFree(c);
+        tls_retry_at = td_mono_ms() + TD_REDIS_RETRY_MS;
+        return NULL;
+    }
     tls_ctx = c;
     pthread_once(&key_once, key_init);
     pthread_setspecific(ctx_key, c);
