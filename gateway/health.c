@@ -21,14 +21,16 @@ static nng_socket reg;
 int gw_health_start(void)
 {
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url);
+    TD_IGNORE(td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url)); /* no service: cannot fail */
     int rv = nng_req0_open(&reg);
-    if (rv == 0) {
-        nng_socket_set_ms(reg, NNG_OPT_RECONNMINT, 100);
-        nng_socket_set_ms(reg, NNG_OPT_RECONNMAXT, 1000);
-        nng_socket_set_ms(reg, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    if (rv == 0)
+        rv = nng_socket_set_ms(reg, NNG_OPT_RECONNMINT, 100);
+    if (rv == 0)
+        rv = nng_socket_set_ms(reg, NNG_OPT_RECONNMAXT, 1000);
+    if (rv == 0)
+        rv = nng_socket_set_ms(reg, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    if (rv == 0)
         rv = nng_dial(reg, url, NULL, NNG_FLAG_NONBLOCK);
-    }
     if (rv != 0) {
         td_error("registry dial %s: %s", url, nng_strerror(rv));
         return TD_EIO;

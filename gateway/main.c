@@ -356,8 +356,10 @@ int main(void)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        td_error("cannot set up signal handling");
+        return 1;
+    }
 
     if (gw_upstream_start() != TD_OK || gw_health_start() != TD_OK)
         return 1;

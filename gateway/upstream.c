@@ -107,16 +107,20 @@ int gw_upstream_start(void)
         upstream *u = &ups[i];
         u->name = td_service_names[i];
         char url[TD_URL_MAX];
-        td_endpoint_url(TD_EP_GATEWAY, u->name, 1, url, sizeof url);
+        /* a name of td_service_names: cannot fail */
+        TD_IGNORE(td_endpoint_url(TD_EP_GATEWAY, u->name, 1, url, sizeof url));
         int rv = nng_req0_open(&u->sock);
-        if (rv == 0) {
-            /* Never re-send on a timer: a POST must not run twice. */
-            nng_socket_set_ms(u->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-            nng_socket_set_size(u->sock, NNG_OPT_RECVMAXSZ, 0);
-            nng_pipe_notify(u->sock, NNG_PIPE_EV_ADD_POST, pipe_event, u);
-            nng_pipe_notify(u->sock, NNG_PIPE_EV_REM_POST, pipe_event, u);
+        /* Never re-send on a timer: a POST must not run twice. */
+        if (rv == 0)
+            rv = nng_socket_set_ms(u->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+        if (rv == 0)
+            rv = nng_socket_set_size(u->sock, NNG_OPT_RECVMAXSZ, 0);
+        if (rv == 0)
+            rv = nng_pipe_notify(u->sock, NNG_PIPE_EV_ADD_POST, pipe_event, u);
+        if (rv == 0)
+            rv = nng_pipe_notify(u->sock, NNG_PIPE_EV_REM_POST, pipe_event, u);
+        if (rv == 0)
             rv = nng_listen(u->sock, url, NULL, 0);
-        }
         if (rv != 0) {
             td_error("listen %s: %s", url, nng_strerror(rv));
             return TD_EIO;

@@ -36,12 +36,16 @@ static int record_probe(const td_event *ev, mongoc_client_t *c)
     bson_t *update = BCON_NEW("$inc", "{", "duplicates", BCON_INT64(1), "}");
     bson_t *opts = BCON_NEW("upsert", BCON_BOOL(true));
     coll = td_mongo_coll(c, COLL_BUS_PROBE_STATS);
-    mongoc_collection_update_one(coll, filter, update, opts, NULL, NULL);
+    bson_error_t uerr;
+    if (!mongoc_collection_update_one(coll, filter, update, opts, NULL, &uerr))
+        rc = td_mongo_rc(&uerr); /* the event is handled again: the count is not lost */
+    else
+        rc = TD_OK;
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
     bson_destroy(update);
     bson_destroy(opts);
-    return TD_OK;
+    return rc;
 }
 
 int on_event(const td_event *ev, mongoc_client_t *mongo, void *arg)

@@ -141,10 +141,10 @@ static int apply(td_req *req, td_res *res, const bson_t *target, bson_t *set, bo
             tokens_revoke_agent(td_req_mongo(req), id, td_bson_int(&updated, "tokenVersion", 0));
         rc = td_ok(res, 200, agent_json(&updated, NULL));
     } else if (rc == TD_ENOTFOUND) {
-        rc = td_fail(res, 409, "VERSION_CONFLICT",
-                     "The agent was changed by someone else meanwhile; reload and retry", NULL);
+        (void)td_fail(res, 409, "VERSION_CONFLICT",
+                      "The agent was changed by someone else meanwhile; reload and retry", NULL);
     } else {
-        rc = td_fail_rc(res, rc, "update failed");
+        (void)td_fail_rc(res, rc, "update failed");
     }
     bson_destroy(&update);
     bson_destroy(&updated);
@@ -371,9 +371,9 @@ static int remove_agent(td_req *req, td_res *res)
     bson_t set = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&set, "status", "deleted");
     BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
-    apply(req, res, &agent, &set, true, "AGENT_DELETED",
-          one_field("status", td_bson_str(&agent, "status")), one_field("status", "deleted"));
-    if (res->status == 200) {
+    if (apply(req, res, &agent, &set, true, "AGENT_DELETED",
+              one_field("status", td_bson_str(&agent, "status")),
+              one_field("status", "deleted")) == TD_OK) {
         cJSON *data = cJSON_CreateObject();
         char id[25];
         cJSON_AddStringToObject(data, "_id", td_bson_oid_hex(&agent, "_id", id));

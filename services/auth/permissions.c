@@ -66,7 +66,8 @@ static void cache_matrix(const td_matrix *m)
     int n = snprintf(ver, sizeof ver, "%lld", (long long)m->version);
     /* A long TTL only to bound stale keys; the resync task rewrites it. */
     if (td_redis_setex(TD_PERM_CACHE_KEY, text, strlen(text), 86400) == TD_OK)
-        td_redis_setex(TD_PERM_VERSION_KEY, ver, (size_t)n, 86400);
+        /* without the version key the matrix is read again from MongoDB: only slower */
+        TD_IGNORE(td_redis_setex(TD_PERM_VERSION_KEY, ver, (size_t)n, 86400));
     free(text);
 }
 
@@ -201,8 +202,13 @@ static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
     BSON_APPEND_OID(&set, "updatedBy", &by);
     bson_append_document_end(&update, &set);
     char ev[25];
-    td_bus_stage_update(&update, action, payload, ev);
+    int staged = td_bus_stage_update(&update, action, payload, ev);
     cJSON_Delete(payload);
+    if (staged != TD_OK) { /* no write without its event */
+        bson_destroy(&update);
+        bson_destroy(&roles_bson);
+        return td_fail_rc(res, staged, NULL);
+    }
 
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(MATRIX_ID), "version", BCON_INT64(old->version));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_MATRIX);

@@ -228,7 +228,8 @@ static int login(td_req *req, td_res *res)
         /* The attempt's slots stay taken: it is a failure. */
         cJSON *p = td_event_payload(req, "AUTH_LOGIN_FAILED", "agent", "", NULL, NULL);
         cJSON_AddStringToObject(p, "email", email);
-        td_bus_publish(td_service_bus(req->service), c, "AUTH_LOGIN_FAILED", p, NULL);
+        if (td_bus_publish(td_service_bus(req->service), c, "AUTH_LOGIN_FAILED", p, NULL) != TD_OK)
+            td_log(TD_LOG_WARN, req->request_id, "AUTH_LOGIN_FAILED event not written");
         cJSON_Delete(p);
         td_fail(res, 401, "INVALID_CREDENTIALS", "Email or password is incorrect", NULL);
         goto out;
@@ -312,7 +313,9 @@ static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key)
                    "refresh token reuse detected; family %s revoked", family);
             cJSON *p = td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL,
                                      NULL);
-            td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL);
+            if (td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL) !=
+                TD_OK) /* the family is revoked all the same: only the audit entry is lost */
+                td_log(TD_LOG_WARN, req->request_id, "AUTH_REFRESH_REUSED event not written");
             cJSON_Delete(p);
         }
     }

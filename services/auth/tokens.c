@@ -130,7 +130,9 @@ static int deny_jti(mongoc_client_t *c, const char *jti, const char *agent_id)
     int64_t expires = td_now_ms() + (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
     char key[96];
     snprintf(key, sizeof key, DENY_KEY, jti);
-    td_redis_setex(key, "1", 1, (int)(auth_cfg.access_ttl_s + REVOCATION_SLACK_S));
+    /* Redis down: the revoked_tokens document below is what the resync re-writes
+     * the key from, so its answer is the one that counts */
+    TD_IGNORE(td_redis_setex(key, "1", 1, (int)(auth_cfg.access_ttl_s + REVOCATION_SLACK_S)));
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(jti), "agentId", BCON_UTF8(agent_id), "expiresAt",
                            BCON_DATE_TIME(expires));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REVOKED);
@@ -230,7 +232,8 @@ void tokens_resync(td_service *svc, mongoc_client_t *c)
             continue;
         char key[96];
         snprintf(key, sizeof key, DENY_KEY, jti);
-        td_redis_setex(key, "1", 1, (int)((expires - now) / 1000 + 1));
+        /* Redis down: the next resync writes it again */
+        TD_IGNORE(td_redis_setex(key, "1", 1, (int)((expires - now) / 1000 + 1)));
     }
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);

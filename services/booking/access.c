@@ -335,12 +335,12 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     if (degraded) /* Redis unreachable or reloading: maybe without other daemons' writes */
         td_res_header(res, "X-List-Degraded", "unsynced");
     if (rc == TD_OK)
-        td_ok_page(res, items, l->page, l->limit, total);
+        rc = td_ok_page(res, items, l->page, l->limit, total);
     else
-        td_list_answer(req, res, coll, l, doc_json, NULL);
+        rc = td_list_answer(req, res, coll, l, doc_json, NULL);
     if (degraded) /* maybe without other daemons' writes: never cached */
         slot.state = TD_CACHE_BYPASS;
-    if (res->status == 200)
+    if (rc == TD_OK)
         td_cache_store(res, &slot, ttl_s); /* says X-Cache: MISS or BYPASS too */
     return TD_OK;
 }
@@ -361,8 +361,10 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
                              payload, NULL);
     cJSON_Delete(payload);
     bson_destroy(&update);
-    if (rc != TD_OK)
-        return update_failed(res, rc);
+    if (rc != TD_OK) {
+        (void)update_failed(res, rc); /* the answer; rc says what happened */
+        return rc;
+    }
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "_id", hex);
     cJSON_AddBoolToObject(data, "deleted", true);

@@ -81,7 +81,8 @@ int update_failed(td_res *res, int rc);
 int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bson_t *set,
                    cJSON *before, cJSON *after);
 /* Soft-deletes doc (deleted: true, deletedAt) with event `type` carrying the record
- * as it was; answers {_id, deleted: true} or the error. */
+ * as it was; answers {_id, deleted: true} or the error. TD_OK when deleted, else
+ * the store's TD_E* (res then holds its error answer). */
 int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, const char *type,
                 const char *target_type);
 /* A list request: rejects an owner filter the caller may not use, then parses. */
@@ -148,9 +149,12 @@ int bookings_list_new(void);
 /* A booking document written outside td_store (payment_events.c): puts it into the
  * list copy and invalidates the bookings list cache. */
 void bookings_written(const bson_t *doc);
-/* Creates a booking for a customer from a JSON body (used by lead conversion too);
- * answers the response. */
-int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id);
+/* Creates a booking for a customer from a JSON body (used by lead conversion too).
+ * TD_OK: written; its id in id_out and its JSON in *booking_out (caller frees; res
+ * untouched). TD_EAGAIN: the request was parked to run again (res untouched). Any
+ * other TD_E*: nothing written and res holds the error answer. */
+int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id,
+                        char id_out[25], cJSON **booking_out);
 
 /* payment_events.c: the payment service's events set a booking's paymentStatus. */
 int payment_event(const td_event *ev, mongoc_client_t *c, void *arg);

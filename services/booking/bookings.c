@@ -348,12 +348,15 @@ static int list(td_req *req, td_res *res)
     return 0;
 }
 
-int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id)
+int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char *lead_id,
+                        char id_out[25], cJSON **booking_out)
 {
     booking_input in;
+    *booking_out = NULL;
+    id_out[0] = '\0';
     if (read_input(body, true, res, &in) != TD_OK || check_dates(&in, res) != TD_OK ||
         check_pricing(&in, res) != TD_OK)
-        return 0;
+        return TD_EINVAL;
     bson_t customer;
     bson_init(&customer);
     int rc = customer_find_visible(req, in.customer, &customer);
@@ -362,10 +365,12 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         if (rc == TD_ENOTFOUND || rc == TD_EINVAL) {
             cJSON *details = cJSON_CreateObject();
             cJSON_AddStringToObject(details, "field", "customer");
-            return td_fail(res, 422, "UNKNOWN_CUSTOMER",
-                           "No such customer (or not one of yours)", details);
+            (void)td_fail(res, 422, "UNKNOWN_CUSTOMER", "No such customer (or not one of yours)",
+                          details);
+            return TD_EINVAL;
         }
-        return td_fail_rc(res, rc, NULL);
+        (void)td_fail_rc(res, rc, NULL);
+        return rc;
     }
     mongoc_client_t *c = td_req_mongo(req);
     bson_oid_t cust, me, id;
@@ -375,6 +380,7 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
     lower_into(dest_key, sizeof dest_key, in.destination);
     customer_name(&customer, cname, sizeof cname);
 
+    bool answered = false;
     for (int attempt = 0; attempt < REFERENCE_TRIES; attempt++) {
         char ref[32], hex[25];
         new_reference(ref);
@@ -386,10 +392,11 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
          * customer: it is not run again, and answers 409 CONCURRENT_UPDATE) */
         if (rc != TD_OK && attempt == 0 && lead_id == NULL && slot_retry(req, rc)) {
             bson_destroy(&customer);
-            return 0;
+            return TD_EAGAIN; /* parked: res stays empty */
         }
         if (rc != TD_OK) {
             slot_failed(res, rc, &found);
+            answered = true;
             break;
         }
         int64_t now = td_now_ms();
@@ -426,30 +433,39 @@ int booking_create_from(td_req *req, td_res *res, const cJSON *body, const char 
         cJSON_AddItemToObject(payload, "booking", doc_json(&doc, NULL));
         rc = td_store_insert(req, COLL_BOOKINGS, &doc, "BOOKING_CREATED", payload);
         cJSON_Delete(payload);
-        if (rc == TD_OK)
-            td_ok(res, 201, doc_json(&doc, NULL));
+        if (rc == TD_OK) {
+            *booking_out = doc_json(&doc, NULL);
+            if (*booking_out == NULL)
+                rc = TD_ENOMEM; /* written; the event carries it, the answer cannot */
+            else
+                snprintf(id_out, 25, "%s", hex);
+        }
         bson_destroy(&doc);
-        if (rc == TD_OK)
+        if (rc == TD_OK || rc == TD_ENOMEM)
             break;
         /* Not written: give the range back (a leftover would be found stale anyway). */
         slot_settle(c, &cust, &id, dest_key, NULL, 0, 0);
         if (rc != TD_ECONFLICT) {
-            td_fail_rc(res, rc, "create failed");
+            (void)td_fail_rc(res, rc, "create failed");
+            answered = true;
             break;
         }
         /* a duplicate reference is the only conflict possible: retry with another */
     }
-    if (res->status == 0) /* every generated reference was taken */
-        td_fail_rc(res, TD_ECONFLICT, "create failed");
     bson_destroy(&customer);
-    return 0;
+    /* not answered yet: every generated reference was taken, or out of memory */
+    if (rc != TD_OK && !answered)
+        (void)td_fail_rc(res, rc, "create failed");
+    return rc;
 }
 
 static int create(td_req *req, td_res *res)
 {
-    cJSON *body = NULL;
-    if (td_req_json(req, res, &body) == TD_OK)
-        booking_create_from(req, res, body, NULL);
+    cJSON *body = NULL, *booking = NULL;
+    char id[25];
+    if (td_req_json(req, res, &body) == TD_OK &&
+        booking_create_from(req, res, body, NULL, id, &booking) == TD_OK)
+        td_ok(res, 201, booking);
     cJSON_Delete(body);
     return 0;
 }
@@ -733,8 +749,7 @@ static int remove_booking(td_req *req, td_res *res)
                 NULL);
         goto out;
     }
-    soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking");
-    if (res->status == 200)
+    if (soft_delete(req, res, COLL_BOOKINGS, &doc, "BOOKING_DELETED", "booking") == TD_OK)
         release_range(td_req_mongo(req), &doc);
 out:
     bson_destroy(&doc);

@@ -1054,21 +1054,12 @@ static int convert(td_req *req, td_res *res)
     if (booking_in != NULL) {
         booking_body = cJSON_Duplicate(booking_in, true);
         cJSON_AddStringToObject(booking_body, "customer", cust_hex);
-        booking_create_from(req, res, booking_body, lead_hex);
-        if (res->status != 201) {
+        rc = booking_create_from(req, res, booking_body, lead_hex, book_hex, &booking_json);
+        if (rc != TD_OK) {
             if (created)
                 discard_customer(req, &customer);
             goto out; /* the booking's own answer: 400, 409 conflict, 422, 503 */
         }
-        cJSON *reply = cJSON_ParseWithLength(res->body, res->body_len);
-        booking_json = cJSON_DetachItemFromObjectCaseSensitive(reply, "data");
-        cJSON_Delete(reply);
-        const cJSON *bid = cJSON_GetObjectItemCaseSensitive(booking_json, "_id");
-        if (!cJSON_IsString(bid) || !td_is_object_id(bid->valuestring)) {
-            td_fail(res, 500, "INTERNAL_ERROR", "The booking was created without an id", NULL);
-            goto out;
-        }
-        snprintf(book_hex, sizeof book_hex, "%s", bid->valuestring);
     }
     rc = mark_converted(req, &lead, cust_hex, booking_in != NULL ? book_hex : NULL, created,
                         &updated);

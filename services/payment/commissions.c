@@ -181,8 +181,8 @@ int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *
         put_copy(COLL_COMMISSIONS, &doc, NULL);
         td_cache_invalidate(CACHE_NS);
     }
-    if (rc == TD_OK && events_bus != NULL)
-        td_bus_commit_doc(events_bus, c, COLL_COMMISSIONS, &doc);
+    if (rc == TD_OK && events_bus != NULL) /* staged in the document: else the sweeper */
+        TD_IGNORE(td_bus_commit_doc(events_bus, c, COLL_COMMISSIONS, &doc));
     if (rc == TD_ECONFLICT)
         rc = TD_OK; /* made before: one per booking */
     bson_destroy(&doc);
@@ -235,7 +235,8 @@ static int system_update(mongoc_client_t *c, bson_t *filter, bson_t *set, const 
         char hex[25];
         if (bson_iter_init_find(&it, filter, "_id") && BSON_ITER_HOLDS_OID(&it)) {
             bson_oid_to_string(bson_iter_oid(&it), hex);
-            td_bus_commit(events_bus, c, COLL_COMMISSIONS, hex);
+            /* staged in the document: if this fails the sweeper moves it */
+            TD_IGNORE(td_bus_commit(events_bus, c, COLL_COMMISSIONS, hex));
         }
     }
     return rc;

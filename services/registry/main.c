@@ -117,20 +117,22 @@ int main(void)
 {
     td_log_init("registry");
     struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+        signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        td_error("cannot set up signal handling");
+        return 1;
+    }
     int64_t ttl = td_env_int(TD_ENV_INSTANCE_TTL_MS, 3000, 500, 60000);
     int64_t started = td_now_ms();
 
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REGISTRY, NULL, 1, url, sizeof url);
+    TD_IGNORE(td_endpoint_url(TD_EP_REGISTRY, NULL, 1, url, sizeof url)); /* no service: cannot fail */
     nng_socket sock;
     int rv = nng_rep0_open(&sock);
-    if (rv == 0) {
-        nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, RECV_POLL_MS);
+    if (rv == 0) /* the stop flag is polled at this interval */
+        rv = nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, RECV_POLL_MS);
+    if (rv == 0)
         rv = nng_listen(sock, url, NULL, 0);
-    }
     if (rv != 0) {
         td_error("listen %s: %s", url, nng_strerror(rv));
         return 1;

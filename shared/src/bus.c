@@ -74,8 +74,12 @@ typedef struct {
     int64_t last_catchup;
     int64_t last_live; /* monotonic ms of the last live event from this publisher */
     nng_socket replay;
+    int replay_open;  /* replay was opened (td_bus_start) */
     int replay_pipes; /* atomic: connected replay servers */
 } subscription;
+
+/* Which of the bus's threads started (td_bus_free joins those only). */
+enum { THREAD_RELAY = 1, THREAD_REPLAY = 2, THREAD_SUB = 4 };
 
 struct td_bus {
     char self[32];
@@ -86,6 +90,7 @@ struct td_bus {
 
     pthread_t relay_thread, replay_thread, sub_thread;
     int started;
+    int threads; /* THREAD_* bits */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int kick, stop;
@@ -104,7 +109,8 @@ struct td_bus {
     int indexes_done;     /* relay thread only */
     nng_socket pub;       /* relay thread only */
     int pub_open;
-    nng_socket sub;       /* subscriber thread only */
+    nng_socket sub;       /* opened by td_bus_start, then subscriber thread only */
+    int sub_open;
 };
 
 int td_bus_new(td_bus **out, const char *self)
@@ -1022,15 +1028,18 @@ static void set_leader(td_bus *bus, bool leader)
         return;
     if (leader) {
         char url[TD_URL_MAX];
-        td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url);
+        if (td_endpoint_url(TD_EP_BUS, bus->self, 1, url, sizeof url) != TD_OK) {
+            td_error("bus: %s has no bus address", bus->self);
+            return;
+        }
         int rv = nng_pub0_open(&bus->pub);
         if (rv == 0) /* each subscriber's queue, as long as the SUB side's */
-            nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, SUB_QUEUE);
+            rv = nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, SUB_QUEUE);
         if (rv == 0)
             rv = nng_listen(bus->pub, url, NULL, 0);
         if (rv != 0) {
             td_error("bus: listen %s: %s", url, nng_strerror(rv));
-            nng_close(bus->pub);
+            (void)nng_close(bus->pub); /* failing already */
             return;
         }
         bus->pub_open = 1;
@@ -1198,22 +1207,32 @@ static void *replay_main(void *arg)
     td_bus *bus = arg;
     nng_socket rep;
     int open = 0;
+    bool replay_warned = false;
     while (!bus_stopping(bus)) {
         int leader = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
         if (leader && !open) {
             char url[TD_URL_MAX];
-            td_endpoint_url(TD_EP_REPLAY, bus->self, 1, url, sizeof url);
-            if (nng_rep0_open(&rep) == 0) {
-                nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, REPLAY_POLL_MS);
-                if (nng_listen(rep, url, NULL, 0) == 0)
+            if (td_endpoint_url(TD_EP_REPLAY, bus->self, 1, url, sizeof url) == TD_OK &&
+                nng_rep0_open(&rep) == 0) {
+                int rv = nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, REPLAY_POLL_MS);
+                if (rv == 0)
+                    rv = nng_listen(rep, url, NULL, 0);
+                if (rv == 0) {
                     open = 1;
-                else
-                    nng_close(rep);
+                } else {
+                    /* tried again every REPLAY_POLL_MS: said once per lease */
+                    if (!replay_warned)
+                        td_warn("bus: replay listen %s: %s; retrying", url, nng_strerror(rv));
+                    replay_warned = true;
+                    (void)nng_close(rep); /* the socket was not used */
+                }
             }
         } else if (!leader && open) {
-            nng_close(rep);
+            (void)nng_close(rep); /* leadership lost: subscribers re-dial */
             open = 0;
         }
+        if (!leader)
+            replay_warned = false;
         if (!open) {
             td_sleep_ms(REPLAY_POLL_MS);
             continue;
@@ -1228,7 +1247,8 @@ static void *replay_main(void *arg)
         if (reply == NULL) {
             /* REP must answer to take the next request: an empty reply means "try
              * again later" to the subscriber. */
-            nng_msg_alloc(&reply, 0);
+            if (nng_msg_alloc(&reply, 0) != 0)
+                reply = NULL; /* no memory: the subscriber's request times out */
         }
         if (reply != NULL && nng_sendmsg(rep, reply, 0) != 0)
             nng_msg_free(reply);
@@ -1329,18 +1349,32 @@ static int open_replay_client(td_bus *bus, subscription *s)
 {
     (void)bus;
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REPLAY, s->publisher, 0, url, sizeof url);
+    if (td_endpoint_url(TD_EP_REPLAY, s->publisher, 0, url, sizeof url) != TD_OK) {
+        td_error("bus: %s has no replay address", s->publisher);
+        return TD_EINVAL;
+    }
     int rv = nng_req0_open(&s->replay);
-    if (rv != 0)
+    if (rv == 0)
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
+    if (rv == 0)
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_RECVTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
+    if (rv == 0)
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_REQ_RESENDTIME, TD_BUS_REPLAY_TIMEOUT_MS);
+    if (rv == 0)
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_RECONNMINT, 100);
+    if (rv == 0)
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_RECONNMAXT, 1000);
+    if (rv == 0)
+        rv = nng_pipe_notify(s->replay, NNG_PIPE_EV_ADD_POST, replay_pipe_event, s);
+    if (rv == 0)
+        rv = nng_pipe_notify(s->replay, NNG_PIPE_EV_REM_POST, replay_pipe_event, s);
+    if (rv == 0)
+        rv = nng_dial(s->replay, url, NULL, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        td_error("bus: replay client for %s (%s): %s", s->publisher, url, nng_strerror(rv));
         return TD_EIO;
-    nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
-    nng_socket_set_ms(s->replay, NNG_OPT_RECVTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
-    nng_socket_set_ms(s->replay, NNG_OPT_REQ_RESENDTIME, TD_BUS_REPLAY_TIMEOUT_MS);
-    nng_socket_set_ms(s->replay, NNG_OPT_RECONNMINT, 100);
-    nng_socket_set_ms(s->replay, NNG_OPT_RECONNMAXT, 1000);
-    nng_pipe_notify(s->replay, NNG_PIPE_EV_ADD_POST, replay_pipe_event, s);
-    nng_pipe_notify(s->replay, NNG_PIPE_EV_REM_POST, replay_pipe_event, s);
-    return nng_dial(s->replay, url, NULL, NNG_FLAG_NONBLOCK) == 0 ? TD_OK : TD_EIO;
+    }
+    return TD_OK;
 }
 
 /* Asks the publisher for everything after s->last and handles it in order. */
@@ -1436,26 +1470,57 @@ static void on_live(td_bus *bus, mongoc_client_t *c, nng_msg *msg)
     tripdesk__event__free_unpacked(ev, NULL);
 }
 
-static void *sub_main(void *arg)
+/* Opens the SUB socket, subscribes and dials every publisher and its replay
+ * endpoint (non-blocking: a publisher may start later). Done at start-up, before
+ * the subscriber thread, so that a failure stops the daemon instead of leaving it
+ * running deaf to its events. */
+static int open_sub(td_bus *bus)
 {
-    td_bus *bus = arg;
-    if (nng_sub0_open(&bus->sub) != 0)
-        return NULL;
-    nng_socket_set_ms(bus->sub, NNG_OPT_RECVTIMEO, TD_BUS_RELAY_POLL_MS * 2);
+    int rv = nng_sub0_open(&bus->sub);
+    if (rv != 0) {
+        td_error("bus: cannot open the SUB socket: %s", nng_strerror(rv));
+        return TD_EIO;
+    }
+    bus->sub_open = 1;
+    rv = nng_socket_set_ms(bus->sub, NNG_OPT_RECVTIMEO, TD_BUS_RELAY_POLL_MS * 2);
     /* SUB drops what does not fit its queue (128 messages by default): a burst
      * larger than that while handlers are slow costs a replay, read from the
      * publisher's outbox event by event. Queue up to nng's maximum instead. */
-    if (nng_socket_set_int(bus->sub, NNG_OPT_RECVBUF, SUB_QUEUE) != 0)
+    if (rv == 0 && nng_socket_set_int(bus->sub, NNG_OPT_RECVBUF, SUB_QUEUE) != 0)
         td_warn("bus: SUB queue of %d messages refused; bursts will be replayed", SUB_QUEUE);
-    nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMINT, 100);
-    nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMAXT, 1000);
-    nng_socket_set(bus->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+    if (rv == 0)
+        rv = nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMINT, 100);
+    if (rv == 0)
+        rv = nng_socket_set_ms(bus->sub, NNG_OPT_RECONNMAXT, 1000);
+    if (rv == 0)
+        rv = nng_socket_set(bus->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+    if (rv != 0) {
+        td_error("bus: cannot subscribe: %s", nng_strerror(rv));
+        return TD_EIO;
+    }
     for (int i = 0; i < bus->nsubs; i++) {
         char url[TD_URL_MAX];
-        td_endpoint_url(TD_EP_BUS, bus->subs[i].publisher, 0, url, sizeof url);
-        nng_dial(bus->sub, url, NULL, NNG_FLAG_NONBLOCK);
-        open_replay_client(bus, &bus->subs[i]);
+        if (td_endpoint_url(TD_EP_BUS, bus->subs[i].publisher, 0, url, sizeof url) != TD_OK) {
+            td_error("bus: %s has no bus address", bus->subs[i].publisher);
+            return TD_EINVAL;
+        }
+        rv = nng_dial(bus->sub, url, NULL, NNG_FLAG_NONBLOCK);
+        if (rv != 0) {
+            td_error("bus: cannot subscribe to %s (%s): %s", bus->subs[i].publisher, url,
+                     nng_strerror(rv));
+            return TD_EIO;
+        }
+        int rc = open_replay_client(bus, &bus->subs[i]);
+        if (rc != TD_OK)
+            return rc;
+        bus->subs[i].replay_open = 1;
     }
+    return TD_OK;
+}
+
+static void *sub_main(void *arg)
+{
+    td_bus *bus = arg;
     nng_duration wait = TD_BUS_RELAY_POLL_MS * 2;
     while (!bus_stopping(bus)) {
         nng_msg *msg = NULL;
@@ -1503,14 +1568,30 @@ static void *sub_main(void *arg)
     return NULL;
 }
 
+/* Starts one of the bus's threads; logs and returns TD_EIO when it cannot. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), td_bus *bus, const char *what)
+{
+    int err = pthread_create(t, NULL, fn, bus);
+    if (err != 0) {
+        td_error("bus: cannot start the %s thread: %s", what, strerror(err));
+        return TD_EIO;
+    }
+    return TD_OK;
+}
+
 int td_bus_start(td_bus *bus)
 {
-    bus->started = 1;
-    pthread_create(&bus->relay_thread, NULL, relay_main, bus);
-    pthread_create(&bus->replay_thread, NULL, replay_main, bus);
-    if (bus->nsubs > 0)
-        pthread_create(&bus->sub_thread, NULL, sub_main, bus);
-    return TD_OK;
+    int rc = bus->nsubs > 0 ? open_sub(bus) : TD_OK;
+    if (rc == TD_OK && (rc = start_thread(&bus->relay_thread, relay_main, bus, "relay")) == TD_OK)
+        bus->threads |= THREAD_RELAY;
+    if (rc == TD_OK &&
+        (rc = start_thread(&bus->replay_thread, replay_main, bus, "replay")) == TD_OK)
+        bus->threads |= THREAD_REPLAY;
+    if (rc == TD_OK && bus->nsubs > 0 &&
+        (rc = start_thread(&bus->sub_thread, sub_main, bus, "subscriber")) == TD_OK)
+        bus->threads |= THREAD_SUB;
+    bus->started = 1; /* td_bus_free joins what did start */
+    return rc;
 }
 
 void td_bus_free(td_bus *bus)
@@ -1522,10 +1603,18 @@ void td_bus_free(td_bus *bus)
         bus->stop = 1;
         pthread_cond_broadcast(&bus->cv);
         pthread_mutex_unlock(&bus->mu);
-        pthread_join(bus->relay_thread, NULL);
-        pthread_join(bus->replay_thread, NULL);
-        if (bus->nsubs > 0)
-            pthread_join(bus->sub_thread, NULL);
+        if (bus->threads & THREAD_RELAY)
+            (void)pthread_join(bus->relay_thread, NULL); /* joinable: cannot fail */
+        if (bus->threads & THREAD_REPLAY)
+            (void)pthread_join(bus->replay_thread, NULL);
+        if (bus->threads & THREAD_SUB) {
+            (void)pthread_join(bus->sub_thread, NULL);
+        } else if (bus->sub_open) { /* opened, but the thread that closes it never ran */
+            for (int i = 0; i < bus->nsubs; i++)
+                if (bus->subs[i].replay_open)
+                    (void)nng_close(bus->subs[i].replay);
+            (void)nng_close(bus->sub);
+        }
     }
     confirmed_clear(bus);
     pthread_mutex_destroy(&bus->confirmed_mu);

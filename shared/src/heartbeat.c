@@ -123,24 +123,48 @@ int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mong
     pthread_cond_init(&hb->cv, NULL);
 
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url);
-    int rv = nng_req0_open(&hb->sock);
-    if (rv == 0) {
-        nng_socket_set_ms(hb->sock, NNG_OPT_SENDTIMEO, HEARTBEAT_TIMEOUT_MS);
-        nng_socket_set_ms(hb->sock, NNG_OPT_RECVTIMEO, HEARTBEAT_TIMEOUT_MS);
-        nng_socket_set_ms(hb->sock, NNG_OPT_RECONNMINT, 100);
-        nng_socket_set_ms(hb->sock, NNG_OPT_RECONNMAXT, 1000);
+    int rv = td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url) == TD_OK
+                 ? nng_req0_open(&hb->sock)
+                 : NNG_EINVAL;
+    bool opened = rv == 0;
+    if (rv == 0)
+        rv = nng_socket_set_ms(hb->sock, NNG_OPT_SENDTIMEO, HEARTBEAT_TIMEOUT_MS);
+    if (rv == 0)
+        rv = nng_socket_set_ms(hb->sock, NNG_OPT_RECVTIMEO, HEARTBEAT_TIMEOUT_MS);
+    if (rv == 0)
+        rv = nng_socket_set_ms(hb->sock, NNG_OPT_RECONNMINT, 100);
+    if (rv == 0)
+        rv = nng_socket_set_ms(hb->sock, NNG_OPT_RECONNMAXT, 1000);
+    if (rv == 0)
         rv = nng_dial(hb->sock, url, NULL, NNG_FLAG_NONBLOCK);
-    }
     if (rv != 0) {
         td_error("registry dial %s: %s", url, nng_strerror(rv));
-        free(hb);
-        return TD_EIO;
+        goto fail;
     }
-    pthread_create(&hb->probe_thread, NULL, probe_main, hb);
-    pthread_create(&hb->hb_thread, NULL, hb_main, hb);
+    int err = pthread_create(&hb->probe_thread, NULL, probe_main, hb);
+    if (err == 0) {
+        err = pthread_create(&hb->hb_thread, NULL, hb_main, hb);
+        if (err != 0) { /* stop the probe thread that did start */
+            pthread_mutex_lock(&hb->mu);
+            hb->stop = 1;
+            pthread_cond_broadcast(&hb->cv);
+            pthread_mutex_unlock(&hb->mu);
+            (void)pthread_join(hb->probe_thread, NULL); /* joinable: cannot fail */
+        }
+    }
+    if (err != 0) {
+        td_error("cannot start the heartbeat threads: %s", strerror(err));
+        goto fail;
+    }
     *out = hb;
     return TD_OK;
+fail:
+    if (opened)
+        (void)nng_close(hb->sock); /* failing already: nothing more to report */
+    pthread_mutex_destroy(&hb->mu);
+    pthread_cond_destroy(&hb->cv);
+    free(hb);
+    return TD_EIO;
 }
 
 void td_heartbeat_draining(td_heartbeat *hb)

@@ -105,23 +105,41 @@ int td_fail_field(td_res *res, const char *field, const char *message)
     return td_fail(res, 400, "VALIDATION_ERROR", message, details);
 }
 
+/* The one table from a TD_E* result to its HTTP answer. what_ok: the caller's
+ * message (td_fail_rc's `what`) may replace the default one, because the code is
+ * about the caller's own request, not an internal failure it should not show. */
+static const td_http_error http_errors[] = {
+    {TD_ENOMEM, 500, "INTERNAL_ERROR", "Internal error", false},
+    {TD_EINVAL, 400, "VALIDATION_ERROR", "The request is not valid", true},
+    {TD_ENOTFOUND, 404, "NOT_FOUND", "No such resource", true},
+    {TD_ECONFLICT, 409, "CONFLICT", "The request conflicts with the current state", true},
+    {TD_EUNAVAIL, 503, "DATABASE_UNAVAILABLE", "The database is unreachable; try again shortly",
+     false},
+    {TD_ETIMEDOUT, 503, "DATABASE_UNAVAILABLE", "The database is unreachable; try again shortly",
+     false},
+    {TD_EMETHOD, 405, "METHOD_NOT_ALLOWED", "Method not allowed on this resource", false},
+    {TD_EIO, 500, "INTERNAL_ERROR", "Internal error", false},
+    {TD_EDEADLINE, 504, "DEADLINE_EXCEEDED",
+     "The request ran out of time before it was done; nothing more is done for it", false},
+    {TD_EAGAIN, 503, "SERVICE_UNAVAILABLE", "The service is busy; retry shortly", false},
+};
+
+/* What any code not in the table (TD_OK included: a caller's bug) answers. */
+static const td_http_error http_error_other = {0, 500, "INTERNAL_ERROR", "Internal error", false};
+
+const td_http_error *td_http_error_of(int rc)
+{
+    for (size_t i = 0; i < sizeof http_errors / sizeof http_errors[0]; i++)
+        if (http_errors[i].rc == rc)
+            return &http_errors[i];
+    return &http_error_other;
+}
+
 int td_fail_rc(td_res *res, int rc, const char *what)
 {
-    switch (rc) {
-    case TD_EUNAVAIL:
-    case TD_ETIMEDOUT:
-        return td_fail(res, 503, "DATABASE_UNAVAILABLE",
-                       "The database is unreachable; try again shortly", NULL);
-    case TD_EDEADLINE:
-        return td_fail(res, 504, "DEADLINE_EXCEEDED",
-                       "The request ran out of time before it was done; nothing more is done "
-                       "for it",
-                       NULL);
-    case TD_ECONFLICT: return td_fail(res, 409, "CONFLICT", what, NULL);
-    case TD_ENOTFOUND: return td_fail(res, 404, "NOT_FOUND", what, NULL);
-    case TD_EINVAL: return td_fail(res, 400, "VALIDATION_ERROR", what, NULL);
-    default: return td_fail(res, 500, "INTERNAL_ERROR", "Internal error", NULL);
-    }
+    const td_http_error *e = td_http_error_of(rc);
+    const char *message = e->what_ok && what != NULL ? what : e->message;
+    return td_fail(res, e->status, e->code, message, NULL);
 }
 
 char *td_error_body(const char *code, const char *message, cJSON *details)

@@ -50,7 +50,7 @@ void td_log(td_log_level level, const char *request_id, const char *fmt, ...)
         /* One write per line so lines of concurrent threads do not interleave. */
         size_t n = strlen(text);
         text[n] = '\n';
-        fwrite(text, 1, n + 1, stderr);
+        (void)fwrite(text, 1, n + 1, stderr); /* a failed log write has nowhere to go */
         text[n] = '\0';
         free(text);
     }

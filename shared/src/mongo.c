@@ -63,23 +63,38 @@ int td_mongo_init(const char *service)
         return TD_EINVAL;
     }
     /* Fail fast when the server or the pool is unavailable, never hang a worker. */
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-                                   TD_MONGO_SELECT_TIMEOUT_MS);
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, TD_MONGO_SELECT_TIMEOUT_MS);
-    mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS, TD_MONGO_WAIT_QUEUE_MS);
-    mongoc_uri_set_option_as_int32(
-        uri, MONGOC_URI_SOCKETTIMEOUTMS,
-        (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS, 100, 600000));
-    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
-    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false);
-    /* a retried read after a socket timeout would double the wait (3 s, measured) */
-    mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
+    bool ok = mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                             TD_MONGO_SELECT_TIMEOUT_MS) &&
+              mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
+                                             TD_MONGO_SELECT_TIMEOUT_MS) &&
+              mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS,
+                                             TD_MONGO_WAIT_QUEUE_MS) &&
+              mongoc_uri_set_option_as_int32(
+                  uri, MONGOC_URI_SOCKETTIMEOUTMS,
+                  (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS,
+                                      100, 600000)) &&
+              mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false) &&
+              mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false) &&
+              /* a retried read after a socket timeout would double the wait (3 s, measured) */
+              mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYREADS, false);
+    if (!ok) {
+        td_error("%s: its timeouts and retry options cannot be set", TD_ENV_MONGO_URI);
+        mongoc_uri_destroy(uri);
+        return TD_EINVAL;
+    }
     pool = mongoc_client_pool_new(uri);
     mongoc_uri_destroy(uri);
-    if (pool == NULL)
+    if (pool == NULL) {
+        td_error("%s: cannot make a client pool", TD_ENV_MONGO_URI);
         return TD_EINVAL;
+    }
     mongoc_client_pool_max_size(pool, TD_MONGO_MAX_POOL);
-    mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+    if (!mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2)) {
+        td_error("the MongoDB client pool refused error API version 2");
+        mongoc_client_pool_destroy(pool);
+        pool = NULL;
+        return TD_EINVAL;
+    }
     return TD_OK;
 }
 

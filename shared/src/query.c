@@ -285,15 +285,19 @@ int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
                    td_doc_to_json conv, void *arg)
 {
     mongoc_client_t *c = td_req_mongo(req);
-    if (c == NULL)
-        return td_fail_rc(res, TD_EUNAVAIL, NULL);
+    if (c == NULL) {
+        (void)td_fail_rc(res, TD_EUNAVAIL, NULL);
+        return TD_EUNAVAIL;
+    }
     mongoc_collection_t *cl = td_mongo_coll(c, coll);
     cJSON *items;
     int64_t total;
     int rc = td_list_run(cl, l, conv, arg, &items, &total);
     mongoc_collection_destroy(cl);
-    if (rc != TD_OK)
-        return td_fail_rc(res, rc, "query failed");
+    if (rc != TD_OK) {
+        (void)td_fail_rc(res, rc, "query failed"); /* the answer; rc says what happened */
+        return rc;
+    }
     return td_ok_page(res, items, l->page, l->limit, total);
 }
 

@@ -149,7 +149,11 @@ static redisContext *conn(void)
         back_off();
         return NULL;
     }
-    redisSetTimeout(c, tv);
+    if (redisSetTimeout(c, tv) != REDIS_OK) { /* without it a command could hang a worker */
+        redisFree(c);
+        back_off();
+        return NULL;
+    }
     tls_ctx = c;
     pthread_once(&key_once, key_init);
     pthread_setspecific(ctx_key, c);

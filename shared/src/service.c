@@ -70,6 +70,8 @@ struct td_service {
     int nthreads;
     pthread_t init_thread;
     int init_thread_started;
+    int task_thread_started;
+    int nstarted; /* worker threads started */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;    /* workers wait for work */
@@ -564,16 +566,59 @@ static void *init_main(void *arg)
     return NULL;
 }
 
+/* Starts one of the service's threads; logs and returns TD_EIO when it cannot. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), td_service *svc, const char *what)
+{
+    int err = pthread_create(t, NULL, fn, svc);
+    if (err != 0) {
+        td_error("cannot start a %s thread: %s", what, strerror(err));
+        return TD_EIO;
+    }
+    return TD_OK;
+}
+
+/* After a failed start: stops and joins every thread that did start, so that the
+ * daemon exits cleanly (td_service_free then frees what they used). */
+static void stop_threads(td_service *svc)
+{
+    pthread_mutex_lock(&svc->mu);
+    svc->stopping = 1;
+    svc->quitting = 1;
+    pthread_cond_broadcast(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+    td_heartbeat_stop(svc->hb);
+    svc->hb = NULL;
+    for (int i = 0; i < svc->nstarted; i++)
+        (void)pthread_join(svc->threads[i], NULL); /* joinable: cannot fail */
+    svc->nstarted = 0;
+    if (svc->init_thread_started)
+        (void)pthread_join(svc->init_thread, NULL);
+    svc->init_thread_started = 0;
+    if (svc->task_thread_started)
+        (void)pthread_join(svc->task_thread, NULL);
+    svc->task_thread_started = 0;
+    td_bus_free(svc->bus);
+    svc->bus = NULL;
+}
+
 static int start_rep(td_service *svc)
 {
     char url[TD_URL_MAX];
-    td_endpoint_url(TD_EP_GATEWAY, svc->name, 0, url, sizeof url);
+    if (td_endpoint_url(TD_EP_GATEWAY, svc->name, 0, url, sizeof url) != TD_OK) {
+        td_error("%s is not a known service: no gateway address", svc->name);
+        return TD_EINVAL;
+    }
     int rv = nng_rep0_open(&svc->sock);
-    if (rv != 0)
+    if (rv == 0)
+        rv = nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMINT, 50);
+    if (rv == 0)
+        rv = nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMAXT, 1000);
+    if (rv == 0) /* the gateway enforces limits */
+        rv = nng_socket_set_size(svc->sock, NNG_OPT_RECVMAXSZ, 0);
+    if (rv != 0) {
+        td_error("cannot open the request socket: %s", nng_strerror(rv));
         return TD_EIO;
-    nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMINT, 50);
-    nng_socket_set_ms(svc->sock, NNG_OPT_RECONNMAXT, 1000);
-    nng_socket_set_size(svc->sock, NNG_OPT_RECVMAXSZ, 0); /* the gateway enforces limits */
+    }
     svc->nworks = (int)td_env_int(TD_ENV_CONTEXTS, TD_DEFAULT_CONTEXTS, 1, 4096);
     svc->works = calloc((size_t)svc->nworks, sizeof *svc->works);
     if (svc->works == NULL)
@@ -581,8 +626,11 @@ static int start_rep(td_service *svc)
     for (int i = 0; i < svc->nworks; i++) {
         work *w = &svc->works[i];
         w->svc = svc;
-        if (nng_aio_alloc(&w->aio, ctx_cb, w) != 0 || nng_ctx_open(&w->ctx, svc->sock) != 0)
+        if ((rv = nng_aio_alloc(&w->aio, ctx_cb, w)) != 0 ||
+            (rv = nng_ctx_open(&w->ctx, svc->sock)) != 0) {
+            td_error("cannot open request context %d: %s", i, nng_strerror(rv));
             return TD_EIO;
+        }
     }
     /* Dial non-blocking: the gateway may start later; nng keeps retrying. */
     rv = nng_dial(svc->sock, url, NULL, NNG_FLAG_NONBLOCK);
@@ -632,8 +680,10 @@ int td_service_run(td_service *svc)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        td_error("start failed: cannot set up signal handling");
+        return TD_EIO;
+    }
 
     int rc = td_mongo_init(svc->name);
     if (rc == TD_OK)
@@ -645,22 +695,26 @@ int td_service_run(td_service *svc)
     svc->threads = calloc((size_t)svc->nthreads, sizeof *svc->threads);
     if (svc->threads == NULL)
         return TD_ENOMEM;
-    for (int i = 0; i < svc->nthreads; i++)
-        pthread_create(&svc->threads[i], NULL, worker_main, svc);
-
-    if (svc->init_fn != NULL) {
-        pthread_create(&svc->init_thread, NULL, init_main, svc);
-        svc->init_thread_started = 1;
+    for (int i = 0; rc == TD_OK && i < svc->nthreads; i++) {
+        rc = start_thread(&svc->threads[i], worker_main, svc, "worker");
+        if (rc == TD_OK)
+            svc->nstarted = i + 1;
     }
-    if (svc->ntasks > 0)
-        pthread_create(&svc->task_thread, NULL, task_main, svc);
-    rc = td_bus_start(svc->bus);
+    if (rc == TD_OK && svc->init_fn != NULL &&
+        (rc = start_thread(&svc->init_thread, init_main, svc, "database init")) == TD_OK)
+        svc->init_thread_started = 1;
+    if (rc == TD_OK && svc->ntasks > 0 &&
+        (rc = start_thread(&svc->task_thread, task_main, svc, "periodic task")) == TD_OK)
+        svc->task_thread_started = 1;
+    if (rc == TD_OK)
+        rc = td_bus_start(svc->bus);
     if (rc == TD_OK)
         rc = start_rep(svc);
     if (rc == TD_OK)
         rc = td_heartbeat_start(&svc->hb, svc->name, mongo_probe, td_redis_ping);
     if (rc != TD_OK) {
-        td_error("start failed: %s", td_strerror(rc));
+        td_error("start failed: %s; exiting", td_strerror(rc));
+        stop_threads(svc);
         return rc;
     }
     td_info("%s service %s started (pid %d)", svc->name, TD_VERSION, (int)getpid());
@@ -670,8 +724,9 @@ int td_service_run(td_service *svc)
         ;
     td_info("signal %d received", sig);
     drain(svc);
-    for (int i = 0; i < svc->nthreads; i++)
-        pthread_join(svc->threads[i], NULL);
+    for (int i = 0; i < svc->nstarted; i++)
+        (void)pthread_join(svc->threads[i], NULL); /* joinable: cannot fail */
+    svc->nstarted = 0;
     td_heartbeat_stop(svc->hb);
     svc->hb = NULL;
     nng_close(svc->sock);
@@ -680,9 +735,9 @@ int td_service_run(td_service *svc)
         nng_ctx_close(svc->works[i].ctx);
     }
     if (svc->init_thread_started)
-        pthread_join(svc->init_thread, NULL);
-    if (svc->ntasks > 0)
-        pthread_join(svc->task_thread, NULL);
+        (void)pthread_join(svc->init_thread, NULL);
+    if (svc->task_thread_started)
+        (void)pthread_join(svc->task_thread, NULL);
     td_bus_free(svc->bus);
     svc->bus = NULL;
     td_info("stopped");

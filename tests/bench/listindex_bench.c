@@ -121,7 +121,8 @@ int main(int argc, char **argv)
     double t0 = now_ms();
     for (int q = 0; q < nq; q++) {
         cJSON *items;
-        td_listindex_select(ix, &l, &items, &total);
+        if (td_listindex_select(ix, &l, &items, &total) != TD_OK)
+            return 1;
         char *text = cJSON_PrintUnformatted(items);
         free(text);
         cJSON_Delete(items);

@@ -249,12 +249,67 @@ END_TEST
 
 START_TEST(fail_rc_maps_other_codes_to_500_without_leaking_what)
 {
-    static const int codes[] = {TD_EIO, TD_ENOMEM, TD_EMETHOD, -99};
+    static const int codes[] = {TD_EIO, TD_ENOMEM, TD_OK, -99};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         td_fail_rc(&res, codes[i], "secret internals");
         assert_error(500, "INTERNAL_ERROR");
         ck_assert_ptr_null(strstr(res.body, "secret internals"));
     }
+}
+END_TEST
+
+/* Every TD_E* code, from TD_ENOMEM (-1) down to TD_EAGAIN (the last), with the
+ * status and code string it must answer. */
+static const struct {
+    int rc;
+    int status;
+    const char *code;
+} every_code[] = {
+    {TD_ENOMEM, 500, "INTERNAL_ERROR"},
+    {TD_EINVAL, 400, "VALIDATION_ERROR"},
+    {TD_ENOTFOUND, 404, "NOT_FOUND"},
+    {TD_ECONFLICT, 409, "CONFLICT"},
+    {TD_EUNAVAIL, 503, "DATABASE_UNAVAILABLE"},
+    {TD_ETIMEDOUT, 503, "DATABASE_UNAVAILABLE"},
+    {TD_EMETHOD, 405, "METHOD_NOT_ALLOWED"},
+    {TD_EIO, 500, "INTERNAL_ERROR"},
+    {TD_EDEADLINE, 504, "DEADLINE_EXCEEDED"},
+    {TD_EAGAIN, 503, "SERVICE_UNAVAILABLE"},
+};
+
+START_TEST(error_of_maps_every_code_to_its_status_and_code)
+{
+    size_t n = sizeof every_code / sizeof every_code[0];
+    ck_assert_int_eq(every_code[n - 1].rc, TD_EAGAIN); /* a new code: add it here */
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(every_code[i].rc, -(int)(i + 1)); /* none skipped */
+        const td_http_error *e = td_http_error_of(every_code[i].rc);
+        ck_assert_int_eq(e->rc, every_code[i].rc);
+        ck_assert_int_eq(e->status, every_code[i].status);
+        ck_assert_str_eq(e->code, every_code[i].code);
+        ck_assert_ptr_nonnull(e->message);
+        ck_assert_uint_gt(strlen(e->message), 0);
+    }
+}
+END_TEST
+
+START_TEST(fail_rc_answers_every_code_with_its_status_and_code)
+{
+    for (size_t i = 0; i < sizeof every_code / sizeof every_code[0]; i++) {
+        ck_assert_int_eq(td_fail_rc(&res, every_code[i].rc, NULL), TD_OK);
+        assert_error(every_code[i].status, every_code[i].code);
+    }
+}
+END_TEST
+
+START_TEST(fail_rc_without_what_gives_a_default_message)
+{
+    td_fail_rc(&res, TD_ENOTFOUND, NULL);
+    cJSON *doc = body_json();
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "message")),
+                     "No such resource");
+    cJSON_Delete(doc);
 }
 END_TEST
 
@@ -773,6 +828,9 @@ int main(void)
     tcase_add_test(env, fail_rc_maps_not_found_to_404);
     tcase_add_test(env, fail_rc_maps_invalid_to_400);
     tcase_add_test(env, fail_rc_maps_other_codes_to_500_without_leaking_what);
+    tcase_add_test(env, error_of_maps_every_code_to_its_status_and_code);
+    tcase_add_test(env, fail_rc_answers_every_code_with_its_status_and_code);
+    tcase_add_test(env, fail_rc_without_what_gives_a_default_message);
     tcase_add_test(env, error_body_matches_fail_envelope);
     suite_add_tcase(s, env);
 

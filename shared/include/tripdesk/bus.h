@@ -21,6 +21,8 @@
 #ifndef TRIPDESK_BUS_H
 #define TRIPDESK_BUS_H
 
+#include "common.h"
+
 #include <bson/bson.h>
 #include <cjson/cJSON.h>
 #include <mongoc/mongoc.h>
@@ -53,32 +55,34 @@ typedef struct {
 typedef int (*td_event_handler)(const td_event *ev, mongoc_client_t *mongo, void *arg);
 
 /* Creates the bus for service `self`. */
-int td_bus_new(td_bus **out, const char *self);
+TD_MUST_CHECK int td_bus_new(td_bus **out, const char *self);
 
 /* Subscribes to every event of `publisher` (call before td_bus_start). */
-int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, void *arg);
+TD_MUST_CHECK int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, void *arg);
 
 /* Registers a domain collection whose documents may hold staged `_events`. */
-int td_bus_track_collection(td_bus *bus, const char *coll);
+TD_MUST_CHECK int td_bus_track_collection(td_bus *bus, const char *coll);
 
-/* Starts the relay, replay server, sweeper and subscriber threads. */
-int td_bus_start(td_bus *bus);
+/* Opens and dials the subscriptions, then starts the relay, replay server, sweeper
+ * and subscriber threads. TD_EIO (logged) when a socket or a thread cannot be
+ * started: the daemon must not run deaf; td_bus_free still cleans up. */
+TD_MUST_CHECK int td_bus_start(td_bus *bus);
 
 /* Stops all threads and frees the bus. */
 void td_bus_free(td_bus *bus);
 
 /* Publishes an event that has no domain write of its own: one outbox insert.
  * payload is borrowed. *id_out (25 bytes) gets the event id when non-NULL. */
-int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
+TD_MUST_CHECK int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
                    char *id_out);
 
 /* Appends to `doc` an `_events` array holding one staged event, for a domain insert
  * or $set; then, after the write succeeded, call td_bus_commit. */
-int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25]);
+TD_MUST_CHECK int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25]);
 
 /* Appends to an update document a `$push` of one staged event (the update must have
  * no other $push); then, after the update succeeded, call td_bus_commit. */
-int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
+TD_MUST_CHECK int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
                         char id_out[25]);
 
 /* The event of a domain insert, written to outbox_pending before the document
@@ -97,7 +101,7 @@ typedef struct {
     char id[25];
     int64_t time;
 } td_bus_prepared;
-int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
+TD_MUST_CHECK int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
                    const char *type, const cJSON *payload, td_bus_prepared *out);
 
 /* The insert of a prepared event's document succeeded: the relay sends the event
@@ -108,7 +112,7 @@ void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
 /* The same when the insert took so long (TD_BUS_PREPARED_GRACE_MS / 2 or more) that
  * the relay may be about to drop the event as never written: makes it a plain
  * pending event first (or writes it again, when it was dropped already). */
-int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev,
+TD_MUST_CHECK int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev,
                         const char *type, const cJSON *payload);
 
 /* The insert certainly failed (a duplicate key): forgets the prepared event. After
@@ -118,11 +122,11 @@ void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev);
 
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
-int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);
+TD_MUST_CHECK int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);
 
 /* The same for a document already in hand (as inserted, or as returned by
  * findAndModify): saves reading it back. */
-int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc);
+TD_MUST_CHECK int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc);
 
 /* What a subscriber that handled publisher's events up to sequence `last` does with
  * one of sequence `seq` (live or replayed): TD_BUS_SEEN ignores it (an event seen

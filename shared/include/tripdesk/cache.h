@@ -14,6 +14,8 @@
 #ifndef TRIPDESK_CACHE_H
 #define TRIPDESK_CACHE_H
 
+#include "common.h"
+
 #include "http.h"
 
 #include <stdint.h>
@@ -50,7 +52,7 @@ typedef struct {
  * requests. TD_EINVAL (logged) for a list without path, namespace or a known
  * permission (permissions.h), or a path registered already; TD_ENOMEM beyond
  * TD_CACHED_LISTS_MAX. td_cached_lists_clear forgets them (tests). */
-int td_cached_lists_register(const td_cached_list *lists, size_t n);
+TD_MUST_CHECK int td_cached_lists_register(const td_cached_list *lists, size_t n);
 void td_cached_lists_clear(void);
 
 /* The registered list served at exactly this path, or NULL. */

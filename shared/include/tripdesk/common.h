@@ -11,6 +11,13 @@
 
 #define TD_VERSION "0.1.0"
 
+/* On a function that returns a TD_E* result: ignoring it does not compile (the
+ * build has -Werror). GCC does not take a (void) cast as a deliberate ignore: write
+ * TD_IGNORE(f(...)) with a comment saying why. The response helpers (td_ok,
+ * td_fail..., td_res_header) do not carry it: they answer, and return 0. */
+#define TD_MUST_CHECK __attribute__((warn_unused_result))
+#define TD_IGNORE(call) ((void)!(call))
+
 /* Result codes: 0 is success, everything else is negative. */
 enum {
     TD_OK = 0,
@@ -38,7 +45,7 @@ uint32_t td_hash(const void *data, size_t n);
 /* Makes room for one more element in a growable array *v of *cap elements of elem
  * bytes holding n: doubles it when full (first: the first capacity). TD_ENOMEM
  * leaves *v and *cap as they were. */
-int td_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first);
+TD_MUST_CHECK int td_grow(void **v, size_t *cap, size_t n, size_t elem, size_t first);
 int64_t td_mono_ms(void);
 
 /* Request deadlines: unix ms (the envelope's deadline_ms), 0 for none. A service

@@ -6,6 +6,8 @@
 #ifndef TRIPDESK_CONFIG_H
 #define TRIPDESK_CONFIG_H
 
+#include "common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +52,7 @@ bool td_env_bool(const char *name, bool def);
  * *out, def when unset or empty. Any other value is TD_EINVAL with why (whylen
  * bytes) saying so, naming the variable and the accepted values: the caller logs it
  * and refuses to start. */
-int td_env_choice(const char *name, const char *const *choices, int def, int *out, char *why,
+TD_MUST_CHECK int td_env_choice(const char *name, const char *const *choices, int def, int *out, char *why,
                   size_t whylen);
 
 #endif

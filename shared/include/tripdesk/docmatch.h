@@ -38,7 +38,7 @@
 /* Finds the value at a dotted path. TD_OK with *out on it; TD_ENOTFOUND when absent
  * (or the path runs into a scalar); TD_EINVAL for an empty component or an array on
  * the way (MongoDB would look into its elements, which this subset does not). */
-int td_doc_find_path(const bson_t *doc, const char *path, bson_iter_t *out);
+TD_MUST_CHECK int td_doc_find_path(const bson_t *doc, const char *path, bson_iter_t *out);
 
 /* True when doc matches filter; false when it does not or filter is unsupported. */
 bool td_doc_match(const bson_t *filter, const bson_t *doc);

@@ -7,6 +7,8 @@
 #ifndef TRIPDESK_ENDPOINT_H
 #define TRIPDESK_ENDPOINT_H
 
+#include "common.h"
+
 #include <stddef.h>
 
 #define TD_URL_MAX 512
@@ -28,7 +30,7 @@ typedef enum {
 /* Writes the URL to listen on (listen != 0) or to dial for an endpoint; service
  * names the service for the per-service kinds and is ignored for the registry.
  * Returns 0, or TD_EINVAL for an unknown service. */
-int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char *buf,
+TD_MUST_CHECK int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char *buf,
                     size_t len);
 
 #endif

@@ -68,7 +68,7 @@ const char *td_req_param(const td_req *req, const char *name);
  * fills res with 415 (not application/json) or 400 (malformed, not an object, not
  * valid UTF-8, a NUL character or \u0000 in it) and returns TD_EINVAL; the handler
  * then just returns. */
-int td_req_json(const td_req *req, td_res *res, cJSON **out);
+TD_MUST_CHECK int td_req_json(const td_req *req, td_res *res, cJSON **out);
 
 /* Parsed query string: decoded name/value pairs, stored in one allocation. */
 typedef struct {
@@ -79,7 +79,7 @@ typedef struct {
 
 /* Decodes a raw query string. Returns TD_EINVAL for too many parameters, bad
  * percent-encoding or decoded bytes that are not UTF-8. Free with td_query_free. */
-int td_query_parse(const char *raw, td_query *q);
+TD_MUST_CHECK int td_query_parse(const char *raw, td_query *q);
 const char *td_query_get(const td_query *q, const char *name);
 void td_query_free(td_query *q);
 
@@ -96,8 +96,20 @@ int td_fail(td_res *res, int status, const char *code, const char *message, cJSO
 /* Validation error naming one field: 400 VALIDATION_ERROR, details {"field": field}. */
 int td_fail_field(td_res *res, const char *field, const char *message);
 
-/* Maps a TD_E* result from a dependency to its HTTP error (503 for TD_EUNAVAIL,
- * 409 for TD_ECONFLICT, 404, 500). */
+/* The HTTP answer of a TD_E* result: the one mapping (see docs/notes/errors.md). */
+typedef struct {
+    int rc;              /* TD_E* */
+    int status;          /* HTTP status */
+    const char *code;    /* error.code */
+    const char *message; /* default error.message */
+    bool what_ok;        /* the caller's message may replace it (client errors) */
+} td_http_error;
+
+/* The entry for rc; an unknown code (or TD_OK) gives 500 INTERNAL_ERROR. Static. */
+const td_http_error *td_http_error_of(int rc);
+
+/* Answers a TD_E* result as its HTTP error (td_http_error_of): what replaces the
+ * default message for client errors (400, 404, 409) when not NULL. Returns 0. */
 int td_fail_rc(td_res *res, int rc, const char *what);
 
 /* Adds a response header; value is copied. */

@@ -5,6 +5,8 @@
 #ifndef TRIPDESK_MONGO_H
 #define TRIPDESK_MONGO_H
 
+#include "common.h"
+
 #include <mongoc/mongoc.h>
 #include <stdbool.h>
 
@@ -18,7 +20,7 @@
 #define TD_MONGO_MAX_POOL 32
 
 /* Creates the process's pool for MONGO_URI and database <prefix><service>. */
-int td_mongo_init(const char *service);
+TD_MUST_CHECK int td_mongo_init(const char *service);
 
 /* The level at which a message of mongo-c-driver is logged (td_mongo_init installs a
  * handler that writes them as JSON log lines), or -1 to drop it (trace). FerretDB
@@ -62,7 +64,7 @@ void td_mongo_time_opts(bson_t *opts);
 /* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
  * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend
  * never reads one but updates it on every write. */
-int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
+TD_MUST_CHECK int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
                    bool unique);
 
 #endif

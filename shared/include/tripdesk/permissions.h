@@ -9,6 +9,8 @@
 #ifndef TRIPDESK_PERMISSIONS_H
 #define TRIPDESK_PERMISSIONS_H
 
+#include "common.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,7 +45,7 @@ uint32_t td_matrix_locked_bits(void);
 /* {"version":N,"roles":{"super_admin":{"canCreateAdmin":true,...},...}} <-> matrix.
  * Parsing is strict: every role and permission present, all booleans. */
 cJSON *td_matrix_to_json(const td_matrix *m);
-int td_matrix_from_json(const cJSON *json, td_matrix *m);
+TD_MUST_CHECK int td_matrix_from_json(const cJSON *json, td_matrix *m);
 
 /* {"canCreateAdmin":true,...} for one role. */
 cJSON *td_matrix_role_json(const td_matrix *m, int role_rank);

@@ -8,6 +8,8 @@
 #ifndef TRIPDESK_QUERY_H
 #define TRIPDESK_QUERY_H
 
+#include "common.h"
+
 #include "http.h"
 
 #include <bson/bson.h>
@@ -52,24 +54,25 @@ typedef struct {
 } td_list;
 
 /* Parses raw against spec. On TD_EINVAL res holds the 400. Always td_list_free. */
-int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_res *res);
+TD_MUST_CHECK int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_res *res);
 void td_list_free(td_list *l);
 
 /* Converts one document for the response; returns NULL to skip it. */
 typedef cJSON *(*td_doc_to_json)(const bson_t *doc, void *arg);
 
 /* Counts and fetches the page: *items (caller owns) and *total. TD_E* on failure. */
-int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv, void *arg,
+TD_MUST_CHECK int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv, void *arg,
                 cJSON **items, int64_t *total);
 
 /* Answers a parsed list from collection coll of the request's database: 200 with the
- * page and its pagination, 503 when MongoDB is down, or the query's error. */
+ * page and its pagination, 503 when MongoDB is down, or the query's error. Returns
+ * TD_OK when it answered the page, else what failed (res holds the error answer). */
 int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
                    td_doc_to_json conv, void *arg);
 
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix ms; end_of_day makes
  * a bare day mean its last millisecond. Returns TD_OK or TD_EINVAL. */
-int td_parse_date(const char *s, bool end_of_day, int64_t *ms);
+TD_MUST_CHECK int td_parse_date(const char *s, bool end_of_day, int64_t *ms);
 
 /* Escapes regex metacharacters of s into buf (lower-cased). */
 int td_regex_escape(const char *s, char *buf, size_t len);

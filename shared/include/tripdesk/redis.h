@@ -6,6 +6,8 @@
 #ifndef TRIPDESK_REDIS_H
 #define TRIPDESK_REDIS_H
 
+#include "common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,18 +17,18 @@
 #define TD_REDIS_RUN_ID_MAX 48   /* a server's run_id (40 hex digits) and its NUL */
 
 /* Reads REDIS_URL (redis://host:port[/db]). Call once before any other call. */
-int td_redis_init(void);
+TD_MUST_CHECK int td_redis_init(void);
 
 /* Closes the calling thread's connection (call before a thread exits). */
 void td_redis_thread_done(void);
 
 /* GET: on hit *out is a malloc'd NUL-terminated copy (caller frees) and *len its
  * length; TD_ENOTFOUND on a miss; TD_EUNAVAIL when Redis is down. */
-int td_redis_get(const char *key, char **out, size_t *len);
+TD_MUST_CHECK int td_redis_get(const char *key, char **out, size_t *len);
 
 /* MGET of n keys in one round trip: vals[i] is a malloc'd copy or NULL when the key
  * is absent (caller frees each). TD_EUNAVAIL when Redis is down (all NULL). */
-int td_redis_mget(const char *const *keys, int n, char **vals);
+TD_MUST_CHECK int td_redis_mget(const char *const *keys, int n, char **vals);
 
 /* A generation-keyed read in one round trip: reads gen_key (absent: "0") into
  * *gen as "<run_id>.<value>" (run_id: the Redis process's, so a restarted Redis
@@ -35,7 +37,7 @@ int td_redis_mget(const char *const *keys, int n, char **vals);
  * TD_EUNAVAIL when Redis is down or did not give its run_id. When held_gen (may be NULL) equals the current
  * generation, the entry is not sent: TD_OK with *out NULL means it still exists
  * (the caller's copy of that generation is current), TD_ENOTFOUND that it is gone. */
-int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,
+TD_MUST_CHECK int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,
                         const char *held_gen, char **gen, char **out, size_t *len);
 
 /* Change streams (how daemons tell each other what they wrote). */
@@ -43,31 +45,31 @@ int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suf
 typedef void (*td_stream_fn)(const char *value, void *arg);
 
 /* XADD of one value to stream key, trimming entries older than keep_ms. */
-int td_redis_stream_add(const char *key, int64_t keep_ms, const char *value);
+TD_MUST_CHECK int td_redis_stream_add(const char *key, int64_t keep_ms, const char *value);
 
 /* In one round trip: reads marker_key into *marker (malloc'd; NULL when absent)
  * and up to count entries of stream key after last_id ("" = from the start),
  * calling fn for each value in order and advancing last_id; *n gets the count. */
-int td_redis_stream_read(const char *marker_key, const char *key, char last_id[TD_STREAM_ID_LEN],
+TD_MUST_CHECK int td_redis_stream_read(const char *marker_key, const char *key, char last_id[TD_STREAM_ID_LEN],
                          int count, char **marker, td_stream_fn fn, void *arg, int *n);
 
 /* SET key val (only_new: NX, then TD_ECONFLICT when the key exists). */
-int td_redis_set(const char *key, const char *val, bool only_new);
+TD_MUST_CHECK int td_redis_set(const char *key, const char *val, bool only_new);
 
 /* SET with a TTL in seconds. */
-int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s);
+TD_MUST_CHECK int td_redis_setex(const char *key, const char *val, size_t len, int ttl_s);
 
 /* DEL one key. */
-int td_redis_del(const char *key);
+TD_MUST_CHECK int td_redis_del(const char *key);
 
 /* INCR with expiry on first increment (ttl_s 0: none); *out gets the new value. */
-int td_redis_incr_ttl(const char *key, int ttl_s, long long *out);
+TD_MUST_CHECK int td_redis_incr_ttl(const char *key, int ttl_s, long long *out);
 
 /* DECR of a key that exists (its expiry kept); nothing when it does not. */
-int td_redis_decr_existing(const char *key);
+TD_MUST_CHECK int td_redis_decr_existing(const char *key);
 
 /* TTL in seconds of a key (TD_ENOTFOUND when absent or without expiry). */
-int td_redis_ttl(const char *key, long long *secs);
+TD_MUST_CHECK int td_redis_ttl(const char *key, long long *secs);
 
 /* PING: true when Redis answers right now. */
 bool td_redis_ping(void);

@@ -5,6 +5,8 @@
 #ifndef TRIPDESK_REGISTRY_H
 #define TRIPDESK_REGISTRY_H
 
+#include "common.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,7 +17,7 @@ typedef bool (*td_probe_fn)(void);
 
 /* Starts heartbeats for `service`; mongo_probe / redis_probe may be NULL when the
  * daemon does not use that dependency. */
-int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mongo_probe,
+TD_MUST_CHECK int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mongo_probe,
                        td_probe_fn redis_probe);
 
 /* Marks the instance as draining (reported as such) */

@@ -6,6 +6,8 @@
 #ifndef TRIPDESK_ROUTER_H
 #define TRIPDESK_ROUTER_H
 
+#include "common.h"
+
 #include "http.h"
 
 typedef int (*td_handler)(td_req *req, td_res *res);
@@ -25,20 +27,20 @@ typedef struct {
 
 typedef struct td_router td_router;
 
-int td_router_new(td_router **out);
+TD_MUST_CHECK int td_router_new(td_router **out);
 void td_router_free(td_router *r);
 
 /* Adds a route; pattern must start with '/'. The strings must outlive the router. */
-int td_router_add(td_router *r, const char *method, const char *pattern, td_handler h,
+TD_MUST_CHECK int td_router_add(td_router *r, const char *method, const char *pattern, td_handler h,
                   int flags, const char *permission);
 
 /* Adds every route of a NULL-handler-terminated table. */
-int td_router_add_table(td_router *r, const td_route *table);
+TD_MUST_CHECK int td_router_add_table(td_router *r, const td_route *table);
 
 /* Finds the route for method and path and fills req->params (values point into
  * scratch, which must hold strlen(path)+1 bytes). Returns 0, TD_ENOTFOUND or
  * TD_EMETHOD (path matches, method does not). */
-int td_router_match(const td_router *r, const char *method, const char *path, char *scratch,
+TD_MUST_CHECK int td_router_match(const td_router *r, const char *method, const char *path, char *scratch,
                     const td_route **route, td_req *req);
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef TRIPDESK_SERVICE_H
 #define TRIPDESK_SERVICE_H
 
+#include "common.h"
+
 #include "bus.h"
 #include "http.h"
 #include "router.h"
@@ -19,7 +21,7 @@
 typedef struct td_service td_service;
 
 /* Creates a service named `name` (one of td_service_names). */
-int td_service_new(td_service **out, const char *name);
+TD_MUST_CHECK int td_service_new(td_service **out, const char *name);
 
 /* Its router, to add routes to before running. */
 td_router *td_service_router(td_service *svc);
@@ -36,10 +38,10 @@ void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn);
  * right after start) with a MongoDB client of its own. Add before running. */
 #define TD_MAX_TASKS 8
 typedef void (*td_task_fn)(td_service *svc, mongoc_client_t *c);
-int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn);
+TD_MUST_CHECK int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn);
 
 /* Runs until SIGTERM/SIGINT, then drains in-flight requests and returns 0. */
-int td_service_run(td_service *svc);
+TD_MUST_CHECK int td_service_run(td_service *svc);
 void td_service_free(td_service *svc);
 
 /* The request's MongoDB client, popped on first use; NULL when the pool is
@@ -66,7 +68,7 @@ const char *td_service_name(const td_service *svc);
  *   GET  <prefix>/ping       liveness of this instance
  *   POST <prefix>/bus/probe  (admin) publishes probe events through the bus
  * Added by td_service_add_builtin_routes(svc, "/api/bookings"). */
-int td_service_add_builtin_routes(td_service *svc, const char *prefix);
+TD_MUST_CHECK int td_service_add_builtin_routes(td_service *svc, const char *prefix);
 
 /* Role and permission checks over the principal (super_admin > admin >
  * senior_agent > agent > junior_agent). Permissions are those the gateway put in

@@ -7,6 +7,8 @@
 #ifndef TRIPDESK_STORE_H
 #define TRIPDESK_STORE_H
 
+#include "common.h"
+
 #include "http.h"
 
 #include <bson/bson.h>
@@ -21,7 +23,7 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
 
 /* Inserts doc (with its _id) and the event `type` with payload (borrowed).
  * TD_ECONFLICT on a duplicate key. */
-int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
+TD_MUST_CHECK int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
                     const cJSON *payload);
 
 /* Applies update ($set, $inc, $unset, ... — but no $push, and neither updatedAt nor
@@ -29,7 +31,7 @@ int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type
  * adding $inc version, $set updatedAt and the event. *out (may be NULL) gets the
  * updated document. TD_ENOTFOUND when no document matched (gone or stale: the
  * caller tells which by re-reading). */
-int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
+TD_MUST_CHECK int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
                     bson_t *update, const char *type, const cJSON *payload, bson_t *out);
 
 /* The update document td_store_update sends (before its staged event): update's
@@ -45,10 +47,10 @@ void td_store_update_doc(const bson_t *update, int64_t now_ms, bson_t *full);
  * forgets them all (tests, exit). */
 #define TD_STORE_OBSERVERS_MAX 16
 typedef void (*td_store_write_fn)(const char *coll, const bson_t *doc, void *arg);
-int td_store_on_write(const char *coll, td_store_write_fn fn, void *arg);
+TD_MUST_CHECK int td_store_on_write(const char *coll, td_store_write_fn fn, void *arg);
 void td_store_observers_clear(void);
 
 /* Finds one document; TD_ENOTFOUND when none. */
-int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out);
+TD_MUST_CHECK int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out);
 
 #endif

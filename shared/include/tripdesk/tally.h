@@ -13,6 +13,8 @@
 #ifndef TRIPDESK_TALLY_H
 #define TRIPDESK_TALLY_H
 
+#include "common.h"
+
 #include <bson/bson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,11 +26,11 @@ typedef struct td_tally td_tally;
 
 /* A tally keyed by the top-level string fields `fields` (NULL-terminated, at most
  * TD_TALLY_MAX_FIELDS), timed by the date field `time_field`. */
-int td_tally_new(td_tally **out, const char *const *fields, const char *time_field);
+TD_MUST_CHECK int td_tally_new(td_tally **out, const char *const *fields, const char *time_field);
 void td_tally_free(td_tally *t);
 
 /* Counts doc. TD_ENOMEM when it could not (the tally is then short by one). */
-int td_tally_add(td_tally *t, const bson_t *doc);
+TD_MUST_CHECK int td_tally_add(td_tally *t, const bson_t *doc);
 
 /* Calls fn(values, count, arg) for each key with documents in [from, to] (ms,
  * inclusive; TD_TALLY_NO_BOUND for an open side; with no bound at all documents

@@ -7,6 +7,8 @@
 #ifndef TRIPDESK_TOKEN_H
 #define TRIPDESK_TOKEN_H
 
+#include "common.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,7 +39,7 @@ typedef enum {
 /* Reads TRIPDESK_JWT_SECRET (at least TD_JWT_SECRET_MIN bytes) and the issuer. Without
  * a secret, a fixed development secret is used only when TRIPDESK_DEV_MODE=true;
  * otherwise TD_EINVAL. Outside dev mode a weak secret is TD_EINVAL too. */
-int td_token_init(void);
+TD_MUST_CHECK int td_token_init(void);
 
 /* True for a secret production refuses: the published development secret, or one
  * character repeated. */
@@ -47,7 +49,7 @@ bool td_token_secret_is_weak(const char *s);
 td_token_result td_token_verify(const char *token, int64_t now, td_claims *claims);
 
 /* Signs claims (exp, iat set by the caller). *out is malloc'd; caller frees. */
-int td_token_sign(const td_claims *claims, char **out);
+TD_MUST_CHECK int td_token_sign(const td_claims *claims, char **out);
 
 /* Human-readable reason for a verification result. */
 const char *td_token_reason(td_token_result r);

@@ -7,6 +7,8 @@
 #ifndef TRIPDESK_VALIDATE_H
 #define TRIPDESK_VALIDATE_H
 
+#include "common.h"
+
 #include "http.h"
 
 #include <cjson/cJSON.h>
@@ -14,32 +16,32 @@
 #include <stddef.h>
 
 /* Rejects a field of body that is not in allowed (NULL-terminated). */
-int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res);
+TD_MUST_CHECK int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res);
 
 /* A string of min..max characters (code points of valid UTF-8; control characters
  * refused); leading/trailing spaces refused. */
-int td_get_str(const cJSON *body, const char *name, bool required, size_t min, size_t max,
+TD_MUST_CHECK int td_get_str(const cJSON *body, const char *name, bool required, size_t min, size_t max,
                td_res *res, const char **out);
 
 /* A string that must be one of values (NULL-terminated). */
-int td_get_enum(const cJSON *body, const char *name, bool required,
+TD_MUST_CHECK int td_get_enum(const cJSON *body, const char *name, bool required,
                 const char *const *values, td_res *res, const char **out);
 
 /* An email address (lower-cased copy into buf, which holds TD_EMAIL_MAX+1). */
 #define TD_EMAIL_MAX 254
-int td_get_email(const cJSON *body, const char *name, bool required, td_res *res, char *buf,
+TD_MUST_CHECK int td_get_email(const cJSON *body, const char *name, bool required, td_res *res, char *buf,
                  bool *present);
 
 /* A boolean. */
-int td_get_bool(const cJSON *body, const char *name, bool required, td_res *res, bool *out,
+TD_MUST_CHECK int td_get_bool(const cJSON *body, const char *name, bool required, td_res *res, bool *out,
                 bool *present);
 
 /* An integer in [min, max]. */
-int td_get_int(const cJSON *body, const char *name, bool required, long long min,
+TD_MUST_CHECK int td_get_int(const cJSON *body, const char *name, bool required, long long min,
                long long max, td_res *res, long long *out, bool *present);
 
 /* A number in [min, max] with at most `decimals` decimal places. */
-int td_get_number(const cJSON *body, const char *name, bool required, double min, double max,
+TD_MUST_CHECK int td_get_number(const cJSON *body, const char *name, bool required, double min, double max,
                   int decimals, td_res *res, double *out, bool *present);
 
 /* UTF-8 (RFC 3629). td_utf8_valid: len bytes of well-formed UTF-8 (no overlong
