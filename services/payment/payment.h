@@ -47,7 +47,8 @@
 #define PROCESS_REFUNDS "canProcessRefunds"
 #define MANAGE_SETTINGS "canManageSettings"
 
-#define DUPLICATE_WINDOW_MS (5 * 60 * 1000) /* same booking + amount: 409 within it */
+#define DUPLICATE_WINDOW_S 300 /* same booking + amount: 409 within it */
+#define DUPLICATE_WINDOW_MS ((int64_t)DUPLICATE_WINDOW_S * 1000)
 /* A slot whose payment was never written (its request died) is taken over after
  * this long; younger ones belong to requests in flight and count. */
 #define SLOT_GRACE_MS 10000

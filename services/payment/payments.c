@@ -481,7 +481,7 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     if (rc == TD_ECONFLICT) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "payment", earlier);
-        cJSON_AddNumberToObject(d, "windowSeconds", DUPLICATE_WINDOW_MS / 1000);
+        cJSON_AddNumberToObject(d, "windowSeconds", DUPLICATE_WINDOW_S);
         return td_fail(res, 409, "DUPLICATE_PAYMENT",
                        "The same amount was paid for this booking within the last 5 minutes", d);
     }
