@@ -23,14 +23,13 @@ int gw_cached_lists_init(void)
 bool gw_serve_cached(gw_exchange *ex, const td_claims *principal, uint32_t perms)
 {
     const td_cached_list *list = td_cached_list_find(ex->ri->local_uri);
-    if (list == NULL || strcmp(ex->ri->request_method, "GET") != 0 ||
-        ex->ri->content_length > 0)
+    if (list == NULL || strcmp(ex->ri->request_method, "GET") != 0 || ex->ri->content_length > 0)
         return false;
     td_res res = {0};
     td_cache_slot slot;
     const char *query = ex->ri->query_string != NULL ? ex->ri->query_string : "";
-    if (td_cache_lookup(&res, &slot, list->ns, td_cache_scope(perms, list->view_all,
-                                                              principal->sub),
+    if (td_cache_lookup(&res, &slot, list->ns,
+                        td_cache_scope(perms, list->view_all, principal->sub),
                         query) != TD_CACHE_HIT) {
         td_res_clear(&res);
         return false;

@@ -47,7 +47,7 @@ typedef struct {
 
 /* routes.c: the route table. */
 typedef struct {
-    const char *prefix;  /* "/api/bookings" matches itself and "/api/bookings/..." */
+    const char *prefix; /* "/api/bookings" matches itself and "/api/bookings/..." */
     const char *service;
 } gw_route;
 
@@ -56,23 +56,23 @@ bool gw_route_is_public(const char *method, const char *path);
 int64_t gw_route_body_limit(const char *path);
 
 /* respond.c: writing responses with the common headers. */
-void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body,
-             size_t len, const char *extra_headers[][2], int nextra);
+void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body, size_t len,
+             const char *extra_headers[][2], int nextra);
 void gw_send_error(gw_exchange *ex, int status, const char *code, const char *message,
                    cJSON *details);
 void gw_send_json(gw_exchange *ex, int status, cJSON *root); /* takes root */
 /* A service's JSON answer (forwarded, or a cache hit) with its own headers; API
  * answers are never cached by clients (Cache-Control: no-store). */
-void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len,
-                 const td_pair *headers, int nheaders);
+void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len, const td_pair *headers,
+                 int nheaders);
 const char *gw_cors_origin(const struct mg_connection *conn);
 
 /* upstream.c: nng req/rep to the services. */
 int gw_upstream_start(void);
 void gw_upstream_stop(void);
 int gw_upstream_instances(const char *service);
-void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
-                uint32_t perms, const uint8_t *body, size_t body_len);
+void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal, uint32_t perms,
+                const uint8_t *body, size_t body_len);
 
 /* health.c: GET /api/health from the registry. */
 int gw_health_start(void);

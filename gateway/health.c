@@ -21,7 +21,8 @@ static nng_socket reg;
 int gw_health_start(void)
 {
     char url[TD_URL_MAX];
-    TD_IGNORE(td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url)); /* no service: cannot fail */
+    TD_IGNORE(
+        td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url)); /* no service: cannot fail */
     int rv = nng_req0_open(&reg);
     if (rv == 0)
         rv = nng_socket_set_ms(reg, NNG_OPT_RECONNMINT, 100);
@@ -98,8 +99,7 @@ static cJSON *service_health(const char *name, const Tripdesk__RegistryReply *re
     cJSON *s = cJSON_CreateObject();
     int instances = 0;
     int64_t oldest = 0;
-    bool mongo_ok = true, redis_ok = true, draining = false, uses_mongo = false,
-         uses_redis = false;
+    bool mongo_ok = true, redis_ok = true, draining = false, uses_mongo = false, uses_redis = false;
     const char *version = NULL;
     cJSON *pids = cJSON_CreateArray();
     for (size_t i = 0; reg_reply != NULL && i < reg_reply->n_instances; i++) {
@@ -134,9 +134,15 @@ static cJSON *service_health(const char *name, const Tripdesk__RegistryReply *re
     else
         cJSON_AddNullToObject(s, "version");
     cJSON_AddStringToObject(s, "mongodb",
-                            instances == 0 ? "unknown" : (!uses_mongo ? "unused" : mongo_ok ? "up" : "down"));
+                            instances == 0 ? "unknown"
+                                           : (!uses_mongo ? "unused"
+                                              : mongo_ok  ? "up"
+                                                          : "down"));
     cJSON_AddStringToObject(s, "redis",
-                            instances == 0 ? "unknown" : (!uses_redis ? "unused" : redis_ok ? "up" : "down"));
+                            instances == 0 ? "unknown"
+                                           : (!uses_redis ? "unused"
+                                              : redis_ok  ? "up"
+                                                          : "down"));
     if (with_pids)
         cJSON_AddItemToObject(s, "pids", pids);
     else

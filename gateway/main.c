@@ -155,8 +155,7 @@ static int read_body(gw_exchange *ex, int64_t limit, uint8_t **out, size_t *len)
                 break;
             if ((int64_t)cap > limit) {
                 free(buf);
-                gw_send_error(ex, 413, "PAYLOAD_TOO_LARGE", "The request body is too large",
-                              NULL);
+                gw_send_error(ex, 413, "PAYLOAD_TOO_LARGE", "The request body is too large", NULL);
                 return 413;
             }
             if (td_grow((void **)&buf, &cap, got, 1, cap) != TD_OK) {
@@ -335,8 +334,7 @@ static void load_config(void)
     gw_cfg.port = (int)td_env_int(TD_ENV_PORT, GW_DEFAULT_PORT, 1, 65535);
     gw_cfg.timeout_ms = td_env_int(TD_ENV_REQUEST_TIMEOUT, GW_DEFAULT_TIMEOUT_MS, 50, 600000);
     gw_cfg.max_body = td_env_int(TD_ENV_MAX_BODY, GW_DEFAULT_MAX_BODY, 1024, 1LL << 30);
-    gw_cfg.http_threads =
-        (int)td_env_int(TD_ENV_HTTP_THREADS, GW_DEFAULT_HTTP_THREADS, 4, 4096);
+    gw_cfg.http_threads = (int)td_env_int(TD_ENV_HTTP_THREADS, GW_DEFAULT_HTTP_THREADS, 4, 4096);
     snprintf(gw_cfg.web_root, sizeof gw_cfg.web_root, "%s",
              td_env_str(TD_ENV_WEB_ROOT, "gateway/web/dist"));
     snprintf(gw_cfg.cors_origins, sizeof gw_cfg.cors_origins, "%s",
@@ -367,29 +365,15 @@ int main(void)
     char port[32], threads[16];
     snprintf(port, sizeof port, "%s:%d", td_env_str(TD_ENV_BIND, "127.0.0.1"), gw_cfg.port);
     snprintf(threads, sizeof threads, "%d", gw_cfg.http_threads);
-    const char *options[] = {"listening_ports",
-                             port,
-                             "num_threads",
-                             threads,
-                             "enable_keep_alive",
-                             "yes",
-                             "keep_alive_timeout_ms",
-                             "15000",
-                             "request_timeout_ms",
-                             "30000",
-                             "listen_backlog",
-                             "1024",
-                             /* Responses go out in one write; do not let Nagle hold
+    const char *options[] = {
+        "listening_ports", port, "num_threads", threads, "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "15000", "request_timeout_ms", "30000", "listen_backlog", "1024",
+        /* Responses go out in one write; do not let Nagle hold
                               * them for the client's delayed ACK. */
-                             "tcp_nodelay",
-                             "1",
-                             /* CORS is ours (respond.c): civetweb must not answer
+        "tcp_nodelay", "1",
+        /* CORS is ours (respond.c): civetweb must not answer
                               * preflights itself with its "*" default. */
-                             "access_control_allow_methods",
-                             "",
-                             "access_control_allow_origin",
-                             "",
-                             NULL};
+        "access_control_allow_methods", "", "access_control_allow_origin", "", NULL};
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = log_message;
@@ -401,8 +385,7 @@ int main(void)
         return 1;
     }
     mg_set_request_handler(ctx, "/", handle, NULL);
-    td_info("gateway %s listening on http://%s (web root %s)", TD_VERSION, port,
-            gw_cfg.web_root);
+    td_info("gateway %s listening on http://%s (web root %s)", TD_VERSION, port, gw_cfg.web_root);
 
     int sig = 0;
     while (sigwait(&set, &sig) != 0)

@@ -90,8 +90,8 @@ static size_t add(char *buf, size_t cap, size_t n, const char *name, const char 
  * but large bodies: a second small write per response costs as much as the rest of
  * a trivial request (see docs/performance.md).
  */
-void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body,
-             size_t len, const char *extra_headers[][2], int nextra)
+void gw_send(gw_exchange *ex, int status, const char *content_type, const char *body, size_t len,
+             const char *extra_headers[][2], int nextra)
 {
     char head[4096];
     size_t n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, reason(status));
@@ -149,8 +149,8 @@ void gw_send_json(gw_exchange *ex, int status, cJSON *root)
     char *text = root != NULL ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (text == NULL) {
-        static const char oom[] =
-            "{\"success\":false,\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"Out of memory\"}}";
+        static const char oom[] = "{\"success\":false,\"error\":{\"code\":\"INTERNAL_ERROR\","
+                                  "\"message\":\"Out of memory\"}}";
         gw_send(ex, 500, "application/json", oom, sizeof oom - 1, NULL, 0);
         return;
     }
@@ -159,8 +159,8 @@ void gw_send_json(gw_exchange *ex, int status, cJSON *root)
     free(text);
 }
 
-void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len,
-                 const td_pair *headers, int nheaders)
+void gw_send_api(gw_exchange *ex, int status, const char *body, size_t len, const td_pair *headers,
+                 int nheaders)
 {
     const char *extra[TD_MAX_RES_HEADERS + 1][2] = {{"Cache-Control", "no-store"}};
     int n = 1;

@@ -65,8 +65,7 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static void send_file(gw_exchange *ex, const char *path, const char *cache, char *data,
-                      size_t len)
+static void send_file(gw_exchange *ex, const char *path, const char *cache, char *data, size_t len)
 {
     const char *extra[][2] = {{"Cache-Control", cache}};
     gw_send(ex, 200, mime_of(path), data, len, extra, 1);
@@ -90,8 +89,8 @@ void gw_static(gw_exchange *ex)
         if (data != NULL) {
             /* Vite puts content-hashed names under /assets: cache them for good. */
             bool hashed = strncmp(uri, "/assets/", 8) == 0;
-            send_file(ex, path, hashed ? "public, max-age=31536000, immutable" : "no-cache",
-                      data, len);
+            send_file(ex, path, hashed ? "public, max-age=31536000, immutable" : "no-cache", data,
+                      len);
             return;
         }
     }

@@ -225,8 +225,8 @@ static void relay_response(gw_exchange *ex, const Tripdesk__Response *rs)
     gw_send_api(ex, status, (const char *)rs->body.data, rs->body.len, headers, n);
 }
 
-void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal,
-                uint32_t perms, const uint8_t *body, size_t body_len)
+void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal, uint32_t perms,
+                const uint8_t *body, size_t body_len)
 {
     upstream *u = find(service);
     if (u == NULL || __atomic_load_n(&u->pipes, __ATOMIC_RELAXED) == 0) {
@@ -265,8 +265,8 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
     }
     if (rv == 0) {
         nng_msg *reply = nng_aio_get_msg(aio);
-        Tripdesk__Response *rs = tripdesk__response__unpack(NULL, nng_msg_len(reply),
-                                                             nng_msg_body(reply));
+        Tripdesk__Response *rs =
+            tripdesk__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
         if (rs != NULL) {
             relay_response(ex, rs);
             tripdesk__response__free_unpacked(rs, NULL);
@@ -276,8 +276,7 @@ void gw_forward(gw_exchange *ex, const char *service, const td_claims *principal
         nng_msg_free(reply);
     } else if (rv == NNG_ETIMEDOUT) {
         td_log(TD_LOG_WARN, ex->request_id, "%s %s: %s did not answer in %lld ms",
-               ex->ri->request_method, ex->ri->local_uri, service,
-               (long long)gw_cfg.timeout_ms);
+               ex->ri->request_method, ex->ri->local_uri, service, (long long)gw_cfg.timeout_ms);
         unavailable(ex, service, 504, "SERVICE_TIMEOUT", "did not answer in time");
     } else {
         unavailable(ex, service, 503, "SERVICE_UNAVAILABLE", "is unavailable");

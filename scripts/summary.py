@@ -21,7 +21,7 @@ def count(path):
 
 def main():
     reports = sys.argv[1]
-    expected = ["unit-asan", "unit-tsan", "unit-valgrind", "web-unit", "integration", "web-e2e"]
+    expected = ["lint", "unit-asan", "unit-tsan", "unit-valgrind", "web-unit", "integration", "web-e2e"]
     expected += [os.path.basename(p)[:-4] for p in glob.glob(os.path.join(reports, "*.xml"))
                  if os.path.basename(p)[:-4] not in expected]
     tp = tf = ts = 0

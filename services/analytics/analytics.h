@@ -41,8 +41,8 @@ extern const td_route audit_log_routes[];
 cJSON *audit_entry_json(const bson_t *doc, void *arg); /* an entry as the API shows it */
 
 /* audit_model.c: the audit trail's read model (lists and stats on FerretDB) */
-#define AUDIT_ENV_LIST_COPIES TD_ENV_LIST_COPIES /* auto (FerretDB only), on, off */
-#define AUDIT_ENV_JSON_MB "TRIPDESK_AUDIT_JSON_MB"   /* JSON of the latest entries, 32 */
+#define AUDIT_ENV_LIST_COPIES TD_ENV_LIST_COPIES         /* auto (FerretDB only), on, off */
+#define AUDIT_ENV_JSON_MB "TRIPDESK_AUDIT_JSON_MB"       /* JSON of the latest entries, 32 */
 #define AUDIT_ENV_MAX_ENTRIES "TRIPDESK_AUDIT_MODEL_MAX" /* entries the model holds */
 #define AUDIT_JSON_MB_DEFAULT 32
 #define AUDIT_MAX_ENTRIES_DEFAULT 2000000

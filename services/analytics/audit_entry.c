@@ -22,36 +22,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_MAX_DEPTH 32                /* nesting kept in changes and details */
+#define AUDIT_MAX_DEPTH 32                        /* nesting kept in changes and details */
 #define AUDIT_MAX_PART_BYTES ((size_t)256 * 1024) /* changes or details larger: not kept */
-#define AUDIT_MAX_STR 1024                /* top-level strings are cut to this */
-#define AUDIT_SEARCH_MAX 2048             /* bytes of searchText */
-#define MAX_SAFE_INT 9007199254740992.0   /* 2^53: integral doubles below are int64 */
+#define AUDIT_MAX_STR 1024                        /* top-level strings are cut to this */
+#define AUDIT_SEARCH_MAX 2048                     /* bytes of searchText */
+#define MAX_SAFE_INT 9007199254740992.0           /* 2^53: integral doubles below are int64 */
 
 /* U+FFFD, U+FF04 (full-width '$'), U+FF0E (full-width '.') in UTF-8. */
 #define UTF8_REPLACEMENT "\xEF\xBF\xBD"
 #define UTF8_FULLWIDTH_DOLLAR "\xEF\xBC\x84"
 #define UTF8_FULLWIDTH_DOT "\xEF\xBC\x8E"
 
-const char *const audit_resource_types[] = {"booking",   "payment",    "lead",
-                                            "agent",     "customer",   "commission",
-                                            "itinerary", "auth",       "permission",
-                                            "system",    NULL};
+const char *const audit_resource_types[] = {"booking",    "payment",    "lead",      "agent",
+                                            "customer",   "commission", "itinerary", "auth",
+                                            "permission", "system",     NULL};
 const char *const audit_severities[] = {"info", "warning", "critical", NULL};
 
 static const struct {
     const char *prefix;
     const char *type;
 } resource_prefixes[] = {
-    {"BOOKING_", "booking"},     {"PAYMENT_", "payment"},       {"LEAD_", "lead"},
-    {"AGENT_", "agent"},         {"CUSTOMER_", "customer"},     {"COMMISSION_", "commission"},
-    {"ITINERARY_", "itinerary"}, {"AUTH_", "auth"},             {"PERMISSIONS_", "permission"},
+    {"BOOKING_", "booking"},
+    {"PAYMENT_", "payment"},
+    {"LEAD_", "lead"},
+    {"AGENT_", "agent"},
+    {"CUSTOMER_", "customer"},
+    {"COMMISSION_", "commission"},
+    {"ITINERARY_", "itinerary"},
+    {"AUTH_", "auth"},
+    {"PERMISSIONS_", "permission"},
     {NULL, NULL},
 };
 
 static const char *const critical_actions[] = {
-    "AGENT_DELETED",    "AGENT_ROLE_CHANGED",  "PERMISSIONS_UPDATED", "PERMISSIONS_RESET",
-    "AUTH_REFRESH_REUSED", "BOOKING_DELETED", "PAYMENT_REFUNDED",    NULL,
+    "AGENT_DELETED",       "AGENT_ROLE_CHANGED", "PERMISSIONS_UPDATED", "PERMISSIONS_RESET",
+    "AUTH_REFRESH_REUSED", "BOOKING_DELETED",    "PAYMENT_REFUNDED",    NULL,
 };
 static const char *const warning_actions[] = {
     "AUTH_LOGIN_FAILED", "AGENT_DEACTIVATED", "BOOKING_CANCELLED", "PAYMENT_FAILED",
@@ -63,8 +68,8 @@ static const char *const warning_actions[] = {
 static const char *const self_actions[] = {"AUTH_LOGIN", "AGENT_REGISTERED", NULL};
 
 /* Payload members that are not copied into `details`. */
-static const char *const envelope_members[] = {"action", "actor", "target", "changes",
-                                               "metadata", NULL};
+static const char *const envelope_members[] = {"action",  "actor",    "target",
+                                               "changes", "metadata", NULL};
 
 static bool listed(const char *s, const char *const *list)
 {
@@ -77,8 +82,7 @@ static bool listed(const char *s, const char *const *list)
 static const char *resource_type(const char *action)
 {
     for (int i = 0; resource_prefixes[i].prefix != NULL; i++)
-        if (strncmp(action, resource_prefixes[i].prefix, strlen(resource_prefixes[i].prefix)) ==
-            0)
+        if (strncmp(action, resource_prefixes[i].prefix, strlen(resource_prefixes[i].prefix)) == 0)
             return resource_prefixes[i].type;
     return "system";
 }
@@ -101,7 +105,7 @@ static const char *severity(const char *action, int *rank)
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80                   ? 1
+    size_t len = s[0] < 0x80                    ? 1
                  : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
                  : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
                  : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
@@ -140,7 +144,7 @@ static char *clean(const char *s, size_t max, bool key)
             i += len;
             continue;
         }
-        const char *sub = !key          ? UTF8_REPLACEMENT
+        const char *sub = !key        ? UTF8_REPLACEMENT
                           : *p == '$' ? UTF8_FULLWIDTH_DOLLAR
                           : *p == '.' ? UTF8_FULLWIDTH_DOT
                                       : UTF8_REPLACEMENT;

@@ -165,8 +165,7 @@ static int loading(td_res *res)
 {
     td_res_header(res, "Retry-After", "2");
     return td_fail(res, 503, "LIST_LOADING",
-                   "The audit trail is being loaded after a restart; retry in a few seconds",
-                   NULL);
+                   "The audit trail is being loaded after a restart; retry in a few seconds", NULL);
 }
 
 /* A parsed list from the read model, or from the database when the model cannot
@@ -241,8 +240,8 @@ typedef void (*group_add)(cJSON *out, const char *value, int64_t count);
  * Counts the entries matching `match` per value of `field` ($match, $group, and for
  * a limit $sort by count and $limit). Calls add(out, value, count) for each group.
  */
-static int group_by(mongoc_collection_t *coll, const bson_t *match, const char *field,
-                    int limit, group_add add, cJSON *out)
+static int group_by(mongoc_collection_t *coll, const bson_t *match, const char *field, int limit,
+                    group_add add, cJSON *out)
 {
     char ref[64];
     snprintf(ref, sizeof ref, "$%s", field);
@@ -272,8 +271,8 @@ static int group_by(mongoc_collection_t *coll, const bson_t *match, const char *
     }
     bson_append_array_end(&pipeline, &stages);
 
-    mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, &pipeline, NULL,
-                                                       NULL);
+    mongoc_cursor_t *cur =
+        mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, &pipeline, NULL, NULL);
     const bson_t *doc;
     while (mongoc_cursor_next(cur, &doc)) {
         const char *value = td_bson_str(doc, "_id");

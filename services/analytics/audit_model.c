@@ -34,8 +34,8 @@
 #define MB ((size_t)1024 * 1024)
 #define AUDIT_LOAD_LOG_MS 500 /* a maintenance run this long was a load */
 
-static const char *const model_fields[] = {"action",    "performedBy", "resourceType",
-                                           "targetId",  "severity",    "createdAt",
+static const char *const model_fields[] = {"action",     "performedBy",  "resourceType",
+                                           "targetId",   "severity",     "createdAt",
                                            "searchText", "severityRank", NULL};
 static const char *const tally_fields[] = {"action", "resourceType", "severity", NULL};
 
@@ -66,8 +66,8 @@ int audit_model_new(void)
         .string_ids = true,
         .columns_only = true,
         .json_bytes = (size_t)td_env_int(AUDIT_ENV_JSON_MB, AUDIT_JSON_MB_DEFAULT, 0, 4096) * MB,
-        .max_rows = (size_t)td_env_int(AUDIT_ENV_MAX_ENTRIES, AUDIT_MAX_ENTRIES_DEFAULT, 1,
-                                       100000000),
+        .max_rows =
+            (size_t)td_env_int(AUDIT_ENV_MAX_ENTRIES, AUDIT_MAX_ENTRIES_DEFAULT, 1, 100000000),
         .ext_new = tally_new,
         .ext_add = tally_add,
         .ext_free = tally_free,
@@ -92,8 +92,7 @@ int audit_model_decide(mongoc_client_t *c)
         on = false;
     } else {
         if (strcmp(mode, "auto") != 0)
-            td_warn("%s=%s: neither auto, on nor off; taken as auto", AUDIT_ENV_LIST_COPIES,
-                    mode);
+            td_warn("%s=%s: neither auto, on nor off; taken as auto", AUDIT_ENV_LIST_COPIES, mode);
         int rc = td_mongo_is_ferretdb(c, &on);
         if (rc != TD_OK)
             return rc;

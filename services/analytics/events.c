@@ -16,10 +16,10 @@ static int record_probe(const td_event *ev, mongoc_client_t *c)
     const cJSON *tag = cJSON_GetObjectItemCaseSensitive(ev->payload, "tag");
     if (!cJSON_IsString(tag))
         return TD_OK; /* malformed probe: nothing to record */
-    bson_t *doc = BCON_NEW("_id", BCON_UTF8(ev->id), "tag", BCON_UTF8(tag->valuestring),
-                           "publisher", BCON_UTF8(ev->publisher), "sequence",
-                           BCON_INT64((int64_t)ev->sequence), "publishedAt",
-                           BCON_INT64(ev->time_ms), "receivedAt", BCON_INT64(td_now_ms()));
+    bson_t *doc =
+        BCON_NEW("_id", BCON_UTF8(ev->id), "tag", BCON_UTF8(tag->valuestring), "publisher",
+                 BCON_UTF8(ev->publisher), "sequence", BCON_INT64((int64_t)ev->sequence),
+                 "publishedAt", BCON_INT64(ev->time_ms), "receivedAt", BCON_INT64(td_now_ms()));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_BUS_PROBES);
     bson_error_t err;
     bool ok = mongoc_collection_insert_one(coll, doc, NULL, NULL, &err);

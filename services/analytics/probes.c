@@ -53,8 +53,8 @@ int probes_get(td_req *req, td_res *res)
                                 "}", "{", "$group", "{", "_id", BCON_UTF8("$publisher"), "count",
                                 "{", "$sum", BCON_INT32(1), "}", "}", "}", "]");
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_BUS_PROBES);
-    mongoc_cursor_t *cur = mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipeline, NULL,
-                                                       NULL);
+    mongoc_cursor_t *cur =
+        mongoc_collection_aggregate(coll, MONGOC_QUERY_NONE, pipeline, NULL, NULL);
     cJSON *by = cJSON_CreateObject();
     int64_t total = 0;
     const bson_t *doc;

@@ -58,8 +58,8 @@ int agent_find(mongoc_client_t *c, const char *id, bson_t *out)
         return TD_ENOTFOUND;
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, id);
-    bson_t *filter = BCON_NEW("_id", BCON_OID(&oid), "status", "{", "$ne", BCON_UTF8("deleted"),
-                              "}");
+    bson_t *filter =
+        BCON_NEW("_id", BCON_OID(&oid), "status", "{", "$ne", BCON_UTF8("deleted"), "}");
     int rc = td_store_find_one(c, COLL_AGENTS, filter, out);
     bson_destroy(filter);
     return rc;
@@ -166,10 +166,10 @@ static const td_qp list_params[] = {
     {"createdTo", TD_QP_DATE_TO, "createdAt", NULL},
     {NULL, 0, NULL, NULL},
 };
-static const char *const sort_names[] = {"createdAt", "email", "lastName", "role", "status",
-                                         "lastLoginAt", NULL};
-static const char *const sort_fields[] = {"createdAt", "email", "lastName", "role", "status",
-                                          "lastLoginAt", NULL};
+static const char *const sort_names[] = {"createdAt", "email",       "lastName", "role",
+                                         "status",    "lastLoginAt", NULL};
+static const char *const sort_fields[] = {"createdAt", "email",       "lastName", "role",
+                                          "status",    "lastLoginAt", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
 static int list(td_req *req, td_res *res)
@@ -300,8 +300,8 @@ out:
 
 static int update_profile(td_req *req, td_res *res)
 {
-    static const char *const fields[] = {"firstName", "lastName", "phone", "agencyName",
-                                         "version", NULL};
+    static const char *const fields[] = {"firstName",  "lastName", "phone",
+                                         "agencyName", "version",  NULL};
     static const char *const editable[] = {"firstName", "lastName", "phone", "agencyName", NULL};
     cJSON *body = NULL;
     bson_t agent;

@@ -129,8 +129,7 @@ static int seed_admin(mongoc_client_t *c)
     if (mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err)) {
         td_info("super_admin %s created", lower);
         directory_put(&doc); /* written outside td_store: no observer saw it */
-    }
-    else if ((rc = td_mongo_rc(&err)) == TD_ECONFLICT)
+    } else if ((rc = td_mongo_rc(&err)) == TD_ECONFLICT)
         rc = TD_OK; /* another instance created it */
     bson_destroy(&doc);
 out:

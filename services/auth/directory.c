@@ -37,8 +37,8 @@ const td_route directory_routes[] = {
 };
 
 /* Any of these lets a caller read the directory. */
-static const char *const allowed_by[] = {"canViewAllAgents", "canAssignLeads",
-                                         "canViewAllBookings", NULL};
+static const char *const allowed_by[] = {"canViewAllAgents", "canAssignLeads", "canViewAllBookings",
+                                         NULL};
 
 static const char *const copy_fields[] = {"searchText", "status", "lastName", "firstName", NULL};
 static const char *const shown[] = {"firstName", "lastName", "email", "role"};

@@ -9,7 +9,7 @@ int event_commit(td_req *req, const char *coll, const char *id)
 {
     int rc = td_bus_commit(td_service_bus(req->service), td_req_mongo(req), coll, id);
     if (rc != TD_OK)
-        td_log(TD_LOG_WARN, req->request_id, "event of %s/%s left for the sweeper: %s", coll,
-               id, td_strerror(rc));
+        td_log(TD_LOG_WARN, req->request_id, "event of %s/%s left for the sweeper: %s", coll, id,
+               td_strerror(rc));
     return TD_OK;
 }

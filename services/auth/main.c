@@ -23,8 +23,7 @@ int main(void)
         return 1;
     auth_cfg.access_ttl_s = td_env_int(ENV_ACCESS_TTL, 900, 30, 86400);
     auth_cfg.refresh_ttl_s = td_env_int(ENV_REFRESH_TTL, 604800, 300, (int64_t)90 * 86400);
-    auth_cfg.register_ip_max =
-        td_env_int(ENV_REGISTER_IP_MAX, REGISTER_IP_MAX_DEFAULT, 1, 1000000);
+    auth_cfg.register_ip_max = td_env_int(ENV_REGISTER_IP_MAX, REGISTER_IP_MAX_DEFAULT, 1, 1000000);
     int rc = td_token_init();
     if (rc == TD_OK)
         rc = td_service_add_builtin_routes(svc, "/api/auth");

@@ -170,8 +170,7 @@ static int get_role(td_req *req, td_res *res)
  * meanwhile, records history for every role that changed, publishes the event and
  * refreshes the cache. Answers the response.
  */
-static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
-                const char *action)
+static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next, const char *action)
 {
     mongoc_client_t *c = td_req_mongo(req);
     next->version = old->version + 1;
@@ -183,8 +182,7 @@ static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
     cJSON_Delete(roles);
     bson_t roles_bson;
     bson_error_t err;
-    if (roles_text == NULL ||
-        !bson_init_from_json(&roles_bson, roles_text, -1, &err)) {
+    if (roles_text == NULL || !bson_init_from_json(&roles_bson, roles_text, -1, &err)) {
         free(roles_text);
         return td_fail(res, 500, "INTERNAL_ERROR", "Could not encode the matrix", NULL);
     }
@@ -231,12 +229,11 @@ static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
             bson_t bb, ab;
             bson_init_from_json(&bb, bt, -1, NULL);
             bson_init_from_json(&ab, at, -1, NULL);
-            bson_t *h = BCON_NEW("version", BCON_INT64(next->version), "role",
-                                 BCON_UTF8(td_roles[r]), "action", BCON_UTF8(action), "before",
-                                 BCON_DOCUMENT(&bb), "after", BCON_DOCUMENT(&ab), "changedBy",
-                                 "{", "id", BCON_UTF8(req->principal.agent_id), "role",
-                                 BCON_UTF8(req->principal.role), "}", "changedAt",
-                                 BCON_DATE_TIME(now));
+            bson_t *h = BCON_NEW(
+                "version", BCON_INT64(next->version), "role", BCON_UTF8(td_roles[r]), "action",
+                BCON_UTF8(action), "before", BCON_DOCUMENT(&bb), "after", BCON_DOCUMENT(&ab),
+                "changedBy", "{", "id", BCON_UTF8(req->principal.agent_id), "role",
+                BCON_UTF8(req->principal.role), "}", "changedAt", BCON_DATE_TIME(now));
             if (!mongoc_collection_insert_one(hist, h, NULL, NULL, &err))
                 td_log(TD_LOG_WARN, req->request_id, "permission history not written: %s",
                        err.message);
@@ -367,8 +364,8 @@ static const td_qp history_params[] = {
     {NULL, 0, NULL, NULL},
 };
 static const char *const history_sorts[] = {"version", "changedAt", NULL};
-static const td_list_spec history_spec = {history_params, history_sorts, history_sorts,
-                                          "changedAt", -1};
+static const td_list_spec history_spec = {history_params, history_sorts, history_sorts, "changedAt",
+                                          -1};
 
 static cJSON *history_json(const bson_t *doc, void *arg)
 {

@@ -99,8 +99,8 @@ static int email_taken(td_res *res)
 
 static int register_agent(td_req *req, td_res *res)
 {
-    static const char *const fields[] = {"email", "password", "firstName", "lastName", "phone",
-                                         "agencyName", NULL};
+    static const char *const fields[] = {"email", "password",   "firstName", "lastName",
+                                         "phone", "agencyName", NULL};
     cJSON *body = NULL;
     char email[TD_EMAIL_MAX + 1];
     bool has_email;
@@ -266,10 +266,10 @@ out:
  * unknown, used or revoked. */
 static int take_refresh(mongoc_client_t *c, const char *key, bson_t *old)
 {
-    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key), "used", BCON_BOOL(false), "revoked",
-                              BCON_BOOL(false));
-    bson_t *update = BCON_NEW("$set", "{", "used", BCON_BOOL(true), "usedAt",
-                              BCON_DATE_TIME(td_now_ms()), "}");
+    bson_t *filter =
+        BCON_NEW("_id", BCON_UTF8(key), "used", BCON_BOOL(false), "revoked", BCON_BOOL(false));
+    bson_t *update =
+        BCON_NEW("$set", "{", "used", BCON_BOOL(true), "usedAt", BCON_DATE_TIME(td_now_ms()), "}");
     mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
     mongoc_find_and_modify_opts_set_update(opts, update);
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
@@ -309,10 +309,10 @@ static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key)
         const char *family = td_bson_str(doc, "familyId");
         if (family != NULL) {
             tokens_revoke_family(c, family);
-            td_log(TD_LOG_WARN, req->request_id,
-                   "refresh token reuse detected; family %s revoked", family);
-            cJSON *p = td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL,
-                                     NULL);
+            td_log(TD_LOG_WARN, req->request_id, "refresh token reuse detected; family %s revoked",
+                   family);
+            cJSON *p =
+                td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL, NULL);
             if (td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL) !=
                 TD_OK) /* the family is revoked all the same: only the audit entry is lost */
                 td_log(TD_LOG_WARN, req->request_id, "AUTH_REFRESH_REUSED event not written");

@@ -61,10 +61,9 @@ int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, co
                            BCON_UTF8(family), "tokenVersion", BCON_INT64(cl.ver), "used",
                            BCON_BOOL(false), "revoked", BCON_BOOL(false), "accessJti",
                            BCON_UTF8(jti), "accessExpiresAt", BCON_DATE_TIME(cl.exp * 1000),
-                           "expiresAt",
-                           BCON_DATE_TIME((now + auth_cfg.refresh_ttl_s) * 1000), "createdAt",
-                           BCON_DATE_TIME(td_now_ms()), "ip", BCON_UTF8(req->client_ip),
-                           "userAgent", BCON_UTF8(req->user_agent));
+                           "expiresAt", BCON_DATE_TIME((now + auth_cfg.refresh_ttl_s) * 1000),
+                           "createdAt", BCON_DATE_TIME(td_now_ms()), "ip",
+                           BCON_UTF8(req->client_ip), "userAgent", BCON_UTF8(req->user_agent));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
     bson_error_t err;
     if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err))
@@ -206,8 +205,7 @@ void tokens_resync(td_service *svc, mongoc_client_t *c)
     (void)svc;
     int64_t window_ms = (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
     int64_t now = td_now_ms();
-    bson_t *filter =
-        BCON_NEW("tokensRevokedAt", "{", "$gte", BCON_DATE_TIME(now - window_ms), "}");
+    bson_t *filter = BCON_NEW("tokensRevokedAt", "{", "$gte", BCON_DATE_TIME(now - window_ms), "}");
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
     const bson_t *doc;

@@ -34,8 +34,7 @@ bool owns(const td_req *req, const bson_t *doc, const char *owner_field)
     return strcmp(owner, req->principal.agent_id) == 0;
 }
 
-void scope_filter(const td_req *req, bson_t *filter, const char *owner_field,
-                  const char *view_all)
+void scope_filter(const td_req *req, bson_t *filter, const char *owner_field, const char *view_all)
 {
     if (td_req_can(req, view_all))
         return;
@@ -120,8 +119,7 @@ int update_failed(td_res *res, int rc)
 {
     if (rc == TD_ENOTFOUND)
         return td_fail(res, 409, "VERSION_CONFLICT",
-                       "The record was changed by someone else meanwhile; reload and retry",
-                       NULL);
+                       "The record was changed by someone else meanwhile; reload and retry", NULL);
     return td_fail_rc(res, rc, "update failed");
 }
 
@@ -197,8 +195,8 @@ static int nwatches;
 int list_copies_configure(void)
 {
     char why[384];
-    int rc = td_env_choice(TD_ENV_LIST_COPIES, copies_modes, MODE_AUTO, &copies_mode, why,
-                           sizeof why);
+    int rc =
+        td_env_choice(TD_ENV_LIST_COPIES, copies_modes, MODE_AUTO, &copies_mode, why, sizeof why);
     if (rc != TD_OK) {
         td_error("%s", why);
         return rc;
@@ -246,8 +244,7 @@ int list_copy_new(td_listindex **out, const char *coll, const td_cached_list *li
 }
 
 int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_list *list,
-                        const td_list_spec *spec, const char *owner_field,
-                        const char *const *extra)
+                        const td_list_spec *spec, const char *owner_field, const char *const *extra)
 {
     *out = NULL;
     if (nwatches == CACHED_LISTS_N)
@@ -305,11 +302,10 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     /* The gateway serves this list's hits from the registered definition: a path
      * served under another one is not cached at all. */
     if (td_cached_list_find(req->path) != list) {
-        td_error("%s is not registered as the cached list %s: not cached", req->path,
-                 list->path);
+        td_error("%s is not registered as the cached list %s: not cached", req->path, list->path);
         slot.state = TD_CACHE_BYPASS;
-    } else if (td_cache_lookup(res, &slot, list->ns, scope_key(req, list->view_all),
-                               req->query) == TD_CACHE_HIT) {
+    } else if (td_cache_lookup(res, &slot, list->ns, scope_key(req, list->view_all), req->query) ==
+               TD_CACHE_HIT) {
         return TD_OK;
     }
     mongoc_client_t *c = td_req_mongo(req);
@@ -321,8 +317,8 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     int64_t total;
     ix = list_copy_if_on(ix);
     bool degraded = false;
-    int rc = ix != NULL ? td_listindex_query_degraded(ix, c, l, &items, &total, &degraded)
-                        : TD_EUNAVAIL;
+    int rc =
+        ix != NULL ? td_listindex_query_degraded(ix, c, l, &items, &total, &degraded) : TD_EUNAVAIL;
     if (rc == TD_EAGAIN) {
         /* The copy's first load: asked again shortly, without holding a worker. */
         if (td_req_retry_in(req, LIST_LOADING_POLL_MS, LIST_LOADING_WAIT_MS))
@@ -357,8 +353,8 @@ int soft_delete(td_req *req, td_res *res, const char *coll, const bson_t *doc, c
     BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
     bson_append_document_end(&update, &set);
     cJSON *payload = td_event_payload(req, type, target_type, hex, doc_json(doc, NULL), NULL);
-    int rc = td_store_update(req, coll, &id, td_bson_int(doc, "version", 0), &update, type,
-                             payload, NULL);
+    int rc = td_store_update(req, coll, &id, td_bson_int(doc, "version", 0), &update, type, payload,
+                             NULL);
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc != TD_OK) {

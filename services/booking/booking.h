@@ -47,8 +47,7 @@
 /* access.c: object-level authorization. An agent sees and changes its own records;
  * a permission (canViewAllBookings, ...) widens that. */
 bool owns(const td_req *req, const bson_t *doc, const char *owner_field);
-void scope_filter(const td_req *req, bson_t *filter, const char *owner_field,
-                  const char *view_all);
+void scope_filter(const td_req *req, bson_t *filter, const char *owner_field, const char *view_all);
 const char *scope_key(const td_req *req, const char *view_all);
 /* Loads the :id document the caller may see into out; otherwise answers 400 (bad
  * id), 404 (absent or not visible) or 503 and returns non-zero. */
@@ -170,9 +169,9 @@ typedef struct {
  * a lock document "lock:<id>" with a lease. One attempt: TD_EAGAIN while another
  * holds it; the handler then asks to be run again (record_lock_retry). */
 int record_lock(mongoc_client_t *c, const bson_oid_t *id, char token[25]);
-#define LOCK_RETRY_MS 20  /* a held lock is tried again after this, then doubling, */
+#define LOCK_RETRY_MS 20      /* a held lock is tried again after this, then doubling, */
 #define LOCK_RETRY_MAX_MS 160 /* up to this: many waiters cost the daemon little */
-#define LOCK_WAIT_MS 3000 /* then 409 CONCURRENT_UPDATE */
+#define LOCK_WAIT_MS 3000     /* then 409 CONCURRENT_UPDATE */
 /* After TD_EAGAIN from record_lock or slot_reserve: true when the request will be
  * run again shortly (the handler returns at once, having written nothing). */
 bool record_lock_retry(td_req *req);

@@ -41,9 +41,8 @@ const td_route booking_routes[] = {
 
 static const char *const statuses[] = {"pending",   "confirmed", "in_progress", "completed",
                                        "cancelled", "refunded",  NULL};
-static const char *const trip_types[] = {"leisure", "honeymoon", "family",     "adventure",
-                                         "business", "group",    "pilgrimage", "cruise",
-                                         "other",   NULL};
+static const char *const trip_types[] = {"leisure", "honeymoon",  "family", "adventure", "business",
+                                         "group",   "pilgrimage", "cruise", "other",     NULL};
 static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
 static const char *const payment_statuses[] = {"unpaid", "partially_paid", "paid", "refunded",
                                                NULL};
@@ -75,13 +74,18 @@ static const td_qp list_params[] = {
     {"maxAmount", TD_QP_MAX, "pricing.totalAmount", NULL},
     {NULL, 0, NULL, NULL},
 };
-static const char *const sort_names[] = {"createdAt",   "updatedAt", "startDate",
+static const char *const sort_names[] = {"createdAt",   "updatedAt",        "startDate",
                                          "totalAmount", "bookingReference", "status",
-                                         "priority",    "destination", NULL};
-static const char *const sort_fields[] = {"createdAt",           "updatedAt",
-                                          "tripDetails.startDate", "pricing.totalAmount",
-                                          "bookingReference",    "status",
-                                          "priority",            "destinationKey", NULL};
+                                         "priority",    "destination",      NULL};
+static const char *const sort_fields[] = {"createdAt",
+                                          "updatedAt",
+                                          "tripDetails.startDate",
+                                          "pricing.totalAmount",
+                                          "bookingReference",
+                                          "status",
+                                          "priority",
+                                          "destinationKey",
+                                          NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
 static td_listindex *list_copy;
@@ -171,14 +175,14 @@ static int validate_currency(const char *cur, td_res *res)
 static int read_input(const cJSON *body, bool create, td_res *res, booking_input *in)
 {
     static const char *const create_fields[] = {"customer", "tripDetails", "pricing",
-                                                "priority", "notes", NULL};
-    static const char *const update_fields[] = {"tripDetails", "pricing", "priority", "notes",
-                                                "version", NULL};
-    static const char *const trip_fields[] = {"title",    "destination", "startDate",
-                                              "endDate",  "tripType",    "travellers", NULL};
+                                                "priority", "notes",       NULL};
+    static const char *const update_fields[] = {"tripDetails", "pricing", "priority",
+                                                "notes",       "version", NULL};
+    static const char *const trip_fields[] = {"title",    "destination", "startDate", "endDate",
+                                              "tripType", "travellers",  NULL};
     static const char *const traveller_fields[] = {"adults", "children", "infants", NULL};
-    static const char *const pricing_fields[] = {"totalAmount", "currency", "taxAmount",
-                                                 "discount", NULL};
+    static const char *const pricing_fields[] = {"totalAmount", "currency", "taxAmount", "discount",
+                                                 NULL};
     memset(in, 0, sizeof *in);
     in->version = -1;
     if (td_check_fields(body, create ? create_fields : update_fields, res) != TD_OK)
@@ -215,11 +219,12 @@ static int read_input(const cJSON *body, bool create, td_res *res, booking_input
         in->has_trip = true;
         if (td_check_fields(trip, trip_fields, res) != TD_OK ||
             td_get_str(trip, "title", create, 1, 200, res, &in->title) != TD_OK ||
-            td_get_str(trip, "destination", create, 1, DESTINATION_CHARS, res, &in->destination) != TD_OK ||
+            td_get_str(trip, "destination", create, 1, DESTINATION_CHARS, res, &in->destination) !=
+                TD_OK ||
             get_date(trip, "startDate", "tripDetails.startDate", create, res, &in->start,
                      &in->has_start) != TD_OK ||
-            get_date(trip, "endDate", "tripDetails.endDate", create, res, &in->end,
-                     &in->has_end) != TD_OK ||
+            get_date(trip, "endDate", "tripDetails.endDate", create, res, &in->end, &in->has_end) !=
+                TD_OK ||
             td_get_enum(trip, "tripType", create, trip_types, res, &in->trip_type) != TD_OK)
             return TD_EINVAL;
         const cJSON *tv = cJSON_GetObjectItemCaseSensitive(trip, "travellers");
@@ -235,8 +240,8 @@ static int read_input(const cJSON *body, bool create, td_res *res, booking_input
             }
             if (td_get_int(tv, "adults", true, 1, 500, res, &in->adults, &in->has_adults) !=
                     TD_OK ||
-                td_get_int(tv, "children", false, 0, 500, res, &in->children,
-                           &in->has_children) != TD_OK ||
+                td_get_int(tv, "children", false, 0, 500, res, &in->children, &in->has_children) !=
+                    TD_OK ||
                 td_get_int(tv, "infants", false, 0, 100, res, &in->infants, &in->has_infants) !=
                     TD_OK)
                 return TD_EINVAL;
@@ -514,8 +519,8 @@ static int update(td_req *req, td_res *res)
         goto out;
     const char *status = td_bson_str(&doc, "status");
     if (status != NULL && closed(status)) {
-        td_fail(res, 422, "BOOKING_CLOSED", "A completed, cancelled or refunded booking cannot be edited",
-                NULL);
+        td_fail(res, 422, "BOOKING_CLOSED",
+                "A completed, cancelled or refunded booking cannot be edited", NULL);
         goto out;
     }
     if (in.version != td_bson_int(&doc, "version", 0)) {
@@ -529,9 +534,11 @@ static int update(td_req *req, td_res *res)
     m.trip_type = in.trip_type ? in.trip_type : td_bson_str(&doc, "tripDetails.tripType");
     m.start = in.has_start ? in.start : td_bson_date(&doc, "tripDetails.startDate", 0);
     m.end = in.has_end ? in.end : td_bson_date(&doc, "tripDetails.endDate", 0);
-    m.adults = in.has_adults ? in.adults : (long long)td_bson_num(&doc, "tripDetails.travellers.adults", 0);
-    m.children = in.has_children ? in.children
-                                 : (long long)td_bson_num(&doc, "tripDetails.travellers.children", 0);
+    m.adults = in.has_adults ? in.adults
+                             : (long long)td_bson_num(&doc, "tripDetails.travellers.adults", 0);
+    m.children = in.has_children
+                     ? in.children
+                     : (long long)td_bson_num(&doc, "tripDetails.travellers.children", 0);
     m.infants = in.has_infants ? in.infants
                                : (long long)td_bson_num(&doc, "tripDetails.travellers.infants", 0);
     m.total = in.has_total ? in.total : td_bson_num(&doc, "pricing.totalAmount", 0);
@@ -559,8 +566,8 @@ static int update(td_req *req, td_res *res)
         /* The new range is reserved beside the old one until the update is in. */
         conflict found;
         const char *ref = td_bson_str(&doc, "bookingReference");
-        int rc = slot_reserve(c, &cust, hex, ref != NULL ? ref : "", dest_key, m.start, m.end,
-                              &found);
+        int rc =
+            slot_reserve(c, &cust, hex, ref != NULL ? ref : "", dest_key, m.start, m.end, &found);
         if (rc != TD_OK && !slot_retry(req, rc)) /* retried: nothing written yet */
             slot_failed(res, rc, &found);
         if (rc != TD_OK)
@@ -668,8 +675,8 @@ static int check_trip_dates(const bson_t *doc, const char *to, td_res *res)
         td_fail(res, 409, "BOOKING_NOT_STARTED",
                 "A booking cannot be in progress before its start date", details);
     else
-        td_fail(res, 409, "BOOKING_NOT_ENDED",
-                "A booking cannot be completed before its end date", details);
+        td_fail(res, 409, "BOOKING_NOT_ENDED", "A booking cannot be completed before its end date",
+                details);
     return TD_ECONFLICT;
 }
 
@@ -713,7 +720,8 @@ static int change_status(td_req *req, td_res *res)
     if (reason != NULL)
         BSON_APPEND_UTF8(&set, "statusReason", reason);
     bson_append_document_end(&update, &set);
-    const char *type = strcmp(to, "cancelled") == 0 ? "BOOKING_CANCELLED" : "BOOKING_STATUS_CHANGED";
+    const char *type =
+        strcmp(to, "cancelled") == 0 ? "BOOKING_CANCELLED" : "BOOKING_STATUS_CHANGED";
     cJSON *b = cJSON_CreateObject(), *a = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "status", from);
     cJSON_AddStringToObject(a, "status", to);

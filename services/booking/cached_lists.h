@@ -26,13 +26,14 @@ enum { CACHED_BOOKINGS, CACHED_CUSTOMERS, CACHED_LEADS, CACHED_ITINERARIES, CACH
 
 /* The table's initializer, indexed by the enum above: the service instantiates it
  * once (access.c: booking_cached_lists), the gateway once (cache_hits.c). */
-#define BOOKING_CACHED_LISTS                                                                   \
-    {                                                                                          \
-        [CACHED_BOOKINGS] = {"/api/bookings", CACHE_BOOKINGS, VIEW_ALL_BOOKINGS},              \
-        [CACHED_CUSTOMERS] = {"/api/customers", CACHE_CUSTOMERS, VIEW_ALL_CUSTOMERS},          \
-        [CACHED_LEADS] = {"/api/leads", CACHE_LEADS, VIEW_ALL_LEADS},                          \
-        /* an itinerary is seen with its booking's permission */                               \
-        [CACHED_ITINERARIES] = {"/api/itineraries", CACHE_ITINERARIES, VIEW_ALL_BOOKINGS},     \
+#define BOOKING_CACHED_LISTS                                                                       \
+    {                                                                                              \
+        [CACHED_BOOKINGS] = {"/api/bookings", CACHE_BOOKINGS, VIEW_ALL_BOOKINGS},                  \
+        [CACHED_CUSTOMERS] = {"/api/customers", CACHE_CUSTOMERS, VIEW_ALL_CUSTOMERS},              \
+        [CACHED_LEADS] =                                                                           \
+            {"/api/leads", CACHE_LEADS,                                                            \
+             VIEW_ALL_LEADS}, /* an itinerary is seen with its booking's permission */             \
+            [CACHED_ITINERARIES] = {"/api/itineraries", CACHE_ITINERARIES, VIEW_ALL_BOOKINGS},     \
     }
 
 #endif

@@ -58,8 +58,8 @@ int record_lock(mongoc_client_t *c, const bson_oid_t *record, char token[25])
     int rc = ok ? TD_OK : td_mongo_rc(&err);
     if (rc == TD_ECONFLICT) {
         /* Held: take it over if its holder died (expired), else TD_EAGAIN. */
-        bson_t *filter = BCON_NEW("_id", BCON_UTF8(id), "expiresAt", "{", "$lt",
-                                  BCON_DATE_TIME(now), "}");
+        bson_t *filter =
+            BCON_NEW("_id", BCON_UTF8(id), "expiresAt", "{", "$lt", BCON_DATE_TIME(now), "}");
         bson_t *update = BCON_NEW("$set", "{", "token", BCON_UTF8(token), "expiresAt",
                                   BCON_DATE_TIME(now + LOCK_TTL_MS), "}");
         bson_t reply;
@@ -608,14 +608,14 @@ static int conflict_response(td_res *res, const conflict *found)
     cJSON_AddStringToObject(details, "field", "tripDetails.startDate");
     char msg[200];
     if (found->exact)
-        snprintf(msg, sizeof msg, "This booking duplicates %s (same customer, destination and dates)",
+        snprintf(msg, sizeof msg,
+                 "This booking duplicates %s (same customer, destination and dates)",
                  found->reference);
     else
         snprintf(msg, sizeof msg,
                  "The customer already has booking %s at this destination on overlapping dates",
                  found->reference);
-    return td_fail(res, 409, found->exact ? "DUPLICATE_BOOKING" : "BOOKING_CONFLICT", msg,
-                   details);
+    return td_fail(res, 409, found->exact ? "DUPLICATE_BOOKING" : "BOOKING_CONFLICT", msg, details);
 }
 
 int slot_failed(td_res *res, int rc, const conflict *found)

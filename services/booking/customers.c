@@ -28,9 +28,9 @@ const td_route customer_routes[] = {
 #define LIST (&booking_cached_lists[CACHED_CUSTOMERS])
 #define OWNER "agent"
 
-static const char *const fields[] = {"firstName", "lastName", "email", "phone", "city",
-                                     "country", "address", "dateOfBirth", "passportNumber",
-                                     "notes", "version", "force", NULL};
+static const char *const fields[] = {
+    "firstName",   "lastName",       "email", "phone",   "city",  "country", "address",
+    "dateOfBirth", "passportNumber", "notes", "version", "force", NULL};
 
 static const td_qp list_params[] = {
     {"search", TD_QP_SEARCH, "searchText", NULL},
@@ -170,8 +170,8 @@ static int find_by_key(td_req *req, mongoc_client_t *c, const char *field, const
     if (rc == TD_OK) {
         const cJSON *first = cJSON_GetArrayItem(items, 0);
         if (first != NULL)
-            *found = cJSON_IsRaw(first) ? cJSON_Parse(first->valuestring)
-                                        : cJSON_Duplicate(first, true);
+            *found =
+                cJSON_IsRaw(first) ? cJSON_Parse(first->valuestring) : cJSON_Duplicate(first, true);
         if (first != NULL && *found == NULL)
             rc = TD_ENOMEM;
     } else {
@@ -218,8 +218,9 @@ int customer_check_duplicate(td_req *req, td_res *res, const char *email, const 
         return TD_OK;
     which--; /* the loop stepped past the field that matched */
     const cJSON *owner = cJSON_GetObjectItemCaseSensitive(found, OWNER);
-    bool visible = td_req_can(req, VIEW_ALL) ||
-                   (cJSON_IsString(owner) && strcmp(owner->valuestring, req->principal.agent_id) == 0);
+    bool visible =
+        td_req_can(req, VIEW_ALL) ||
+        (cJSON_IsString(owner) && strcmp(owner->valuestring, req->principal.agent_id) == 0);
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "field", names[which]);
     char msg[CUSTOMER_NAME_SIZE + 96];
@@ -297,8 +298,7 @@ static int read_input(const cJSON *body, bool create, td_res *res, customer_inpu
         td_get_str(body, "address", false, 1, 300, res, &in->address) != TD_OK ||
         td_get_str(body, "passportNumber", false, 5, 20, res, &in->passport) != TD_OK ||
         td_get_str(body, "notes", false, 0, TEXT_MAX, res, &in->notes) != TD_OK ||
-        get_date(body, "dateOfBirth", "dateOfBirth", false, res, &in->dob, &in->has_dob) !=
-            TD_OK ||
+        get_date(body, "dateOfBirth", "dateOfBirth", false, res, &in->dob, &in->has_dob) != TD_OK ||
         get_version(body, res, &in->version) != TD_OK)
         return TD_EINVAL;
     if (in->phone != NULL && !td_valid_phone(in->phone)) {
@@ -321,8 +321,8 @@ static void derived(bson_t *doc, const char *first, const char *last, const char
                     const char *phone, const char *city)
 {
     char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
-    snprintf(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "",
-             phone ? phone : "", city ? city : "");
+    snprintf(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "", phone ? phone : "",
+             city ? city : "");
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(doc, "searchText", low);
     snprintf(buf, sizeof buf, "%s %s", last, first);
@@ -371,8 +371,10 @@ static int create(td_req *req, td_res *res)
     if (in.has_email)
         BSON_APPEND_UTF8(&doc, "email", in.email);
     BSON_APPEND_UTF8(&doc, "phone", in.phone);
-    const char *opt[][2] = {{"city", in.city},         {"country", in.country},
-                            {"address", in.address},   {"passportNumber", in.passport},
+    const char *opt[][2] = {{"city", in.city},
+                            {"country", in.country},
+                            {"address", in.address},
+                            {"passportNumber", in.passport},
                             {"notes", in.notes}};
     for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
         if (opt[i][1] != NULL)
@@ -439,7 +441,7 @@ static int update(td_req *req, td_res *res)
         in.has_email && (old_email == NULL || strcmp(old_email, in.email) != 0) ? in.email : NULL;
     const char *new_phone =
         in.phone != NULL && (old_phone == NULL || strcmp(old_phone, in.phone) != 0) ? in.phone
-                                                                                     : NULL;
+                                                                                    : NULL;
     if (!force && (new_email != NULL || new_phone != NULL)) {
         bson_oid_t self;
         char self_hex[25];
@@ -447,11 +449,11 @@ static int update(td_req *req, td_res *res)
         if (customer_check_duplicate(req, res, new_email, new_phone, &self) != TD_OK)
             goto out;
     }
-    const char *names[] = {"firstName", "lastName", "phone", "city", "country", "address",
-                           "passportNumber", "notes", "email"};
-    const char *vals[] = {in.first,   in.last,    in.phone, in.city,
-                          in.country, in.address, in.passport, in.notes,
-                          in.has_email ? in.email : NULL};
+    const char *names[] = {"firstName", "lastName",       "phone", "city", "country",
+                           "address",   "passportNumber", "notes", "email"};
+    const char *vals[] = {in.first,    in.last,    in.phone,
+                          in.city,     in.country, in.address,
+                          in.passport, in.notes,   in.has_email ? in.email : NULL};
     bson_t update = BSON_INITIALIZER, set;
     cJSON *before = cJSON_CreateObject(), *after = cJSON_CreateObject();
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
@@ -510,9 +512,9 @@ out:
 /* Live bookings of a customer block its deletion. */
 static int64_t live_bookings(mongoc_client_t *c, const bson_oid_t *customer)
 {
-    bson_t *filter = BCON_NEW("customer", BCON_OID(customer), "deleted", BCON_BOOL(false),
-                              "status", "{", "$in", "[", BCON_UTF8("pending"),
-                              BCON_UTF8("confirmed"), BCON_UTF8("in_progress"), "]", "}");
+    bson_t *filter = BCON_NEW("customer", BCON_OID(customer), "deleted", BCON_BOOL(false), "status",
+                              "{", "$in", "[", BCON_UTF8("pending"), BCON_UTF8("confirmed"),
+                              BCON_UTF8("in_progress"), "]", "}");
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
     bson_error_t err;
     bson_t opts = BSON_INITIALIZER;
@@ -531,8 +533,8 @@ static int remove_customer(td_req *req, td_res *res)
     if (load_visible(req, res, COLL_CUSTOMERS, OWNER, VIEW_ALL, &doc) != TD_OK)
         goto out;
     if (!owns(req, &doc, OWNER) && !td_req_can(req, DELETE_ANY)) {
-        td_fail(res, 403, "FORBIDDEN", "Deleting another agent's customer needs canDeleteAnyCustomer",
-                NULL);
+        td_fail(res, 403, "FORBIDDEN",
+                "Deleting another agent's customer needs canDeleteAnyCustomer", NULL);
         goto out;
     }
     bson_oid_t oid;

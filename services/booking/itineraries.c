@@ -61,8 +61,7 @@ static const td_qp list_params[] = {
     {NULL, 0, NULL, NULL},
 };
 static const char *const sort_names[] = {"createdAt", "updatedAt", "startDate", "title", NULL};
-static const char *const sort_fields[] = {"createdAt", "updatedAt", "startDate", "_titleKey",
-                                          NULL};
+static const char *const sort_fields[] = {"createdAt", "updatedAt", "startDate", "_titleKey", NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
 static td_listindex *list_copy;
@@ -104,8 +103,8 @@ static int fail_path(td_res *res, const char *path, const char *fmt, const char 
 
 /* An optional array member: *out NULL when absent; 400 when not an array or longer
  * than max. */
-static int get_array(const cJSON *obj, const char *name, const char *path, int max,
-                     td_res *res, const cJSON **out)
+static int get_array(const cJSON *obj, const char *name, const char *path, int max, td_res *res,
+                     const cJSON **out)
 {
     *out = NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -224,8 +223,7 @@ static int read_day(const cJSON *d, const char *path, int64_t start, int64_t end
         if (meals[m] == NULL || (seen & (1u << m)) != 0) {
             char mpath[96];
             snprintf(mpath, sizeof mpath, "%s.meals[%d]", path, n_meals);
-            fail_path(res, mpath, "%s must be one of breakfast, lunch, dinner, each once%s",
-                      NULL);
+            fail_path(res, mpath, "%s must be one of breakfast, lunch, dinner, each once%s", NULL);
             return TD_EINVAL;
         }
         seen |= 1u << m;
@@ -299,10 +297,9 @@ static int read_input(const cJSON *body, bool create, td_res *res, itinerary_inp
     static const char *const create_fields[] = {"title",   "destination", "startDate",
                                                 "endDate", "booking",     "customer",
                                                 "days",    "notes",       NULL};
-    static const char *const update_fields[] = {"title",    "destination", "startDate",
-                                                "endDate",  "booking",     "customer",
-                                                "days",     "notes",       "version",
-                                                NULL};
+    static const char *const update_fields[] = {"title",   "destination", "startDate", "endDate",
+                                                "booking", "customer",    "days",      "notes",
+                                                "version", NULL};
     memset(in, 0, sizeof *in);
     in->version = -1;
     if (td_check_fields(body, create ? create_fields : update_fields, res) != TD_OK ||
@@ -481,8 +478,8 @@ static int create(td_req *req, td_res *res)
     if (td_req_json(req, res, &body) != TD_OK || read_input(body, true, res, &in) != TD_OK ||
         check_dates(in.start, in.end, res) != TD_OK ||
         read_days(in.days, in.start, in.end, res, &days) != TD_OK ||
-        check_links(req, res, in.booking, in.booking != NULL, &in.customer,
-                    in.customer != NULL, in.customer != NULL, buf) != TD_OK)
+        check_links(req, res, in.booking, in.booking != NULL, &in.customer, in.customer != NULL,
+                    in.customer != NULL, buf) != TD_OK)
         goto out;
     bson_oid_t id, me;
     td_req_new_oid(req, &id);
@@ -571,19 +568,19 @@ static int update(td_req *req, td_res *res)
     }
     td_bson_oid_hex(&doc, "booking", stored_booking);
     td_bson_oid_hex(&doc, "customer", stored_customer);
-    const char *booking = in.unlink_booking                ? NULL
-                          : in.booking != NULL             ? in.booking
-                          : stored_booking[0] != '\0'      ? stored_booking
-                                                           : NULL;
-    const char *customer = in.unlink_customer               ? NULL
-                           : in.customer != NULL            ? in.customer
-                           : stored_customer[0] != '\0'     ? stored_customer
-                                                            : NULL;
+    const char *booking = in.unlink_booking           ? NULL
+                          : in.booking != NULL        ? in.booking
+                          : stored_booking[0] != '\0' ? stored_booking
+                                                      : NULL;
+    const char *customer = in.unlink_customer           ? NULL
+                           : in.customer != NULL        ? in.customer
+                           : stored_customer[0] != '\0' ? stored_customer
+                                                        : NULL;
     bool booking_changed = in.booking != NULL && strcmp(in.booking, stored_booking) != 0;
     bool customer_given = in.customer != NULL || in.unlink_customer;
     bool customer_changed = in.customer != NULL && strcmp(in.customer, stored_customer) != 0;
-    if (check_links(req, res, booking, booking_changed, &customer, customer_given,
-                    customer_changed, buf) != TD_OK)
+    if (check_links(req, res, booking, booking_changed, &customer, customer_given, customer_changed,
+                    buf) != TD_OK)
         goto out;
 
     /* The fields as they will be; only those that differ are written. */
@@ -635,8 +632,8 @@ static int update(td_req *req, td_res *res)
     bson_oid_t oid;
     parse_oid(td_bson_oid_hex(&doc, "_id", hex), &oid);
     cJSON *payload = td_event_payload(req, "ITINERARY_UPDATED", "itinerary", hex, before, after);
-    int rc = td_store_update(req, COLL_ITINERARIES, &oid, td_bson_int(&doc, "version", 0),
-                             &update, "ITINERARY_UPDATED", payload, &updated);
+    int rc = td_store_update(req, COLL_ITINERARIES, &oid, td_bson_int(&doc, "version", 0), &update,
+                             "ITINERARY_UPDATED", payload, &updated);
     cJSON_Delete(payload);
     if (rc == TD_OK)
         td_ok(res, 200, snapshot(&updated));
@@ -687,10 +684,10 @@ static void copy_title(const char *title, char *buf, size_t len)
  * bookkeeping and internal fields (names starting with '_'). */
 static bool not_cloned(const char *key)
 {
-    static const char *const skip[] = {"title",      "agent",          "booking",
-                                       "customer",   "deleted",        "deletedAt",
-                                       "createdAt",  "updatedAt",      "version",
-                                       "searchText", "destinationKey", "clonedFrom", NULL};
+    static const char *const skip[] = {"title",   "agent",      "booking",        "customer",
+                                       "deleted", "deletedAt",  "createdAt",      "updatedAt",
+                                       "version", "searchText", "destinationKey", "clonedFrom",
+                                       NULL};
     if (key[0] == '_')
         return true;
     for (int i = 0; skip[i] != NULL; i++)

@@ -56,8 +56,8 @@ const td_route lead_routes[] = {
 /* Pipeline order: the index is the stored _statusRank. */
 static const char *const statuses[] = {"new",         "contacted", "qualified", "proposal",
                                        "negotiation", "converted", "lost",      NULL};
-static const char *const sources[] = {"website", "referral", "social_media", "walk_in",
-                                      "phone",   "email",    "partner",      "other", NULL};
+static const char *const sources[] = {"website", "referral", "social_media", "walk_in", "phone",
+                                      "email",   "partner",  "other",        NULL};
 /* Urgency order: the index is the stored _priorityRank. */
 static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
 
@@ -82,10 +82,10 @@ static const td_qp list_params[] = {
     {"createdTo", TD_QP_DATE_TO, "createdAt", NULL},
     {NULL, 0, NULL, NULL},
 };
-static const char *const sort_names[] = {"createdAt", "updatedAt", "priority", "status", "name",
-                                         NULL};
-static const char *const sort_fields[] = {"createdAt", "updatedAt", "_priorityRank",
-                                          "_statusRank", "nameKey", NULL};
+static const char *const sort_names[] = {"createdAt", "updatedAt", "priority",
+                                         "status",    "name",      NULL};
+static const char *const sort_fields[] = {"createdAt",   "updatedAt", "_priorityRank",
+                                          "_statusRank", "nameKey",   NULL};
 static const td_list_spec list_spec = {list_params, sort_names, sort_fields, "createdAt", -1};
 
 static td_listindex *list_copy;
@@ -153,8 +153,8 @@ typedef struct {
 
 /* An optional sub-object of body: *out NULL when absent (or null); 400 when it is
  * not an object or holds an unknown field. */
-static int get_object(const cJSON *body, const char *name, const char *const *allowed,
-                      td_res *res, const cJSON **out)
+static int get_object(const cJSON *body, const char *name, const char *const *allowed, td_res *res,
+                      const cJSON **out)
 {
     *out = NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
@@ -208,12 +208,11 @@ static int check_currency(const char *cur, td_res *res)
 static int read_input(const cJSON *body, bool create, td_res *res, lead_input *in)
 {
     static const char *const create_fields[] = {
-        "name",   "contactInfo", "source",      "priority", "assignedAgent",
-        "interestedDestination", "budget",      "travelDates", "notes", NULL};
-    static const char *const update_fields[] = {"name",     "contactInfo", "source",
-                                                "priority", "interestedDestination",
-                                                "budget",   "travelDates", "notes",
-                                                "version",  NULL};
+        "name",   "contactInfo", "source", "priority", "assignedAgent", "interestedDestination",
+        "budget", "travelDates", "notes",  NULL};
+    static const char *const update_fields[] = {
+        "name",   "contactInfo", "source", "priority", "interestedDestination",
+        "budget", "travelDates", "notes",  "version",  NULL};
     static const char *const name_fields[] = {"firstName", "lastName", NULL};
     static const char *const contact_fields[] = {"email", "phone", NULL};
     static const char *const budget_fields[] = {"amount", "currency", NULL};
@@ -228,8 +227,8 @@ static int read_input(const cJSON *body, bool create, td_res *res, lead_input *i
         get_object(body, "budget", budget_fields, res, &budget) != TD_OK ||
         get_object(body, "travelDates", date_fields, res, &dates) != TD_OK)
         return TD_EINVAL;
-    if (create && (require(name, "name", res) != TD_OK ||
-                   require(contact, "contactInfo", res) != TD_OK))
+    if (create &&
+        (require(name, "name", res) != TD_OK || require(contact, "contactInfo", res) != TD_OK))
         return TD_EINVAL;
     if (name != NULL &&
         (td_get_str(name, "firstName", create, 1, NAME_LEN_MAX, res, &in->f.first) != TD_OK ||
@@ -250,10 +249,9 @@ static int read_input(const cJSON *body, bool create, td_res *res, lead_input *i
          check_currency(in->f.currency, res) != TD_OK))
         return TD_EINVAL;
     if (dates != NULL &&
-        (get_date(dates, "from", "travelDates.from", create, res, &in->f.from,
-                  &in->f.has_from) != TD_OK ||
-         get_date(dates, "to", "travelDates.to", create, res, &in->f.to, &in->f.has_to) !=
-             TD_OK))
+        (get_date(dates, "from", "travelDates.from", create, res, &in->f.from, &in->f.has_from) !=
+             TD_OK ||
+         get_date(dates, "to", "travelDates.to", create, res, &in->f.to, &in->f.has_to) != TD_OK))
         return TD_EINVAL;
     if (td_get_enum(body, "source", false, sources, res, &in->f.source) != TD_OK ||
         td_get_enum(body, "priority", false, priorities, res, &in->f.priority) != TD_OK ||
@@ -433,9 +431,8 @@ static cJSON *projected(const bson_t *doc, const bson_t *update)
 
 /* The common event payload plus the lead's snapshot (after `update`, when given)
  * and its assignee, to whom notifications go. before/after are taken. */
-static cJSON *lead_payload(td_req *req, const char *action, const char *hex,
-                           const bson_t *lead, const bson_t *update, cJSON *before,
-                           cJSON *after)
+static cJSON *lead_payload(td_req *req, const char *action, const char *hex, const bson_t *lead,
+                           const bson_t *update, cJSON *before, cJSON *after)
 {
     cJSON *payload = td_event_payload(req, action, "lead", hex, before, after);
     cJSON *snap = update != NULL ? projected(lead, update) : doc_json(lead, NULL);
@@ -647,7 +644,6 @@ out:
     return 0;
 }
 
-
 static int change_status(td_req *req, td_res *res)
 {
     static const char *const fields[] = {"status", "reason", "version", NULL};
@@ -756,8 +752,7 @@ typedef struct {
 
 /* Inserts a customer owned by the caller, shaped as customers.c shapes them, with
  * a link to the lead (CUSTOMER_CREATED). *out (initialised) gets the document. */
-static int insert_customer(td_req *req, const bson_t *lead, const new_customer *nc,
-                           bson_t *out)
+static int insert_customer(td_req *req, const bson_t *lead, const new_customer *nc, bson_t *out)
 {
     bson_oid_t id, me, lead_id;
     char hex[25], lead_hex[25], buf[600], low[600];
@@ -777,8 +772,8 @@ static int insert_customer(td_req *req, const bson_t *lead, const new_customer *
     BSON_APPEND_OID(&doc, "agent", &me);
     BSON_APPEND_OID(&doc, "lead", &lead_id);
     BSON_APPEND_BOOL(&doc, "deleted", false);
-    snprintf(buf, sizeof buf, "%s %s %s %s %s", nc->first, nc->last, email ? email : "",
-             nc->phone, "");
+    snprintf(buf, sizeof buf, "%s %s %s %s %s", nc->first, nc->last, email ? email : "", nc->phone,
+             "");
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(&doc, "searchText", low);
     snprintf(buf, sizeof buf, "%s %s", nc->last, nc->first);
@@ -814,11 +809,11 @@ static void discard_customer(td_req *req, const bson_t *customer)
     BSON_APPEND_BOOL(&set, "deleted", true);
     BSON_APPEND_DATE_TIME(&set, "deletedAt", td_now_ms());
     bson_append_document_end(&update, &set);
-    cJSON *payload = td_event_payload(req, "CUSTOMER_DELETED", "customer", hex,
-                                      doc_json(customer, NULL), NULL);
+    cJSON *payload =
+        td_event_payload(req, "CUSTOMER_DELETED", "customer", hex, doc_json(customer, NULL), NULL);
     cJSON_AddStringToObject(payload, "reason", "lead conversion failed");
-    int rc = td_store_update(req, COLL_CUSTOMERS, &id, td_bson_int(customer, "version", 0),
-                             &update, "CUSTOMER_DELETED", payload, NULL);
+    int rc = td_store_update(req, COLL_CUSTOMERS, &id, td_bson_int(customer, "version", 0), &update,
+                             "CUSTOMER_DELETED", payload, NULL);
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc != TD_OK)
@@ -842,13 +837,12 @@ static int reload(mongoc_client_t *c, const bson_oid_t *id, bson_t *out)
 }
 
 /* Reads the body of POST /convert into nc (overrides), *customer_id, *booking. */
-static int read_convert(const cJSON *body, td_res *res, new_customer *nc,
-                        const char **customer_id, const cJSON **booking, int64_t *version)
+static int read_convert(const cJSON *body, td_res *res, new_customer *nc, const char **customer_id,
+                        const cJSON **booking, int64_t *version)
 {
-    static const char *const fields[] = {"customerId", "customer", "booking", "version",
-                                         "force",      NULL};
-    static const char *const customer_fields[] = {"firstName", "lastName", "email", "phone",
-                                                  NULL};
+    static const char *const fields[] = {"customerId", "customer", "booking",
+                                         "version",    "force",    NULL};
+    static const char *const customer_fields[] = {"firstName", "lastName", "email", "phone", NULL};
     const cJSON *cust;
     memset(nc, 0, sizeof *nc);
     *customer_id = NULL;
@@ -870,8 +864,7 @@ static int read_convert(const cJSON *body, td_res *res, new_customer *nc,
         (td_get_str(cust, "firstName", false, 1, NAME_LEN_MAX, res, &nc->first) != TD_OK ||
          td_get_str(cust, "lastName", false, 1, NAME_LEN_MAX, res, &nc->last) != TD_OK ||
          td_get_email(cust, "email", false, res, nc->email, &nc->has_email) != TD_OK ||
-         td_get_str(cust, "phone", false, PHONE_LEN_MIN, PHONE_LEN_MAX, res, &nc->phone) !=
-             TD_OK ||
+         td_get_str(cust, "phone", false, PHONE_LEN_MIN, PHONE_LEN_MAX, res, &nc->phone) != TD_OK ||
          check_phone(nc->phone, "customer.phone", res) != TD_OK))
         return TD_EINVAL;
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(body, "booking");
@@ -904,8 +897,8 @@ static int customer_from_lead(const bson_t *lead, new_customer *nc, td_res *res)
         strcpy(nc->email, email);
         nc->has_email = true;
     }
-    const char *missing = nc->first == NULL  ? "customer.firstName"
-                          : nc->last == NULL ? "customer.lastName"
+    const char *missing = nc->first == NULL   ? "customer.firstName"
+                          : nc->last == NULL  ? "customer.lastName"
                           : nc->phone == NULL ? "customer.phone"
                                               : NULL;
     if (missing == NULL)
@@ -932,8 +925,8 @@ static int mark_converted(td_req *req, bson_t *lead, const char *customer, const
         parse_oid(booking, &book);
     int rc = TD_ENOTFOUND;
     for (int attempt = 0; attempt < CONVERT_TRIES; attempt++) {
-        if (attempt > 0 && (reload(td_req_mongo(req), &id, lead) != TD_OK ||
-                            closed(td_bson_str(lead, "status"))))
+        if (attempt > 0 &&
+            (reload(td_req_mongo(req), &id, lead) != TD_OK || closed(td_bson_str(lead, "status"))))
             break;
         const char *from = td_bson_str(lead, "status");
         int64_t now = td_now_ms();
@@ -957,8 +950,8 @@ static int mark_converted(td_req *req, bson_t *lead, const char *customer, const
             cJSON_AddNullToObject(extra, "booking");
         }
         cJSON_AddBoolToObject(extra, "customerCreated", created);
-        rc = write_lead(req, lead, td_bson_int(lead, "version", 0), &update, "LEAD_CONVERTED", b,
-                        a, extra, updated);
+        rc = write_lead(req, lead, td_bson_int(lead, "version", 0), &update, "LEAD_CONVERTED", b, a,
+                        extra, updated);
         cJSON_Delete(extra);
         bson_destroy(&update);
         if (rc != TD_ENOTFOUND)
@@ -1040,8 +1033,8 @@ static int convert(td_req *req, td_res *res)
             goto out;
         /* A customer with the same email or phone exists: warn as POST /api/customers
          * does; the caller converts with its customerId, or with force. */
-        if (!force && customer_check_duplicate(req, res, nc.has_email ? nc.email : NULL,
-                                               nc.phone, NULL) != TD_OK)
+        if (!force && customer_check_duplicate(req, res, nc.has_email ? nc.email : NULL, nc.phone,
+                                               NULL) != TD_OK)
             goto out;
         rc = insert_customer(req, &lead, &nc, &customer);
         if (rc != TD_OK) {

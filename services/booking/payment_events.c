@@ -30,8 +30,8 @@ static int apply(mongoc_client_t *c, const bson_t *filter, const char *status, i
                  bson_t *out)
 {
     bson_t *update = BCON_NEW("$set", "{", "paymentStatus", BCON_UTF8(status), "paymentVersion",
-                              BCON_INT64(av), "updatedAt", BCON_DATE_TIME(td_now_ms()), "}",
-                              "$inc", "{", "version", BCON_INT64(1), "}");
+                              BCON_INT64(av), "updatedAt", BCON_DATE_TIME(td_now_ms()), "}", "$inc",
+                              "{", "version", BCON_INT64(1), "}");
     mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
     mongoc_find_and_modify_opts_set_update(opts, update);
     mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
@@ -77,10 +77,10 @@ int payment_event(const td_event *ev, mongoc_client_t *c, void *arg)
     bson_oid_t oid;
     parse_oid(id->valuestring, &oid);
     int64_t version = (int64_t)av->valuedouble;
-    bson_t *newer = BCON_NEW("_id", BCON_OID(&oid), "paymentVersion", "{", "$lt",
-                             BCON_INT64(version), "}");
-    bson_t *first = BCON_NEW("_id", BCON_OID(&oid), "paymentVersion", "{", "$exists",
-                             BCON_BOOL(false), "}");
+    bson_t *newer =
+        BCON_NEW("_id", BCON_OID(&oid), "paymentVersion", "{", "$lt", BCON_INT64(version), "}");
+    bson_t *first =
+        BCON_NEW("_id", BCON_OID(&oid), "paymentVersion", "{", "$exists", BCON_BOOL(false), "}");
     bson_t doc;
     bson_init(&doc);
     int rc = apply(c, newer, st->valuestring, version, &doc);

@@ -33,9 +33,9 @@ bool slot_keep_only(slot_list *l, const bson_oid_t *booking, const char *dest, i
     size_t kept = 0;
     for (size_t i = 0; i < l->n; i++) {
         const slot_entry *e = &l->v[i];
-        bool keep = !bson_oid_equal(&e->booking, booking) ||
-                    (dest != NULL && strcmp(e->dest, dest) == 0 && e->start_ms == start &&
-                     e->end_ms == end);
+        bool keep =
+            !bson_oid_equal(&e->booking, booking) || (dest != NULL && strcmp(e->dest, dest) == 0 &&
+                                                      e->start_ms == start && e->end_ms == end);
         if (keep)
             l->v[kept++] = *e;
     }

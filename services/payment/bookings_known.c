@@ -82,7 +82,8 @@ static int created(const td_event *ev, mongoc_client_t *c)
     const char *id = json_str(b, "_id");
     bson_t doc = BSON_INITIALIZER;
     int rc = TD_OK;
-    if (append_oid(&doc, "_id", id) != TD_OK || append_oid(&doc, "agent", json_str(b, "agent")) != TD_OK ||
+    if (append_oid(&doc, "_id", id) != TD_OK ||
+        append_oid(&doc, "agent", json_str(b, "agent")) != TD_OK ||
         append_oid(&doc, "customer", json_str(b, "customer")) != TD_OK) {
         td_warn("BOOKING_CREATED %s without booking ids: ignored", ev->id);
         goto out;
@@ -320,8 +321,8 @@ void account_settle(mongoc_client_t *c, const booking_acct *b, const char *mark)
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_BOOKINGS);
     bson_error_t err;
     if (!mongoc_collection_update_one(cl, filter, update, NULL, NULL, &err))
-        td_debug("reservation %s of booking %s not settled: %s (the reconciler will)", mark,
-                 b->id, err.message);
+        td_debug("reservation %s of booking %s not settled: %s (the reconciler will)", mark, b->id,
+                 err.message);
     mongoc_collection_destroy(cl);
     bson_destroy(filter);
     bson_destroy(update);

@@ -45,8 +45,8 @@ const td_route commission_routes[] = {
     {NULL, NULL, NULL, 0, NULL},
 };
 
-static const char *const statuses[] = {"pending", "approved", "paid", "rejected", "cancelled",
-                                       NULL};
+static const char *const statuses[] = {"pending",  "approved",  "paid",
+                                       "rejected", "cancelled", NULL};
 static const td_qp list_params[] = {
     {"status", TD_QP_IN, "status", statuses},
     {"agent", TD_QP_OID, "agent", NULL},
@@ -77,10 +77,9 @@ static cJSON *commission_json(const bson_t *doc, void *arg);
 
 int commissions_list_new(void)
 {
-    const char *fields[] = {"status", "agent", "booking", "currency", "createdAt", "amount",
-                            NULL};
-    int rc = td_listindex_new(&list_copy, COLL_COMMISSIONS, "commissions-list", fields,
-                              commission_json);
+    const char *fields[] = {"status", "agent", "booking", "currency", "createdAt", "amount", NULL};
+    int rc =
+        td_listindex_new(&list_copy, COLL_COMMISSIONS, "commissions-list", fields, commission_json);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_COMMISSIONS, put_copy, NULL);
     return rc;
@@ -104,14 +103,14 @@ void commissions_set_bus(td_bus *bus)
 }
 
 /* A system event's payload (no request: the actor is the booking event's). */
-static cJSON *system_payload(const char *type, const char *id, const td_event *cause,
-                             cJSON *before, cJSON *after)
+static cJSON *system_payload(const char *type, const char *id, const td_event *cause, cJSON *before,
+                             cJSON *after)
 {
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "action", type);
     const cJSON *actor = cJSON_GetObjectItemCaseSensitive(cause->payload, "actor");
-    cJSON_AddItemToObject(p, "actor", actor != NULL ? cJSON_Duplicate(actor, true)
-                                                    : cJSON_CreateNull());
+    cJSON_AddItemToObject(p, "actor",
+                          actor != NULL ? cJSON_Duplicate(actor, true) : cJSON_CreateNull());
     cJSON *t = cJSON_AddObjectToObject(p, "target");
     cJSON_AddStringToObject(t, "type", "commission");
     cJSON_AddStringToObject(t, "id", id);
@@ -168,7 +167,8 @@ int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *
     BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
     BSON_APPEND_INT64(&doc, "version", 1);
-    cJSON *payload = system_payload("COMMISSION_CREATED", b.id, ev, NULL, commission_json(&doc, NULL));
+    cJSON *payload =
+        system_payload("COMMISSION_CREATED", b.id, ev, NULL, commission_json(&doc, NULL));
     char evid[25];
     rc = td_bus_stage(&doc, "COMMISSION_CREATED", payload, evid);
     cJSON_Delete(payload);
@@ -208,7 +208,8 @@ static int system_update(mongoc_client_t *c, bson_t *filter, bson_t *set, const 
     bson_t reply;
     bson_error_t err;
     bson_init(&reply);
-    if (rc == TD_OK && !mongoc_collection_find_and_modify_with_opts(cl, filter, opts, &reply, &err)) {
+    if (rc == TD_OK &&
+        !mongoc_collection_find_and_modify_with_opts(cl, filter, opts, &reply, &err)) {
         rc = td_mongo_rc(&err);
     } else if (rc == TD_OK) {
         bson_iter_t it;
@@ -266,11 +267,12 @@ int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *boo
     filter = BCON_NEW("_id", BCON_OID(&oid));
     rc = td_store_find_one(c, COLL_COMMISSIONS, filter, &doc);
     bson_destroy(filter);
-    if (rc == TD_OK && strcmp(td_bson_str(&doc, "status") ? td_bson_str(&doc, "status") : "", "paid") == 0) {
+    if (rc == TD_OK &&
+        strcmp(td_bson_str(&doc, "status") ? td_bson_str(&doc, "status") : "", "paid") == 0) {
         int64_t amount = td_bson_int(&doc, "amountMinor", 0);
         int decimals = (int)td_bson_int(&doc, "decimals", 2);
-        filter = BCON_NEW("_id", BCON_OID(&oid), "status", BCON_UTF8("paid"), "adjusted",
-                          "{", "$exists", BCON_BOOL(false), "}");
+        filter = BCON_NEW("_id", BCON_OID(&oid), "status", BCON_UTF8("paid"), "adjusted", "{",
+                          "$exists", BCON_BOOL(false), "}");
         set = BCON_NEW("adjusted", BCON_BOOL(true), "adjustmentMinor", BCON_INT64(-amount),
                        "adjustment", BCON_DOUBLE(td_money_to_double(-amount, decimals)),
                        "adjustedAt", BCON_DATE_TIME(now), "updatedAt", BCON_DATE_TIME(now));
@@ -320,15 +322,15 @@ static int list(td_req *req, td_res *res)
         cJSON *items;
         int64_t total;
         bool degraded = false;
-        int rc = c == NULL        ? TD_EUNAVAIL
-                 : list_copy != NULL ? td_listindex_query_degraded(list_copy, c, &l, &items,
-                                                                   &total, &degraded)
-                                     : TD_EUNAVAIL;
+        int rc = c == NULL ? TD_EUNAVAIL
+                 : list_copy != NULL
+                     ? td_listindex_query_degraded(list_copy, c, &l, &items, &total, &degraded)
+                     : TD_EUNAVAIL;
         if (rc == TD_EAGAIN) {
             if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS)) {
                 td_res_header(res, "Retry-After", "2");
-                td_fail(res, 503, "LIST_LOADING", "The commission list is being loaded; retry shortly",
-                        NULL);
+                td_fail(res, 503, "LIST_LOADING",
+                        "The commission list is being loaded; retry shortly", NULL);
             }
             goto out;
         }
@@ -349,10 +351,10 @@ out:
 static int summary(td_req *req, td_res *res)
 {
     td_cache_slot slot;
-    if (td_cache_lookup(res, &slot, CACHE_NS,
-                        td_cache_scope(req->principal.permissions, APPROVE,
-                                       req->principal.agent_id),
-                        req->query) == TD_CACHE_HIT)
+    if (td_cache_lookup(
+            res, &slot, CACHE_NS,
+            td_cache_scope(req->principal.permissions, APPROVE, req->principal.agent_id),
+            req->query) == TD_CACHE_HIT)
         return 0;
     mongoc_client_t *c = td_req_mongo(req);
     if (c == NULL)
@@ -374,8 +376,9 @@ static int summary(td_req *req, td_res *res)
         cJSON *o = cJSON_GetObjectItemCaseSensitive(by, currency);
         if (o == NULL) {
             o = cJSON_AddObjectToObject(by, currency);
-            const char *keys[] = {"pending", "approved", "paid", "adjustments", "pendingMinor",
-                                  "approvedMinor", "paidMinor", "adjustmentsMinor", "count"};
+            const char *keys[] = {"pending",     "approved",         "paid",
+                                  "adjustments", "pendingMinor",     "approvedMinor",
+                                  "paidMinor",   "adjustmentsMinor", "count"};
             for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
                 cJSON_AddNumberToObject(o, keys[i], 0);
             cJSON_AddNumberToObject(o, "decimals", d);
@@ -386,7 +389,8 @@ static int summary(td_req *req, td_res *res)
         if (m != NULL)
             cJSON_SetNumberValue(m, m->valuedouble + (double)td_bson_int(doc, "amountMinor", 0));
         cJSON *adj = cJSON_GetObjectItemCaseSensitive(o, "adjustmentsMinor");
-        cJSON_SetNumberValue(adj, adj->valuedouble + (double)td_bson_int(doc, "adjustmentMinor", 0));
+        cJSON_SetNumberValue(adj,
+                             adj->valuedouble + (double)td_bson_int(doc, "adjustmentMinor", 0));
         cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "count");
         cJSON_SetNumberValue(n, n->valuedouble + 1);
     }

@@ -52,9 +52,9 @@
 /* A slot whose payment was never written (its request died) is taken over after
  * this long; younger ones belong to requests in flight and count. */
 #define SLOT_GRACE_MS 10000
-#define CAS_TRIES 8           /* compare-and-set attempts on an account, then retry */
-#define CAS_RETRY_MS 10       /* the framework runs the request again after this */
-#define CAS_WAIT_MS 3000      /* at most this long, then 409 CONCURRENT_UPDATE */
+#define CAS_TRIES 8      /* compare-and-set attempts on an account, then retry */
+#define CAS_RETRY_MS 10  /* the framework runs the request again after this */
+#define CAS_WAIT_MS 3000 /* at most this long, then 409 CONCURRENT_UPDATE */
 #define NOTES_MAX 2000
 
 /* A 400 naming one field (td_fail_field), returning TD_EINVAL for the caller's check. */
@@ -113,8 +113,7 @@ cJSON *payment_json(const bson_t *doc, void *arg);
  * canViewAllPayments): else answers 400/404/503 and returns non-zero. */
 int payment_load_visible(td_req *req, td_res *res, bson_t *out);
 /* Reads a positive amount of the currency from body[name] into minor units. */
-int read_amount(const cJSON *body, const char *name, int decimals, td_res *res,
-                int64_t *minor);
+int read_amount(const cJSON *body, const char *name, int decimals, td_res *res, int64_t *minor);
 /* A periodic task: gives back the account reservations older than
  * RESERVATION_STALE_MS whose payment was never written (the daemon died between
  * the two writes), and forgets those whose payment exists. */

@@ -35,7 +35,7 @@ const td_route payment_routes[] = {
     {NULL, NULL, NULL, 0, NULL},
 };
 
-static const char *const methods[] = {"cash", "card",   "upi",   "bank_transfer",
+static const char *const methods[] = {"cash",   "card",   "upi",   "bank_transfer",
                                       "cheque", "wallet", "other", NULL};
 static const char *const statuses[] = {"completed", "partially_refunded", "refunded", NULL};
 
@@ -77,8 +77,8 @@ static void on_write(const char *coll, const bson_t *doc, void *arg)
 
 int payments_list_new(void)
 {
-    const char *fields[] = {"status", "paymentMethod", "amount", "paidAt", "booking",
-                            "customer", "agent", "currency", "createdAt", NULL};
+    const char *fields[] = {"status",   "paymentMethod", "amount",   "paidAt",    "booking",
+                            "customer", "agent",         "currency", "createdAt", NULL};
     int rc = td_listindex_new(&list_copy, COLL_PAYMENTS, "payments", fields, payment_json);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_PAYMENTS, on_write, NULL);
@@ -112,8 +112,8 @@ bool cas_retry(td_req *req, td_res *res)
 {
     if (td_req_retry_in(req, CAS_RETRY_MS, CAS_WAIT_MS))
         return true;
-    td_fail(res, 409, "CONCURRENT_UPDATE",
-            "The booking's account kept changing meanwhile; retry", NULL);
+    td_fail(res, 409, "CONCURRENT_UPDATE", "The booking's account kept changing meanwhile; retry",
+            NULL);
     return false;
 }
 
@@ -154,8 +154,7 @@ int payment_load_visible(td_req *req, td_res *res, bson_t *out)
     return rc;
 }
 
-int read_amount(const cJSON *body, const char *name, int decimals, td_res *res,
-                int64_t *minor)
+int read_amount(const cJSON *body, const char *name, int decimals, td_res *res, int64_t *minor)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
     char msg[160];
@@ -166,8 +165,8 @@ int read_amount(const cJSON *body, const char *name, int decimals, td_res *res,
         rc = td_money_parse(v->valuestring, decimals, minor);
     if (rc == TD_OK && *minor > 0)
         return TD_OK;
-    snprintf(msg, sizeof msg, "%s must be an amount above 0 with at most %d decimal places",
-             name, decimals);
+    snprintf(msg, sizeof msg, "%s must be an amount above 0 with at most %d decimal places", name,
+             decimals);
     td_fail_field(res, name, msg);
     return TD_EINVAL;
 }
@@ -195,15 +194,14 @@ static bool payment_exists(mongoc_client_t *c, const char *hex)
 /* Claims the booking + amount slot for payment `hex`: TD_OK (also when it holds it
  * already: a retry of the same Idempotency-Key), TD_ECONFLICT with the payment that
  * holds it in `earlier`, TD_EAGAIN when it changed under us (run again). */
-static int slot_claim(mongoc_client_t *c, const booking_acct *b, int64_t minor,
-                      const char *hex, char earlier[25])
+static int slot_claim(mongoc_client_t *c, const booking_acct *b, int64_t minor, const char *hex,
+                      char earlier[25])
 {
     char id[64];
     slot_id(b, minor, id);
     int64_t now = td_now_ms();
     mongoc_collection_t *cl = td_mongo_coll(c, COLL_SLOTS);
-    bson_t *doc = BCON_NEW("_id", BCON_UTF8(id), "payment", BCON_UTF8(hex), "at",
-                           BCON_INT64(now));
+    bson_t *doc = BCON_NEW("_id", BCON_UTF8(id), "payment", BCON_UTF8(hex), "at", BCON_INT64(now));
     bson_error_t err;
     int rc = TD_OK;
     bson_t found;
@@ -251,8 +249,7 @@ out:
 }
 
 /* Gives the slot back when the payment was not made (only if `hex` holds it). */
-static void slot_release(mongoc_client_t *c, const booking_acct *b, int64_t minor,
-                         const char *hex)
+static void slot_release(mongoc_client_t *c, const booking_acct *b, int64_t minor, const char *hex)
 {
     char id[64];
     slot_id(b, minor, id);
@@ -384,8 +381,8 @@ static int fail_overpayment(td_res *res, const booking_acct *b)
                             td_money_to_double(booking_outstanding(b), b->decimals));
     cJSON_AddNumberToObject(d, "outstandingMinor", (double)booking_outstanding(b));
     cJSON_AddStringToObject(d, "currency", b->currency);
-    return td_fail(res, 422, "OVERPAYMENT", "The amount is more than the booking's outstanding balance",
-                   d);
+    return td_fail(res, 422, "OVERPAYMENT",
+                   "The amount is more than the booking's outstanding balance", d);
 }
 
 typedef struct {
@@ -396,8 +393,8 @@ typedef struct {
 
 static int read_input(td_req *req, td_res *res, const cJSON *body, payment_input *in)
 {
-    static const char *const fields[] = {"booking", "amount", "currency", "paymentMethod",
-                                         "transactionId", "paidAt", "notes", NULL};
+    static const char *const fields[] = {"booking",       "amount", "currency", "paymentMethod",
+                                         "transactionId", "paidAt", "notes",    NULL};
     memset(in, 0, sizeof *in);
     (void)req;
     if (td_check_fields(body, fields, res) != TD_OK ||

@@ -66,12 +66,12 @@ int rate_for(mongoc_client_t *c, const char *agent, const char *role, int *bp, i
     int rc = rates_current(c, &r);
     if (rc != TD_OK)
         return rc;
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "agents"),
-                                                      agent);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "roles"),
-                                                      role);
+    const cJSON *a =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "agents"), agent);
+    const cJSON *d =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "roles"), role);
     int rank = td_role_rank(role);
-    *bp = cJSON_IsNumber(a) ? a->valueint
+    *bp = cJSON_IsNumber(a)   ? a->valueint
           : cJSON_IsNumber(d) ? d->valueint
                               : default_bp[rank >= 0 ? rank : 1];
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "version");
@@ -112,15 +112,14 @@ static int check_body(const cJSON *body, td_res *res, int64_t *version)
         return bad_field(res, "roles", "roles must give a rate for every role");
     for (const cJSON *r = roles->child; r != NULL; r = r->next)
         if (td_role_rank(r->string) < 0 || !valid_bp(r))
-            return bad_field(res, "roles",
-                                 "roles maps each role to basis points 0..10000");
+            return bad_field(res, "roles", "roles maps each role to basis points 0..10000");
     const cJSON *agents = cJSON_GetObjectItemCaseSensitive(body, "agents");
-    if (agents != NULL && (!cJSON_IsObject(agents) || cJSON_GetArraySize(agents) > AGENT_OVERRIDES_MAX))
+    if (agents != NULL &&
+        (!cJSON_IsObject(agents) || cJSON_GetArraySize(agents) > AGENT_OVERRIDES_MAX))
         return bad_field(res, "agents", "agents must be an object of agent id: basis points");
     for (const cJSON *a = agents != NULL ? agents->child : NULL; a != NULL; a = a->next)
         if (!td_is_object_id(a->string) || !valid_bp(a))
-            return bad_field(res, "agents",
-                                 "agents maps agent ids to basis points 0..10000");
+            return bad_field(res, "agents", "agents maps agent ids to basis points 0..10000");
     return TD_OK;
 }
 
@@ -149,8 +148,8 @@ static int put_rates(td_req *req, td_res *res)
     cJSON_AddItemToObject(next, "roles",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(body, "roles"), true));
     const cJSON *agents = cJSON_GetObjectItemCaseSensitive(body, "agents");
-    cJSON_AddItemToObject(next, "agents", agents != NULL ? cJSON_Duplicate(agents, true)
-                                                         : cJSON_CreateObject());
+    cJSON_AddItemToObject(next, "agents",
+                          agents != NULL ? cJSON_Duplicate(agents, true) : cJSON_CreateObject());
     cJSON_AddStringToObject(next, "updatedBy", req->principal.agent_id);
     char *text = cJSON_PrintUnformatted(next);
     bson_error_t err;
@@ -207,8 +206,8 @@ static int put_rates(td_req *req, td_res *res)
         td_warn("commission rates %s not kept in the history: %s", hid, err.message);
     mongoc_collection_destroy(cl);
     bson_destroy(&hist);
-    cJSON *payload = td_event_payload(req, "COMMISSION_RATES_UPDATED", "commission", RATES_ID,
-                                      cur, cJSON_Duplicate(next, true));
+    cJSON *payload = td_event_payload(req, "COMMISSION_RATES_UPDATED", "commission", RATES_ID, cur,
+                                      cJSON_Duplicate(next, true));
     cur = NULL;
     if (td_bus_publish(td_service_bus(req->service), c, "COMMISSION_RATES_UPDATED", payload,
                        NULL) != TD_OK)

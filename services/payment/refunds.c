@@ -115,8 +115,8 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     bson_t *inc = BCON_NEW("refundedMinor", BCON_INT64(minor));
     char mark[64]; /* which refunds the payment holds: the reconciler reads it */
     snprintf(mark, sizeof mark, "refundsMinor.%s", rid_hex);
-    bson_t *set = BCON_NEW("refunded", BCON_DOUBLE(td_money_to_double(after, b.decimals)),
-                           "status", BCON_UTF8(status), mark, BCON_INT64(minor));
+    bson_t *set = BCON_NEW("refunded", BCON_DOUBLE(td_money_to_double(after, b.decimals)), "status",
+                           BCON_UTF8(status), mark, BCON_INT64(minor));
     BSON_APPEND_DOCUMENT(&update, "$inc", inc);
     BSON_APPEND_DOCUMENT(&update, "$set", set);
     bson_destroy(inc);

@@ -126,7 +126,8 @@ int main(void)
     int64_t started = td_now_ms();
 
     char url[TD_URL_MAX];
-    TD_IGNORE(td_endpoint_url(TD_EP_REGISTRY, NULL, 1, url, sizeof url)); /* no service: cannot fail */
+    TD_IGNORE(
+        td_endpoint_url(TD_EP_REGISTRY, NULL, 1, url, sizeof url)); /* no service: cannot fail */
     nng_socket sock;
     int rv = nng_rep0_open(&sock);
     if (rv == 0) /* the stop flag is polled at this interval */
@@ -137,8 +138,7 @@ int main(void)
         td_error("listen %s: %s", url, nng_strerror(rv));
         return 1;
     }
-    td_info("registry %s listening on %s (instance ttl %lld ms)", TD_VERSION, url,
-            (long long)ttl);
+    td_info("registry %s listening on %s (instance ttl %lld ms)", TD_VERSION, url, (long long)ttl);
     while (!stop) {
         nng_msg *msg;
         rv = nng_recvmsg(sock, &msg, 0);

@@ -12,21 +12,21 @@ const char *td_bson_str(const bson_t *doc, const char *path)
 {
     bson_iter_t it;
     return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL)
-                                                                    : NULL;
+                                                                   : NULL;
 }
 
 int64_t td_bson_int(const bson_t *doc, const char *path, int64_t def)
 {
     bson_iter_t it;
     return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it)
-                                                                      : def;
+                                                                     : def;
 }
 
 double td_bson_num(const bson_t *doc, const char *path, double def)
 {
     bson_iter_t it;
     return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_double(&it)
-                                                                      : def;
+                                                                     : def;
 }
 
 bool td_bson_bool(const bson_t *doc, const char *path, bool def)
@@ -38,9 +38,8 @@ bool td_bson_bool(const bson_t *doc, const char *path, bool def)
 int64_t td_bson_date(const bson_t *doc, const char *path, int64_t def)
 {
     bson_iter_t it;
-    return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_DATE_TIME(&it)
-               ? bson_iter_date_time(&it)
-               : def;
+    return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_DATE_TIME(&it) ? bson_iter_date_time(&it)
+                                                                        : def;
 }
 
 bool td_bson_oid(const bson_t *doc, const char *path, bson_oid_t *out)

@@ -67,9 +67,9 @@ typedef struct {
     char publisher[32];
     td_event_handler handler;
     void *arg;
-    uint64_t last;     /* handled */
-    uint64_t saved;    /* in bus_cursors */
-    int64_t saved_at;  /* monotonic ms */
+    uint64_t last;    /* handled */
+    uint64_t saved;   /* in bus_cursors */
+    int64_t saved_at; /* monotonic ms */
     int loaded;
     int64_t last_catchup;
     int64_t last_live; /* monotonic ms of the last live event from this publisher */
@@ -96,20 +96,20 @@ struct td_bus {
     int kick, stop;
 
     char holder[25];
-    int leader;           /* atomic; written by the relay thread */
+    int leader;                   /* atomic; written by the relay thread */
     pthread_mutex_t confirmed_mu; /* prepared events whose insert is in */
     struct confirmed *confirmed[CONFIRMED_BUCKETS];
     struct confirmed *first, *last; /* the same, oldest first */
-    pthread_mutex_t prep_mu; /* prepared events written together (group_insert) */
+    pthread_mutex_t prep_mu;        /* prepared events written together (group_insert) */
     pthread_cond_t prep_cv;
     struct prep_waiter *prep_head, *prep_tail;
     int prep_writing;
     int pending_dirty; /* atomic: outbox_pending got an event the relay must read */
-    uint64_t last_seq;    /* written by the relay thread (atomically), read by replay */
-    int indexes_done;     /* relay thread only */
-    nng_socket pub;       /* relay thread only */
+    uint64_t last_seq; /* written by the relay thread (atomically), read by replay */
+    int indexes_done;  /* relay thread only */
+    nng_socket pub;    /* relay thread only */
     int pub_open;
-    nng_socket sub;       /* opened by td_bus_start, then subscriber thread only */
+    nng_socket sub; /* opened by td_bus_start, then subscriber thread only */
     int sub_open;
 };
 
@@ -214,8 +214,7 @@ int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_ou
     return rc;
 }
 
-int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
-                        char id_out[25])
+int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload, char id_out[25])
 {
     bson_t push, ev;
     td_new_id(id_out);
@@ -369,8 +368,8 @@ static int group_insert(td_bus *bus, mongoc_client_t *c, bson_t *doc)
         int failed_all = ok ? TD_OK : td_mongo_rc(&err);
         bson_iter_t it, errs;
         /* a server's answer names the documents it refused; the others are in */
-        if (!ok && bson_iter_init_find(&it, &reply, "writeErrors") &&
-            BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &errs)) {
+        if (!ok && bson_iter_init_find(&it, &reply, "writeErrors") && BSON_ITER_HOLDS_ARRAY(&it) &&
+            bson_iter_recurse(&it, &errs)) {
             failed_all = TD_OK;
             while (bson_iter_next(&errs)) {
                 bson_iter_t e;
@@ -409,18 +408,17 @@ int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson
         return TD_ENOMEM;
     td_new_id(out->id);
     out->time = td_now_ms();
-    bson_t *doc = BCON_NEW("_id", BCON_UTF8(out->id), "type", BCON_UTF8(type), "time",
-                           BCON_INT64(out->time), "payload", BCON_UTF8(json), "createdAt",
-                           BCON_INT64(out->time), "doc", "{", "coll", BCON_UTF8(coll), "id",
-                           BCON_OID(doc_id), "}");
+    bson_t *doc =
+        BCON_NEW("_id", BCON_UTF8(out->id), "type", BCON_UTF8(type), "time", BCON_INT64(out->time),
+                 "payload", BCON_UTF8(json), "createdAt", BCON_INT64(out->time), "doc", "{", "coll",
+                 BCON_UTF8(coll), "id", BCON_OID(doc_id), "}");
     free(json);
     int rc = group_insert(bus, c, doc);
     bson_destroy(doc);
     return rc;
 }
 
-void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
-                    const cJSON *payload)
+void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type, const cJSON *payload)
 {
     /* Not the relay any more (the lease moved since td_bus_prepare), or no memory:
      * the relay holding the lease sends it after the grace period. */
@@ -642,9 +640,9 @@ static bool take_lease(td_bus *bus, mongoc_client_t *c)
 {
     int64_t now = td_now_ms();
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_LEASE);
-    bson_t *filter = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "$or", "[", "{", "holder",
-                              BCON_UTF8(bus->holder), "}", "{", "expiresAt", "{", "$lt",
-                              BCON_INT64(now), "}", "}", "]");
+    bson_t *filter =
+        BCON_NEW("_id", BCON_UTF8(LEASE_ID), "$or", "[", "{", "holder", BCON_UTF8(bus->holder), "}",
+                 "{", "expiresAt", "{", "$lt", BCON_INT64(now), "}", "}", "]");
     bson_t *update = BCON_NEW("$set", "{", "holder", BCON_UTF8(bus->holder), "expiresAt",
                               BCON_INT64(now + TD_BUS_LEASE_MS), "}");
     bson_t reply;
@@ -770,9 +768,9 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
         return TD_EINVAL;
     int64_t time = td_bson_int(pending, "time", 0);
     uint64_t seq = bus->last_seq + 1;
-    bson_t *doc = BCON_NEW("_id", BCON_INT64((int64_t)seq), "eventId", BCON_UTF8(id), "type",
-                           BCON_UTF8(type), "time", BCON_INT64(time), "payload",
-                           BCON_UTF8(payload));
+    bson_t *doc =
+        BCON_NEW("_id", BCON_INT64((int64_t)seq), "eventId", BCON_UTF8(id), "type", BCON_UTF8(type),
+                 "time", BCON_INT64(time), "payload", BCON_UTF8(payload));
     mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
     bson_error_t err;
     bool ok = mongoc_collection_insert_one(outbox, doc, NULL, NULL, &err);
@@ -830,9 +828,10 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
             rc = TD_EINVAL; /* the event-by-event path drops it */
             break;
         }
-        docs[i] = BCON_NEW("_id", BCON_INT64((int64_t)(first + (uint64_t)i)), "eventId",
-                           BCON_UTF8(id), "type", BCON_UTF8(type), "time",
-                           BCON_INT64(td_bson_int(pending[i], "time", 0)), "payload", BCON_UTF8(payload));
+        docs[i] =
+            BCON_NEW("_id", BCON_INT64((int64_t)(first + (uint64_t)i)), "eventId", BCON_UTF8(id),
+                     "type", BCON_UTF8(type), "time",
+                     BCON_INT64(td_bson_int(pending[i], "time", 0)), "payload", BCON_UTF8(payload));
     }
     mongoc_collection_t *outbox = td_mongo_coll(c, COLL_OUTBOX);
     bson_error_t err;
@@ -1064,8 +1063,8 @@ static int relay_round(td_bus *bus, mongoc_client_t *c, int64_t *poll_at)
     while ((rc = relay_confirmed(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
         ;
     int64_t now = td_mono_ms();
-    if (rc == TD_OK && (__atomic_exchange_n(&bus->pending_dirty, 0, __ATOMIC_RELAXED) ||
-                        now >= *poll_at)) {
+    if (rc == TD_OK &&
+        (__atomic_exchange_n(&bus->pending_dirty, 0, __ATOMIC_RELAXED) || now >= *poll_at)) {
         *poll_at = now + TD_BUS_RELAY_POLL_MS;
         while ((rc = relay_batch(bus, c, &n)) == TD_OK && n == RELAY_BATCH)
             ;

@@ -160,7 +160,8 @@ int td_cached_lists_register(const td_cached_list *lists, size_t n)
             td_permission_index(l->view_all) < 0 || strlen(l->ns) > TD_CACHE_NS_MAX ||
             td_cached_list_find(l->path) != NULL) {
             td_error("cached list %s: incomplete, unknown permission, long namespace or "
-                     "registered twice", l->path != NULL ? l->path : "(null)");
+                     "registered twice",
+                     l->path != NULL ? l->path : "(null)");
             return TD_EINVAL;
         }
     }
@@ -193,8 +194,8 @@ bool td_cache_enabled(void)
     return td_env_bool(TD_ENV_CACHE_ENABLED, true);
 }
 
-td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
-                               const char *scope, const char *query)
+td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns, const char *scope,
+                               const char *query)
 {
     slot->state = TD_CACHE_BYPASS;
     slot->key[0] = slot->id[0] = slot->gen[0] = '\0';

@@ -142,9 +142,9 @@ void td_new_id(char buf[25])
     uint32_t secs = (uint32_t)(td_now_ms() / 1000);
     uint32_t cnt = __atomic_add_fetch(&oid_counter, 1, __ATOMIC_RELAXED) & 0xffffff;
     uint8_t b[12] = {(uint8_t)(secs >> 24), (uint8_t)(secs >> 16), (uint8_t)(secs >> 8),
-                     (uint8_t)secs,        oid_random[0],        oid_random[1],
-                     oid_random[2],        oid_random[3],        oid_random[4],
-                     (uint8_t)(cnt >> 16), (uint8_t)(cnt >> 8),  (uint8_t)cnt};
+                     (uint8_t)secs,         oid_random[0],         oid_random[1],
+                     oid_random[2],         oid_random[3],         oid_random[4],
+                     (uint8_t)(cnt >> 16),  (uint8_t)(cnt >> 8),   (uint8_t)cnt};
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < 12; i++) {
         buf[2 * i] = hex[b[i] >> 4];

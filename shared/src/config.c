@@ -58,8 +58,8 @@ int td_env_choice(const char *name, const char *const *choices, int def, int *ou
             *out = i;
             return TD_OK;
         }
-        int n = snprintf(allowed + used, sizeof allowed - used, "%s%s", i > 0 ? ", " : "",
-                         choices[i]);
+        int n =
+            snprintf(allowed + used, sizeof allowed - used, "%s%s", i > 0 ? ", " : "", choices[i]);
         if (n > 0 && (size_t)n < sizeof allowed - used)
             used += (size_t)n;
     }

@@ -665,8 +665,8 @@ static int match_exists(const dm_at *at, const bson_iter_t *rhs)
 static bool is_operator_doc(const bson_iter_t *v)
 {
     bson_iter_t first;
-    return BSON_ITER_HOLDS_DOCUMENT(v) && bson_iter_recurse(v, &first) &&
-           bson_iter_next(&first) && bson_iter_key(&first)[0] == '$';
+    return BSON_ITER_HOLDS_DOCUMENT(v) && bson_iter_recurse(v, &first) && bson_iter_next(&first) &&
+           bson_iter_key(&first)[0] == '$';
 }
 
 static int match_op(const dm_at *at, const char *op, const bson_iter_t *rhs)

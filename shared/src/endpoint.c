@@ -9,7 +9,7 @@
 #include <string.h>
 
 const char *const td_service_names[TD_SERVICE_COUNT] = {"auth", "booking", "payment",
-                                                         "notification", "analytics"};
+                                                        "notification", "analytics"};
 
 /* tcp port layout: base+0 registry, base+1.. gateway per service, then bus, replay. */
 #define PORT_REGISTRY 0
@@ -36,8 +36,7 @@ static const char *dial_host(const char *daemon)
     return td_env_str(var, "127.0.0.1");
 }
 
-int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char *buf,
-                    size_t len)
+int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char *buf, size_t len)
 {
     int idx = 0;
     if (kind != TD_EP_REGISTRY) {
@@ -52,7 +51,7 @@ int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char
     int n;
     if (strcmp(transport, "tcp") == 0) {
         int64_t base = td_env_int(TD_ENV_NNG_PORT_BASE, 7100, 1024, 65000);
-        int off = kind == TD_EP_REGISTRY ? PORT_REGISTRY
+        int off = kind == TD_EP_REGISTRY  ? PORT_REGISTRY
                   : kind == TD_EP_GATEWAY ? PORT_GATEWAY + idx
                   : kind == TD_EP_BUS     ? PORT_BUS + idx
                                           : PORT_REPLAY + idx;

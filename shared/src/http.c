@@ -179,8 +179,7 @@ int td_req_json(const td_req *req, td_res *res, cJSON **out)
     const char *ct = req->content_type != NULL ? req->content_type : "";
     size_t n = strlen("application/json");
     if (strncasecmp(ct, "application/json", n) != 0 || (ct[n] != '\0' && ct[n] != ';')) {
-        td_fail(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json",
-                NULL);
+        td_fail(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", NULL);
         return TD_EINVAL;
     }
     if (!td_json_text_ok((const char *)req->body, req->body_len)) {
@@ -196,8 +195,8 @@ int td_req_json(const td_req *req, td_res *res, cJSON **out)
     }
     /* Only whitespace may follow the document. */
     const char *stop = (const char *)req->body + req->body_len;
-    while (end != NULL && end < stop && (*end == ' ' || *end == '\n' || *end == '\r' ||
-                                         *end == '\t' || *end == '\0'))
+    while (end != NULL && end < stop &&
+           (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t' || *end == '\0'))
         end++;
     if (end != NULL && end < stop) {
         cJSON_Delete(doc);

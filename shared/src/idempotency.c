@@ -68,8 +68,8 @@ static void hash_parts(const char *const *parts, int n, char out[TD_IDEM_HEX_LEN
     to_hex(h, sizeof h, out);
 }
 
-void td_idem_record_id(const char *agent, const char *method, const char *path,
-                       const char *key, char out[TD_IDEM_HEX_LEN])
+void td_idem_record_id(const char *agent, const char *method, const char *path, const char *key,
+                       char out[TD_IDEM_HEX_LEN])
 {
     const char *parts[] = {agent != NULL ? agent : "", method, path, key};
     hash_parts(parts, 4, out);
@@ -206,8 +206,7 @@ static void in_progress(td_res *res, int64_t lease_until, int64_t now)
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "header", TD_IDEM_HEADER);
     td_fail(res, 409, "IDEMPOTENCY_IN_PROGRESS",
-            "A request with this Idempotency-Key is still being processed; retry later",
-            details);
+            "A request with this Idempotency-Key is still being processed; retry later", details);
 }
 
 /* One look at the record: TD_OK when the caller now holds the claim, TD_EIO when
@@ -260,8 +259,8 @@ static int claim_once(mongoc_collection_t *cl, td_req *req, td_res *res, const c
         BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
         append_claim(&set, req, fp, &token, st, now);
         bson_append_document_end(&update, &set);
-        bson_t *unset = BCON_NEW("$unset", "{", "status", BCON_UTF8(""), "body", BCON_UTF8(""),
-                                 "}");
+        bson_t *unset =
+            BCON_NEW("$unset", "{", "status", BCON_UTF8(""), "body", BCON_UTF8(""), "}");
         bson_concat(&update, unset);
         bson_destroy(unset);
         rc = cas(cl, st->id, &held, &update);

@@ -38,10 +38,10 @@ typedef struct {
 } lv;
 
 typedef struct {
-    bson_t *doc;  /* as written, without staged events; NULL in a columns_only copy */
-    char *json;   /* the document as the API shows it, printed once (columns_only: while
+    bson_t *doc; /* as written, without staged events; NULL in a columns_only copy */
+    char *json;  /* the document as the API shows it, printed once (columns_only: while
                    * in the JSON ring, else NULL) */
-    char *strs;   /* columns_only: the row's strings that are not interned */
+    char *strs;  /* columns_only: the row's strings that are not interned */
     int64_t version;
     bool in_ring; /* columns_only: its index is in the JSON ring */
 } row;
@@ -95,8 +95,8 @@ typedef struct {
 
 typedef struct {
     row *rows;
-    lv *cols[MAX_FIELDS]; /* cols[f][i]: field f of row i */
-    uint16_t *codes[MAX_FIELDS]; /* codes[f][i]: the same as a code */
+    lv *cols[MAX_FIELDS];         /* cols[f][i]: field f of row i */
+    uint16_t *codes[MAX_FIELDS];  /* codes[f][i]: the same as a code */
     uint32_t *hashes[MAX_FIELDS]; /* hashes[f][i]: td_hash of a string value, else 0 */
     uint32_t *counts[MAX_FIELDS]; /* counts[f][code]: rows holding it (NCODES) */
     interned strs[MAX_FIELDS];
@@ -110,7 +110,7 @@ typedef struct {
     uint32_t *ring;
     size_t rhead, rn, rcap;
     size_t json_bytes, str_bytes;
-    void *ext; /* the read model beside the table (opts->ext_new) */
+    void *ext;                /* the read model beside the table (opts->ext_new) */
     arena arenas[MAX_FIELDS]; /* columns_only */
 } table;
 
@@ -176,9 +176,7 @@ static void lv_from_iter(const bson_iter_t *it, lv *v)
         v->type = LV_BOOL;
         v->u.b = bson_iter_bool(it);
         break;
-    case BSON_TYPE_NULL:
-        v->type = LV_NULL;
-        break;
+    case BSON_TYPE_NULL: v->type = LV_NULL; break;
     default:
         v->type = LV_OTHER; /* documents, arrays, ...: never equal, sorted after strings */
         break;
@@ -201,18 +199,12 @@ static void lv_from_path(const bson_t *doc, const char *path, lv *v)
 static int lv_cmp_same(const lv *a, const lv *b)
 {
     switch (a->type) {
-    case LV_NUM:
-        return a->u.d < b->u.d ? -1 : a->u.d > b->u.d;
-    case LV_STR:
-        return strcmp(a->u.s, b->u.s);
-    case LV_OID:
-        return bson_oid_compare(&a->u.oid, &b->u.oid);
-    case LV_BOOL:
-        return (int)a->u.b - (int)b->u.b;
-    case LV_DATE:
-        return a->u.t < b->u.t ? -1 : a->u.t > b->u.t;
-    default:
-        return 0;
+    case LV_NUM: return a->u.d < b->u.d ? -1 : a->u.d > b->u.d;
+    case LV_STR: return strcmp(a->u.s, b->u.s);
+    case LV_OID: return bson_oid_compare(&a->u.oid, &b->u.oid);
+    case LV_BOOL: return (int)a->u.b - (int)b->u.b;
+    case LV_DATE: return a->u.t < b->u.t ? -1 : a->u.t > b->u.t;
+    default: return 0;
     }
 }
 
@@ -533,9 +525,8 @@ static int table_put(table *t, staged *st)
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
         t->codes[f][i] = codes[f];
-        t->hashes[f][i] = st->vals[f].type == LV_STR
-                              ? td_hash(st->vals[f].u.s, strlen(st->vals[f].u.s))
-                              : 0;
+        t->hashes[f][i] =
+            st->vals[f].type == LV_STR ? td_hash(st->vals[f].u.s, strlen(st->vals[f].u.s)) : 0;
         t->counts[f][codes[f]]++;
     }
     if (t->opts->columns_only)
@@ -610,8 +601,8 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
 {
     pthread_mutex_lock(&ix->during_mu);
     if (ix->recording) {
-        if (td_grow((void **)&ix->during, &ix->capduring, ix->nduring, sizeof(bson_t *),
-                    64) == TD_OK)
+        if (td_grow((void **)&ix->during, &ix->capduring, ix->nduring, sizeof(bson_t *), 64) ==
+            TD_OK)
             ix->during[ix->nduring++] = bson_copy(doc);
         else
             __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE); /* lost it: again */
@@ -621,10 +612,10 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
     if (!stage(ix, doc, &st))
         return;
     pthread_rwlock_wrlock(&ix->lock);
-    if (table_put(&ix->t, &st) != TD_OK && ix->opts.max_rows > 0 &&
-        ix->t.n >= ix->opts.max_rows && !__atomic_exchange_n(&ix->over, 1, __ATOMIC_ACQ_REL))
-        td_error("list copy of %s: more than %zu documents, answering from the database",
-                 ix->coll, ix->opts.max_rows);
+    if (table_put(&ix->t, &st) != TD_OK && ix->opts.max_rows > 0 && ix->t.n >= ix->opts.max_rows &&
+        !__atomic_exchange_n(&ix->over, 1, __ATOMIC_ACQ_REL))
+        td_error("list copy of %s: more than %zu documents, answering from the database", ix->coll,
+                 ix->opts.max_rows);
     pthread_rwlock_unlock(&ix->lock);
 }
 
@@ -816,7 +807,8 @@ static int load(td_listindex *ix, mongoc_client_t *c)
             pthread_mutex_unlock(&ix->sync_mu);
             __atomic_store_n(&ix->over, 1, __ATOMIC_RELEASE);
             td_error("list copy of %s: more than %zu documents, not loaded; lists come from "
-                     "the database", ix->coll, ix->opts.max_rows);
+                     "the database",
+                     ix->coll, ix->opts.max_rows);
         }
         return rc;
     }
@@ -979,8 +971,8 @@ static int catch_up(td_listindex *ix, mongoc_client_t *c)
         char last[TD_STREAM_ID_LEN];
         memcpy(last, ix->last_id, sizeof last);
         int n = 0;
-        rc = td_redis_stream_read(ix->epoch_key, ix->stream_key, last, SYNC_BATCH, &marker,
-                                  collect, &ch, &n);
+        rc = td_redis_stream_read(ix->epoch_key, ix->stream_key, last, SYNC_BATCH, &marker, collect,
+                                  &ch, &n);
         if (rc == TD_OK && (marker == NULL || strcmp(marker, ix->epoch) != 0)) {
             __atomic_store_n(&ix->need_reload, 1, __ATOMIC_RELEASE);
             rc = TD_EIO; /* lost track (not unreachable): the database answers */
@@ -1014,10 +1006,10 @@ typedef struct {
     int nv;
     char *literal; /* P_REGEX: the unescaped text */
     bool icase;
-    bool coded;            /* decided by the codes (see resolve_codes) */
-    uint16_t codes[MAX_IN]; /* the codes of v */
-    uint8_t *bits;          /* P_REGEX on a column with an arena: the rows that match */
-    bool hashed;            /* not coded, $eq/$in of strings: hashes compared first */
+    bool coded;              /* decided by the codes (see resolve_codes) */
+    uint16_t codes[MAX_IN];  /* the codes of v */
+    uint8_t *bits;           /* P_REGEX on a column with an arena: the rows that match */
+    bool hashed;             /* not coded, $eq/$in of strings: hashes compared first */
     uint32_t hashes[MAX_IN]; /* the hashes of v */
 } pred;
 
@@ -1081,8 +1073,8 @@ static int compile_ops(plan *pl, int col, bson_iter_t *ops)
     static const struct {
         const char *name;
         pred_op op;
-    } names[] = {{"$eq", P_EQ},   {"$ne", P_NE},   {"$in", P_IN},       {"$nin", P_NIN},
-                 {"$gt", P_GT},   {"$gte", P_GTE}, {"$lt", P_LT},       {"$lte", P_LTE},
+    } names[] = {{"$eq", P_EQ},       {"$ne", P_NE},        {"$in", P_IN}, {"$nin", P_NIN},
+                 {"$gt", P_GT},       {"$gte", P_GTE},      {"$lt", P_LT}, {"$lte", P_LTE},
                  {"$regex", P_REGEX}, {"$exists", P_EXISTS}};
     const char *options = NULL;
     bson_iter_t o = *ops;
@@ -1215,14 +1207,10 @@ static bool range_ok(const lv *v, const pred *p)
         return false;
     int c = lv_cmp_same(v, q);
     switch (p->op) {
-    case P_GT:
-        return c > 0;
-    case P_GTE:
-        return c >= 0;
-    case P_LT:
-        return c < 0;
-    default:
-        return c <= 0;
+    case P_GT: return c > 0;
+    case P_GTE: return c >= 0;
+    case P_LT: return c < 0;
+    default: return c <= 0;
     }
 }
 
@@ -1368,28 +1356,16 @@ static bool matches(const table *t, size_t row, const plan *pl, int first)
         }
         bool ok;
         switch (p->op) {
-        case P_EQ:
-            ok = lv_eq(v, &p->v[0]);
-            break;
-        case P_NE:
-            ok = !lv_eq(v, &p->v[0]);
-            break;
-        case P_IN:
-            ok = in_list(v, p);
-            break;
-        case P_NIN:
-            ok = !in_list(v, p);
-            break;
+        case P_EQ: ok = lv_eq(v, &p->v[0]); break;
+        case P_NE: ok = !lv_eq(v, &p->v[0]); break;
+        case P_IN: ok = in_list(v, p); break;
+        case P_NIN: ok = !in_list(v, p); break;
         case P_REGEX:
-            ok = v->type == LV_STR && (p->icase ? strcasestr(v->u.s, p->literal)
-                                                : strstr(v->u.s, p->literal)) != NULL;
+            ok = v->type == LV_STR &&
+                 (p->icase ? strcasestr(v->u.s, p->literal) : strstr(v->u.s, p->literal)) != NULL;
             break;
-        case P_EXISTS:
-            ok = !v->missing == p->v[0].u.b;
-            break;
-        default:
-            ok = range_ok(v, p);
-            break;
+        case P_EXISTS: ok = !v->missing == p->v[0].u.b; break;
+        default: ok = range_ok(v, p); break;
         }
         if (!ok)
             return false;
@@ -1451,8 +1427,8 @@ static void heap_push(uint32_t *h, size_t *n, uint32_t row, order *o)
 
 /* Reads the page's documents that have no JSON in the copy (columns_only) from the
  * database by _id, renders them into slots and keeps their JSON in the ring. */
-static int fetch_missing(td_listindex *ix, mongoc_client_t *c, cJSON **slots,
-                         const bson_oid_t *ids, const size_t *pos, size_t n)
+static int fetch_missing(td_listindex *ix, mongoc_client_t *c, cJSON **slots, const bson_oid_t *ids,
+                         const size_t *pos, size_t n)
 {
     int rc = TD_OK;
     for (size_t k = 0; rc == TD_OK && k < n; k++) {

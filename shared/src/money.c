@@ -9,11 +9,10 @@
 
 #define MONEY_EPSILON 1e-9
 
-static const char *const zero_decimals[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF",
-                                            "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
-                                            "XAF", "XOF", "XPF", NULL};
-static const char *const three_decimals[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
-                                             NULL};
+static const char *const zero_decimals[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                            "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                            "VND", "VUV", "XAF", "XOF", "XPF", NULL};
+static const char *const three_decimals[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND", NULL};
 
 static bool listed(const char *const *list, const char *code)
 {
@@ -76,8 +75,7 @@ int td_money_parse(const char *text, int decimals, int64_t *minor)
 
 int td_money_from_double(double v, int decimals, int64_t *minor)
 {
-    if (decimals < 0 || decimals > 3 || !isfinite(v) || v < 0 ||
-        v > (double)TD_MONEY_MAX_MAJOR)
+    if (decimals < 0 || decimals > 3 || !isfinite(v) || v < 0 || v > (double)TD_MONEY_MAX_MAJOR)
         return TD_EINVAL;
     double scaled = v * (double)pow10i(decimals);
     double r = round(scaled);

@@ -20,26 +20,21 @@ int td_mongo_log_level(mongoc_log_level_t level, const char *message)
 {
     switch (level) {
     case MONGOC_LOG_LEVEL_ERROR:
-    case MONGOC_LOG_LEVEL_CRITICAL:
-        return TD_LOG_ERROR;
+    case MONGOC_LOG_LEVEL_CRITICAL: return TD_LOG_ERROR;
     case MONGOC_LOG_LEVEL_WARNING:
         if (message != NULL && strstr(message, ENDSESSIONS_UNSUPPORTED) != NULL)
             return TD_LOG_DEBUG;
         return TD_LOG_WARN;
-    case MONGOC_LOG_LEVEL_MESSAGE:
-        return TD_LOG_INFO;
+    case MONGOC_LOG_LEVEL_MESSAGE: return TD_LOG_INFO;
     case MONGOC_LOG_LEVEL_INFO:
-    case MONGOC_LOG_LEVEL_DEBUG:
-        return TD_LOG_DEBUG;
-    default:
-        return -1;
+    case MONGOC_LOG_LEVEL_DEBUG: return TD_LOG_DEBUG;
+    default: return -1;
     }
 }
 
 /* mongo-c-driver's own messages as the daemon's JSON log lines (its default handler
  * prints plain text on stderr, which `scripts/run` could not show as log lines). */
-static void mongo_log(mongoc_log_level_t level, const char *domain, const char *message,
-                      void *data)
+static void mongo_log(mongoc_log_level_t level, const char *domain, const char *message, void *data)
 {
     (void)data;
     int lvl = td_mongo_log_level(level, message);
@@ -69,10 +64,10 @@ int td_mongo_init(const char *service)
                                              TD_MONGO_SELECT_TIMEOUT_MS) &&
               mongoc_uri_set_option_as_int32(uri, MONGOC_URI_WAITQUEUETIMEOUTMS,
                                              TD_MONGO_WAIT_QUEUE_MS) &&
-              mongoc_uri_set_option_as_int32(
-                  uri, MONGOC_URI_SOCKETTIMEOUTMS,
-                  (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT, TD_MONGO_SOCKET_TIMEOUT_MS,
-                                      100, 600000)) &&
+              mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS,
+                                             (int32_t)td_env_int(TD_ENV_MONGO_SOCKET_TIMEOUT,
+                                                                 TD_MONGO_SOCKET_TIMEOUT_MS, 100,
+                                                                 600000)) &&
               mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false) &&
               mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false) &&
               /* a retried read after a socket timeout would double the wait (3 s, measured) */

@@ -5,17 +5,17 @@
 
 #include <string.h>
 
-const char *const td_roles[TD_ROLE_COUNT + 1] = {"junior_agent", "agent", "senior_agent",
+const char *const td_roles[TD_ROLE_COUNT + 1] = {"junior_agent", "agent",       "senior_agent",
                                                  "admin",        "super_admin", NULL};
 
 const char *const td_permission_names[TD_PERM_COUNT] = {
-    "canCreateAdmin",        "canDeleteAgents",       "canViewAllAgents",
-    "canApproveAgents",      "canChangeAnyRole",      "canViewAllBookings",
-    "canDeleteAnyBooking",   "canUpdateAnyBooking",   "canViewAllCustomers",
-    "canDeleteAnyCustomer",  "canApproveCommissions", "canProcessRefunds",
-    "canViewAllPayments",    "canViewFinancialReports", "canAssignLeads",
-    "canViewAllLeads",       "canManageSettings",     "canViewAuditLogs",
-    "canManageTeam",         "canUploadFiles",        "canViewAnalytics",
+    "canCreateAdmin",         "canDeleteAgents",         "canViewAllAgents",
+    "canApproveAgents",       "canChangeAnyRole",        "canViewAllBookings",
+    "canDeleteAnyBooking",    "canUpdateAnyBooking",     "canViewAllCustomers",
+    "canDeleteAnyCustomer",   "canApproveCommissions",   "canProcessRefunds",
+    "canViewAllPayments",     "canViewFinancialReports", "canAssignLeads",
+    "canViewAllLeads",        "canManageSettings",       "canViewAuditLogs",
+    "canManageTeam",          "canUploadFiles",          "canViewAnalytics",
     "canManageNotifications",
 };
 
@@ -45,9 +45,13 @@ static const int default_min_rank[TD_PERM_COUNT] = {
     3, /* canManageNotifications */
 };
 
-static const char *const locked_names[] = {"canManageSettings", "canViewAllAgents",
-                                           "canApproveAgents",  "canChangeAnyRole",
-                                           "canCreateAdmin",    "canDeleteAgents", NULL};
+static const char *const locked_names[] = {"canManageSettings",
+                                           "canViewAllAgents",
+                                           "canApproveAgents",
+                                           "canChangeAnyRole",
+                                           "canCreateAdmin",
+                                           "canDeleteAgents",
+                                           NULL};
 
 int td_role_rank(const char *role)
 {

@@ -37,12 +37,11 @@ int td_parse_date(const char *s, bool end_of_day, int64_t *ms)
         if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
             return TD_EINVAL;
     } else if (len == 20 || len == 24) {
-        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-            n != 19)
+        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
             return TD_EINVAL;
         if (len == 24) {
-            if (s[19] != '.' || !isdigit((unsigned char)s[20]) ||
-                !isdigit((unsigned char)s[21]) || !isdigit((unsigned char)s[22]))
+            if (s[19] != '.' || !isdigit((unsigned char)s[20]) || !isdigit((unsigned char)s[21]) ||
+                !isdigit((unsigned char)s[22]))
                 return TD_EINVAL;
             milli = (s[20] - '0') * 100 + (s[21] - '0') * 10 + (s[22] - '0');
         }
@@ -53,8 +52,12 @@ int td_parse_date(const char *s, bool end_of_day, int64_t *ms)
     }
     if (s[4] != '-' || s[7] != '-' || !days_valid(y, mo, d))
         return TD_EINVAL;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     int64_t t = (int64_t)timegm(&tm) * 1000 + milli;
     if (len == 10 && end_of_day)
         t += 86400000 - 1;
@@ -135,8 +138,7 @@ static int apply(const td_qp *qp, const char *value, bson_t *filter, td_res *res
     case TD_QP_DATE_TO: {
         int64_t ms;
         if (td_parse_date(value, qp->kind == TD_QP_DATE_TO, &ms) != TD_OK)
-            return bad(res, qp->param, "%s must be a date (YYYY-MM-DD or ISO-8601 UTC)%s",
-                       NULL);
+            return bad(res, qp->param, "%s must be a date (YYYY-MM-DD or ISO-8601 UTC)%s", NULL);
         BSON_APPEND_DOCUMENT_BEGIN(filter, qp->field, &sub);
         BSON_APPEND_DATE_TIME(&sub, qp->kind == TD_QP_DATE_FROM ? "$gte" : "$lte", ms);
         bson_append_document_end(filter, &sub);

@@ -89,8 +89,8 @@ static bool backing_off(void)
     int64_t now = td_mono_ms();
     if (now < until)
         return true;
-    tls_probing = __atomic_compare_exchange_n(&down_until, &until, now + TD_REDIS_RETRY_MS,
-                                              false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    tls_probing = __atomic_compare_exchange_n(&down_until, &until, now + TD_REDIS_RETRY_MS, false,
+                                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     return !tls_probing; /* the probe ends in answered() or back_off() */
 }
 
@@ -317,8 +317,8 @@ int td_redis_stream_read(const char *marker_key, const char *key, char last_id[T
     else
         snprintf(start, sizeof start, "(%s", last_id);
     snprintf(cnt, sizeof cnt, "%d", count);
-    redisReply *r = command("EVAL %s 2 %s %s %s %s", stream_read_script, marker_key, key, start,
-                            cnt);
+    redisReply *r =
+        command("EVAL %s 2 %s %s %s %s", stream_read_script, marker_key, key, start, cnt);
     if (r == NULL)
         return TD_EUNAVAIL;
     int rc = TD_OK;
@@ -328,9 +328,8 @@ int td_redis_stream_read(const char *marker_key, const char *key, char last_id[T
         if (r->element[0]->type == REDIS_REPLY_STRING)
             rc = copy_string(r->element[0], marker, NULL);
         const redisReply *entries = r->element[1];
-        for (size_t i = 0; rc == TD_OK && entries->type == REDIS_REPLY_ARRAY &&
-                           i < entries->elements;
-             i++) {
+        for (size_t i = 0;
+             rc == TD_OK && entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
             const redisReply *e = entries->element[i];
             if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
                 e->element[0]->type != REDIS_REPLY_STRING ||

@@ -36,8 +36,8 @@ void td_router_free(td_router *r)
     free(r);
 }
 
-int td_router_add(td_router *r, const char *method, const char *pattern, td_handler h,
-                  int flags, const char *permission)
+int td_router_add(td_router *r, const char *method, const char *pattern, td_handler h, int flags,
+                  const char *permission)
 {
     if (pattern == NULL || pattern[0] != '/' || method == NULL || h == NULL)
         return TD_EINVAL;

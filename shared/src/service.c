@@ -74,12 +74,12 @@ struct td_service {
     int nstarted; /* worker threads started */
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;    /* workers wait for work */
-    pthread_cond_t idle;  /* drain waits for contexts to go idle */
-    work *head, *tail;    /* queue for workers */
-    int stopping;         /* no new receives */
-    int quitting;         /* workers exit */
-    int active;           /* contexts not idle */
+    pthread_cond_t cv;   /* workers wait for work */
+    pthread_cond_t idle; /* drain waits for contexts to go idle */
+    work *head, *tail;   /* queue for workers */
+    int stopping;        /* no new receives */
+    int quitting;        /* workers exit */
+    int active;          /* contexts not idle */
     td_heartbeat *hb;
 
     struct {
@@ -116,8 +116,14 @@ int td_service_new(td_service **out, const char *name)
     return TD_OK;
 }
 
-td_router *td_service_router(td_service *svc) { return svc->router; }
-td_bus *td_service_bus(td_service *svc) { return svc->bus; }
+td_router *td_service_router(td_service *svc)
+{
+    return svc->router;
+}
+td_bus *td_service_bus(td_service *svc)
+{
+    return svc->bus;
+}
 
 int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn)
 {
@@ -160,7 +166,10 @@ static void *task_main(void *arg)
     td_redis_thread_done();
     return NULL;
 }
-const char *td_service_name(const td_service *svc) { return svc->name; }
+const char *td_service_name(const td_service *svc)
+{
+    return svc->name;
+}
 
 void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn)
 {
@@ -184,8 +193,7 @@ bool td_req_can(const td_req *req, const char *permission)
 
 bool td_req_has_role(const td_req *req, const char *min_role)
 {
-    return req->principal.present &&
-           td_role_rank(req->principal.role) >= td_role_rank(min_role);
+    return req->principal.present && td_role_rank(req->principal.role) >= td_role_rank(min_role);
 }
 
 /* Header value of an envelope, or NULL. */
@@ -270,8 +278,7 @@ static outcome dispatch(td_service *svc, const Tripdesk__Request *pb, int64_t ar
     if (route->permission != NULL && !td_req_can(&req, route->permission)) {
         cJSON *details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "permission", route->permission);
-        td_fail(res, 403, "FORBIDDEN", "Your role lacks the permission this action needs",
-                details);
+        td_fail(res, 403, "FORBIDDEN", "Your role lacks the permission this action needs", details);
         return OUT_REPLY;
     }
     if (attempt == 0 && td_deadline_passed(pb->deadline_ms)) {
@@ -472,8 +479,8 @@ static void ctx_cb(void *arg)
             return;
         }
         nng_msg *msg = nng_aio_get_msg(w->aio);
-        w->pb = tripdesk__request__unpack(NULL, nng_msg_len(msg),
-                                          (const uint8_t *)nng_msg_body(msg));
+        w->pb =
+            tripdesk__request__unpack(NULL, nng_msg_len(msg), (const uint8_t *)nng_msg_body(msg));
         nng_msg_free(msg);
         w->state = ST_WORK;
         w->arrived_ms = td_mono_ms();
@@ -495,8 +502,7 @@ static void ctx_cb(void *arg)
             nng_msg_free(nng_aio_get_msg(w->aio));
         arm_recv(w);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 

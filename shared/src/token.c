@@ -32,8 +32,8 @@ int td_token_init(void)
     const char *s = td_env_str(TD_ENV_JWT_SECRET, NULL);
     if (s == NULL) {
         if (!td_env_bool(TD_ENV_DEV_MODE, false)) {
-            td_error("%s is not set (set %s=true to use a development secret)",
-                     TD_ENV_JWT_SECRET, TD_ENV_DEV_MODE);
+            td_error("%s is not set (set %s=true to use a development secret)", TD_ENV_JWT_SECRET,
+                     TD_ENV_DEV_MODE);
             return TD_EINVAL;
         }
         td_warn("using the development JWT secret (%s=true)", TD_ENV_DEV_MODE);
@@ -160,8 +160,7 @@ int td_token_sign(const td_claims *claims, char **out)
         return TD_ENOMEM;
     int rc = TD_EINVAL;
     if (jwt_add_grant(jwt, "sub", claims->sub) != 0 ||
-        jwt_add_grant(jwt, "role", claims->role) != 0 ||
-        jwt_add_grant(jwt, "iss", issuer) != 0 ||
+        jwt_add_grant(jwt, "role", claims->role) != 0 || jwt_add_grant(jwt, "iss", issuer) != 0 ||
         jwt_add_grant_int(jwt, "exp", (long)claims->exp) != 0 ||
         jwt_add_grant_int(jwt, "iat", (long)claims->iat) != 0 ||
         jwt_add_grant_int(jwt, "ver", (long)claims->ver) != 0)

@@ -12,8 +12,7 @@ static const td_transition *row(const td_transition *table, size_t n, const char
     return NULL;
 }
 
-bool td_transition_allowed(const td_transition *table, size_t n, const char *from,
-                           const char *to)
+bool td_transition_allowed(const td_transition *table, size_t n, const char *from, const char *to)
 {
     const td_transition *r = row(table, n, from);
     for (int k = 0; r != NULL && k < TD_MAX_NEXT && r->to[k] != NULL; k++)

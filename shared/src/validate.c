@@ -193,8 +193,8 @@ int td_get_str(const cJSON *body, const char *name, bool required, size_t min, s
     return TD_OK;
 }
 
-int td_get_enum(const cJSON *body, const char *name, bool required,
-                const char *const *values, td_res *res, const char **out)
+int td_get_enum(const cJSON *body, const char *name, bool required, const char *const *values,
+                td_res *res, const char **out)
 {
     const char *s = NULL;
     int rc = td_get_str(body, name, required, 1, 64, res, &s);
@@ -242,7 +242,8 @@ bool td_valid_phone(const char *s)
         else if (strchr("+-() .", *p) == NULL)
             return false;
     }
-    return digits >= 6 && digits <= 15 && (s[0] == '+' || isdigit((unsigned char)s[0]) || s[0] == '(');
+    return digits >= 6 && digits <= 15 &&
+           (s[0] == '+' || isdigit((unsigned char)s[0]) || s[0] == '(');
 }
 
 int td_get_email(const cJSON *body, const char *name, bool required, td_res *res, char *buf,
@@ -313,8 +314,8 @@ int td_get_number(const cJSON *body, const char *name, bool required, double min
     return TD_OK;
 }
 
-int td_get_int(const cJSON *body, const char *name, bool required, long long min,
-               long long max, td_res *res, long long *out, bool *present)
+int td_get_int(const cJSON *body, const char *name, bool required, long long min, long long max,
+               td_res *res, long long *out, bool *present)
 {
     double d;
     int rc = td_get_number(body, name, required, (double)min, (double)max, 0, res, &d, present);

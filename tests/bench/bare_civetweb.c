@@ -52,8 +52,7 @@ static int handle(struct mg_connection *conn, void *cbdata)
 
 int main(int argc, char **argv)
 {
-    int nthreads = 128, nodelay = 0, bad = argc < 2 || atoi(argv[1]) <= 0 ||
-                                         atoi(argv[1]) > 65535;
+    int nthreads = 128, nodelay = 0, bad = argc < 2 || atoi(argv[1]) <= 0 || atoi(argv[1]) > 65535;
     for (int i = 2; !bad && i < argc; i++) {
         if (strcmp(argv[i], "--tcp-nodelay") == 0)
             nodelay = 1;
@@ -65,8 +64,7 @@ int main(int argc, char **argv)
             bad = 1;
     }
     if (bad) {
-        fprintf(stderr, "usage: %s PORT [--tcp-nodelay] [--single-write] [--threads N]\n",
-                argv[0]);
+        fprintf(stderr, "usage: %s PORT [--tcp-nodelay] [--single-write] [--threads N]\n", argv[0]);
         return 2;
     }
     char port[32], threads[16];
@@ -80,15 +78,24 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    const char *options[] = {"listening_ports", port,
-                             "num_threads", threads,
-                             "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "15000",
-                             "request_timeout_ms", "30000",
-                             "listen_backlog", "1024",
-                             "access_control_allow_methods", "",
-                             "access_control_allow_origin", "",
-                             nodelay ? "tcp_nodelay" : NULL, "1",
+    const char *options[] = {"listening_ports",
+                             port,
+                             "num_threads",
+                             threads,
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "15000",
+                             "request_timeout_ms",
+                             "30000",
+                             "listen_backlog",
+                             "1024",
+                             "access_control_allow_methods",
+                             "",
+                             "access_control_allow_origin",
+                             "",
+                             nodelay ? "tcp_nodelay" : NULL,
+                             "1",
                              NULL};
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
@@ -99,8 +106,8 @@ int main(int argc, char **argv)
         return 1;
     }
     mg_set_request_handler(ctx, "/", handle, NULL);
-    fprintf(stderr, "bare civetweb listening on http://%s with %s threads%s%s\n", port,
-            threads, nodelay ? ", tcp_nodelay" : "", single_write ? ", single write" : "");
+    fprintf(stderr, "bare civetweb listening on http://%s with %s threads%s%s\n", port, threads,
+            nodelay ? ", tcp_nodelay" : "", single_write ? ", single write" : "");
 
     int sig = 0;
     while (sigwait(&set, &sig) != 0)

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-static const char *const statuses[] = {"pending", "confirmed", "in_progress", "completed",
-                                       "cancelled", "refunded", NULL};
-static const char *const trip_types[] = {"leisure", "honeymoon", "family", "adventure",
-                                         "business", "group", "pilgrimage", "cruise", NULL};
+static const char *const statuses[] = {"pending",   "confirmed", "in_progress", "completed",
+                                       "cancelled", "refunded",  NULL};
+static const char *const trip_types[] = {"leisure", "honeymoon",  "family", "adventure", "business",
+                                         "group",   "pilgrimage", "cruise", NULL};
 static const td_qp params[] = {
     {"status", TD_QP_IN, "status", statuses},
     {"tripType", TD_QP_IN, "tripDetails.tripType", trip_types},
@@ -31,10 +31,21 @@ static const char *const sort_names[] = {"createdAt", NULL};
 static const char *const sort_fields[] = {"createdAt", NULL};
 static const td_list_spec spec = {params, sort_names, sort_fields, "createdAt", -1};
 /* the booking list's fields (bookings.c list_params and sort fields) */
-static const char *const fields[] = {
-    "searchText", "destinationKey", "status", "tripDetails.tripType", "priority",
-    "paymentStatus", "agent", "customer", "tripDetails.startDate", "createdAt",
-    "pricing.totalAmount", "updatedAt", "bookingReference", "deleted", NULL};
+static const char *const fields[] = {"searchText",
+                                     "destinationKey",
+                                     "status",
+                                     "tripDetails.tripType",
+                                     "priority",
+                                     "paymentStatus",
+                                     "agent",
+                                     "customer",
+                                     "tripDetails.startDate",
+                                     "createdAt",
+                                     "pricing.totalAmount",
+                                     "updatedAt",
+                                     "bookingReference",
+                                     "deleted",
+                                     NULL};
 static const char *const hidden[] = {"searchText", "destinationKey", "deleted", NULL};
 
 static cJSON *render(const bson_t *doc, void *arg)

@@ -149,15 +149,24 @@ static int serve(const char *port_arg, const char *url, int nodelay)
     }
     char port[32];
     snprintf(port, sizeof port, "127.0.0.1:%d", atoi(port_arg));
-    const char *options[] = {"listening_ports", port,
-                             "num_threads", "128",
-                             "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "15000",
-                             "request_timeout_ms", "30000",
-                             "listen_backlog", "1024",
-                             "access_control_allow_methods", "",
-                             "access_control_allow_origin", "",
-                             nodelay ? "tcp_nodelay" : NULL, "1",
+    const char *options[] = {"listening_ports",
+                             port,
+                             "num_threads",
+                             "128",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "15000",
+                             "request_timeout_ms",
+                             "30000",
+                             "listen_backlog",
+                             "1024",
+                             "access_control_allow_methods",
+                             "",
+                             "access_control_allow_origin",
+                             "",
+                             nodelay ? "tcp_nodelay" : NULL,
+                             "1",
                              NULL};
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
@@ -247,7 +256,6 @@ int main(int argc, char **argv)
         return serve(argv[2], argv[3], nodelay);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "echo") == 0)
         return echo(argv[2], argc == 4 && atoi(argv[3]) > 0 ? atoi(argv[3]) : 64);
-    fprintf(stderr, "usage: %s serve PORT URL [--tcp-nodelay] | echo URL [CONTEXTS]\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s serve PORT URL [--tcp-nodelay] | echo URL [CONTEXTS]\n", argv[0]);
     return 2;
 }

@@ -37,9 +37,9 @@ START_TEST(test_str)
     ck_assert_str_eq(td_bson_str(doc, "name"), "Ada");
     ck_assert_str_eq(td_bson_str(doc, "trip.title"), "Lisbon");
     ck_assert_ptr_null(td_bson_str(doc, "missing"));
-    ck_assert_ptr_null(td_bson_str(doc, "count"));       /* another type */
-    ck_assert_ptr_null(td_bson_str(doc, "trip"));        /* a document */
-    ck_assert_ptr_null(td_bson_str(doc, "name.first"));  /* through a string */
+    ck_assert_ptr_null(td_bson_str(doc, "count"));      /* another type */
+    ck_assert_ptr_null(td_bson_str(doc, "trip"));       /* a document */
+    ck_assert_ptr_null(td_bson_str(doc, "name.first")); /* through a string */
     ck_assert_ptr_null(td_bson_str(doc, "trip.nothing"));
 }
 END_TEST

@@ -124,7 +124,7 @@ START_TEST(a_subscriber_handles_the_next_ignores_the_seen_and_replays_gaps)
     ck_assert_int_eq(td_bus_next_step(42, 42), TD_BUS_SEEN); /* delivered twice */
     ck_assert_int_eq(td_bus_next_step(42, 7), TD_BUS_SEEN);  /* an old replay */
     ck_assert_int_eq(td_bus_next_step(42, 0), TD_BUS_SEEN);
-    ck_assert_int_eq(td_bus_next_step(42, 44), TD_BUS_GAP);  /* 43 missing */
+    ck_assert_int_eq(td_bus_next_step(42, 44), TD_BUS_GAP); /* 43 missing */
     ck_assert_int_eq(td_bus_next_step(0, 2), TD_BUS_GAP);
     ck_assert_int_eq(td_bus_next_step(UINT64_MAX - 1, UINT64_MAX), TD_BUS_NEXT);
     ck_assert_int_eq(td_bus_next_step(UINT64_MAX, UINT64_MAX), TD_BUS_SEEN);
@@ -141,14 +141,9 @@ START_TEST(a_stream_with_duplicates_is_handled_once_in_order)
     int n = 0, gaps = 0;
     for (size_t i = 0; i < sizeof arriving / sizeof arriving[0]; i++) {
         switch (td_bus_next_step(last, arriving[i])) {
-        case TD_BUS_NEXT:
-            handled[n++] = last = arriving[i];
-            break;
-        case TD_BUS_GAP:
-            gaps++;
-            break;
-        case TD_BUS_SEEN:
-            break;
+        case TD_BUS_NEXT: handled[n++] = last = arriving[i]; break;
+        case TD_BUS_GAP: gaps++; break;
+        case TD_BUS_SEEN: break;
         }
     }
     ck_assert_int_eq(gaps, 1); /* 5 before 4 */
@@ -165,8 +160,8 @@ static struct confirmed *confirmed_event(int i)
     struct confirmed *e = calloc(1, sizeof *e);
     ck_assert_ptr_nonnull(e);
     snprintf(e->id, sizeof e->id, "%024x", 0xe00000 + i);
-    e->event = BCON_NEW("_id", BCON_UTF8(e->id), "type", BCON_UTF8("T"), "time",
-                        BCON_INT64(i), "payload", BCON_UTF8("{}"));
+    e->event = BCON_NEW("_id", BCON_UTF8(e->id), "type", BCON_UTF8("T"), "time", BCON_INT64(i),
+                        "payload", BCON_UTF8("{}"));
     return e;
 }
 

@@ -77,7 +77,7 @@ END_TEST
 
 START_TEST(new_id_is_unique_over_100k_ids)
 {
-    char (*ids)[25] = malloc(MANY_IDS * sizeof *ids);
+    char(*ids)[25] = malloc(MANY_IDS * sizeof *ids);
     ck_assert_ptr_nonnull(ids);
     for (int i = 0; i < MANY_IDS; i++) {
         td_new_id(ids[i]);
@@ -90,7 +90,7 @@ END_TEST
 
 static void *make_ids(void *arg)
 {
-    char (*ids)[25] = arg;
+    char(*ids)[25] = arg;
     for (int i = 0; i < IDS_PER_THREAD; i++)
         td_new_id(ids[i]);
     return NULL;
@@ -98,7 +98,7 @@ static void *make_ids(void *arg)
 
 START_TEST(new_id_is_unique_across_threads)
 {
-    char (*ids)[25] = malloc((size_t)ID_THREADS * IDS_PER_THREAD * sizeof *ids);
+    char(*ids)[25] = malloc((size_t)ID_THREADS * IDS_PER_THREAD * sizeof *ids);
     ck_assert_ptr_nonnull(ids);
     pthread_t th[ID_THREADS];
     for (int t = 0; t < ID_THREADS; t++)

@@ -91,8 +91,8 @@ END_TEST
 
 START_TEST(env_int_invalid_text_is_default)
 {
-    static const char *const bad[] = {"abc", "42abc", "42 ", "4 2", "1.5", "0x10", "-", "+",
-                                      " ", "1e3", "ten"};
+    static const char *const bad[] = {"abc", "42abc", "42 ", "4 2", "1.5", "0x10",
+                                      "-",   "+",     " ",   "1e3", "ten"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(env_int(bad[i], 8, 0, 1000000) == 8, "'%s' was accepted", bad[i]);
 }
@@ -142,8 +142,8 @@ END_TEST
 
 START_TEST(env_bool_unrecognised_is_default)
 {
-    static const char *const other[] = {"2", "y", "n", "t", "enabled", "truee", " true",
-                                        "true ", "-1", "01"};
+    static const char *const other[] = {"2",     "y",     "n",     "t",  "enabled",
+                                        "truee", " true", "true ", "-1", "01"};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
         ck_assert_msg(env_bool(other[i], true), "'%s' with default true", other[i]);
         ck_assert_msg(!env_bool(other[i], false), "'%s' with default false", other[i]);

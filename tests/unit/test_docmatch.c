@@ -247,8 +247,8 @@ START_TEST(match_numeric_ranges_across_int32_int64_and_double)
                      "{'n': {'$numberLong': '9007199254740993'}}"));
     ck_assert(!fmatch("{'n': {'$lt': 3}}", "{'n': {'$numberDouble': 'NaN'}}"));
     ck_assert(!fmatch("{'n': {'$gte': 0}}", "{'n': {'$numberDouble': 'NaN'}}"));
-    ck_assert(fmatch("{'n': {'$lte': {'$numberDouble': 'NaN'}}}",
-                     "{'n': {'$numberDouble': 'NaN'}}"));
+    ck_assert(
+        fmatch("{'n': {'$lte': {'$numberDouble': 'NaN'}}}", "{'n': {'$numberDouble': 'NaN'}}"));
     ck_assert(!fmatch("{'n': {'$lt': {'$numberDouble': 'Infinity'}}}",
                       "{'n': {'$numberDouble': 'NaN'}}"));
 }
@@ -281,8 +281,7 @@ START_TEST(match_date_ranges_from_the_builder)
     ck_assert(qmatch(q, "{'tripDetails': {'startDate': {'$date': '2026-03-01T00:00:00.000Z'}}}"));
     ck_assert(qmatch(q, "{'tripDetails': {'startDate': {'$date': '2026-03-31T23:59:59.999Z'}}}"));
     ck_assert(!qmatch(q, "{'tripDetails': {'startDate': {'$date': '2026-04-01T00:00:00.000Z'}}}"));
-    ck_assert(
-        !qmatch(q, "{'tripDetails': {'startDate': {'$date': '2026-02-28T23:59:59.999Z'}}}"));
+    ck_assert(!qmatch(q, "{'tripDetails': {'startDate': {'$date': '2026-02-28T23:59:59.999Z'}}}"));
     ck_assert(!qmatch(q, "{'tripDetails': {'startDate': '2026-03-15'}}"));
     ck_assert(!qmatch(q, "{'tripDetails': {'startDate': {'$numberLong': '1773532800000'}}}"));
     ck_assert(!qmatch(q, "{'tripDetails': {}}"));
@@ -411,8 +410,7 @@ START_TEST(match_regex_option_i_folds_case)
 
     /* $options before $regex, and $regex given as a BSON regex. */
     bson_t *f = BCON_NEW("s", "{", "$options", BCON_UTF8("i"), "$regex", BCON_UTF8("x"), "}");
-    bson_t *g = BCON_NEW("s", "{", "$regex", BCON_REGEX("x", ""), "$options", BCON_UTF8("i"),
-                         "}");
+    bson_t *g = BCON_NEW("s", "{", "$regex", BCON_REGEX("x", ""), "$options", BCON_UTF8("i"), "}");
     bson_t *d = J("{'s': 'aXb'}");
     ck_assert(td_doc_match(f, d));
     ck_assert(td_doc_match(g, d));
@@ -446,8 +444,7 @@ START_TEST(match_regex_with_unescaped_metacharacters_never_matches)
                       "{'s': 'b'}"));
     bson_t *f = BCON_NEW("s", "{", "$options", BCON_UTF8("i"), "}");
     bson_t *g = BCON_NEW("s", "{", "$regex", BCON_INT32(1), "}");
-    bson_t *h = BCON_NEW("s", "{", "$regex", BCON_REGEX("a", "i"), "$options", BCON_UTF8("i"),
-                         "}");
+    bson_t *h = BCON_NEW("s", "{", "$regex", BCON_REGEX("a", "i"), "$options", BCON_UTF8("i"), "}");
     bson_t *d = J("{'s': 'a'}");
     ck_assert(!td_doc_match(f, d)); /* $options without $regex */
     ck_assert(!td_doc_match(g, d));
@@ -485,8 +482,8 @@ START_TEST(match_unsupported_filters_never_match)
     ck_assert(!fmatch("{'a': {'$in': [{'$gt': 0}]}}", d));
     ck_assert(!fmatch("{'a': {'$nin': [{'$gt': 5}]}}", d));
     ck_assert(!fmatch("{'b': {'$gt': [0]}}", d));
-    ck_assert(!fmatch("{'a': {'$ne': {'$regularExpression': {'pattern': 'x', 'options': ''}}}}",
-                      d));
+    ck_assert(
+        !fmatch("{'a': {'$ne': {'$regularExpression': {'pattern': 'x', 'options': ''}}}}", d));
     ck_assert(!fmatch("{'$and': []}", d));
     ck_assert(!fmatch("{'$and': [1]}", d));
     ck_assert(!fmatch("{'$and': {'a': 1}}", d));
@@ -571,8 +568,8 @@ START_TEST(compare_orders_mixed_types_as_mongodb)
         "{'_id': 21, 'v': {'$date': '1969-12-31T23:59:59Z'}}",
         "{'_id': 22, 'v': {'$numberDouble': '-Infinity'}}",
     };
-    static const int asc[] = {19, 20, 17, 22, 18, 16, 15, 14, 12, 11, 10, 9, 13,
-                              8,  7,  6,  5,  4,  3,  2,  1,  21, 0};
+    static const int asc[] = {19, 20, 17, 22, 18, 16, 15, 14, 12, 11, 10, 9,
+                              13, 8,  7,  6,  5,  4,  3,  2,  1,  21, 0};
     bson_t *sort = J("{'v': 1, '_id': 1}");
     assert_sorted(sort, docs, asc, 23);
     bson_destroy(sort);
@@ -588,10 +585,7 @@ END_TEST
 START_TEST(compare_arrays_sort_by_smallest_ascending_and_largest_descending)
 {
     static const char *const docs[] = {
-        "{'_id': 1, 'v': [1, 10]}",
-        "{'_id': 2, 'v': 5}",
-        "{'_id': 3, 'v': []}",
-        "{'_id': 4}",
+        "{'_id': 1, 'v': [1, 10]}",  "{'_id': 2, 'v': 5}", "{'_id': 3, 'v': []}", "{'_id': 4}",
         "{'_id': 5, 'v': ['a', 7]}",
     };
     static const int asc[] = {3, 4, 1, 2, 5};

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const host_vars[] = {
-    "TRIPDESK_HOST_GATEWAY", "TRIPDESK_HOST_REGISTRY",     "TRIPDESK_HOST_AUTH",
-    "TRIPDESK_HOST_BOOKING", "TRIPDESK_HOST_PAYMENT",      "TRIPDESK_HOST_NOTIFICATION",
-    "TRIPDESK_HOST_ANALYTICS"};
+static const char *const host_vars[] = {"TRIPDESK_HOST_GATEWAY",  "TRIPDESK_HOST_REGISTRY",
+                                        "TRIPDESK_HOST_AUTH",     "TRIPDESK_HOST_BOOKING",
+                                        "TRIPDESK_HOST_PAYMENT",  "TRIPDESK_HOST_NOTIFICATION",
+                                        "TRIPDESK_HOST_ANALYTICS"};
 
 /* Every test starts from an environment without endpoint configuration (tests share
  * one process when CK_FORK=no). */
@@ -83,8 +83,7 @@ START_TEST(ipc_uses_ipc_dir)
     setenv(TD_ENV_IPC_DIR, "/tmp/td-unit", 1);
     ck_assert_str_eq(ep(TD_EP_GATEWAY, "analytics", 0), "ipc:///tmp/td-unit/gw-analytics.ipc");
     ck_assert_str_eq(ep(TD_EP_REGISTRY, NULL, 1), "ipc:///tmp/td-unit/registry.ipc");
-    ck_assert_str_eq(ep(TD_EP_BUS, "notification", 0),
-                     "ipc:///tmp/td-unit/bus-notification.ipc");
+    ck_assert_str_eq(ep(TD_EP_BUS, "notification", 0), "ipc:///tmp/td-unit/bus-notification.ipc");
     ck_assert_str_eq(ep(TD_EP_REPLAY, "booking", 1), "ipc:///tmp/td-unit/replay-booking.ipc");
 }
 END_TEST
@@ -105,8 +104,8 @@ START_TEST(ipc_listen_and_dial_are_the_same_address)
         for (int i = 0; i < TD_SERVICE_COUNT; i++) {
             ck_assert_int_eq(
                 td_endpoint_url(kinds[k], td_service_names[i], 1, listen, sizeof listen), TD_OK);
-            ck_assert_int_eq(
-                td_endpoint_url(kinds[k], td_service_names[i], 0, dial, sizeof dial), TD_OK);
+            ck_assert_int_eq(td_endpoint_url(kinds[k], td_service_names[i], 0, dial, sizeof dial),
+                             TD_OK);
             ck_assert_str_eq(listen, dial);
         }
 }

@@ -265,16 +265,11 @@ static const struct {
     int status;
     const char *code;
 } every_code[] = {
-    {TD_ENOMEM, 500, "INTERNAL_ERROR"},
-    {TD_EINVAL, 400, "VALIDATION_ERROR"},
-    {TD_ENOTFOUND, 404, "NOT_FOUND"},
-    {TD_ECONFLICT, 409, "CONFLICT"},
-    {TD_EUNAVAIL, 503, "DATABASE_UNAVAILABLE"},
-    {TD_ETIMEDOUT, 503, "DATABASE_UNAVAILABLE"},
-    {TD_EMETHOD, 405, "METHOD_NOT_ALLOWED"},
-    {TD_EIO, 500, "INTERNAL_ERROR"},
-    {TD_EDEADLINE, 504, "DEADLINE_EXCEEDED"},
-    {TD_EAGAIN, 503, "SERVICE_UNAVAILABLE"},
+    {TD_ENOMEM, 500, "INTERNAL_ERROR"},         {TD_EINVAL, 400, "VALIDATION_ERROR"},
+    {TD_ENOTFOUND, 404, "NOT_FOUND"},           {TD_ECONFLICT, 409, "CONFLICT"},
+    {TD_EUNAVAIL, 503, "DATABASE_UNAVAILABLE"}, {TD_ETIMEDOUT, 503, "DATABASE_UNAVAILABLE"},
+    {TD_EMETHOD, 405, "METHOD_NOT_ALLOWED"},    {TD_EIO, 500, "INTERNAL_ERROR"},
+    {TD_EDEADLINE, 504, "DEADLINE_EXCEEDED"},   {TD_EAGAIN, 503, "SERVICE_UNAVAILABLE"},
 };
 
 START_TEST(error_of_maps_every_code_to_its_status_and_code)
@@ -392,8 +387,7 @@ static int req_json_str(const char *ct, const char *body, cJSON **out)
 START_TEST(req_json_parses_object)
 {
     cJSON *doc = NULL;
-    ck_assert_int_eq(req_json_str("application/json", "{\"name\":\"Ana\",\"n\":2}", &doc),
-                     TD_OK);
+    ck_assert_int_eq(req_json_str("application/json", "{\"name\":\"Ana\",\"n\":2}", &doc), TD_OK);
     ck_assert_ptr_nonnull(doc);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "name")), "Ana");
     ck_assert_ptr_null(res.body);
@@ -511,12 +505,12 @@ END_TEST
 START_TEST(req_json_invalid_utf8_or_nul_is_400_and_parses_nothing)
 {
     static const char *const bad[] = {
-        "{\"name\":\"\xc0\xaf\"}",           /* overlong */
-        "{\"name\":\"\xed\xa0\x80\"}",       /* surrogate U+D800 */
-        "{\"name\":\"\xf4\x90\x80\x80\"}",   /* above U+10FFFF */
-        "{\"name\":\"\xe2\x82\"}",           /* truncated sequence */
-        "{\"name\":\"a\\u0000b\"}",          /* NUL escape */
-        "{\"name\":\"\\ud800\"}",            /* lone escaped surrogate */
+        "{\"name\":\"\xc0\xaf\"}",         /* overlong */
+        "{\"name\":\"\xed\xa0\x80\"}",     /* surrogate U+D800 */
+        "{\"name\":\"\xf4\x90\x80\x80\"}", /* above U+10FFFF */
+        "{\"name\":\"\xe2\x82\"}",         /* truncated sequence */
+        "{\"name\":\"a\\u0000b\"}",        /* NUL escape */
+        "{\"name\":\"\\ud800\"}",          /* lone escaped surrogate */
         "{\"name\":\"\\udc00\\ud800\"}",   /* escaped pair in the wrong order */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -537,9 +531,10 @@ END_TEST
 START_TEST(req_json_accepts_multibyte_text_and_escaped_pairs)
 {
     cJSON *doc = NULL;
-    ck_assert_int_eq(req_json_str("application/json",
-                                  "{\"a\":\"\xe0\xa4\xa8\xf0\x9f\x98\x80\",\"b\":\"\\ud83d\\ude00\"}", &doc),
-                     TD_OK);
+    ck_assert_int_eq(
+        req_json_str("application/json",
+                     "{\"a\":\"\xe0\xa4\xa8\xf0\x9f\x98\x80\",\"b\":\"\\ud83d\\ude00\"}", &doc),
+        TD_OK);
     ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "b")),
                      "\xf0\x9f\x98\x80");
     cJSON_Delete(doc);

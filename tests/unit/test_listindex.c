@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const statuses[] = {"pending", "confirmed", "in_progress", "completed",
-                                       "cancelled", "refunded", NULL};
+static const char *const statuses[] = {"pending",   "confirmed", "in_progress", "completed",
+                                       "cancelled", "refunded",  NULL};
 static const char *const trip_types[] = {"family", "honeymoon", "business", "group", NULL};
 static const char *const priorities[] = {"low", "medium", "high", "urgent", NULL};
 static const td_qp params[] = {
@@ -30,16 +30,24 @@ static const td_qp params[] = {
     {"maxAmount", TD_QP_MAX, "pricing.totalAmount", NULL},
     {NULL, 0, NULL, NULL},
 };
-static const char *const sort_names[] = {"createdAt", "startDate", "totalAmount",
-                                         "bookingReference", "priority", NULL};
-static const char *const sort_fields[] = {"createdAt", "tripDetails.startDate",
-                                          "pricing.totalAmount", "bookingReference", "priority",
-                                          NULL};
+static const char *const sort_names[] = {"createdAt",        "startDate", "totalAmount",
+                                         "bookingReference", "priority",  NULL};
+static const char *const sort_fields[] = {
+    "createdAt", "tripDetails.startDate", "pricing.totalAmount", "bookingReference", "priority",
+    NULL};
 static const td_list_spec spec = {params, sort_names, sort_fields, "createdAt", -1};
-static const char *const fields[] = {"searchText", "destinationKey", "status",
-                                     "tripDetails.tripType", "priority", "agent",
-                                     "tripDetails.startDate", "pricing.totalAmount", "createdAt",
-                                     "bookingReference", "deleted", NULL};
+static const char *const fields[] = {"searchText",
+                                     "destinationKey",
+                                     "status",
+                                     "tripDetails.tripType",
+                                     "priority",
+                                     "agent",
+                                     "tripDetails.startDate",
+                                     "pricing.totalAmount",
+                                     "createdAt",
+                                     "bookingReference",
+                                     "deleted",
+                                     NULL};
 
 #define NDOCS 1200 /* more distinct references than a column interns */
 #define DAY_MS 86400000LL
@@ -89,8 +97,8 @@ static bson_t *make_doc(int i, int64_t version)
         BSON_APPEND_UTF8(d, "priority", priority);
     agent_oid((int)(next_rand() % 3), &agent);
     BSON_APPEND_OID(d, "agent", &agent);
-    snprintf(dest, sizeof dest, "%s", pick((const char *const[]){"paris", "bali", "kyoto", "rome",
-                                                                 "goa", NULL}));
+    snprintf(dest, sizeof dest, "%s",
+             pick((const char *const[]){"paris", "bali", "kyoto", "rome", "goa", NULL}));
     BSON_APPEND_UTF8(d, "destinationKey", dest);
     snprintf(text, sizeof text, "%s %s trip for meera%d", ref, dest, i % 13);
     for (char *p = text; *p; p++)
@@ -105,20 +113,11 @@ static bson_t *make_doc(int i, int64_t version)
     BSON_APPEND_DOCUMENT_BEGIN(d, "pricing", &pricing);
     unsigned a = next_rand();
     switch (a % 9) {
-    case 0:
-        BSON_APPEND_INT32(&pricing, "totalAmount", (int32_t)(a % 100000));
-        break;
-    case 1:
-        BSON_APPEND_INT64(&pricing, "totalAmount", (int64_t)(a % 100000));
-        break;
-    case 2:
-        BSON_APPEND_UTF8(&pricing, "totalAmount", "12000");
-        break;
-    case 3:
-        break; /* missing */
-    default:
-        BSON_APPEND_DOUBLE(&pricing, "totalAmount", (double)(a % 100000) + 0.25);
-        break;
+    case 0: BSON_APPEND_INT32(&pricing, "totalAmount", (int32_t)(a % 100000)); break;
+    case 1: BSON_APPEND_INT64(&pricing, "totalAmount", (int64_t)(a % 100000)); break;
+    case 2: BSON_APPEND_UTF8(&pricing, "totalAmount", "12000"); break;
+    case 3: break; /* missing */
+    default: BSON_APPEND_DOUBLE(&pricing, "totalAmount", (double)(a % 100000) + 0.25); break;
     }
     bson_append_document_end(d, &pricing);
     if (r % 5 != 4)
@@ -274,7 +273,8 @@ START_TEST(listindex_equality_by_codes_answers_like_the_reference)
         "{\"status\": \"no-such-status\"}",
         "{\"status\": {\"$ne\": \"no-such-status\"}, \"priority\": {\"$ne\": \"low\"}}",
         "{\"status\": null}",
-        "{\"priority\": {\"$in\": [\"urgent\", \"low\", \"none\"]}, \"tripDetails.tripType\": \"group\"}",
+        "{\"priority\": {\"$in\": [\"urgent\", \"low\", \"none\"]}, \"tripDetails.tripType\": "
+        "\"group\"}",
         "{\"bookingReference\": {\"$ne\": \"TD-000500-00007\"}}",
         "{\"searchText\": {\"$nin\": [\"x\", \"y\"]}, \"status\": \"completed\"}",
         "{\"deleted\": {\"$ne\": true}, \"status\": {\"$in\": [\"cancelled\"]}}",
@@ -352,11 +352,10 @@ START_TEST(listindex_refuses_what_it_does_not_evaluate)
 }
 END_TEST
 
-
 /* ---- the audit trail's form: string ids, columns only, a bounded JSON ring -------- */
 
-static const char *const audit_actions[] = {"AUTH_LOGIN", "AGENT_APPROVED", "BOOKING_CREATED",
-                                            "BOOKING_DELETED", "LEAD_DELETED", NULL};
+static const char *const audit_actions[] = {"AUTH_LOGIN",      "AGENT_APPROVED", "BOOKING_CREATED",
+                                            "BOOKING_DELETED", "LEAD_DELETED",   NULL};
 static const char *const audit_resources[] = {"auth", "agent", "booking", "lead", NULL};
 static const char *const audit_severities[] = {"info", "warning", "critical", NULL};
 static const td_qp audit_params[] = {
@@ -374,8 +373,8 @@ static const char *const audit_sort_names[] = {"createdAt", "action", "severity"
 static const char *const audit_sort_fields[] = {"createdAt", "action", "severityRank", NULL};
 static const td_list_spec audit_spec = {audit_params, audit_sort_names, audit_sort_fields,
                                         "createdAt", -1};
-static const char *const audit_fields[] = {"action",   "performedBy", "resourceType",
-                                           "targetId", "severity",    "createdAt",
+static const char *const audit_fields[] = {"action",     "performedBy",  "resourceType",
+                                           "targetId",   "severity",     "createdAt",
                                            "searchText", "severityRank", NULL};
 
 /* An audit entry shaped like audit_entry.c's: a 24-hex string _id, actors among a
@@ -438,14 +437,17 @@ static void count_free(void *ext)
 
 static td_listindex *audit_copy(size_t json_bytes, size_t max_rows)
 {
-    td_listindex_opts opts = {.string_ids = true, .columns_only = true,
-                              .json_bytes = json_bytes, .max_rows = max_rows,
-                              .ext_new = count_new, .ext_add = count_add,
+    td_listindex_opts opts = {.string_ids = true,
+                              .columns_only = true,
+                              .json_bytes = json_bytes,
+                              .max_rows = max_rows,
+                              .ext_new = count_new,
+                              .ext_add = count_add,
                               .ext_free = count_free};
     td_listindex *ix;
     ext_adds = 0;
-    ck_assert_int_eq(td_listindex_new_opts(&ix, "audit_logs", "test", audit_fields, str_id,
-                                           &opts), TD_OK);
+    ck_assert_int_eq(td_listindex_new_opts(&ix, "audit_logs", "test", audit_fields, str_id, &opts),
+                     TD_OK);
     for (int i = 0; i < NDOCS; i++)
         td_listindex_put_local(ix, entries[i]);
     return ix;
@@ -465,8 +467,8 @@ static void audit_teardown(void)
 }
 
 /* Both answers to query (with the refinement audit_logs.c makes: one createdAt range). */
-static int audit_answer(td_listindex *ix, const char *query, const char *extra_json,
-                        char **got, char **want, int64_t *got_total, int64_t *want_total)
+static int audit_answer(td_listindex *ix, const char *query, const char *extra_json, char **got,
+                        char **want, int64_t *got_total, int64_t *want_total)
 {
     td_list l;
     td_res res = {0};

@@ -18,10 +18,10 @@
 
 #define WRITERS 3
 #define READERS 3
-#define NIDS 300           /* distinct documents, shared by every writer */
+#define NIDS 300            /* distinct documents, shared by every writer */
 #define PUTS_PER_WRITER 900 /* each id put about WRITERS * 3 times */
 #define READS_PER_READER 60
-#define RING_BYTES 4096    /* columns-only copy: JSON of a few dozen rows only */
+#define RING_BYTES 4096 /* columns-only copy: JSON of a few dozen rows only */
 
 static const char *const statuses[] = {"pending", "confirmed", "cancelled", NULL};
 static const td_qp params[] = {
@@ -33,7 +33,7 @@ static const char *const sort_fields[] = {"createdAt", NULL};
 static const td_list_spec spec = {params, sort_names, sort_fields, "createdAt", -1};
 static const char *const fields[] = {"status", "createdAt", NULL};
 
-static int64_t version_counter; /* atomic: every put gets a new, higher version */
+static int64_t version_counter;   /* atomic: every put gets a new, higher version */
 static int64_t max_version[NIDS]; /* atomic: highest version put per id */
 
 /* id i as 24 hex digits. */
@@ -73,7 +73,8 @@ static cJSON *render(const bson_t *doc, void *arg)
         if (BSON_ITER_HOLDS_OID(&it))
             bson_oid_to_string(bson_iter_oid(&it), hex);
         else
-            snprintf(hex, sizeof hex, "%s", BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : "");
+            snprintf(hex, sizeof hex, "%s",
+                     BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : "");
         cJSON_AddStringToObject(o, "id", hex);
     }
     if (bson_iter_init_find(&it, doc, "status") && BSON_ITER_HOLDS_UTF8(&it))
@@ -173,9 +174,8 @@ static void hammer(td_listindex *ix, bool string_ids, bool every_read_answers)
     pthread_t th[WRITERS + READERS];
     for (int t = 0; t < WRITERS + READERS; t++) {
         ws[t] = (worker){ix, string_ids, 17 + 31 * t, 0, 0, 0};
-        ck_assert_int_eq(pthread_create(&th[t], NULL, t < WRITERS ? writer_main : reader_main,
-                                        &ws[t]),
-                         0);
+        ck_assert_int_eq(
+            pthread_create(&th[t], NULL, t < WRITERS ? writer_main : reader_main, &ws[t]), 0);
     }
     int answered = 0, unavailable = 0;
     for (int t = 0; t < WRITERS + READERS; t++) {
@@ -260,12 +260,14 @@ static void ext_free(void *ext)
 
 START_TEST(concurrent_writers_and_readers_of_a_columns_only_copy)
 {
-    td_listindex_opts opts = {.string_ids = true, .columns_only = true,
-                              .json_bytes = RING_BYTES, .ext_new = ext_new,
-                              .ext_add = ext_add, .ext_free = ext_free};
+    td_listindex_opts opts = {.string_ids = true,
+                              .columns_only = true,
+                              .json_bytes = RING_BYTES,
+                              .ext_new = ext_new,
+                              .ext_add = ext_add,
+                              .ext_free = ext_free};
     td_listindex *ix;
-    ck_assert_int_eq(td_listindex_new_opts(&ix, "entries", "test", fields, render, &opts),
-                     TD_OK);
+    ck_assert_int_eq(td_listindex_new_opts(&ix, "entries", "test", fields, render, &opts), TD_OK);
     hammer(ix, true, false);
     int puts = 0;
     for (int i = 0; i < NIDS; i++)

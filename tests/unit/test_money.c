@@ -46,8 +46,8 @@ END_TEST
 START_TEST(parse_refuses_extra_places_signs_and_junk)
 {
     int64_t v = 42;
-    const char *bad[] = {"0.105", "", ".5", "12.", "-1", "+1", "1e3", " 1", "1 ", "1,5",
-                         "abc", "99999999999", NULL};
+    const char *bad[] = {"0.105", "",   ".5",  "12.", "-1",          "+1", "1e3",
+                         " 1",    "1 ", "1,5", "abc", "99999999999", NULL};
     for (int i = 0; bad[i] != NULL; i++)
         ck_assert_msg(td_money_parse(bad[i], 2, &v) == TD_EINVAL, "accepted %s", bad[i]);
     ck_assert_int_eq(td_money_parse("1.5", 0, &v), TD_EINVAL);

@@ -9,14 +9,10 @@
 
 static const char *const statuses[] = {"pending", "confirmed", NULL};
 static const td_qp params[] = {
-    {"status", TD_QP_IN, "status", statuses},
-    {"search", TD_QP_SEARCH, "searchText", NULL},
-    {"customer", TD_QP_OID, "customer", NULL},
-    {"minAmount", TD_QP_MIN, "amount", NULL},
-    {"maxAmount", TD_QP_MAX, "amount", NULL},
-    {"from", TD_QP_DATE_FROM, "start", NULL},
-    {"to", TD_QP_DATE_TO, "start", NULL},
-    {NULL, 0, NULL, NULL},
+    {"status", TD_QP_IN, "status", statuses},  {"search", TD_QP_SEARCH, "searchText", NULL},
+    {"customer", TD_QP_OID, "customer", NULL}, {"minAmount", TD_QP_MIN, "amount", NULL},
+    {"maxAmount", TD_QP_MAX, "amount", NULL},  {"from", TD_QP_DATE_FROM, "start", NULL},
+    {"to", TD_QP_DATE_TO, "start", NULL},      {NULL, 0, NULL, NULL},
 };
 static const char *const sort_names[] = {"createdAt", "amount", NULL};
 static const char *const sort_fields[] = {"createdAt", "pricing.amount", NULL};

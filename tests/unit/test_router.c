@@ -7,10 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int h_list(td_req *req, td_res *res) { (void)req; (void)res; return 0; }
-static int h_get(td_req *req, td_res *res) { (void)req; (void)res; return 0; }
-static int h_status(td_req *req, td_res *res) { (void)req; (void)res; return 0; }
-static int h_stats(td_req *req, td_res *res) { (void)req; (void)res; return 0; }
+static int h_list(td_req *req, td_res *res)
+{
+    (void)req;
+    (void)res;
+    return 0;
+}
+static int h_get(td_req *req, td_res *res)
+{
+    (void)req;
+    (void)res;
+    return 0;
+}
+static int h_status(td_req *req, td_res *res)
+{
+    (void)req;
+    (void)res;
+    return 0;
+}
+static int h_stats(td_req *req, td_res *res)
+{
+    (void)req;
+    (void)res;
+    return 0;
+}
 
 static td_router *router;
 
@@ -19,10 +39,9 @@ static void setup(void)
     ck_assert_int_eq(td_router_new(&router), TD_OK);
     ck_assert_int_eq(td_router_add(router, "GET", "/api/bookings", h_list, 0, NULL), TD_OK);
     ck_assert_int_eq(td_router_add(router, "GET", "/api/bookings/:id", h_get, 0, NULL), TD_OK);
-    ck_assert_int_eq(
-        td_router_add(router, "PATCH", "/api/bookings/:id/status", h_status, 0, NULL), TD_OK);
-    ck_assert_int_eq(td_router_add(router, "GET", "/api/bookings/stats", h_stats, 0, NULL),
+    ck_assert_int_eq(td_router_add(router, "PATCH", "/api/bookings/:id/status", h_status, 0, NULL),
                      TD_OK);
+    ck_assert_int_eq(td_router_add(router, "GET", "/api/bookings/stats", h_stats, 0, NULL), TD_OK);
 }
 
 static void teardown(void)

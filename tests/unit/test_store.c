@@ -62,9 +62,9 @@ static void keys(const bson_t *doc, char *buf, size_t len)
 
 START_TEST(an_update_merges_the_callers_set_and_inc_with_version_and_updated_at)
 {
-    bson_t *update = BCON_NEW("$set", "{", "status", BCON_UTF8("confirmed"), "}", "$inc", "{",
-                              "stats.views", BCON_INT32(2), "}", "$unset", "{", "reason",
-                              BCON_UTF8(""), "}");
+    bson_t *update =
+        BCON_NEW("$set", "{", "status", BCON_UTF8("confirmed"), "}", "$inc", "{", "stats.views",
+                 BCON_INT32(2), "}", "$unset", "{", "reason", BCON_UTF8(""), "}");
     bson_t full = BSON_INITIALIZER;
     td_store_update_doc(update, 1798761600000LL, &full);
     char names[128];

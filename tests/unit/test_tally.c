@@ -18,9 +18,9 @@
 #define NACTIONS 7
 
 static const char *const fields[] = {"action", "resourceType", "severity", NULL};
-static const char *const actions[NACTIONS] = {"AUTH_LOGIN", "AGENT_APPROVED", "BOOKING_CREATED",
-                                              "BOOKING_DELETED", "LEAD_DELETED", "X",
-                                              "PAYMENT_FAILED"};
+static const char *const actions[NACTIONS] = {
+    "AUTH_LOGIN", "AGENT_APPROVED", "BOOKING_CREATED", "BOOKING_DELETED", "LEAD_DELETED",
+    "X",          "PAYMENT_FAILED"};
 static bson_t *docs[NDOCS];
 static unsigned rng = 777;
 
@@ -97,7 +97,7 @@ static const char *str_of(const bson_t *d, const char *f)
 {
     bson_iter_t it;
     return bson_iter_init_find(&it, d, f) && BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL)
-                                                                      : NULL;
+                                                                       : NULL;
 }
 
 /* The reference: td_doc_match of the period filter, grouped by hand. */
@@ -121,8 +121,7 @@ static void reference(int64_t from, int64_t to, counts *out)
         const char *v[3] = {str_of(docs[i], "action"), str_of(docs[i], "resourceType"),
                             str_of(docs[i], "severity")};
         char k[96];
-        snprintf(k, sizeof k, "%s|%s|%s", v[0] ? v[0] : "-", v[1] ? v[1] : "-",
-                 v[2] ? v[2] : "-");
+        snprintf(k, sizeof k, "%s|%s|%s", v[0] ? v[0] : "-", v[1] ? v[1] : "-", v[2] ? v[2] : "-");
         int j = 0;
         while (j < nkeys && strcmp(keys[j], k) != 0)
             j++;
@@ -168,7 +167,7 @@ START_TEST(tally_counts_periods_like_the_reference)
     same_counts(t, BASE_MS + 10 * DAY_MS, BASE_MS + 10 * DAY_MS + DAY_MS - 1);
     same_counts(t, BASE_MS + 100 * DAY_MS, BASE_MS + 100 * DAY_MS); /* one instant */
     same_counts(t, BASE_MS + 20000, BASE_MS + 20000);               /* an in-order stamp */
-    same_counts(t, BASE_MS - 5 * DAY_MS, BASE_MS - 1);             /* before everything */
+    same_counts(t, BASE_MS - 5 * DAY_MS, BASE_MS - 1);              /* before everything */
     same_counts(t, BASE_MS + 400 * DAY_MS, TD_TALLY_NO_BOUND);      /* after everything */
     for (int k = 0; k < 40; k++) {
         int64_t a = BASE_MS + (int64_t)(next_rand() % 370) * DAY_MS / 2 + next_rand() % 5000;

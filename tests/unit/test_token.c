@@ -70,8 +70,7 @@ static td_token_result verify(const char *token, int64_t now)
 /* base64url without padding of len bytes; malloc'd, the caller frees it. */
 static char *b64url(const char *in, size_t len)
 {
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     char *out = malloc(len * 4 / 3 + 4);
     ck_assert_ptr_nonnull(out);
     size_t w = 0;
@@ -215,8 +214,8 @@ END_TEST
 START_TEST(token_without_issuer_is_bad_issuer)
 {
     char payload[512];
-    snprintf(payload, sizeof payload,
-             "{\"sub\":\"a1\",\"role\":\"agent\",\"exp\":%lld}", (long long)(NOW + HOUR));
+    snprintf(payload, sizeof payload, "{\"sub\":\"a1\",\"role\":\"agent\",\"exp\":%lld}",
+             (long long)(NOW + HOUR));
     char *token = libjwt_token(JWT_ALG_HS256, SECRET, payload);
     ck_assert_int_eq(verify(token, NOW), TD_TOKEN_BAD_ISSUER);
     free(token);
@@ -337,8 +336,8 @@ END_TEST
 START_TEST(token_missing_role_is_bad_claims)
 {
     char payload[512];
-    snprintf(payload, sizeof payload,
-             "{\"sub\":\"a1\",\"iss\":\"tripdesk\",\"exp\":%lld}", (long long)(NOW + HOUR));
+    snprintf(payload, sizeof payload, "{\"sub\":\"a1\",\"iss\":\"tripdesk\",\"exp\":%lld}",
+             (long long)(NOW + HOUR));
     char *token = libjwt_token(JWT_ALG_HS256, SECRET, payload);
     ck_assert_int_eq(verify(token, NOW), TD_TOKEN_BAD_CLAIMS);
     free(token);
@@ -358,8 +357,8 @@ END_TEST
 START_TEST(token_missing_sub_or_exp_is_bad_claims)
 {
     char payload[512];
-    snprintf(payload, sizeof payload,
-             "{\"role\":\"agent\",\"iss\":\"tripdesk\",\"exp\":%lld}", (long long)(NOW + HOUR));
+    snprintf(payload, sizeof payload, "{\"role\":\"agent\",\"iss\":\"tripdesk\",\"exp\":%lld}",
+             (long long)(NOW + HOUR));
     char *token = libjwt_token(JWT_ALG_HS256, SECRET, payload);
     ck_assert_int_eq(verify(token, NOW), TD_TOKEN_BAD_CLAIMS);
     free(token);
@@ -408,8 +407,8 @@ START_TEST(token_garbage_is_malformed)
 {
     /* No token here has an empty header or payload segment ("...", ".e30.x"): libjwt
      * 1.10 writes past a zero-byte buffer on those unless token.c rejects them first. */
-    static const char *const bad[] = {"", "abc", "a.b", "a.b.c", "a.b.c.d", "eyJ.eyJ.x",
-                                      "e30.e30.", "not a token at all"};
+    static const char *const bad[] = {"",        "abc",       "a.b",      "a.b.c",
+                                      "a.b.c.d", "eyJ.eyJ.x", "e30.e30.", "not a token at all"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(verify(bad[i], NOW) == TD_TOKEN_MALFORMED, "'%s' not malformed", bad[i]);
     ck_assert_int_eq(verify(NULL, NOW), TD_TOKEN_MALFORMED);
@@ -561,8 +560,11 @@ END_TEST
 
 START_TEST(token_whose_sub_is_not_an_object_id_is_bad_claims)
 {
-    static const char *const subs[] = {"a1", "not-an-object-id-at-all!", "65f1c0ffee0123456789abc",
-                                       "65f1c0ffee0123456789abcde", "65f1c0ffee0123456789abcg",
+    static const char *const subs[] = {"a1",
+                                       "not-an-object-id-at-all!",
+                                       "65f1c0ffee0123456789abc",
+                                       "65f1c0ffee0123456789abcde",
+                                       "65f1c0ffee0123456789abcg",
                                        "{\"$ne\":null}"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         td_claims in = valid_claims();
@@ -581,9 +583,9 @@ END_TEST
 
 START_TEST(token_reason_is_distinct_per_result)
 {
-    static const td_token_result all[] = {TD_TOKEN_OK,          TD_TOKEN_MALFORMED,
-                                          TD_TOKEN_BAD_ALG,     TD_TOKEN_EXPIRED,
-                                          TD_TOKEN_BAD_ISSUER,  TD_TOKEN_BAD_CLAIMS};
+    static const td_token_result all[] = {TD_TOKEN_OK,         TD_TOKEN_MALFORMED,
+                                          TD_TOKEN_BAD_ALG,    TD_TOKEN_EXPIRED,
+                                          TD_TOKEN_BAD_ISSUER, TD_TOKEN_BAD_CLAIMS};
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
         const char *r = td_token_reason(all[i]);

@@ -45,7 +45,10 @@ typedef struct {
     const char *what;
 } utf8_case;
 
-#define CASE(lit, ok, what) {lit, sizeof lit - 1, ok, what}
+#define CASE(lit, ok, what)                                                                        \
+    {                                                                                              \
+        lit, sizeof lit - 1, ok, what                                                              \
+    }
 
 static const utf8_case utf8_table[] = {
     CASE("", true, "empty"),
@@ -99,15 +102,15 @@ START_TEST(json_text_refuses_nul_escapes_and_invalid_bytes)
         {"{\"a\":\"\\u0001\"}", true},
         {"{\"a\":\"x\\u0000y\"}", false},
         {"{\"\\u0000\":1}", false},
-        {"{\"a\":\"\\\\\\u0000\"}", false},   /* backslash escape, then \u0000 */
+        {"{\"a\":\"\\\\\\u0000\"}", false}, /* backslash escape, then \u0000 */
         {"{\"a\":\"caf\xc3\xa9\"}", true},
         {"{\"a\":\"\xc0\xaf\"}", false},
         {"{\"a\":\"\xed\xa0\x80\"}", false},
         {"{\"a\":\"\xf4\x90\x80\x80\"}", false},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        ck_assert_msg(td_json_text_ok(table[i].text, strlen(table[i].text)) == table[i].ok,
-                      "'%s'", table[i].text);
+        ck_assert_msg(td_json_text_ok(table[i].text, strlen(table[i].text)) == table[i].ok, "'%s'",
+                      table[i].text);
     static const char nul_inside[] = "{\"a\":\"x\0y\"}";
     ck_assert(!td_json_text_ok(nul_inside, sizeof nul_inside - 1));
     static const char nul_after[] = "{\"a\":1}\0\0";
@@ -192,16 +195,21 @@ END_TEST
 START_TEST(get_str_refuses_invalid_utf8_control_characters_and_edges)
 {
     static const char *const bodies[] = {
-        "{\"s\":\"\xc0\xaf\"}", "{\"s\":\"\xed\xa0\x80\"}", "{\"s\":\"a\\u0007b\"}",
-        "{\"s\":\"a\\u007fb\"}", "{\"s\":\" lead\"}",       "{\"s\":\"trail \"}",
-        "{\"s\":\"\"}",          "{\"s\":42}",               "{}",
+        "{\"s\":\"\xc0\xaf\"}",
+        "{\"s\":\"\xed\xa0\x80\"}",
+        "{\"s\":\"a\\u0007b\"}",
+        "{\"s\":\"a\\u007fb\"}",
+        "{\"s\":\" lead\"}",
+        "{\"s\":\"trail \"}",
+        "{\"s\":\"\"}",
+        "{\"s\":42}",
+        "{}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         cJSON *doc = cJSON_Parse(bodies[i]);
         ck_assert_ptr_nonnull(doc);
         const char *out = NULL;
-        ck_assert_msg(td_get_str(doc, "s", true, 1, 10, &res, &out) == TD_EINVAL, "%s",
-                      bodies[i]);
+        ck_assert_msg(td_get_str(doc, "s", true, 1, 10, &res, &out) == TD_EINVAL, "%s", bodies[i]);
         assert_field_error("s");
         td_res_clear(&res);
         cJSON_Delete(doc);
@@ -230,8 +238,8 @@ START_TEST(check_fields_names_an_unknown_field_without_splitting_it)
     ck_assert_int_eq(td_check_fields(doc, allowed, &res), TD_EINVAL);
     cJSON *body = cJSON_Parse(res.body);
     ck_assert_ptr_nonnull(body);
-    const char *msg = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "error"), "message"));
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(body, "error"), "message"));
     ck_assert_ptr_nonnull(msg);
     ck_assert(td_utf8_valid(msg, strlen(msg)));
     ck_assert_ptr_nonnull(strstr(msg, "Unknown field 'ab\xc3\xa9"));
@@ -262,7 +270,8 @@ END_TEST
 START_TEST(email_and_phone_shapes)
 {
     static const char *const good_emails[] = {"a@b.co", "first.last+tag@sub.example.com", NULL};
-    static const char *const bad_emails[] = {"ab", "a@b", "@b.co", "a@b.", "a@.co", "a@b..co",
+    static const char *const bad_emails[] = {"ab",       "a@b",      "@b.co",
+                                             "a@b.",     "a@.co",    "a@b..co",
                                              "a b@c.co", "a@b@c.co", "caf\xc3\xa9@x.co",
                                              "a<b@c.co", NULL};
     for (int i = 0; good_emails[i] != NULL; i++)

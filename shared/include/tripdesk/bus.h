@@ -33,7 +33,8 @@
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
 #define TD_BUS_REPLAY_TIMEOUT_MS 10000 /* generous: a slow replay must still land */
-#define TD_BUS_SWEEP_MS 600000     /* crash leftovers: a full scan (35,000 documents of the
+#define TD_BUS_SWEEP_MS                                                                            \
+    600000 /* crash leftovers: a full scan (35,000 documents of the
                                       demo data: ~12 s of FerretDB's CPU), so rarely;
                                       at start too; TRIPDESK_BUS_SWEEP_MS overrides */
 
@@ -58,7 +59,8 @@ typedef int (*td_event_handler)(const td_event *ev, mongoc_client_t *mongo, void
 TD_MUST_CHECK int td_bus_new(td_bus **out, const char *self);
 
 /* Subscribes to every event of `publisher` (call before td_bus_start). */
-TD_MUST_CHECK int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, void *arg);
+TD_MUST_CHECK int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h,
+                                   void *arg);
 
 /* Registers a domain collection whose documents may hold staged `_events`. */
 TD_MUST_CHECK int td_bus_track_collection(td_bus *bus, const char *coll);
@@ -73,17 +75,18 @@ void td_bus_free(td_bus *bus);
 
 /* Publishes an event that has no domain write of its own: one outbox insert.
  * payload is borrowed. *id_out (25 bytes) gets the event id when non-NULL. */
-TD_MUST_CHECK int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type, const cJSON *payload,
-                   char *id_out);
+TD_MUST_CHECK int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *type,
+                                 const cJSON *payload, char *id_out);
 
 /* Appends to `doc` an `_events` array holding one staged event, for a domain insert
  * or $set; then, after the write succeeded, call td_bus_commit. */
-TD_MUST_CHECK int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_out[25]);
+TD_MUST_CHECK int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload,
+                               char id_out[25]);
 
 /* Appends to an update document a `$push` of one staged event (the update must have
  * no other $push); then, after the update succeeded, call td_bus_commit. */
 TD_MUST_CHECK int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
-                        char id_out[25]);
+                                      char id_out[25]);
 
 /* The event of a domain insert, written to outbox_pending before the document
  * ("prepared") when this instance holds the relay lease (td_bus_is_relay): the relay
@@ -101,19 +104,19 @@ typedef struct {
     char id[25];
     int64_t time;
 } td_bus_prepared;
-TD_MUST_CHECK int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_oid_t *doc_id,
-                   const char *type, const cJSON *payload, td_bus_prepared *out);
+TD_MUST_CHECK int td_bus_prepare(td_bus *bus, mongoc_client_t *c, const char *coll,
+                                 const bson_oid_t *doc_id, const char *type, const cJSON *payload,
+                                 td_bus_prepared *out);
 
 /* The insert of a prepared event's document succeeded: the relay sends the event
  * from memory (type and payload as given to td_bus_prepare). */
-void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type,
-                    const cJSON *payload);
+void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type, const cJSON *payload);
 
 /* The same when the insert took so long (TD_BUS_PREPARED_GRACE_MS / 2 or more) that
  * the relay may be about to drop the event as never written: makes it a plain
  * pending event first (or writes it again, when it was dropped already). */
 TD_MUST_CHECK int td_bus_confirm_late(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev,
-                        const char *type, const cJSON *payload);
+                                      const char *type, const cJSON *payload);
 
 /* The insert certainly failed (a duplicate key): forgets the prepared event. After
  * any other error the insert may still have happened: leave the event, the relay
@@ -122,11 +125,13 @@ void td_bus_abandon(td_bus *bus, mongoc_client_t *c, const td_bus_prepared *ev);
 
 /* Moves the staged events of document `doc_id` (an ObjectId hex or string id) in
  * `coll` to the outbox and wakes the relay. */
-TD_MUST_CHECK int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll, const char *doc_id);
+TD_MUST_CHECK int td_bus_commit(td_bus *bus, mongoc_client_t *c, const char *coll,
+                                const char *doc_id);
 
 /* The same for a document already in hand (as inserted, or as returned by
  * findAndModify): saves reading it back. */
-TD_MUST_CHECK int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll, const bson_t *doc);
+TD_MUST_CHECK int td_bus_commit_doc(td_bus *bus, mongoc_client_t *c, const char *coll,
+                                    const bson_t *doc);
 
 /* What a subscriber that handled publisher's events up to sequence `last` does with
  * one of sequence `seq` (live or replayed): TD_BUS_SEEN ignores it (an event seen

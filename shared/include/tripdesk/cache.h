@@ -65,8 +65,8 @@ const char *td_cache_scope(uint32_t permissions, const char *view_all, const cha
 /* Looks up <ns>:list:<gen>:<scope>:<query>. On a hit res holds the cached
  * response (status 200) and X-Cache: HIT. Otherwise slot remembers the key so that
  * td_cache_store can fill it. */
-td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
-                               const char *scope, const char *query);
+td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns, const char *scope,
+                               const char *query);
 
 /* Stores a successful (200) response under the slot's key with ttl_s and sets
  * X-Cache on res (MISS, or BYPASS). */

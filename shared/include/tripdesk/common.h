@@ -22,15 +22,15 @@
 enum {
     TD_OK = 0,
     TD_ENOMEM = -1,
-    TD_EINVAL = -2,     /* bad input */
-    TD_ENOTFOUND = -3,  /* no such thing */
-    TD_ECONFLICT = -4,  /* unique key or version conflict */
-    TD_EUNAVAIL = -5,   /* a dependency (MongoDB, Redis, a peer) is unreachable */
+    TD_EINVAL = -2,    /* bad input */
+    TD_ENOTFOUND = -3, /* no such thing */
+    TD_ECONFLICT = -4, /* unique key or version conflict */
+    TD_EUNAVAIL = -5,  /* a dependency (MongoDB, Redis, a peer) is unreachable */
     TD_ETIMEDOUT = -6,
-    TD_EMETHOD = -7,    /* path known, method not */
-    TD_EIO = -8,        /* any other failure of a dependency */
-    TD_EDEADLINE = -9,  /* the request's deadline passed (see td_deadline_left_ms) */
-    TD_EAGAIN = -10,    /* busy right now: retry the request later (td_req_retry_in) */
+    TD_EMETHOD = -7,   /* path known, method not */
+    TD_EIO = -8,       /* any other failure of a dependency */
+    TD_EDEADLINE = -9, /* the request's deadline passed (see td_deadline_left_ms) */
+    TD_EAGAIN = -10,   /* busy right now: retry the request later (td_req_retry_in) */
 };
 
 /* Short name of a result code, for logs. */

@@ -31,6 +31,6 @@ typedef enum {
  * names the service for the per-service kinds and is ignored for the registry.
  * Returns 0, or TD_EINVAL for an unknown service. */
 TD_MUST_CHECK int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char *buf,
-                    size_t len);
+                                  size_t len);
 
 #endif

@@ -49,8 +49,8 @@ typedef struct td_req {
     td_pair params[TD_MAX_PARAMS]; /* path parameters, e.g. {"id", "..."} */
     int nparams;
     struct td_service *service;
-    struct _mongoc_client_t *mongo;  /* popped on first td_req_mongo() */
-    struct td_idem *idem;            /* its Idempotency-Key claim (idempotency.h) */
+    struct _mongoc_client_t *mongo; /* popped on first td_req_mongo() */
+    struct td_idem *idem;           /* its Idempotency-Key claim (idempotency.h) */
 } td_req;
 
 typedef struct td_res {

@@ -45,8 +45,8 @@
 bool td_idem_key_valid(const char *key);
 
 /* The record's _id: hex SHA-256 of agent, method, path and key (NUL-separated). */
-void td_idem_record_id(const char *agent, const char *method, const char *path,
-                       const char *key, char out[TD_IDEM_HEX_LEN]);
+void td_idem_record_id(const char *agent, const char *method, const char *path, const char *key,
+                       char out[TD_IDEM_HEX_LEN]);
 
 /* The request's fingerprint: hex SHA-256 of the raw query and the body. */
 void td_idem_fingerprint(const char *query, const uint8_t *body, size_t len,

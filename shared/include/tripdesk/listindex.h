@@ -48,7 +48,7 @@ typedef struct td_listindex td_listindex;
  * is always added). render gives a document as the API shows it; it is printed once,
  * when the document is put, and spliced into list answers as it is. */
 TD_MUST_CHECK int td_listindex_new(td_listindex **out, const char *coll, const char *ns,
-                     const char *const *fields, td_doc_to_json render);
+                                   const char *const *fields, td_doc_to_json render);
 void td_listindex_free(td_listindex *ix);
 
 /*
@@ -82,14 +82,14 @@ typedef struct {
 } td_listindex_opts;
 
 TD_MUST_CHECK int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
-                          const char *const *fields, td_doc_to_json render,
-                          const td_listindex_opts *opts);
+                                        const char *const *fields, td_doc_to_json render,
+                                        const td_listindex_opts *opts);
 
 /* After the same readiness check and catch-up as td_listindex_query (same return
  * codes), calls fn(ext, arg) with the current table's read model under its read
  * lock: fn must not keep the pointer. */
 TD_MUST_CHECK int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
-                          void (*fn)(const void *ext, void *arg), void *arg);
+                                        void (*fn)(const void *ext, void *arg), void *arg);
 
 /* Approximate bytes the copy holds (columns, strings, JSON, hash), for logs. */
 size_t td_listindex_bytes(td_listindex *ix);
@@ -121,27 +121,30 @@ void td_listindex_put(td_listindex *ix, const bson_t *doc);
  * TD_EINVAL for a filter it does not evaluate: ask the database. During the first
  * load TD_EAGAIN at once: the caller retries a little later without holding its
  * worker (td_req_retry_in), then answers 503 LIST_LOADING. */
-TD_MUST_CHECK int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l, cJSON **items,
-                       int64_t *total);
+TD_MUST_CHECK int td_listindex_query(td_listindex *ix, mongoc_client_t *c, const td_list *l,
+                                     cJSON **items, int64_t *total);
 
 /* The same, in the degraded mode used while the copy cannot catch up with the
  * other daemons because Redis is unreachable: the copy as
  * it is answers, with *degraded set, instead of TD_EUNAVAIL; it holds every write
  * of this daemon, and the others' from before the outage. A full database scan per
  * list would be slower than the gateway's deadline for a large collection. */
-TD_MUST_CHECK int td_listindex_query_degraded(td_listindex *ix, mongoc_client_t *c, const td_list *l,
-                                cJSON **items, int64_t *total, bool *degraded);
+TD_MUST_CHECK int td_listindex_query_degraded(td_listindex *ix, mongoc_client_t *c,
+                                              const td_list *l, cJSON **items, int64_t *total,
+                                              bool *degraded);
 
 /* The document with this _id as last written (without staged events) into *out
  * (bson_copy_to: out uninitialised or empty), after the same catch-up as a list.
  * TD_ENOTFOUND when the copy does not hold it, TD_EUNAVAIL when it cannot answer
  * now (loading included: no wait): ask the database in both cases. */
-TD_MUST_CHECK int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id, bson_t *out);
+TD_MUST_CHECK int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id,
+                                   bson_t *out);
 
 /* The parts of the above without Redis, for tools and tests: puts a document into
  * this copy only, and answers l from the copy as it is, without catching up. */
 void td_listindex_put_local(td_listindex *ix, const bson_t *doc);
-TD_MUST_CHECK int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items, int64_t *total);
+TD_MUST_CHECK int td_listindex_select(td_listindex *ix, const td_list *l, cJSON **items,
+                                      int64_t *total);
 
 /* How many documents the copy holds (for logs and tests). */
 size_t td_listindex_size(td_listindex *ix);

@@ -64,7 +64,7 @@ void td_mongo_time_opts(bson_t *opts);
 /* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
  * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend
  * never reads one but updates it on every write. */
-TD_MUST_CHECK int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys, const char *name,
-                   bool unique);
+TD_MUST_CHECK int td_mongo_index(mongoc_client_t *c, const char *coll, const bson_t *keys,
+                                 const char *name, bool unique);
 
 #endif

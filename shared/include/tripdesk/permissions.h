@@ -31,8 +31,8 @@ int td_role_rank(const char *role);
 int td_permission_index(const char *name);
 
 typedef struct {
-    int64_t version;                /* 0 for the built-in defaults */
-    uint32_t bits[TD_ROLE_COUNT];   /* bit i set: permission i granted */
+    int64_t version;              /* 0 for the built-in defaults */
+    uint32_t bits[TD_ROLE_COUNT]; /* bit i set: permission i granted */
 } td_matrix;
 
 /* The built-in defaults. */

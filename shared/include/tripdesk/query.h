@@ -33,10 +33,10 @@ typedef enum {
 } td_qp_kind;
 
 typedef struct {
-    const char *param;          /* query parameter; NULL ends a table */
+    const char *param; /* query parameter; NULL ends a table */
     td_qp_kind kind;
-    const char *field;          /* document field */
-    const char *const *values;  /* allowed values for IN/EQ, NULL-terminated; NULL: any */
+    const char *field;         /* document field */
+    const char *const *values; /* allowed values for IN/EQ, NULL-terminated; NULL: any */
 } td_qp;
 
 typedef struct {
@@ -49,20 +49,21 @@ typedef struct {
 
 typedef struct {
     int64_t page, limit;
-    bson_t filter;  /* the handler may append object-level conditions */
+    bson_t filter; /* the handler may append object-level conditions */
     bson_t sort;
 } td_list;
 
 /* Parses raw against spec. On TD_EINVAL res holds the 400. Always td_list_free. */
-TD_MUST_CHECK int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_res *res);
+TD_MUST_CHECK int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out,
+                                td_res *res);
 void td_list_free(td_list *l);
 
 /* Converts one document for the response; returns NULL to skip it. */
 typedef cJSON *(*td_doc_to_json)(const bson_t *doc, void *arg);
 
 /* Counts and fetches the page: *items (caller owns) and *total. TD_E* on failure. */
-TD_MUST_CHECK int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv, void *arg,
-                cJSON **items, int64_t *total);
+TD_MUST_CHECK int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv,
+                              void *arg, cJSON **items, int64_t *total);
 
 /* Answers a parsed list from collection coll of the request's database: 200 with the
  * page and its pagination, 503 when MongoDB is down, or the query's error. Returns

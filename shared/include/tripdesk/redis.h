@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TD_REDIS_TIMEOUT_MS 250  /* connect and command timeout */
-#define TD_REDIS_RETRY_MS 1000   /* back-off after a failure */
-#define TD_REDIS_RUN_ID_MAX 48   /* a server's run_id (40 hex digits) and its NUL */
+#define TD_REDIS_TIMEOUT_MS 250 /* connect and command timeout */
+#define TD_REDIS_RETRY_MS 1000  /* back-off after a failure */
+#define TD_REDIS_RUN_ID_MAX 48  /* a server's run_id (40 hex digits) and its NUL */
 
 /* Reads REDIS_URL (redis://host:port[/db]). Call once before any other call. */
 TD_MUST_CHECK int td_redis_init(void);
@@ -38,7 +38,7 @@ TD_MUST_CHECK int td_redis_mget(const char *const *keys, int n, char **vals);
  * generation, the entry is not sent: TD_OK with *out NULL means it still exists
  * (the caller's copy of that generation is current), TD_ENOTFOUND that it is gone. */
 TD_MUST_CHECK int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suffix,
-                        const char *held_gen, char **gen, char **out, size_t *len);
+                                      const char *held_gen, char **gen, char **out, size_t *len);
 
 /* Change streams (how daemons tell each other what they wrote). */
 #define TD_STREAM_ID_LEN 48
@@ -50,8 +50,9 @@ TD_MUST_CHECK int td_redis_stream_add(const char *key, int64_t keep_ms, const ch
 /* In one round trip: reads marker_key into *marker (malloc'd; NULL when absent)
  * and up to count entries of stream key after last_id ("" = from the start),
  * calling fn for each value in order and advancing last_id; *n gets the count. */
-TD_MUST_CHECK int td_redis_stream_read(const char *marker_key, const char *key, char last_id[TD_STREAM_ID_LEN],
-                         int count, char **marker, td_stream_fn fn, void *arg, int *n);
+TD_MUST_CHECK int td_redis_stream_read(const char *marker_key, const char *key,
+                                       char last_id[TD_STREAM_ID_LEN], int count, char **marker,
+                                       td_stream_fn fn, void *arg, int *n);
 
 /* SET key val (only_new: NX, then TD_ECONFLICT when the key exists). */
 TD_MUST_CHECK int td_redis_set(const char *key, const char *val, bool only_new);

@@ -17,8 +17,8 @@ typedef bool (*td_probe_fn)(void);
 
 /* Starts heartbeats for `service`; mongo_probe / redis_probe may be NULL when the
  * daemon does not use that dependency. */
-TD_MUST_CHECK int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mongo_probe,
-                       td_probe_fn redis_probe);
+TD_MUST_CHECK int td_heartbeat_start(td_heartbeat **out, const char *service,
+                                     td_probe_fn mongo_probe, td_probe_fn redis_probe);
 
 /* Marks the instance as draining (reported as such) */
 void td_heartbeat_draining(td_heartbeat *hb);

@@ -13,8 +13,8 @@
 typedef int (*td_handler)(td_req *req, td_res *res);
 
 /* Route flags. */
-#define TD_ROUTE_PUBLIC 0x1 /* no principal required (the gateway decides too) */
-#define TD_ROUTE_INLINE 0x2 /* touches no MongoDB/Redis: may run on the nng aio thread */
+#define TD_ROUTE_PUBLIC 0x1     /* no principal required (the gateway decides too) */
+#define TD_ROUTE_INLINE 0x2     /* touches no MongoDB/Redis: may run on the nng aio thread */
 #define TD_ROUTE_IDEMPOTENT 0x4 /* a create honouring Idempotency-Key (idempotency.h) */
 
 typedef struct {
@@ -32,7 +32,7 @@ void td_router_free(td_router *r);
 
 /* Adds a route; pattern must start with '/'. The strings must outlive the router. */
 TD_MUST_CHECK int td_router_add(td_router *r, const char *method, const char *pattern, td_handler h,
-                  int flags, const char *permission);
+                                int flags, const char *permission);
 
 /* Adds every route of a NULL-handler-terminated table. */
 TD_MUST_CHECK int td_router_add_table(td_router *r, const td_route *table);
@@ -40,7 +40,7 @@ TD_MUST_CHECK int td_router_add_table(td_router *r, const td_route *table);
 /* Finds the route for method and path and fills req->params (values point into
  * scratch, which must hold strlen(path)+1 bytes). Returns 0, TD_ENOTFOUND or
  * TD_EMETHOD (path matches, method does not). */
-TD_MUST_CHECK int td_router_match(const td_router *r, const char *method, const char *path, char *scratch,
-                    const td_route **route, td_req *req);
+TD_MUST_CHECK int td_router_match(const td_router *r, const char *method, const char *path,
+                                  char *scratch, const td_route **route, td_req *req);
 
 #endif

@@ -38,7 +38,8 @@ void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn);
  * right after start) with a MongoDB client of its own. Add before running. */
 #define TD_MAX_TASKS 8
 typedef void (*td_task_fn)(td_service *svc, mongoc_client_t *c);
-TD_MUST_CHECK int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms, td_task_fn fn);
+TD_MUST_CHECK int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms,
+                                      td_task_fn fn);
 
 /* Runs until SIGTERM/SIGINT, then drains in-flight requests and returns 0. */
 TD_MUST_CHECK int td_service_run(td_service *svc);

@@ -24,15 +24,16 @@ cJSON *td_event_payload(const td_req *req, const char *action, const char *targe
 /* Inserts doc (with its _id) and the event `type` with payload (borrowed).
  * TD_ECONFLICT on a duplicate key. */
 TD_MUST_CHECK int td_store_insert(td_req *req, const char *coll, bson_t *doc, const char *type,
-                    const cJSON *payload);
+                                  const cJSON *payload);
 
 /* Applies update ($set, $inc, $unset, ... — but no $push, and neither updatedAt nor
  * version, which are added here) to the document with _id id, if its version is still `version` (or any, when version < 0),
  * adding $inc version, $set updatedAt and the event. *out (may be NULL) gets the
  * updated document. TD_ENOTFOUND when no document matched (gone or stale: the
  * caller tells which by re-reading). */
-TD_MUST_CHECK int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t version,
-                    bson_t *update, const char *type, const cJSON *payload, bson_t *out);
+TD_MUST_CHECK int td_store_update(td_req *req, const char *coll, const bson_oid_t *id,
+                                  int64_t version, bson_t *update, const char *type,
+                                  const cJSON *payload, bson_t *out);
 
 /* The update document td_store_update sends (before its staged event): update's
  * operators, its $set with updatedAt = now_ms and its $inc with version + 1 (each
@@ -51,6 +52,7 @@ TD_MUST_CHECK int td_store_on_write(const char *coll, td_store_write_fn fn, void
 void td_store_observers_clear(void);
 
 /* Finds one document; TD_ENOTFOUND when none. */
-TD_MUST_CHECK int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter, bson_t *out);
+TD_MUST_CHECK int td_store_find_one(mongoc_client_t *c, const char *coll, const bson_t *filter,
+                                    bson_t *out);
 
 #endif

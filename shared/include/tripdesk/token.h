@@ -19,21 +19,21 @@
 #define TD_OBJECT_ID_HEX 24 /* sub: the agent's ObjectId in hex */
 
 typedef struct {
-    char sub[TD_TOKEN_FIELD_MAX];  /* agent id */
+    char sub[TD_TOKEN_FIELD_MAX]; /* agent id */
     char role[TD_TOKEN_FIELD_MAX];
     char jti[TD_TOKEN_FIELD_MAX];
-    int64_t exp;                   /* unix seconds */
+    int64_t exp; /* unix seconds */
     int64_t iat;
-    int64_t ver;                   /* the agent's token version */
+    int64_t ver; /* the agent's token version */
 } td_claims;
 
 typedef enum {
     TD_TOKEN_OK = 0,
-    TD_TOKEN_MALFORMED,   /* not a JWT, or bad signature */
-    TD_TOKEN_BAD_ALG,     /* anything but HS256, "none" included */
+    TD_TOKEN_MALFORMED, /* not a JWT, or bad signature */
+    TD_TOKEN_BAD_ALG,   /* anything but HS256, "none" included */
     TD_TOKEN_EXPIRED,
     TD_TOKEN_BAD_ISSUER,
-    TD_TOKEN_BAD_CLAIMS,  /* sub/role/exp missing or out of shape (sub not an ObjectId) */
+    TD_TOKEN_BAD_CLAIMS, /* sub/role/exp missing or out of shape (sub not an ObjectId) */
 } td_token_result;
 
 /* Reads TRIPDESK_JWT_SECRET (at least TD_JWT_SECRET_MIN bytes) and the issuer. Without

@@ -17,8 +17,7 @@ typedef struct {
     const char *to[TD_MAX_NEXT]; /* NULL-terminated when shorter */
 } td_transition;
 
-bool td_transition_allowed(const td_transition *table, size_t n, const char *from,
-                           const char *to);
+bool td_transition_allowed(const td_transition *table, size_t n, const char *from, const char *to);
 
 /* Answers 422; message NULL gives "A <from> <noun> cannot become <to>". */
 int td_transition_fail(td_res *res, const td_transition *table, size_t n, const char *from,
