@@ -672,7 +672,7 @@ async function adminPoll(path, ok, what, ms = 15000) {
 }
 
 async function paymentBooking(s, total) {
-  const customer = await adminApi('POST', '/api/customers', { firstName: 'Pay', lastName: `Case ${s}`, phone: '+91 98200 67890', city: 'Goa' });
+  const customer = await adminApi('POST', '/api/customers', { firstName: 'Pay', lastName: `Case ${s}`, phone: uniquePhone(), city: 'Goa' });
   const b = await adminApi('POST', '/api/bookings', {
     customer: customer._id,
     tripDetails: { title: `Payment trip ${s}`, destination: `Goa ${s}`, startDate: '2027-06-01', endDate: '2027-06-05', tripType: 'leisure', travellers: { adults: 2 } },
