@@ -270,29 +270,7 @@ static int take_refresh(mongoc_client_t *c, const char *key, bson_t *old)
         BCON_NEW("_id", BCON_UTF8(key), "used", BCON_BOOL(false), "revoked", BCON_BOOL(false));
     bson_t *update =
         BCON_NEW("$set", "{", "used", BCON_BOOL(true), "usedAt", BCON_DATE_TIME(td_now_ms()), "}");
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, update);
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
-    bson_t reply;
-    bson_error_t err;
-    int rc = TD_ENOTFOUND;
-    if (!mongoc_collection_find_and_modify_with_opts(coll, filter, opts, &reply, &err)) {
-        rc = td_mongo_rc(&err);
-    } else {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t tmp;
-            bson_init_static(&tmp, data, len);
-            bson_copy_to(&tmp, old);
-            rc = TD_OK;
-        }
-    }
-    bson_destroy(&reply);
-    mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(opts);
+    int rc = td_mongo_find_and_modify(c, COLL_REFRESH, filter, update, false, old);
     bson_destroy(filter);
     bson_destroy(update);
     return rc;

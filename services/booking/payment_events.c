@@ -32,30 +32,7 @@ static int apply(mongoc_client_t *c, const bson_t *filter, const char *status, i
     bson_t *update = BCON_NEW("$set", "{", "paymentStatus", BCON_UTF8(status), "paymentVersion",
                               BCON_INT64(av), "updatedAt", BCON_DATE_TIME(td_now_ms()), "}", "$inc",
                               "{", "version", BCON_INT64(1), "}");
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, update);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_BOOKINGS);
-    bson_t reply;
-    bson_error_t err;
-    int rc = TD_ENOTFOUND;
-    if (!mongoc_collection_find_and_modify_with_opts(coll, filter, opts, &reply, &err)) {
-        rc = td_mongo_rc(&err);
-    } else {
-        bson_iter_t it;
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t tmp;
-            bson_init_static(&tmp, data, len);
-            bson_copy_to(&tmp, out);
-            rc = TD_OK;
-        }
-    }
-    bson_destroy(&reply);
-    mongoc_collection_destroy(coll);
-    mongoc_find_and_modify_opts_destroy(opts);
+    int rc = td_mongo_find_and_modify(c, COLL_BOOKINGS, filter, update, true, out);
     bson_destroy(update);
     return rc;
 }

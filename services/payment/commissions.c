@@ -201,45 +201,18 @@ static int system_update(mongoc_client_t *c, bson_t *filter, bson_t *set, const 
     bson_destroy(inc);
     char evid[25];
     int rc = td_bus_stage_update(&update, type, payload, evid);
-    mongoc_collection_t *cl = td_mongo_coll(c, COLL_COMMISSIONS);
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, &update);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    bson_t reply;
-    bson_error_t err;
-    bson_init(&reply);
-    if (rc == TD_OK &&
-        !mongoc_collection_find_and_modify_with_opts(cl, filter, opts, &reply, &err)) {
-        rc = td_mongo_rc(&err);
-    } else if (rc == TD_OK) {
-        bson_iter_t it;
-        rc = TD_ENOTFOUND;
-        if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_iter_document(&it, &len, &data);
-            bson_t written;
-            if (bson_init_static(&written, data, len)) {
-                put_copy(COLL_COMMISSIONS, &written, NULL);
-                rc = TD_OK;
-            }
-        }
-    }
-    mongoc_find_and_modify_opts_destroy(opts);
-    mongoc_collection_destroy(cl);
-    bson_destroy(&reply);
-    bson_destroy(&update);
+    bson_t written;
     if (rc == TD_OK)
+        rc = td_mongo_find_and_modify(c, COLL_COMMISSIONS, filter, &update, true, &written);
+    if (rc == TD_OK) {
+        put_copy(COLL_COMMISSIONS, &written, NULL);
         td_cache_invalidate(CACHE_NS);
-    if (rc == TD_OK && events_bus != NULL) {
-        bson_iter_t it;
-        char hex[25];
-        if (bson_iter_init_find(&it, filter, "_id") && BSON_ITER_HOLDS_OID(&it)) {
-            bson_oid_to_string(bson_iter_oid(&it), hex);
-            /* staged in the document: if this fails the sweeper moves it */
-            TD_IGNORE(td_bus_commit(events_bus, c, COLL_COMMISSIONS, hex));
-        }
+        /* staged in the document: if this fails the sweeper moves it */
+        if (events_bus != NULL)
+            TD_IGNORE(td_bus_commit_doc(events_bus, c, COLL_COMMISSIONS, &written));
+        bson_destroy(&written);
     }
+    bson_destroy(&update);
     return rc;
 }
 

@@ -149,6 +149,40 @@ int td_mongo_rc(const bson_error_t *err)
     return TD_EIO;
 }
 
+int td_mongo_find_and_modify(mongoc_client_t *c, const char *coll, const bson_t *filter,
+                             const bson_t *update, bool return_new, bson_t *out)
+{
+    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
+    mongoc_collection_t *cl = td_mongo_coll(c, coll);
+    bson_t reply = BSON_INITIALIZER;
+    bson_error_t err;
+    bson_iter_t it;
+    int rc = TD_EIO;
+    if (!mongoc_find_and_modify_opts_set_update(opts, update) ||
+        !mongoc_find_and_modify_opts_set_flags(opts, return_new ? MONGOC_FIND_AND_MODIFY_RETURN_NEW
+                                                                : MONGOC_FIND_AND_MODIFY_NONE))
+        goto out; /* an update the driver refuses: our bug, not the server's */
+    bson_destroy(&reply);
+    if (!mongoc_collection_find_and_modify_with_opts(cl, filter, opts, &reply, &err)) {
+        rc = td_mongo_rc(&err);
+    } else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&it, &len, &data);
+        bson_t doc;
+        rc = bson_init_static(&doc, data, len) ? TD_OK : TD_EIO;
+        if (rc == TD_OK && out != NULL)
+            bson_copy_to(&doc, out);
+    } else {
+        rc = TD_ENOTFOUND;
+    }
+out:
+    bson_destroy(&reply);
+    mongoc_collection_destroy(cl);
+    mongoc_find_and_modify_opts_destroy(opts);
+    return rc;
+}
+
 void td_mongo_time_opts(bson_t *opts)
 {
     int64_t deadline = td_deadline_current();

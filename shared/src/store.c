@@ -174,7 +174,6 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
     if (c == NULL)
         return TD_EUNAVAIL;
     bson_t full = BSON_INITIALIZER;
-    bson_iter_t it;
     td_store_update_doc(update, td_now_ms(), &full);
     char ev[25];
     int rc = td_bus_stage_update(&full, type, payload, ev);
@@ -186,31 +185,15 @@ int td_store_update(td_req *req, const char *coll, const bson_oid_t *id, int64_t
     BSON_APPEND_OID(&filter, "_id", id);
     if (version >= 0)
         BSON_APPEND_INT64(&filter, "version", version);
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, &full);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_RETURN_NEW);
-    mongoc_collection_t *cl = td_mongo_coll(c, coll);
-    bson_t reply;
-    bson_error_t err;
-    if (!mongoc_collection_find_and_modify_with_opts(cl, &filter, opts, &reply, &err)) {
-        rc = td_mongo_rc(&err);
-    } else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-        const uint8_t *data;
-        uint32_t len;
-        bson_iter_document(&it, &len, &data);
-        bson_t tmp;
-        bson_init_static(&tmp, data, len);
-        written(coll, &tmp);
-        commit(req, coll, &tmp);
+    bson_t doc;
+    rc = td_mongo_find_and_modify(c, coll, &filter, &full, true, &doc);
+    if (rc == TD_OK) {
+        written(coll, &doc);
+        commit(req, coll, &doc);
         if (out != NULL)
-            bson_copy_to(&tmp, out);
-        rc = TD_OK;
-    } else {
-        rc = TD_ENOTFOUND;
+            bson_copy_to(&doc, out);
+        bson_destroy(&doc);
     }
-    bson_destroy(&reply);
-    mongoc_collection_destroy(cl);
-    mongoc_find_and_modify_opts_destroy(opts);
     bson_destroy(&filter);
     bson_destroy(&full);
     return rc;

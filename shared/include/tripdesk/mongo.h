@@ -61,6 +61,14 @@ int td_mongo_is_ferretdb(mongoc_client_t *c, bool *yes);
  * FerretDB 1.24 honours it on find, aggregate and count (docs/notes/stalls.md). */
 void td_mongo_time_opts(bson_t *opts);
 
+/* findAndModify of one document of coll matching filter with update; with
+ * return_new the document as written, else as it was, into out (uninitialised;
+ * may be NULL; the caller destroys it on TD_OK). TD_ENOTFOUND when the filter
+ * matched nothing, else td_mongo_rc of the driver's error. */
+TD_MUST_CHECK int td_mongo_find_and_modify(mongoc_client_t *c, const char *coll,
+                                           const bson_t *filter, const bson_t *update,
+                                           bool return_new, bson_t *out);
+
 /* Creates an index (idempotent): keys is e.g. {"customer":1,"startDate":1}. On
  * FerretDB a non-unique index is dropped instead (see mongo.c): its SQLite backend
  * never reads one but updates it on every write. */
