@@ -177,20 +177,11 @@ static void answer_list(td_req *req, td_res *res, const td_list *l)
         td_fail_rc(res, TD_EUNAVAIL, NULL);
         return;
     }
-    cJSON *items;
-    int64_t total;
+    cJSON *items = NULL;
+    int64_t total = 0;
     int rc = audit_model_list(c, l, &items, &total);
-    if (rc == TD_EAGAIN) {
-        /* the model's first load: asked again shortly, without holding a worker */
-        if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS))
-            loading(res);
-        return;
-    }
-    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
-    if (rc == TD_OK)
-        td_ok_page(res, items, l->page, l->limit, total);
-    else
-        td_list_answer(req, res, COLL_AUDIT_LOGS, l, audit_entry_json, NULL);
+    td_list_answer_model(req, res, rc, items, total, false, COLL_AUDIT_LOGS, l,
+                         audit_entry_json); /* answers, or parks the request */
 }
 
 static int list(td_req *req, td_res *res)

@@ -313,28 +313,16 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
     BSON_APPEND_BOOL(&l->filter, "deleted", false);
     scope_filter(req, &l->filter, owner_field, list->view_all);
-    cJSON *items;
-    int64_t total;
+    cJSON *items = NULL;
+    int64_t total = 0;
     ix = list_copy_if_on(ix);
     bool degraded = false;
     int rc =
         ix != NULL ? td_listindex_query_degraded(ix, c, l, &items, &total, &degraded) : TD_EUNAVAIL;
-    if (rc == TD_EAGAIN) {
-        /* The copy's first load: asked again shortly, without holding a worker. */
-        if (td_req_retry_in(req, LIST_LOADING_POLL_MS, LIST_LOADING_WAIT_MS))
-            return TD_OK;
-        td_res_header(res, "Retry-After", "2");
-        return td_fail(res, 503, "LIST_LOADING",
-                       "This list is being loaded after a restart; retry in a few seconds", NULL);
-    }
-    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
-    if (degraded) /* Redis unreachable or reloading: maybe without other daemons' writes */
-        td_res_header(res, "X-List-Degraded", "unsynced");
-    if (rc == TD_OK)
-        rc = td_ok_page(res, items, l->page, l->limit, total);
-    else
-        rc = td_list_answer(req, res, coll, l, doc_json, NULL);
-    if (degraded) /* maybe without other daemons' writes: never cached */
+    rc = td_list_answer_model(req, res, rc, items, total, degraded, coll, l, doc_json);
+    if (rc == TD_EAGAIN)
+        return TD_OK; /* parked, or 503 LIST_LOADING: nothing to cache */
+    if (degraded)     /* maybe without other daemons' writes: never cached */
         slot.state = TD_CACHE_BYPASS;
     if (rc == TD_OK)
         td_cache_store(res, &slot, ttl_s); /* says X-Cache: MISS or BYPASS too */

@@ -292,28 +292,15 @@ static int list(td_req *req, td_res *res)
             scope(req, &l.filter);
         }
         mongoc_client_t *c = td_req_mongo(req);
-        cJSON *items;
-        int64_t total;
+        cJSON *items = NULL;
+        int64_t total = 0;
         bool degraded = false;
         int rc = c == NULL ? TD_EUNAVAIL
                  : list_copy != NULL
                      ? td_listindex_query_degraded(list_copy, c, &l, &items, &total, &degraded)
                      : TD_EUNAVAIL;
-        if (rc == TD_EAGAIN) {
-            if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS)) {
-                td_res_header(res, "Retry-After", "2");
-                td_fail(res, 503, "LIST_LOADING",
-                        "The commission list is being loaded; retry shortly", NULL);
-            }
-            goto out;
-        }
-        td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
-        if (degraded)
-            td_res_header(res, "X-List-Degraded", "unsynced");
-        if (rc == TD_OK)
-            td_ok_page(res, items, l.page, l.limit, total);
-        else
-            td_list_answer(req, res, COLL_COMMISSIONS, &l, commission_json, NULL);
+        td_list_answer_model(req, res, rc, items, total, degraded, COLL_COMMISSIONS, &l,
+                             commission_json); /* answers, or parks the request */
     }
 out:
     td_list_free(&l);

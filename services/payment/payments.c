@@ -636,25 +636,12 @@ static int list(td_req *req, td_res *res)
         td_fail_rc(res, TD_EUNAVAIL, NULL);
         goto out;
     }
-    cJSON *items;
-    int64_t total;
+    cJSON *items = NULL;
+    int64_t total = 0;
     bool degraded = false;
     int rc = td_listindex_query_degraded(list_copy, c, &l, &items, &total, &degraded);
-    if (rc == TD_EAGAIN) {
-        if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS)) {
-            td_res_header(res, "Retry-After", "2");
-            td_fail(res, 503, "LIST_LOADING", "The payment list is being loaded; retry shortly",
-                    NULL);
-        }
-        goto out;
-    }
-    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
-    if (degraded)
-        td_res_header(res, "X-List-Degraded", "unsynced");
-    if (rc == TD_OK)
-        td_ok_page(res, items, l.page, l.limit, total);
-    else
-        td_list_answer(req, res, COLL_PAYMENTS, &l, payment_json, NULL);
+    td_list_answer_model(req, res, rc, items, total, degraded, COLL_PAYMENTS, &l,
+                         payment_json); /* answers, or parks the request */
 out:
     td_list_free(&l);
     return 0;

@@ -1,6 +1,7 @@
 /* The list query builder: whitelisted parameters -> filter, sort, page. */
 #include "tripdesk/query.h"
 
+#include "tripdesk/listindex.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/service.h"
 
@@ -338,4 +339,23 @@ int td_list_run(mongoc_collection_t *coll, const td_list *l, td_doc_to_json conv
     *items = arr;
     *total = n;
     return rc;
+}
+
+int td_list_answer_model(td_req *req, td_res *res, int rc, cJSON *items, int64_t total,
+                         bool degraded, const char *coll, const td_list *l, td_doc_to_json conv)
+{
+    if (rc == TD_EAGAIN) {
+        if (!td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS)) {
+            td_res_header(res, "Retry-After", "2");
+            td_fail(res, 503, "LIST_LOADING",
+                    "This list is being loaded after a restart; retry in a few seconds", NULL);
+        }
+        return TD_EAGAIN;
+    }
+    td_res_header(res, "X-List-Source", rc == TD_OK ? "memory" : "database");
+    if (degraded) /* Redis unreachable: maybe without the other daemons' latest writes */
+        td_res_header(res, "X-List-Degraded", "unsynced");
+    if (rc == TD_OK)
+        return td_ok_page(res, items, l->page, l->limit, total);
+    return td_list_answer(req, res, coll, l, conv, NULL);
 }

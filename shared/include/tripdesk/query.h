@@ -71,6 +71,16 @@ TD_MUST_CHECK int td_list_run(mongoc_collection_t *coll, const td_list *l, td_do
 int td_list_answer(td_req *req, td_res *res, const char *coll, const td_list *l,
                    td_doc_to_json conv, void *arg);
 
+/* Answers a parsed list with what a read model (a list copy) made of it: rc TD_OK
+ * with items (taken) and total: that page, X-List-Source: memory (and X-List-Degraded:
+ * unsynced when degraded); TD_EAGAIN, the model's first load: the request is parked to
+ * run again shortly without holding a worker (td_req_retry_in), and after
+ * TD_LIST_LOADING_WAIT_MS answered 503 LIST_LOADING with Retry-After; anything else:
+ * the list from MongoDB (td_list_answer), X-List-Source: database. Returns TD_OK when
+ * the page was answered, TD_EAGAIN when parked or loading, else what failed. */
+int td_list_answer_model(td_req *req, td_res *res, int rc, cJSON *items, int64_t total,
+                         bool degraded, const char *coll, const td_list *l, td_doc_to_json conv);
+
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.sss]Z" to unix ms; end_of_day makes
  * a bare day mean its last millisecond. Returns TD_OK or TD_EINVAL. */
 TD_MUST_CHECK int td_parse_date(const char *s, bool end_of_day, int64_t *ms);
