@@ -312,6 +312,29 @@ int account_holds(mongoc_client_t *c, const booking_acct *b, const char *mark, b
     return rc == TD_ENOTFOUND ? TD_OK : rc;
 }
 
+int account_give_back(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded,
+                      const char *mark)
+{
+    int64_t until = td_mono_ms() + GIVE_BACK_WAIT_MS;
+    for (int i = 0;; i++) {
+        int rc = account_add(c, b, -d_paid, -d_refunded, mark);
+        if (rc != TD_ECONFLICT)
+            return rc;
+        /* changed meanwhile (the others' writes go through: each conflict is one of
+         * theirs), or not held any more: re-read and decide again */
+        bool held = false;
+        if ((rc = booking_known(c, b->id, b)) != TD_OK ||
+            (rc = account_holds(c, b, mark, &held)) != TD_OK)
+            return rc;
+        if (!held)
+            return TD_OK;
+        if (td_mono_ms() >= until)
+            return TD_ECONFLICT;
+        if (i >= CAS_TRIES)
+            td_sleep_ms(1 + (td_mono_ms() + i) % GIVE_BACK_JITTER_MS);
+    }
+}
+
 void account_settle(mongoc_client_t *c, const booking_acct *b, const char *mark)
 {
     char path[64];

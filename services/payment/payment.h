@@ -97,6 +97,15 @@ bool booking_closed(const booking_acct *b);
 int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded,
                 const char *mark);
 int account_holds(mongoc_client_t *c, const booking_acct *b, const char *mark, bool *yes);
+/* Gives back what reservation `mark` took (d_paid, d_refunded: the positive amounts
+ * it added), retrying the compare-and-set while others change the account, for at
+ * most GIVE_BACK_WAIT_MS: TD_OK once given back or when the account no longer holds
+ * it (given back already). On any other result the reservation's journal entry must
+ * stay: the reconciler gives it back later. */
+#define GIVE_BACK_WAIT_MS 2000
+#define GIVE_BACK_JITTER_MS 5
+TD_MUST_CHECK int account_give_back(mongoc_client_t *c, booking_acct *b, int64_t d_paid,
+                                    int64_t d_refunded, const char *mark);
 void account_settle(mongoc_client_t *c, const booking_acct *b, const char *mark);
 /* {id, reference, paidMinor, refundedMinor, dueMinor, paid, refunded, outstanding,
  * currency, paymentStatus, accountVersion}: the summary and the events' "booking". */

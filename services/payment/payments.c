@@ -351,13 +351,9 @@ void reservations_reconcile(mongoc_client_t *c)
             reservation_close(c, hex);
             continue;
         }
-        for (int i = 0; rc == TD_OK && i < CAS_TRIES; i++) {
-            rc = refund_of != NULL ? account_add(c, &b, 0, -minor, hex)
-                                   : account_add(c, &b, -minor, 0, hex);
-            if (rc != TD_ECONFLICT)
-                break;
-            rc = booking_known(c, booking, &b);
-        }
+        if (rc == TD_OK)
+            rc = refund_of != NULL ? account_give_back(c, &b, 0, minor, hex)
+                                   : account_give_back(c, &b, minor, 0, hex);
         if (rc == TD_OK) {
             td_warn("%s %s was never written: its %lld minor units given back to booking %s",
                     refund_of != NULL ? "refund" : "payment", hex, (long long)minor, booking);
@@ -558,15 +554,10 @@ static int create_checked(td_req *req, td_res *res, const cJSON *body)
     } else {
         /* Not written (or unknown: then the Idempotency-Key retry finds it): give the
          * balance and the slot back only when it certainly is not there. */
-        if (!payment_exists(c, hex)) {
-            for (int i = 0; i < CAS_TRIES; i++) {
-                if (account_add(c, &b, -minor, 0, hex) != TD_ECONFLICT ||
-                    booking_known(c, b.id, &b) != TD_OK)
-                    break;
-            }
+        if (!payment_exists(c, hex) && account_give_back(c, &b, minor, 0, hex) == TD_OK) {
             slot_release(c, &b, minor, hex);
             reservation_close(c, hex);
-        }
+        } /* else the journal entry stays: the reconciler decides later */
         td_fail_rc(res, rc, "payment not recorded");
     }
     bson_destroy(&doc);

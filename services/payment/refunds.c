@@ -33,16 +33,6 @@ static int find_by_id(mongoc_client_t *c, const char *coll, const bson_oid_t *id
     return rc;
 }
 
-/* Gives the account back its refund after the payment could not be updated. */
-static void account_undo(mongoc_client_t *c, booking_acct *b, int64_t minor, const char *mark)
-{
-    for (int i = 0; i < CAS_TRIES; i++)
-        if (account_add(c, b, 0, -minor, mark) != TD_ECONFLICT ||
-            booking_known(c, b->id, b) != TD_OK)
-            return;
-    td_warn("refund of booking %s not given back to its account", b->id);
-}
-
 static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bson_t *pay)
 {
     static const char *const fields[] = {"amount", "reason", NULL};
@@ -139,11 +129,18 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     cJSON_Delete(payload);
     bson_destroy(&update);
     if (rc != TD_OK) {
-        account_undo(c, &b, minor, rid_hex);
-        reservation_close(c, rid_hex);
-        if (rc != TD_ENOTFOUND || !cas_retry(req, res))
+        /* the payment changed meanwhile (or is unreachable): the account gives the
+         * refund back; if even that fails the journal entry stays for the reconciler */
+        int back = account_give_back(c, &b, 0, minor, rid_hex);
+        if (back == TD_OK)
+            reservation_close(c, rid_hex);
+        else
+            td_warn("refund %s of booking %s not given back to its account yet: %s (the "
+                    "reconciler will)",
+                    rid_hex, b.id, td_strerror(back));
+        if (back != TD_OK || rc != TD_ENOTFOUND || !cas_retry(req, res))
             if (res->status == 0)
-                td_fail_rc(res, rc, "refund not recorded");
+                td_fail_rc(res, back != TD_OK ? TD_EUNAVAIL : rc, "refund not recorded");
         bson_destroy(&updated);
         return 0;
     }

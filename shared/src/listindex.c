@@ -134,6 +134,7 @@ struct td_listindex {
     char last_id[TD_STREAM_ID_LEN];
     char epoch[64];
     int loaded, need_reload, loading; /* atomics */
+    int why_not;                      /* atomic: the last reason the copy did not answer */
     int64_t loaded_at;
     pthread_cond_t loaded_cv; /* with sync_mu: the first load is done */
 
@@ -619,6 +620,8 @@ void td_listindex_put_local(td_listindex *ix, const bson_t *doc)
     pthread_rwlock_unlock(&ix->lock);
 }
 
+static int catch_up(td_listindex *ix, mongoc_client_t *c);
+
 /* ---- lifecycle ------------------------------------------------------------------- */
 
 /* An empty table of ix (with its read model). */
@@ -859,7 +862,18 @@ void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
     if (due && c != NULL) {
         int rc = td_listindex_load(ix, c);
         if (rc != TD_OK)
-            td_debug("list copy of %s not loaded: %s", ix->coll, td_strerror(rc));
+            td_info("list copy of %s not loaded: %s", ix->coll, td_strerror(rc));
+    } else if (c != NULL && __atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE)) {
+        /* a catch-up between requests: a lost track (Redis restarted from an older
+         * snapshot, or emptied) is seen now and the reload starts at the next tick,
+         * without waiting for a request to find it */
+        int rc = catch_up(ix, c);
+        if (rc != TD_OK && __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE))
+            td_info("list copy of %s lost track of the other daemons' writes (Redis emptied or "
+                    "restarted from an older snapshot): reloading",
+                    ix->coll);
+        else if (rc != TD_OK && rc != TD_EUNAVAIL)
+            td_info("list copy of %s: catch-up failed: %s", ix->coll, td_strerror(rc));
     }
 }
 
@@ -1595,6 +1609,21 @@ static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
     return rc;
 }
 
+/* Logs when the copy stops answering (and why: the database answers meanwhile)
+ * and when it answers again; once per change, not per request. */
+static void note_why_not(td_listindex *ix, int rc)
+{
+    int before = __atomic_exchange_n(&ix->why_not, rc, __ATOMIC_ACQ_REL);
+    if (before == rc)
+        return;
+    if (rc == TD_OK)
+        td_info("list copy of %s answers again", ix->coll);
+    else
+        td_info("list copy of %s cannot answer (%s): lists come from the database", ix->coll,
+                __atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE) ? "reloading: lost track"
+                                                                    : td_strerror(rc));
+}
+
 /* Whether the copy may answer now, after catching up with the other daemons.
  * TD_EAGAIN during the first load (the caller retries later, see listindex.h).
  * With degraded (not NULL) a loaded copy that cannot catch up because Redis is
@@ -1605,8 +1634,10 @@ static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
     bool loaded = __atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE);
     if (!loaded && __atomic_load_n(&ix->loading, __ATOMIC_ACQUIRE))
         return TD_EAGAIN;
-    if (!loaded || __atomic_load_n(&ix->over, __ATOMIC_ACQUIRE))
+    if (!loaded || __atomic_load_n(&ix->over, __ATOMIC_ACQUIRE)) {
+        note_why_not(ix, TD_EUNAVAIL);
         return TD_EUNAVAIL;
+    }
     int rc = TD_OK;
     if (__atomic_load_n(&ix->need_reload, __ATOMIC_ACQUIRE)) {
         rc = TD_EIO; /* reloading after Redis lost track: the database answers */
@@ -1624,6 +1655,7 @@ static int ready(td_listindex *ix, mongoc_client_t *c, bool *degraded)
         *degraded = true;
         return TD_OK;
     }
+    note_why_not(ix, rc);
     return rc == TD_OK ? TD_OK : TD_EUNAVAIL;
 }
 
