@@ -16,7 +16,6 @@ usage: python3 tests/bench/run_booking_bench.py [--scale 1.0] [--duration 8]
 20,000 bookings)."""
 import argparse
 import datetime
-import json
 import os
 import re
 import shutil
@@ -29,7 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from run_bench import cpu_seconds, parse_wrk  # noqa: E402
+import stack_bench  # noqa: E402
+from run_bench import cpu_seconds  # noqa: E402
 from stack import Stack  # noqa: E402
 
 HTTP, MONGO, REDIS = 29080, 27029, 6329
@@ -42,30 +42,11 @@ TARGETS = {"cached_ratio": 0.70, "uncached_p99_ms": 20.0, "create_rps": 500.0}
 
 
 def call(method, path, token=None, body=None):
-    req = urllib.request.Request(BASE + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read()), dict(r.headers)
+    return stack_bench.call(BASE, method, path, token, body)
 
 
 def wrk(path, token, seconds, script=None, env=None, connections=64):
-    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-           "--latency",
-           "-H", f"Authorization: Bearer {token}"]
-    if script:
-        cmd += ["-s", script]
-    cmd.append(BASE + path)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                       env=dict(os.environ, **(env or {})))
-    if p.returncode != 0:
-        raise RuntimeError(p.stderr)
-    res = parse_wrk(p.stdout)
-    res["notes"] = [line for line in p.stdout.splitlines()
-                    if line.startswith(("statuses:", "first non-201:"))]
-    return res
+    return stack_bench.wrk(BASE, path, token, seconds, script, env, connections)
 
 
 def wait_for_memory(token, what):
@@ -85,19 +66,7 @@ def wait_for_memory(token, what):
 
 
 def ferret_ops():
-    """FerretDB's commands served so far, by command (from its Prometheus metrics)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{FERRET_METRICS}/debug/metrics",
-                                    timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return {}
-    ops = {}
-    for m in re.finditer(r'^ferretdb_client_requests_total\{([^}]*)\} (\S+)$', text, re.M):
-        cmd = re.search(r'command="([^"]*)"', m.group(1))
-        if cmd:
-            ops[cmd.group(1)] = ops.get(cmd.group(1), 0) + float(m.group(2))
-    return ops
+    return stack_bench.ferret_ops(FERRET_METRICS)
 
 
 def wait_quiet(stack, limit_s=120):
@@ -131,9 +100,8 @@ def main():
               extra_env={"TRIPDESK_JWT_SECRET": SECRET, "TRIPDESK_DEV_MODE": "false",
                          "TRIPDESK_ADMIN_EMAIL": ADMIN[0], "TRIPDESK_ADMIN_PASSWORD": ADMIN[1],
                          "TRIPDESK_LOG_LEVEL": "warn"})
+    stack_bench.ferret_metrics_on(s, FERRET_METRICS)
     ferret = s.daemons["ferretdb"]
-    ferret.argv = [a if a != "--debug-addr=-" else f"--debug-addr=127.0.0.1:{FERRET_METRICS}"
-                   for a in ferret.argv]
     s.start_all()
     results = {}
     try:

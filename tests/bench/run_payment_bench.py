@@ -18,7 +18,7 @@ bench's own, not the demo data.
 usage: python3 tests/bench/run_payment_bench.py [--bookings 200] [--duration 8]"""
 import argparse
 import datetime
-import json
+import re
 import os
 import shutil
 import subprocess
@@ -31,10 +31,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from run_bench import parse_wrk  # noqa: E402
+import stack_bench  # noqa: E402
+from run_bench import cpu_seconds  # noqa: E402
 from stack import Stack  # noqa: E402
 
 HTTP, MONGO, REDIS = 29180, 27129, 6429
+FERRET_METRICS = 28129  # FerretDB's Prometheus metrics: the commands per payment
 BASE = f"http://127.0.0.1:{HTTP}"
 SECRET = "payment-bench-secret-" + "p" * 32
 ADMIN = ("payperf@tripdesk.example", "Bench-Admin-2026!")
@@ -42,29 +44,20 @@ TARGET_RPS = 500
 
 
 def call(method, path, token=None, body=None):
-    req = urllib.request.Request(BASE + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read()), dict(r.headers)
+    return stack_bench.call(BASE, method, path, token, body)
 
 
 def wrk(path, token, seconds, script=None, env=None, connections=64):
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency",
-           "-H", f"Authorization: Bearer {token}"]
-    if script:
-        cmd += ["-s", script]
-    cmd.append(BASE + path)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                       env=dict(os.environ, **(env or {})))
-    if p.returncode != 0:
-        raise RuntimeError(p.stderr)
-    res = parse_wrk(p.stdout)
-    res["notes"] = [line for line in p.stdout.splitlines()
-                    if line.startswith(("statuses:", "first non-201:"))]
-    return res
+    return stack_bench.wrk(BASE, path, token, seconds, script, env, connections)
+
+
+def created(x):
+    """The 201s wrk's script counted."""
+    for n in x["notes"]:
+        m = re.search(r"201=(\d+)", n)
+        if m:
+            return int(m.group(1))
+    return 0
 
 
 def known(token, booking_id):
@@ -88,6 +81,7 @@ def main():
               extra_env={"TRIPDESK_JWT_SECRET": SECRET, "TRIPDESK_DEV_MODE": "false",
                          "TRIPDESK_ADMIN_EMAIL": ADMIN[0], "TRIPDESK_ADMIN_PASSWORD": ADMIN[1],
                          "TRIPDESK_LOG_LEVEL": "warn"})
+    stack_bench.ferret_metrics_on(s, FERRET_METRICS)
     s.start_all()
     r = {}
     try:
@@ -122,8 +116,16 @@ def main():
         d = args.duration
         env = {"BOOKINGS": ",".join(bookings)}
         r["ping"] = wrk("/api/payments/ping", token, d)
+        pids = {n: s.daemons[n].proc.pid for n in ("ferretdb", "payment", "booking", "gateway")}
+        ops0, cpu0 = stack_bench.ferret_ops(FERRET_METRICS), {n: cpu_seconds(p) for n, p in
+                                                             pids.items()}
         r["create"] = wrk("/api/payments", token, d, os.path.join(HERE, "create_payment.lua"),
                           dict(env, MODE="new"))
+        time.sleep(2)  # the relay's and the consumers' share of the payments made
+        n = created(r["create"])
+        r["ops"] = stack_bench.ops_per(ops0, stack_bench.ferret_ops(FERRET_METRICS), n)
+        r["cpu"] = ", ".join(f"{k} {(cpu_seconds(p) - cpu0[k]) * 1000 / max(n, 1):.2f}"
+                             for k, p in pids.items())
         r["replay"] = wrk("/api/payments", token, d, os.path.join(HERE, "create_payment.lua"),
                           dict(env, MODE="replay"))
     finally:
@@ -145,6 +147,9 @@ def main():
         notes = "; ".join(n for n in x["notes"] if n.startswith("statuses:")) or \
             f"{x['non2xx']} non-2xx"
         out.append(f"| {name} | {ok(x):.0f} | {x['p50']:.1f} | {x['p99']:.1f} | {notes} |")
+    out += ["", f"What one payment cost (from before the creation run until 2 s after it, so "
+            f"the relay and the consumers included): FerretDB commands {r['ops']}; CPU ms "
+            f"{r['cpu']}."]
     out += ["", f"Target: at least {TARGET_RPS} payments/s with the duplicate rules on: "
             f"{'met' if ok(r['create']) >= TARGET_RPS else 'missed'} "
             f"({ok(r['create']) / ok(r['ping']):.2f} of the trivial route's rate)."]
