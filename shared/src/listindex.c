@@ -18,6 +18,7 @@
 
 #define MAX_FIELDS 32
 #define SYNC_BATCH 512
+#define LOAD_BATCH 256 /* documents a load puts into the live table per write lock */
 #define PENDING_MAX 4096
 #define TABLE_FIRST_ROWS 1024 /* a table's first capacity; it doubles when full */
 
@@ -43,7 +44,9 @@ typedef struct {
                    * in the JSON ring, else NULL) */
     char *strs;  /* columns_only: the row's strings that are not interned */
     int64_t version;
-    bool in_ring; /* columns_only: its index is in the JSON ring */
+    uint32_t seen; /* the table's reload generation when the row was last put */
+    bool in_ring;  /* columns_only: its index is in the JSON ring */
+    bool gone;     /* not in the database at the last reload: skipped, not counted */
 } row;
 
 /* A document about to be put: its row and its field values. */
@@ -102,6 +105,8 @@ typedef struct {
     interned strs[MAX_FIELDS];
     int ncols;
     size_t n, cap;
+    size_t ngone;    /* rows marked gone (see row.gone): live rows are n - ngone */
+    uint32_t gen;    /* reload generation (see reload_sweep) */
     uint32_t *slots; /* row index + 1; 0: empty */
     size_t nslots;   /* power of two */
     const td_listindex_opts *opts;
@@ -466,7 +471,8 @@ static int table_put(table *t, staged *st)
     }
     uint32_t *slot = table_slot(t, &st->vals[0].u.oid);
     bool fresh = *slot == 0;
-    if (!fresh && t->rows[*slot - 1].version > st->r.version) {
+    if (!fresh && t->rows[*slot - 1].version > st->r.version && !t->rows[*slot - 1].gone) {
+        t->rows[*slot - 1].seen = t->gen; /* a newer version is held: the document exists */
         row_free(&st->r);
         return TD_OK;
     }
@@ -506,9 +512,13 @@ static int table_put(table *t, staged *st)
         if (old->json != NULL && t->opts->columns_only)
             t->json_bytes -= strlen(old->json) + 1;
         st->r.in_ring = old->in_ring;
+        bool was_gone = old->gone;
         row_free(old);
-        for (int f = 0; f < t->ncols; f++)
-            t->counts[f][t->codes[f][i]]--;
+        if (was_gone) /* back in the database: counted again below */
+            t->ngone--;
+        else
+            for (int f = 0; f < t->ncols; f++)
+                t->counts[f][t->codes[f][i]]--;
     } else {
         i = t->n++;
         *slot = (uint32_t)t->n;
@@ -522,6 +532,8 @@ static int table_put(table *t, staged *st)
         json = st->r.json;
         st->r.json = NULL;
     }
+    st->r.seen = t->gen;
+    st->r.gone = false;
     t->rows[i] = st->r;
     for (int f = 0; f < t->ncols; f++) {
         t->cols[f][i] = st->vals[f];
@@ -723,7 +735,7 @@ size_t td_listindex_bytes(td_listindex *ix)
 size_t td_listindex_size(td_listindex *ix)
 {
     pthread_rwlock_rdlock(&ix->lock);
-    size_t n = ix->t.n;
+    size_t n = ix->t.n - ix->t.ngone;
     pthread_rwlock_unlock(&ix->lock);
     return n;
 }
@@ -754,6 +766,54 @@ static void skip_entry(const char *value, void *arg)
     (void)arg;
 }
 
+/* Puts a batch of staged documents into the live table under one write lock. */
+static int put_batch(td_listindex *ix, staged *batch, size_t *n)
+{
+    int rc = TD_OK;
+    pthread_rwlock_wrlock(&ix->lock);
+    for (size_t i = 0; i < *n; i++) {
+        int put = rc == TD_OK ? table_put(&ix->t, &batch[i]) : TD_OK;
+        if (rc != TD_OK)
+            row_free(&batch[i].r);
+        else
+            rc = put;
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    *n = 0;
+    return rc;
+}
+
+/* After a complete scan (under the write lock): the rows not put since the scan
+ * began (generation gen) are no longer in the database. They are marked gone —
+ * skipped by queries and reads, their codes no longer counted — and come back if
+ * a later write or reload puts them again. A table with a read model keeps them
+ * (the model counts each document once, as it was added; the collections that
+ * have one are never deleted from): returns how many were left so. */
+static size_t reload_sweep(table *t, uint32_t gen)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        row *r = &t->rows[i];
+        if (r->gone || r->seen == gen)
+            continue;
+        if (t->ext != NULL) {
+            kept++;
+            continue;
+        }
+        r->gone = true;
+        t->ngone++;
+        for (int f = 0; f < t->ncols; f++)
+            t->counts[f][t->codes[f][i]]--;
+    }
+    return kept;
+}
+
+/* Loads the collection into the live table, in place: batches of LOAD_BATCH
+ * documents, each put under the write lock like any write (a row keeps the higher
+ * version), then the rows the scan did not see are swept. The peak is one table
+ * plus a batch, never two tables. Queries go on meanwhile when the copy was loaded
+ * before (each row is then the version held before or a newer one), except after
+ * a lost track (need_reload: the database answers until the load is done). */
 static int load(td_listindex *ix, mongoc_client_t *c)
 {
     int64_t t0 = td_mono_ms();
@@ -779,20 +839,30 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     }
     if (last[0] == '\0')
         snprintf(last, sizeof last, "0-0");
-    table t;
-    if ((rc = table_init(ix, &t)) != TD_OK) {
+    pthread_rwlock_wrlock(&ix->lock);
+    uint32_t gen = ++ix->t.gen;
+    pthread_rwlock_unlock(&ix->lock);
+    staged *batch = malloc(LOAD_BATCH * sizeof *batch);
+    if (batch == NULL) {
         replay_during(ix, NULL);
-        return rc;
+        return TD_ENOMEM;
     }
+    size_t nb = 0;
     mongoc_collection_t *coll = td_mongo_coll(c, ix->coll);
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
     const bson_t *doc;
     while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
-        staged st;
-        if (stage(ix, doc, &st))
-            rc = table_put(&t, &st);
+        if (stage(ix, doc, &batch[nb]))
+            nb++;
+        if (nb == LOAD_BATCH)
+            rc = put_batch(ix, batch, &nb);
     }
+    if (rc == TD_OK && nb > 0)
+        rc = put_batch(ix, batch, &nb);
+    for (size_t i = 0; i < nb; i++)
+        row_free(&batch[i].r);
+    free(batch);
     bson_error_t err;
     if (rc == TD_OK && mongoc_cursor_error(cur, &err))
         rc = td_mongo_rc(&err);
@@ -800,9 +870,10 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     mongoc_collection_destroy(coll);
     bson_destroy(&filter);
     if (rc != TD_OK) {
-        bool over = ix->opts.max_rows > 0 && t.n >= ix->opts.max_rows;
+        pthread_rwlock_wrlock(&ix->lock);
+        bool over = ix->opts.max_rows > 0 && ix->t.n >= ix->opts.max_rows;
+        pthread_rwlock_unlock(&ix->lock);
         replay_during(ix, NULL);
-        table_free(&t);
         if (over) {
             /* tried again with the periodic backstop, not every second */
             pthread_mutex_lock(&ix->sync_mu);
@@ -817,9 +888,9 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     }
     pthread_mutex_lock(&ix->sync_mu);
     pthread_rwlock_wrlock(&ix->lock);
-    replay_during(ix, &t); /* under the lock: a later write waits and lands in t */
-    table old = ix->t;
-    ix->t = t;
+    replay_during(ix, &ix->t); /* under the lock: a later write waits and lands after */
+    size_t kept = reload_sweep(&ix->t, gen);
+    size_t n = ix->t.n - ix->t.ngone;
     pthread_rwlock_unlock(&ix->lock);
     snprintf(ix->last_id, sizeof ix->last_id, "%s", last);
     snprintf(ix->epoch, sizeof ix->epoch, "%s", epoch);
@@ -828,8 +899,11 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     __atomic_store_n(&ix->over, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&ix->loaded, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&ix->sync_mu);
-    table_free(&old);
-    td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, t.n,
+    if (kept > 0)
+        td_warn("list copy of %s: %zu documents no longer in the database are still counted by "
+                "its read model",
+                ix->coll, kept);
+    td_info("list copy of %s: %zu documents loaded in %lld ms", ix->coll, n,
             (long long)(td_mono_ms() - t0));
     return TD_OK;
 }
@@ -1540,8 +1614,11 @@ static int select_rows(td_listindex *ix, mongoc_client_t *c, const td_list *l, c
          * from the end, and most others are turned down by one comparison. The
          * order is total (_id last), so the direction never changes the answer. */
         bool backwards = pl->nsort > 0 && pl->sort_dir[0] < 0;
+        bool any_gone = t->ngone > 0;
         for (size_t j = 0; j < t->n; j++) {
             size_t i = backwards ? t->n - 1 - j : j;
+            if (any_gone && t->rows[i].gone)
+                continue;
             if (c0 != NULL) {
                 if ((c0[i] == want) != eq0 || !matches(t, i, pl, 1))
                     continue;
@@ -1701,6 +1778,8 @@ int td_listindex_get(td_listindex *ix, mongoc_client_t *c, const bson_oid_t *id,
     pthread_rwlock_rdlock(&ix->lock);
     table *t = &ix->t;
     uint32_t slot = t->nslots > 0 ? *table_slot(t, id) : 0;
+    if (slot != 0 && t->rows[slot - 1].gone)
+        slot = 0;
     if (slot != 0)
         bson_copy_to(t->rows[slot - 1].doc, out);
     pthread_rwlock_unlock(&ix->lock);

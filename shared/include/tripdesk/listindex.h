@@ -64,11 +64,16 @@ void td_listindex_free(td_listindex *ix);
  *   max_rows     the copy holds at most this many documents (0: no limit); a load
  *                of more fails, a put beyond it stops the copy (every query then
  *                TD_EUNAVAIL) until a reload fits: memory stays bounded.
- *   ext_*        a read model kept beside each table: ext_new(ext_arg) makes one
- *                for a new table (a load builds a new table, so the model is rebuilt
- *                with it), ext_add(ext, doc) is called once per document new to the
- *                table (not for a newer version of one it holds), under the table's
- *                write lock; ext_free frees it. td_listindex_ext_read reads it.
+ *   ext_*        a read model kept beside the table: ext_new(ext_arg) makes it with
+ *                the copy, ext_add(ext, doc) is called once per document new to the
+ *                table (not for a newer version of one it holds, nor again by a
+ *                reload), under the table's write lock; ext_free frees it.
+ *                td_listindex_ext_read reads it. For collections whose documents
+ *                never change nor go (the audit trail).
+ *
+ * A load (the first, and every reload) puts the collection into the live table in
+ * batches, then marks the rows it did not see as gone (skipped by every query and
+ * read; a copy with a read model keeps them): the peak is one table plus a batch.
  */
 typedef struct {
     bool string_ids;
