@@ -71,7 +71,25 @@ static int seed_matrix(mongoc_client_t *c)
     return rc;
 }
 
-static int seed_admin(mongoc_client_t *c)
+/* The first administrator's AGENT_REGISTERED (no request made it: actor null),
+ * staged in its document so that the services that know agents from events (the
+ * notification service) know it too; the sweeper relays it if the commit fails. */
+static int stage_registered(bson_t *doc, const char *id)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "action", "AGENT_REGISTERED");
+    cJSON_AddNullToObject(p, "actor");
+    cJSON *target = cJSON_AddObjectToObject(p, "target");
+    cJSON_AddStringToObject(target, "type", "agent");
+    cJSON_AddStringToObject(target, "id", id);
+    cJSON_AddItemToObject(p, "agent", agent_json(doc, NULL));
+    char ev[25];
+    int rc = td_bus_stage(doc, "AGENT_REGISTERED", p, ev);
+    cJSON_Delete(p);
+    return rc;
+}
+
+static int seed_admin(td_service *svc, mongoc_client_t *c)
 {
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_AGENTS);
     bson_t empty = BSON_INITIALIZER;
@@ -126,9 +144,17 @@ static int seed_admin(mongoc_client_t *c)
     BSON_APPEND_DATE_TIME(&doc, "updatedAt", now);
     BSON_APPEND_NULL(&doc, "lastLoginAt");
     BSON_APPEND_INT64(&doc, "version", 1);
+    char hex[25];
+    bson_oid_to_string(&oid, hex);
+    if ((rc = stage_registered(&doc, hex)) != TD_OK) {
+        bson_destroy(&doc);
+        goto out;
+    }
     if (mongoc_collection_insert_one(coll, &doc, NULL, NULL, &err)) {
         td_info("super_admin %s created", lower);
         directory_put(&doc); /* written outside td_store: no observer saw it */
+        if (td_bus_commit_doc(td_service_bus(svc), c, COLL_AGENTS, &doc) != TD_OK)
+            td_warn("the first administrator's event waits for the sweeper");
     } else if ((rc = td_mongo_rc(&err)) == TD_ECONFLICT)
         rc = TD_OK; /* another instance created it */
     bson_destroy(&doc);
@@ -144,7 +170,7 @@ int auth_init_database(td_service *svc, mongoc_client_t *c)
     if (rc == TD_OK)
         rc = seed_matrix(c);
     if (rc == TD_OK)
-        rc = seed_admin(c);
+        rc = seed_admin(svc, c);
     if (rc == TD_OK)
         matrix_publish(svc, c);
     return rc;

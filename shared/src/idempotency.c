@@ -103,6 +103,18 @@ void td_idem_derive_oid(const bson_oid_t *seed, int n, bson_oid_t *out)
     memcpy(out->bytes + 4, h, sizeof out->bytes - 4);
 }
 
+void td_derive_oid(const char *key, int64_t time_ms, bson_oid_t *out)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
+    uint32_t secs = (uint32_t)(time_ms / 1000);
+    out->bytes[0] = (uint8_t)(secs >> 24); /* big-endian, as in a made ObjectId */
+    out->bytes[1] = (uint8_t)(secs >> 16);
+    out->bytes[2] = (uint8_t)(secs >> 8);
+    out->bytes[3] = (uint8_t)secs;
+    memcpy(out->bytes + 4, h, sizeof out->bytes - 4);
+}
+
 void td_req_new_oid(td_req *req, bson_oid_t *oid)
 {
     if (req->idem == NULL) {

@@ -127,6 +127,11 @@ static int apply(const td_qp *qp, const char *value, bson_t *filter, td_res *res
             return bad(res, qp->param, "%s has a value that is not allowed: %s", value);
         BSON_APPEND_UTF8(filter, qp->field, value);
         return TD_OK;
+    case TD_QP_BOOL:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return bad(res, qp->param, "%s must be true or false%s", NULL);
+        BSON_APPEND_BOOL(filter, qp->field, strcmp(value, "true") == 0);
+        return TD_OK;
     case TD_QP_OID: {
         if (!td_is_object_id(value))
             return bad(res, qp->param, "%s must be an id (24 hex digits)%s", NULL);

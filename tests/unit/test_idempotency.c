@@ -33,6 +33,21 @@ START_TEST(record_id_is_sha256_of_the_scope_and_key)
 }
 END_TEST
 
+START_TEST(derived_id_is_the_time_then_the_keys_sha256)
+{
+    bson_oid_t a, b, c;
+    char hex[25];
+    td_derive_oid("e1:a1", 1796600000123, &a);
+    bson_oid_to_string(&a, hex);
+    /* 1796600000 s big-endian, then SHA-256("e1:a1") from its start */
+    ck_assert_str_eq(hex, "6b15f0c0feddc5cab18c0280");
+    td_derive_oid("e1:a1", 1796600000123, &b);
+    ck_assert(bson_oid_equal(&a, &b));
+    td_derive_oid("e1:a2", 1796600000123, &c);
+    ck_assert(!bson_oid_equal(&a, &c));
+}
+END_TEST
+
 START_TEST(record_id_differs_by_agent_method_path_and_key)
 {
     char a[TD_IDEM_HEX_LEN], b[TD_IDEM_HEX_LEN];
@@ -106,6 +121,7 @@ int main(void)
     tcase_add_test(tc, key_of_printable_ascii_up_to_255_is_valid);
     tcase_add_test(tc, record_id_is_sha256_of_the_scope_and_key);
     tcase_add_test(tc, record_id_differs_by_agent_method_path_and_key);
+    tcase_add_test(tc, derived_id_is_the_time_then_the_keys_sha256);
     tcase_add_test(tc, fingerprint_tells_bodies_and_queries_apart);
     tcase_add_test(tc, derived_ids_are_stable_distinct_and_keep_the_seed_time);
     tcase_add_test(tc, request_without_claim_gets_fresh_ids_with_one_the_seeded_ones);

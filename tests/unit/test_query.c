@@ -9,10 +9,15 @@
 
 static const char *const statuses[] = {"pending", "confirmed", NULL};
 static const td_qp params[] = {
-    {"status", TD_QP_IN, "status", statuses},  {"search", TD_QP_SEARCH, "searchText", NULL},
-    {"customer", TD_QP_OID, "customer", NULL}, {"minAmount", TD_QP_MIN, "amount", NULL},
-    {"maxAmount", TD_QP_MAX, "amount", NULL},  {"from", TD_QP_DATE_FROM, "start", NULL},
-    {"to", TD_QP_DATE_TO, "start", NULL},      {NULL, 0, NULL, NULL},
+    {"status", TD_QP_IN, "status", statuses},
+    {"search", TD_QP_SEARCH, "searchText", NULL},
+    {"customer", TD_QP_OID, "customer", NULL},
+    {"minAmount", TD_QP_MIN, "amount", NULL},
+    {"maxAmount", TD_QP_MAX, "amount", NULL},
+    {"from", TD_QP_DATE_FROM, "start", NULL},
+    {"to", TD_QP_DATE_TO, "start", NULL},
+    {"isRead", TD_QP_BOOL, "isRead", NULL},
+    {NULL, 0, NULL, NULL},
 };
 static const char *const sort_names[] = {"createdAt", "amount", NULL};
 static const char *const sort_fields[] = {"createdAt", "pricing.amount", NULL};
@@ -74,6 +79,20 @@ START_TEST(query_in_list_becomes_in_operator)
 }
 END_TEST
 
+START_TEST(query_boolean_is_true_or_false_only)
+{
+    char *f;
+    ck_assert_int_eq(parse("isRead=false", &f), 200);
+    ck_assert_str_eq(f, "{ \"isRead\" : false }");
+    bson_free(f);
+    ck_assert_int_eq(parse("isRead=true", &f), 200);
+    ck_assert_str_eq(f, "{ \"isRead\" : true }");
+    bson_free(f);
+    ck_assert_int_eq(parse("isRead=yes", NULL), 400);
+    ck_assert_int_eq(parse("isRead=", NULL), 400);
+}
+END_TEST
+
 START_TEST(query_search_is_escaped_lower_case_regex)
 {
     char *f;
@@ -115,6 +134,7 @@ int main(void)
     tcase_add_test(tc, query_defaults_page_limit_and_sort);
     tcase_add_test(tc, query_rejects_unknown_repeated_and_operator_parameters);
     tcase_add_test(tc, query_in_list_becomes_in_operator);
+    tcase_add_test(tc, query_boolean_is_true_or_false_only);
     tcase_add_test(tc, query_search_is_escaped_lower_case_regex);
     tcase_add_test(tc, query_both_ends_of_a_range_never_repeat_a_key);
     tcase_add_test(tc, query_date_to_a_bare_day_includes_the_whole_day);

@@ -34,7 +34,9 @@ test('the gateway goes down and comes back: banner, then Retry (signed in)', asy
   await nav.waitFor();
   expect((await page.getByTestId('connection-banner').count()) === 0, 'banner shown while the gateway is up');
   // the home page's chart code is fetched on demand: let it arrive before the gateway
-  // goes (a fetch cut off then shows LazyPart's notice, tested in its unit test)
+  // goes (a fetch cut off then shows LazyPart's notice, tested in its unit test): it
+  // is asked for when the totals beside it render, so wait for those first
+  await page.getByRole('list', { name: 'Bookings by status' }).waitFor({ timeout: 30_000 });
   await page.waitForLoadState('networkidle');
 
   await step('stop-gateway');

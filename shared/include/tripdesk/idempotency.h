@@ -56,6 +56,12 @@ void td_idem_fingerprint(const char *query, const uint8_t *body, size_t len,
  * else the seed's timestamp and 8 bytes of SHA-256(seed, n). */
 void td_idem_derive_oid(const bson_oid_t *seed, int n, bson_oid_t *out);
 
+/* An ObjectId derived from a key (text): the first four bytes are time_ms in
+ * seconds (ids sort about by that time, as made ones do), the other eight the start
+ * of the key's SHA-256. The same key and time give the same id: what is made once
+ * per key (one notification per event and recipient) is made once. */
+void td_derive_oid(const char *key, int64_t time_ms, bson_oid_t *out);
+
 /* A request's claim on its key (req->idem while the handler runs). */
 typedef struct td_idem {
     char id[TD_IDEM_HEX_LEN];

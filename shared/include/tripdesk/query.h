@@ -25,6 +25,7 @@ typedef enum {
     TD_QP_IN,        /* comma-separated values -> {field: {$in: [...]}} */
     TD_QP_EQ,        /* one string -> {field: value} */
     TD_QP_OID,       /* one ObjectId -> {field: ObjectId} */
+    TD_QP_BOOL,      /* true or false -> {field: bool} */
     TD_QP_DATE_FROM, /* date -> {field: {$gte: date}} */
     TD_QP_DATE_TO,   /* date -> {field: {$lte: date}} (a bare day: through its end) */
     TD_QP_MIN,       /* number -> {field: {$gte: n}} */
