@@ -15,8 +15,17 @@ next local midnight: no gap of the zones used crosses midnight).
 Prints the C rows (ISO 8601 with the local offset, which test_cron.c converts to Unix
 seconds) to stdout; with --check, also the "none within 5 years" cases.
     python3 tests/unit/gen_cron_table.py > /tmp/rows.c
+With --compare N it instead compiles shared/src/cron.c into a temporary shared object
+and compares its td_cron_next with this model on N random expressions and start times
+(many of them around the 2026 transitions of the zones used), printing any difference.
+    python3 tests/unit/gen_cron_table.py --compare 300
 """
+import ctypes
+import os
+import random
+import subprocess
 import sys
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -193,6 +202,7 @@ CASES = [
     ("Europe/London", "0 1-2 * * *", "2026-03-28T12:00"),
     ("Europe/London", "30 1 * * *", "2026-10-24T12:00"),
     ("Europe/London", "30 1 * * *", "2026-10-25T01:40+00:00"),
+    ("Europe/London", "30 1 * * *", "2026-10-25T01:20+00:00"),
     ("Europe/London", "45 1 * * *", "2026-10-25T01:50+01:00"),
     ("Europe/London", "*/20 * * * *", "2026-10-25T00:50+01:00"),
     ("Europe/London", "*/30 1 * * *", "2026-10-25T00:00+01:00"),
@@ -208,6 +218,7 @@ CASES = [
     ("America/New_York", "0 1 * * *", "2026-10-31T12:00"),
     ("America/New_York", "*/30 1 * * *", "2026-11-01T00:00"),
     ("America/New_York", "15 1 1 11 *", "2026-11-01T01:20-05:00"),
+    ("America/New_York", "15 1 * * *", "2026-11-01T01:05-05:00"),
     ("America/New_York", "@daily", "2026-11-01T00:00"),
     ("America/New_York", "0 12 29 2 *", "2026-01-01T00:00"),
     # Australia/Sydney: 2026-04-05 03:00 AEDT -> 02:00 AEST; 2026-10-04 02:00 AEST ->
@@ -230,7 +241,83 @@ NONE = [
 FIRES = 4
 
 
+ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Sydney"]
+# Local times of the 2026 transitions of ZONES (start times are drawn around them).
+TRANSITIONS = {"Europe/London": ["2026-03-29T01:00", "2026-10-25T01:00"],
+               "America/New_York": ["2026-03-08T02:00", "2026-11-01T01:00"],
+               "Australia/Sydney": ["2026-04-05T02:00", "2026-10-04T02:00"],
+               "UTC": ["2026-06-30T23:00"]}
+
+
+def random_field(f, rng):
+    lo, _, star_hi, names, base = FIELDS[f]
+    span = star_hi - lo + 1
+    kind = rng.choice(["*", "*", "step", "list", "range", "rangestep", "nstep", "one"])
+    if f in (2, 3) and kind in ("one", "list"):
+        kind = "*"  # keep fire times close, so that the minute walk stays short
+    pick = lambda: rng.randint(lo, star_hi)
+    if kind == "*":
+        return rng.choice(["*", "?"]) if f in (2, 4) else "*"
+    if kind == "step":
+        return f"*/{rng.randint(1, min(span, 30))}"
+    if kind == "one":
+        v = pick()
+        return names[v - base] if names and rng.random() < 0.3 else str(v)
+    if kind == "list":
+        return ",".join(str(v) for v in sorted(rng.sample(range(lo, star_hi + 1), 3)))
+    a, b = sorted((pick(), pick()))
+    if kind == "range":
+        return f"{a}-{b}"
+    if kind == "rangestep":
+        return f"{a}-{b}/{rng.randint(1, 5)}"
+    return f"{a}/{rng.randint(1, min(span, 10))}"
+
+
+def compare(n):
+    """Compares cron.c's td_cron_next with the model on n random cases."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with tempfile.TemporaryDirectory() as tmp:
+        so = os.path.join(tmp, "cron.so")
+        subprocess.run(["cc", "-std=gnu11", "-O1", "-shared", "-fPIC", "-I",
+                        os.path.join(root, "shared", "include"),
+                        os.path.join(root, "shared", "src", "cron.c"), "-o", so], check=True)
+        lib = ctypes.CDLL(so)
+    lib.td_cron_parse.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_char_p]
+    lib.td_cron_next.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                 ctypes.POINTER(ctypes.c_int64)]
+    lib.td_timezone_set.argtypes = [ctypes.c_char_p]
+    rng = random.Random(int(os.environ.get("CRON_SEED", "13")))
+    bad = 0
+    for i in range(n):
+        zone = rng.choice(ZONES)
+        tz = ZoneInfo(zone)
+        expr = " ".join(random_field(f, rng) for f in range(5))
+        base = instant(rng.choice(TRANSITIONS[zone]), tz)
+        start = base + rng.randint(-3 * 3600, 3 * 3600) // 60 * 60 + rng.choice([0, 0, 30, 59])
+        assert lib.td_timezone_set(zone.encode()) == 0
+        c = ctypes.create_string_buffer(64)
+        err = ctypes.create_string_buffer(160)
+        assert lib.td_cron_parse(expr.encode(), c, err) == 0, (expr, err.value)
+        cron = Cron(expr)
+        t = start
+        for _ in range(3):
+            want = next_fire(cron, t, tz)
+            got = ctypes.c_int64(0)
+            rc = lib.td_cron_next(c, t, ctypes.byref(got))
+            if (want is None) != (rc != 0) or (want is not None and got.value != want):
+                bad += 1
+                print(f"{zone} \"{expr}\" after {iso(t, tz)}: cron.c "
+                      f"{iso(got.value, tz) if rc == 0 else rc}, model "
+                      f"{iso(want, tz) if want else None}")
+                break
+            t = want
+    print(f"compared {n} expressions x 3 fire times: {bad} differences")
+    return 1 if bad else 0
+
+
 def main():
+    if "--compare" in sys.argv:
+        sys.exit(compare(int(sys.argv[sys.argv.index("--compare") + 1])))
     for zone, expr, start in CASES:
         tz = ZoneInfo(zone)
         cron = Cron(expr)
