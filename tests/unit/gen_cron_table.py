@@ -239,19 +239,30 @@ NONE = [
     ("Europe/London", "0 0 30 FEB ?", "2026-01-01T00:00"),
 ]
 FIRES = 4
+STARTS = 35  # --compare: start times per expression around a transition
+FIRES_COMPARED = 3
 
 
-ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Sydney"]
-# Local times of the 2026 transitions of ZONES (start times are drawn around them).
-TRANSITIONS = {"Europe/London": ["2026-03-29T01:00", "2026-10-25T01:00"],
-               "America/New_York": ["2026-03-08T02:00", "2026-11-01T01:00"],
-               "Australia/Sydney": ["2026-04-05T02:00", "2026-10-04T02:00"],
-               "UTC": ["2026-06-30T23:00"]}
+# Local times just before the 2026 transitions of the zones compared (start times are
+# drawn around them): the table's zones, and zones whose clocks change at midnight
+# (Santiago, Beirut, Havana) or by 30 minutes (Lord Howe) or at :45 (Chatham).
+TRANSITIONS = {"Europe/London": ["2026-03-29T00:30", "2026-10-25T01:00"],
+               "America/New_York": ["2026-03-08T01:30", "2026-11-01T01:00"],
+               "Australia/Sydney": ["2026-04-05T02:00", "2026-10-04T01:30"],
+               "UTC": ["2026-06-30T23:00"],
+               "America/Santiago": ["2026-04-04T22:00", "2026-09-05T23:00"],
+               "Asia/Beirut": ["2026-03-28T23:00", "2026-10-24T22:30"],
+               "America/Havana": ["2026-03-07T23:00", "2026-10-31T23:30"],
+               "Australia/Lord_Howe": ["2026-04-05T01:00", "2026-10-04T01:00"],
+               "Pacific/Chatham": ["2026-04-05T02:00", "2026-09-27T02:00"]}
+ZONES = sorted(TRANSITIONS)
 
 
 def random_field(f, rng):
     lo, _, star_hi, names, base = FIELDS[f]
     span = star_hi - lo + 1
+    if f == 1 and rng.random() < 0.5:  # the hours that the zones' clocks change in
+        return rng.choice(["0", "1", "2", "3", "23", "0-3", "1-2", "2,3", "22-23", "0/1"])
     kind = rng.choice(["*", "*", "step", "list", "range", "rangestep", "nstep", "one"])
     if f in (2, 3) and kind in ("one", "list"):
         kind = "*"  # keep fire times close, so that the minute walk stays short
@@ -287,31 +298,36 @@ def compare(n):
                                  ctypes.POINTER(ctypes.c_int64)]
     lib.td_timezone_set.argtypes = [ctypes.c_char_p]
     rng = random.Random(int(os.environ.get("CRON_SEED", "13")))
-    bad = 0
+    bad = checked = 0
     for i in range(n):
         zone = rng.choice(ZONES)
         tz = ZoneInfo(zone)
         expr = " ".join(random_field(f, rng) for f in range(5))
         base = instant(rng.choice(TRANSITIONS[zone]), tz)
-        start = base + rng.randint(-3 * 3600, 3 * 3600) // 60 * 60 + rng.choice([0, 0, 30, 59])
         assert lib.td_timezone_set(zone.encode()) == 0
         c = ctypes.create_string_buffer(64)
         err = ctypes.create_string_buffer(160)
         assert lib.td_cron_parse(expr.encode(), c, err) == 0, (expr, err.value)
         cron = Cron(expr)
-        t = start
-        for _ in range(3):
-            want = next_fire(cron, t, tz)
-            got = ctypes.c_int64(0)
-            rc = lib.td_cron_next(c, t, ctypes.byref(got))
-            if (want is None) != (rc != 0) or (want is not None and got.value != want):
-                bad += 1
-                print(f"{zone} \"{expr}\" after {iso(t, tz)}: cron.c "
-                      f"{iso(got.value, tz) if rc == 0 else rc}, model "
-                      f"{iso(want, tz) if want else None}")
-                break
-            t = want
-    print(f"compared {n} expressions x 3 fire times: {bad} differences")
+        # Starts every 7 minutes from 2 hours before the transition to 2 after, each
+        # with the next fire time and the two after it.
+        for k in range(STARTS):
+            t = base - 2 * 3600 + k * 7 * 60 + rng.choice([0, 0, 30, 59])
+            for _ in range(FIRES_COMPARED):
+                want = next_fire(cron, t, tz)
+                got = ctypes.c_int64(0)
+                rc = lib.td_cron_next(c, t, ctypes.byref(got))
+                checked += 1
+                if (want is None) != (rc != 0) or (want is not None and got.value != want):
+                    bad += 1
+                    print(f"{zone} \"{expr}\" after {iso(t, tz)}: cron.c "
+                          f"{iso(got.value, tz) if rc == 0 else rc}, model "
+                          f"{iso(want, tz) if want else None}")
+                    break
+                if want is None:
+                    break
+                t = want
+    print(f"compared {n} expressions, {checked} fire times: {bad} differences")
     return 1 if bad else 0
 
 

@@ -9,7 +9,7 @@
  * S/s (in these comments S/ stands for an asterisk and a slash, which would end the
  * comment) is every s-th value from the field's minimum, a-b/s every s-th from a to
  * b, n/s every s-th from n to the field's maximum. Ranges are a <= b (no wrap-around).
- * Ranges: minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of
+ * Values: minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of
  * week 0-7 or SUN-SAT (0 and 7 are both Sunday; the maximum that '*' and n/s run to
  * is 6). Names are the three-letter English ones in any case, usable wherever a
  * number is. Steps run from 1 to the field's size (60, 24, 31, 12, 7). '?' is '*' in
@@ -36,8 +36,8 @@
  *    unless the minute or the hour field begins with '*' (every minute, every N
  *    minutes, hourly, every N hours): those run on real time and fire in both passes
  *    of the repeated hour, as cronie does.
- * Zone offsets are assumed to change at most once within any two days (true of every
- * zone in tzdata for these years).
+ * A zone's UTC offset is assumed to change at most once within any two days (as
+ * daylight saving time does), and the clock to go back by at most 3 hours.
  */
 #ifndef TRIPDESK_CRON_H
 #define TRIPDESK_CRON_H
