@@ -229,6 +229,14 @@ CASES = [
     ("Australia/Sydney", "0 * * * *", "2026-10-04T01:30"),
     ("Australia/Sydney", "0 12 31 12 *", "2026-12-31T12:00"),
     ("Australia/Sydney", "0 0 1 1,7 *", "2026-06-15T00:00"),
+    # Clocks that change at midnight (America/Santiago: 2026-04-04 24:00 -> 23:00,
+    # 2026-09-06 00:00 -> 01:00) and by 30 minutes (Australia/Lord_Howe: 2026-04-05
+    # 02:00 -> 01:30, 2026-10-04 02:00 -> 02:30).
+    ("America/Santiago", "@daily", "2026-09-05T12:00"),
+    ("America/Santiago", "30 23 * * *", "2026-04-04T12:00"),
+    ("America/Santiago", "*/20 23 * * *", "2026-04-04T23:30"),
+    ("Australia/Lord_Howe", "*/15 * * * *", "2026-04-05T01:20"),
+    ("Australia/Lord_Howe", "15 2 * * *", "2026-10-03T12:00"),
 ]
 
 # (zone, expression, start): no fire time within 5 years.

@@ -1,7 +1,9 @@
 /*
  * Unit tests of shared/src/cron.c: the parser (field sets, names, macros, the error
- * messages) and the next fire times in UTC and in three daylight saving zones
- * (Europe/London, America/New_York, Australia/Sydney) across both transitions.
+ * messages) and the next fire times in UTC and in daylight saving zones
+ * (Europe/London, America/New_York, Australia/Sydney; America/Santiago and
+ * Australia/Lord_Howe, whose clocks change at midnight and by 30 minutes) across both
+ * transitions.
  *
  * The table of fire times was produced by tests/unit/gen_cron_table.py, an
  * independent model of cron.h's rules (its own parser and a walk over every real
@@ -388,6 +390,31 @@ static const next_case next_cases[] = {
      "2026-06-15T00:00:00+10:00",
      {"2026-07-01T00:00:00+10:00", "2027-01-01T00:00:00+11:00", "2027-07-01T00:00:00+10:00",
       "2028-01-01T00:00:00+11:00"}},
+    {"America/Santiago",
+     "@daily",
+     "2026-09-05T12:00:00-04:00",
+     {"2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00", "2026-09-08T00:00:00-03:00",
+      "2026-09-09T00:00:00-03:00"}},
+    {"America/Santiago",
+     "30 23 * * *",
+     "2026-04-04T12:00:00-03:00",
+     {"2026-04-04T23:30:00-03:00", "2026-04-05T23:30:00-04:00", "2026-04-06T23:30:00-04:00",
+      "2026-04-07T23:30:00-04:00"}},
+    {"America/Santiago",
+     "*/20 23 * * *",
+     "2026-04-04T23:30:00-03:00",
+     {"2026-04-04T23:40:00-03:00", "2026-04-04T23:00:00-04:00", "2026-04-04T23:20:00-04:00",
+      "2026-04-04T23:40:00-04:00"}},
+    {"Australia/Lord_Howe",
+     "*/15 * * * *",
+     "2026-04-05T01:20:00+11:00",
+     {"2026-04-05T01:30:00+11:00", "2026-04-05T01:45:00+11:00", "2026-04-05T01:30:00+10:30",
+      "2026-04-05T01:45:00+10:30"}},
+    {"Australia/Lord_Howe",
+     "15 2 * * *",
+     "2026-10-03T12:00:00+10:30",
+     {"2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00", "2026-10-06T02:15:00+11:00",
+      "2026-10-07T02:15:00+11:00"}},
 };
 #define NEXT_CASES ((int)(sizeof next_cases / sizeof next_cases[0]))
 
