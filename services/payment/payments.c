@@ -294,7 +294,58 @@ void reservation_close(mongoc_client_t *c, const char *hex)
     bson_destroy(filter);
 }
 
-/* Whether payment `payment` records refund `refund` (refundsMinor.<refund>); an
+bool payment_refund_find(const bson_t *pay, const char *refund, bson_t *out)
+{
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, pay, "refunds") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return false;
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        const uint8_t *data;
+        uint32_t len;
+        bson_t one;
+        bson_iter_document(&arr, &len, &data);
+        char hex[25];
+        if (bson_init_static(&one, data, len) &&
+            strcmp(td_bson_oid_hex(&one, "_id", hex), refund) == 0) {
+            if (out != NULL) {
+                bson_destroy(out);
+                bson_copy_to(&one, out);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+cJSON *payment_refunds_json(const bson_t *pay)
+{
+    cJSON *out = cJSON_CreateArray();
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, pay, "refunds") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return out;
+    char pay_hex[25];
+    td_bson_oid_hex(pay, "_id", pay_hex);
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        const uint8_t *data;
+        uint32_t len;
+        bson_t one;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&one, data, len))
+            continue;
+        cJSON *r = payment_json(&one, NULL);
+        cJSON_AddStringToObject(r, "payment", pay_hex);
+        cJSON_AddItemToArray(out, r);
+    }
+    return out;
+}
+
+/* Whether payment `payment` holds refund `refund` in its `refunds`; an
  * unreachable database counts as yes (nothing is given back on a doubt). */
 static bool refund_applied(mongoc_client_t *c, const char *payment, const char *refund)
 {
@@ -307,12 +358,8 @@ static bool refund_applied(mongoc_client_t *c, const char *payment, const char *
     bson_init(&doc);
     int rc = td_store_find_one(c, COLL_PAYMENTS, &filter, &doc);
     bool yes = rc != TD_ENOTFOUND;
-    if (rc == TD_OK) {
-        char path[64];
-        snprintf(path, sizeof path, "refundsMinor.%s", refund);
-        bson_iter_t it, d;
-        yes = bson_iter_init(&it, &doc) && bson_iter_find_descendant(&it, path, &d);
-    }
+    if (rc == TD_OK)
+        yes = payment_refund_find(&doc, refund, NULL);
     bson_destroy(&filter);
     bson_destroy(&doc);
     return yes;

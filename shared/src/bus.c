@@ -216,13 +216,34 @@ int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_ou
 
 int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload, char id_out[25])
 {
-    bson_t push, ev;
+    bson_t push, ev, rebuilt = BSON_INITIALIZER, callers;
     td_new_id(id_out);
-    BSON_APPEND_DOCUMENT_BEGIN(update, "$push", &push);
+    /* An update that has a $push of its own gets _events in that same $push (an
+     * update document must not name an operator twice): rebuilt, then swapped in. */
+    bson_iter_t it;
+    bool merge = bson_iter_init_find(&it, update, "$push") && BSON_ITER_HOLDS_DOCUMENT(&it);
+    bson_t *into = merge ? &rebuilt : update;
+    if (merge && bson_iter_init(&it, update))
+        while (bson_iter_next(&it))
+            if (strcmp(bson_iter_key(&it), "$push") != 0)
+                bson_append_iter(&rebuilt, bson_iter_key(&it), -1, &it);
+    BSON_APPEND_DOCUMENT_BEGIN(into, "$push", &push);
+    if (merge && bson_iter_init_find(&it, update, "$push")) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&it, &len, &data);
+        if (bson_init_static(&callers, data, len))
+            bson_concat(&push, &callers);
+    }
     BSON_APPEND_DOCUMENT_BEGIN(&push, "_events", &ev);
     int rc = event_fields(&ev, id_out, type, payload);
     bson_append_document_end(&push, &ev);
-    bson_append_document_end(update, &push);
+    bson_append_document_end(into, &push);
+    if (merge) {
+        bson_reinit(update);
+        bson_concat(update, &rebuilt);
+    }
+    bson_destroy(&rebuilt);
     return rc;
 }
 

@@ -288,8 +288,15 @@ def test_refunds(root_token, agent):
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     s = summary(token, b["_id"])
     assert s["refundedMinor"] == 3000 and s["paymentStatus"] == "partially_paid"
-    assert api("GET", f"/api/payments/{p['_id']}", token).json()["data"]["status"] == \
-        "partially_refunded"
+    shown = api("GET", f"/api/payments/{p['_id']}", token).json()["data"]
+    assert shown["status"] == "partially_refunded"
+    # the refund is part of the payment document itself
+    assert [(x["_id"], x["amountMinor"], x["reason"]) for x in shown["refunds"]] == \
+        [(r.json()["data"]["_id"], 3000, "partial")]
+    one = shown["refunds"][0]
+    assert one["amount"] == 30 and one["currency"] == "INR" and one["createdAt"]
+    assert one["processedBy"] == r.json()["data"]["processedBy"]
+    assert r.json()["data"]["payment"] == p["_id"] and r.json()["data"]["booking"] == b["_id"]
     r = api("POST", path, root_token, json={"amount": 70.01, "reason": "rest"})
     assert r.status_code == 422 and r.json()["error"]["details"]["refundable"] == 70
     assert api("POST", path, root_token, json={"amount": 70, "reason": "rest"}).status_code == 201
@@ -431,7 +438,9 @@ def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, ag
     try:
         db = client["tripdesk_payment"]
         stored = db["payments"].find_one({"_id": ObjectId(p["_id"])})
-        assert stored["refundsMinor"] == {r.json()["data"]["_id"]: 1000}
+        assert [(str(x["_id"]), x["amountMinor"]) for x in stored["refunds"]] == \
+            [(r.json()["data"]["_id"], 1000)]
+        assert "refunds" not in db.list_collection_names()  # no second record anywhere
         assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
         ghost = str(ObjectId())
         db["account_reservations"].insert_one({"_id": ghost, "booking": ObjectId(b["_id"]),
@@ -446,3 +455,40 @@ def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, ag
         assert db["account_reservations"].find_one({"_id": ghost}) is None
     finally:
         client.close()
+
+
+def test_a_refund_that_wrote_but_never_answered_is_answered_by_its_retry(root_session, agent):
+    """What a crash after the refund's write leaves (the Idempotency-Key record still
+    pending, its lease given up, the refund in the payment): the retry runs again with
+    the same derived id, finds that refund in the payment's `refunds` and answers it:
+    one refund, refunded once."""
+    import datetime
+    import hashlib
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT
+    root_token = root_session["accessToken"]
+    _, token = agent
+    b = new_booking(agent, total=100)
+    p = pay(token, b["_id"], 100).json()["data"]
+    path, key = f"/api/payments/{p['_id']}/refund", uuid.uuid4().hex
+    body = {"amount": 25, "reason": "crash"}
+    first = api("POST", path, root_token, json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    rid = hashlib.sha256(b"\0".join(x.encode() for x in (
+        root_session["agent"]["_id"], "POST", path, key)) + b"\0").hexdigest()
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        r = client["tripdesk_payment"]["idempotency"].update_one(
+            {"_id": rid}, {"$set": {"state": "pending", "leaseUntil": datetime.datetime(
+                1970, 1, 1, tzinfo=datetime.timezone.utc)},
+                "$unset": {"status": "", "body": "", "completedAt": ""}})
+        assert r.matched_count == 1  # the record the first refund claimed
+    finally:
+        client.close()
+    again = api("POST", path, root_token, json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 201, again.text
+    assert "Idempotent-Replayed" not in again.headers  # it ran again
+    assert again.json()["data"]["_id"] == first.json()["data"]["_id"]
+    shown = api("GET", f"/api/payments/{p['_id']}", token).json()["data"]
+    assert shown["refundedMinor"] == 2500 and len(shown["refunds"]) == 1
+    assert summary(token, b["_id"])["refundedMinor"] == 2500

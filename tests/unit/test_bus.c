@@ -102,6 +102,44 @@ START_TEST(an_update_pushes_its_event_beside_its_other_operators)
 }
 END_TEST
 
+START_TEST(an_update_with_its_own_push_gets_the_event_in_that_push)
+{
+    cJSON *payload = cJSON_Parse("{\"r\":1}");
+    bson_t update = BSON_INITIALIZER, push, item, inc;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$push", &push);
+    BSON_APPEND_DOCUMENT_BEGIN(&push, "refunds", &item);
+    BSON_APPEND_INT64(&item, "amountMinor", 500);
+    bson_append_document_end(&push, &item);
+    bson_append_document_end(&update, &push);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "refundedMinor", 500);
+    bson_append_document_end(&update, &inc);
+    char id[25];
+    ck_assert_int_eq(td_bus_stage_update(&update, "THING_REFUNDED", payload, id), TD_OK);
+    int pushes = 0;
+    bson_iter_t it, p;
+    ck_assert(bson_iter_init(&it, &update));
+    while (bson_iter_next(&it))
+        pushes += strcmp(bson_iter_key(&it), "$push") == 0;
+    ck_assert_int_eq(pushes, 1); /* one $push operator, holding both fields */
+    ck_assert(bson_iter_init_find(&it, &update, "$inc"));
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    ck_assert(bson_iter_recurse(&it, &p));
+    ck_assert(bson_iter_next(&p));
+    ck_assert_str_eq(bson_iter_key(&p), "refunds");
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    bson_iter_t amount;
+    ck_assert(bson_iter_recurse(&it, &p) &&
+              bson_iter_find_descendant(&p, "refunds.amountMinor", &amount));
+    ck_assert_int_eq(bson_iter_int64(&amount), 500);
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    ck_assert(bson_iter_recurse(&it, &p) && bson_iter_find(&p, "_events"));
+    ck_assert(BSON_ITER_HOLDS_DOCUMENT(&p));
+    bson_destroy(&update);
+    cJSON_Delete(payload);
+}
+END_TEST
+
 START_TEST(every_staged_event_gets_its_own_id)
 {
     cJSON *payload = cJSON_CreateObject();
@@ -264,6 +302,7 @@ int main(void)
     TCase *tc = tcase_create("bus");
     tcase_add_test(tc, an_insert_stages_its_event_in_the_document);
     tcase_add_test(tc, an_update_pushes_its_event_beside_its_other_operators);
+    tcase_add_test(tc, an_update_with_its_own_push_gets_the_event_in_that_push);
     tcase_add_test(tc, every_staged_event_gets_its_own_id);
     tcase_add_test(tc, a_subscriber_handles_the_next_ignores_the_seen_and_replays_gaps);
     tcase_add_test(tc, a_stream_with_duplicates_is_handled_once_in_order);

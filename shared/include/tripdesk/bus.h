@@ -83,8 +83,9 @@ TD_MUST_CHECK int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *ty
 TD_MUST_CHECK int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload,
                                char id_out[25]);
 
-/* Appends to an update document a `$push` of one staged event (the update must have
- * no other $push); then, after the update succeeded, call td_bus_commit. */
+/* Appends to an update document a `$push` of one staged event (merged into the
+ * update's own $push when it has one); then, after the update succeeded, call
+ * td_bus_commit. */
 TD_MUST_CHECK int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
                                       char id_out[25]);
 
