@@ -305,6 +305,39 @@ def test_refunds(root_token, agent):
     assert api("GET", f"/api/payments/{p['_id']}", token).json()["data"]["status"] == "refunded"
 
 
+def test_refund_lists(root_token, agent):
+    """A payment's refunds (GET /api/payments/:id/refunds, as visible as the payment)
+    and the booking summary's refunds of all its payments, oldest payment first."""
+    _, token = agent
+    b = new_booking(agent, total=100)
+    p1 = pay(token, b["_id"], 60, paidAt="2026-01-01T10:00:00Z").json()["data"]
+    p2 = pay(token, b["_id"], 40, paidAt="2026-01-02T10:00:00Z").json()["data"]
+    assert summary(token, b["_id"])["refunds"] == []
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", token).json()["data"] == []
+    made = []
+    for p, amount, reason in [(p2, 5, "late"), (p1, 10, "first"), (p1, 2.5, "second")]:
+        r = api("POST", f"/api/payments/{p['_id']}/refund", root_token,
+                json={"amount": amount, "reason": reason})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["data"])
+    r = api("GET", f"/api/payments/{p1['_id']}/refunds", token)
+    assert r.status_code == 200, r.text
+    assert [(x["_id"], x["amountMinor"], x["reason"], x["payment"]) for x in r.json()["data"]] == \
+        [(made[1]["_id"], 1000, "first", p1["_id"]), (made[2]["_id"], 250, "second", p1["_id"])]
+    s = summary(token, b["_id"])
+    assert [(x["_id"], x["payment"], x["amount"]) for x in s["refunds"]] == \
+        [(made[1]["_id"], p1["_id"], 10), (made[2]["_id"], p1["_id"], 2.5),
+         (made[0]["_id"], p2["_id"], 5)]
+    assert all(x["processedBy"] and x["createdAt"] and x["currency"] == "INR" for x in s["refunds"])
+    assert s["refundedMinor"] == 1750
+    # as visible as the payment: another agent gets 404, a bad id 400
+    _, other = new_agent(root_token)
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", other).status_code == 404
+    assert api("GET", f"/api/payments/{b['_id']}/refunds", token).status_code == 404
+    assert api("GET", "/api/payments/nope/refunds", token).status_code == 400
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", root_token).status_code == 200
+
+
 def test_concurrent_refunds_never_exceed_the_payment(root_token, agent):
     _, token = agent
     b = new_booking(agent, total=100)

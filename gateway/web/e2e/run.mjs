@@ -726,8 +726,14 @@ test('payments: record one (a double click charges once), an overpayment refused
   await dialog.getByRole('button', { name: 'Refund' }).click();
   await section.getByText(/Refund of .*5,000\.00 processed\./).waitFor();
   await section.getByTestId('payments-table').getByText('Partially refunded').waitFor();
+  // ... and listed with its amount, reason and who processed it
+  const refundRow = section.getByTestId('refunds-table').getByRole('row').filter({ hasText: 'One night cancelled' });
+  await refundRow.waitFor();
+  const refundText = await refundRow.textContent();
+  expect(/5,000\.00/.test(refundText) && /You/.test(refundText) && /30,000\.00 paid/.test(refundText), `refund row: ${refundText}`);
   const sum = await adminApi('GET', `/api/payments/booking/${b._id}/summary`);
   expect(sum.paid === 30000 && sum.refunded === 5000 && sum.outstanding === 60000, `summary after the refund: ${JSON.stringify(sum)}`);
+  expect(sum.refunds?.length === 1 && sum.refunds[0].reason === 'One night cancelled', `summary refunds: ${JSON.stringify(sum.refunds)}`);
   await t.shot('payment-refunded');
 
   // The Payments page finds it with the filter panel (method, both ends of the amount).
