@@ -148,7 +148,11 @@ bool cas_retry(td_req *req, td_res *res);
 int payment_events_setup(td_bus *bus);
 
 /* commissions.c: one per booking, from the booking events. */
+#define APPROVE_COMMISSIONS "canApproveCommissions"
+#define COMMISSIONS_CACHE_NS "commissions" /* the summary's cache namespace (cache.h) */
 extern const td_route commission_routes[];
+/* The commission list copy (NULL before commissions_list_new). */
+td_listindex *commissions_list_copy(void);
 void commissions_set_bus(td_bus *bus);
 /* The commission list's in-memory copy (listindex.h), as the payments'. */
 int commissions_list_new(void);
@@ -156,6 +160,17 @@ void commissions_list_maintain(mongoc_client_t *c);
 void commissions_list_free(void);
 int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *booking);
 int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *booking);
+
+/* commission_summary.c: GET /api/commissions/summary from the read model kept
+ * beside the commission list copy (per agent, currency and status: sums in minor
+ * units and counts), or from the database with TRIPDESK_LIST_COPIES=off. */
+int commission_summary(td_req *req, td_res *res);
+/* The read model's hooks, for the list copy's options. */
+void commission_model_opts(td_listindex_opts *o);
+/* Reads TRIPDESK_LIST_COPIES (auto|on|off; anything else: TD_EINVAL, logged). */
+int commission_summary_configure(void);
+/* The index the database path's filter uses on MongoDB. */
+int commissions_indexes(mongoc_client_t *c);
 
 /* rates.c: commission rates (basis points) per role and per agent, versioned. */
 extern const td_route rate_routes[];

@@ -506,6 +506,8 @@ static int table_put(table *t, staged *st)
         if (old->json != NULL && t->opts->columns_only)
             t->json_bytes -= strlen(old->json) + 1;
         st->r.in_ring = old->in_ring;
+        if (t->ext != NULL && t->opts->ext_replace != NULL && old->doc != NULL)
+            t->opts->ext_replace(t->ext, old->doc, st->r.doc);
         row_free(old);
         for (int f = 0; f < t->ncols; f++)
             t->counts[f][t->codes[f][i]]--;

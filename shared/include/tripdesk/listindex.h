@@ -69,6 +69,10 @@ void td_listindex_free(td_listindex *ix);
  *                with it), ext_add(ext, doc) is called once per document new to the
  *                table (not for a newer version of one it holds), under the table's
  *                write lock; ext_free frees it. td_listindex_ext_read reads it.
+ *                ext_replace(ext, old, doc), if set, is called when a put replaces a
+ *                document the table holds (same lock; not with columns_only, which
+ *                keeps no old document): a model of changing documents takes the
+ *                old one out and the new one in.
  */
 typedef struct {
     bool string_ids;
@@ -79,6 +83,7 @@ typedef struct {
     void (*ext_add)(void *ext, const bson_t *doc);
     void (*ext_free)(void *ext);
     void *ext_arg;
+    void (*ext_replace)(void *ext, const bson_t *old, const bson_t *doc);
 } td_listindex_opts;
 
 TD_MUST_CHECK int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,

@@ -595,6 +595,8 @@ export interface CommissionTotals {
   paid: number;
   adjustments: number;
   count: number;
+  /** Commissions per status (pending, approved, paid, rejected, cancelled). */
+  counts?: Partial<Record<CommissionStatus, number>>;
   decimals?: number;
 }
 
