@@ -96,8 +96,8 @@ static int model_rehash(sum_model *m, size_t nslots)
     if (slots == NULL)
         return TD_ENOMEM;
     for (size_t r = 0; r < m->n; r++) {
-        size_t i = row_hash(m->rows[r].agent, m->rows[r].currency, m->rows[r].status) &
-                   (nslots - 1);
+        size_t i =
+            row_hash(m->rows[r].agent, m->rows[r].currency, m->rows[r].status) & (nslots - 1);
         while (slots[i] != 0)
             i = (i + 1) & (nslots - 1);
         slots[i] = (uint32_t)(r + 1);
@@ -252,7 +252,8 @@ static cJSON *totals_json(totals *t)
         cJSON *o = cJSON_AddObjectToObject(by, c->currency);
         int64_t all = 0;
         for (int s = ST_PENDING; s <= ST_PAID; s++)
-            cJSON_AddNumberToObject(o, status_names[s], td_money_to_double(c->minor[s], c->decimals));
+            cJSON_AddNumberToObject(o, status_names[s],
+                                    td_money_to_double(c->minor[s], c->decimals));
         cJSON_AddNumberToObject(o, "adjustments", td_money_to_double(c->adjustments, c->decimals));
         for (int s = ST_PENDING; s <= ST_PAID; s++) {
             char key[32];

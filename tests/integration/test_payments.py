@@ -525,3 +525,44 @@ def test_a_refund_that_wrote_but_never_answered_is_answered_by_its_retry(root_se
     shown = api("GET", f"/api/payments/{p['_id']}", token).json()["data"]
     assert shown["refundedMinor"] == 2500 and len(shown["refunds"]) == 1
     assert summary(token, b["_id"])["refundedMinor"] == 2500
+
+
+def test_payment_daemon_killed_between_its_write_and_its_event(stack, agent):
+    """The payment daemon SIGKILLed after a payment is written and answered but before
+    its PAYMENT_RECEIVED event is published: the daemon runs with the test-only
+    TRIPDESK_TEST_RELAY_DELAY_MS, so its relay holds the event long enough for the
+    kill to land in that window (the event waits in outbox_pending). After a restart
+    the outbox relay publishes it and the booking's paymentStatus becomes right."""
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT
+    _, token = agent
+    b = new_booking(agent, total=100)
+    d = stack.daemons["payment"]
+    env = d.env
+    stack.stop("payment")
+    d.env = dict(env, TRIPDESK_TEST_RELAY_DELAY_MS="15000")
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        stack.start("payment")
+        key = uuid.uuid4().hex  # retries while the daemon starts are one payment
+        r = wait_for(lambda: (x := pay(token, b["_id"], 100, key=key)).status_code == 201 and x,
+                     15, "the payment written by the delayed daemon")
+        p = r.json()["data"]
+        held = client["tripdesk_payment"]["outbox_pending"].count_documents(
+            {"type": "PAYMENT_RECEIVED", "payload": {"$regex": p["_id"]}})
+        assert held == 1, "the event is not waiting in the outbox"
+        assert booking_payment_status(token, b["_id"]) == "unpaid"  # not published yet
+        stack.kill("payment")
+        time.sleep(1)
+        assert booking_payment_status(token, b["_id"]) == "unpaid"
+    finally:
+        d.env = env
+        if not d.alive():
+            stack.start("payment")
+        client.close()
+    # the restarted relay takes the lease once the dead one's expires and sends the
+    # prepared event once its grace period (30 s) shows the payment was written
+    wait_for(lambda: booking_payment_status(token, b["_id"]) == "paid", 50,
+             "paymentStatus after the restart")
+    assert [x["_id"] for x in payments_of(token, b["_id"])] == [p["_id"]]
+    assert summary(token, b["_id"])["paidMinor"] == 10000

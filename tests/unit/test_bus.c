@@ -15,6 +15,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The single staged event of an `_events` array at iter (an array). */
@@ -248,6 +249,39 @@ START_TEST(confirmed_events_leave_the_relay_queue_oldest_first_and_once)
 }
 END_TEST
 
+START_TEST(the_test_relay_delay_holds_events_younger_than_it)
+{
+    td_bus *bus;
+    ck_assert_int_eq(setenv(TD_ENV_TEST_RELAY_DELAY_MS, "5000", 1), 0);
+    ck_assert_int_eq(td_bus_new(&bus, "payment"), TD_OK);
+    ck_assert_int_eq(unsetenv(TD_ENV_TEST_RELAY_DELAY_MS), 0);
+    ck_assert_int_eq(bus->test_delay_ms, 5000);
+    int64_t now = td_now_ms();
+    ck_assert(held_for_test(bus, now - 100));
+    ck_assert(!held_for_test(bus, now - 6000));
+    /* two old enough, then a young one, then an old one behind it: order is kept */
+    const int64_t times[] = {now - 9000, now - 7000, now - 10, now - 8000};
+    for (int i = 0; i < 4; i++) {
+        struct confirmed *e = confirmed_event(i);
+        bson_destroy(e->event);
+        e->event = BCON_NEW("_id", BCON_UTF8(e->id), "type", BCON_UTF8("T"), "time",
+                            BCON_INT64(times[i]), "payload", BCON_UTF8("{}"));
+        pthread_mutex_lock(&bus->confirmed_mu);
+        confirmed_add(bus, e);
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    ck_assert_int_eq(confirmed_due(bus, RELAY_BATCH), 2);
+    ck_assert_int_eq(confirmed_due(bus, 1), 1);
+    confirmed_clear(bus);
+    td_bus_free(bus);
+    /* without the variable nothing is held */
+    ck_assert_int_eq(td_bus_new(&bus, "payment"), TD_OK);
+    ck_assert(!held_for_test(bus, td_now_ms()));
+    ck_assert_int_eq(confirmed_due(bus, 7), 7);
+    td_bus_free(bus);
+}
+END_TEST
+
 START_TEST(a_replayed_event_is_built_from_its_outbox_entry)
 {
     bson_t *doc = BCON_NEW("_id", BCON_INT64(42), "eventId", BCON_UTF8("64b0000000000000000000aa"),
@@ -309,6 +343,7 @@ int main(void)
     tcase_add_test(tc, subscriptions_and_tracking_are_checked_before_start);
     tcase_add_test(tc, confirmed_events_leave_the_relay_queue_oldest_first_and_once);
     tcase_add_test(tc, a_replayed_event_is_built_from_its_outbox_entry);
+    tcase_add_test(tc, the_test_relay_delay_holds_events_younger_than_it);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -28,7 +28,8 @@
 #include <mongoc/mongoc.h>
 #include <stdint.h>
 
-#define TD_BUS_LEASE_MS 5000        /* relay lease lifetime */
+#define TD_BUS_LEASE_MS 5000           /* relay lease lifetime */
+#define TD_BUS_TEST_DELAY_MAX_MS 60000 /* TRIPDESK_TEST_RELAY_DELAY_MS at most */
 #define TD_BUS_RELAY_POLL_MS 500    /* relay polls for other instances' events (own ones wake it) */
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
