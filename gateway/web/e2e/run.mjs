@@ -745,9 +745,12 @@ test('payments: record one (a double click charges once), an overpayment refused
   await panel.getByText('Partially refunded', { exact: true }).click();
   await panel.getByLabel('Amount Min').fill('29999.5');
   await panel.getByLabel('Amount Max').fill('30000');
-  await panel.getByLabel('Booking id').fill(b._id);
+  // the booking found by (part of) its reference in the picker
+  await panel.getByRole('combobox', { name: 'Booking' }).fill(b.bookingReference.slice(-6));
+  await page.getByRole('option', { name: new RegExp(b.bookingReference) }).click();
   await panel.getByRole('button', { name: 'Apply filters' }).click();
-  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000');
+  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000' && u.searchParams.get('booking') === b._id);
+  await page.getByRole('list', { name: 'Active filters' }).getByText(`Booking: ${b.bookingReference}`).waitFor();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="payments-table"] tbody tr').length === n, 1);
   await page.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
   await t.shot('payments-list');
