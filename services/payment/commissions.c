@@ -8,7 +8,8 @@
  * refunded cancels a pending or approved commission and gives a paid one a negative
  * adjustment (adjustmentMinor = -amountMinor) that the summary subtracts.
  *
- * The summary is cached in Redis (namespace "commissions", 5 min, X-Cache), and every
+ * The summary (commission_summary.c) comes from a read model beside the list copy
+ * and is cached in Redis (namespace "commissions", 5 min, X-Cache); every
  * commission write invalidates it.
  *
  * Events: COMMISSION_CREATED / _CANCELLED / _ADJUSTED (staged in the commission
@@ -23,13 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define APPROVE "canApproveCommissions"
-#define CACHE_NS "commissions" /* the summary's cache namespace (cache.h) */
-#define SUMMARY_TTL_S 300      /* PRD step 1: commissions:summary, 5 min */
+#define APPROVE APPROVE_COMMISSIONS
+#define CACHE_NS COMMISSIONS_CACHE_NS
 #define BULK_MAX 100
 
 static int list(td_req *req, td_res *res);
-static int summary(td_req *req, td_res *res);
 static int approve(td_req *req, td_res *res);
 static int reject(td_req *req, td_res *res);
 static int pay_out(td_req *req, td_res *res);
@@ -37,7 +36,7 @@ static int bulk_approve(td_req *req, td_res *res);
 
 const td_route commission_routes[] = {
     {"GET", "/api/commissions", list, 0, NULL},
-    {"GET", "/api/commissions/summary", summary, 0, NULL},
+    {"GET", "/api/commissions/summary", commission_summary, 0, NULL},
     {"PATCH", "/api/commissions/:id/approve", approve, 0, APPROVE},
     {"PATCH", "/api/commissions/:id/reject", reject, 0, APPROVE},
     {"PATCH", "/api/commissions/:id/pay", pay_out, 0, APPROVE},
@@ -78,11 +77,20 @@ static cJSON *commission_json(const bson_t *doc, void *arg);
 int commissions_list_new(void)
 {
     const char *fields[] = {"status", "agent", "booking", "currency", "createdAt", "amount", NULL};
-    int rc =
-        td_listindex_new(&list_copy, COLL_COMMISSIONS, "commissions-list", fields, commission_json);
+    td_listindex_opts opts = {0};
+    commission_model_opts(&opts); /* the summary's sums beside the table */
+    int rc = commission_summary_configure();
+    if (rc == TD_OK)
+        rc = td_listindex_new_opts(&list_copy, COLL_COMMISSIONS, "commissions-list", fields,
+                                   commission_json, &opts);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_COMMISSIONS, put_copy, NULL);
     return rc;
+}
+
+td_listindex *commissions_list_copy(void)
+{
+    return list_copy;
 }
 
 void commissions_list_maintain(mongoc_client_t *c)
@@ -304,81 +312,6 @@ static int list(td_req *req, td_res *res)
     }
 out:
     td_list_free(&l);
-    return 0;
-}
-
-/* Per currency: pending, approved, paid (less adjustments) totals and counts. */
-static int summary(td_req *req, td_res *res)
-{
-    td_cache_slot slot;
-    if (td_cache_lookup(
-            res, &slot, CACHE_NS,
-            td_cache_scope(req->principal.permissions, APPROVE, req->principal.agent_id),
-            req->query) == TD_CACHE_HIT)
-        return 0;
-    mongoc_client_t *c = td_req_mongo(req);
-    if (c == NULL)
-        return td_fail_rc(res, TD_EUNAVAIL, NULL);
-    bson_t filter = BSON_INITIALIZER;
-    scope(req, &filter);
-    mongoc_collection_t *cl = td_mongo_coll(c, COLL_COMMISSIONS);
-    bson_t opts = BSON_INITIALIZER;
-    td_mongo_time_opts(&opts);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(cl, &filter, &opts, NULL);
-    cJSON *by = cJSON_CreateObject();
-    const bson_t *doc;
-    while (mongoc_cursor_next(cur, &doc)) {
-        const char *currency = td_bson_str(doc, "currency");
-        const char *status = td_bson_str(doc, "status");
-        if (currency == NULL || status == NULL)
-            continue;
-        int d = (int)td_bson_int(doc, "decimals", 2);
-        cJSON *o = cJSON_GetObjectItemCaseSensitive(by, currency);
-        if (o == NULL) {
-            o = cJSON_AddObjectToObject(by, currency);
-            const char *keys[] = {"pending",     "approved",         "paid",
-                                  "adjustments", "pendingMinor",     "approvedMinor",
-                                  "paidMinor",   "adjustmentsMinor", "count"};
-            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-                cJSON_AddNumberToObject(o, keys[i], 0);
-            cJSON_AddNumberToObject(o, "decimals", d);
-        }
-        char key[32];
-        snprintf(key, sizeof key, "%sMinor", status);
-        cJSON *m = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (m != NULL)
-            cJSON_SetNumberValue(m, m->valuedouble + (double)td_bson_int(doc, "amountMinor", 0));
-        cJSON *adj = cJSON_GetObjectItemCaseSensitive(o, "adjustmentsMinor");
-        cJSON_SetNumberValue(adj,
-                             adj->valuedouble + (double)td_bson_int(doc, "adjustmentMinor", 0));
-        cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "count");
-        cJSON_SetNumberValue(n, n->valuedouble + 1);
-    }
-    bson_error_t err;
-    int rc = mongoc_cursor_error(cur, &err) ? td_mongo_rc(&err) : TD_OK;
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(cl);
-    bson_destroy(&opts);
-    bson_destroy(&filter);
-    if (rc != TD_OK) {
-        cJSON_Delete(by);
-        return td_fail_rc(res, rc, NULL);
-    }
-    for (cJSON *o = by->child; o != NULL; o = o->next) {
-        int d = cJSON_GetObjectItemCaseSensitive(o, "decimals")->valueint;
-        const char *names[] = {"pending", "approved", "paid", "adjustments"};
-        for (int i = 0; i < 4; i++) {
-            char key[32];
-            snprintf(key, sizeof key, "%sMinor", names[i]);
-            double minor = cJSON_GetObjectItemCaseSensitive(o, key)->valuedouble;
-            cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(o, names[i]),
-                                 td_money_to_double((int64_t)minor, d));
-        }
-    }
-    cJSON *data = cJSON_CreateObject();
-    cJSON_AddItemToObject(data, "byCurrency", by);
-    td_ok(res, 200, data);
-    td_cache_store(res, &slot, SUMMARY_TTL_S);
     return 0;
 }
 

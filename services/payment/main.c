@@ -30,6 +30,8 @@ static int init_database(td_service *svc, mongoc_client_t *c)
     int rc = bookings_indexes(c);
     if (rc == TD_OK)
         rc = payments_indexes(c);
+    if (rc == TD_OK)
+        rc = commissions_indexes(c);
     return rc;
 }
 

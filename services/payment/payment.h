@@ -10,9 +10,11 @@
  *                  booking event applied) and its account: paidMinor, refundedMinor
  *                  and `v`, changed only by compare-and-set on `v` (race-proof
  *                  across daemons: no overpayment, no over-refund).
- *   payments       one per payment (payments.c), with `_events` staged by td_store.
- *   refunds        one per refund (refunds.c), the record an Idempotency-Key retry
- *                  finds.
+ *   payments       one per payment (payments.c), with `_events` staged by td_store
+ *                  and its refunds (refunds.c) in `refunds` [{_id, amount,
+ *                  amountMinor, currency, reason, processedBy, createdAt}], each added
+ *                  by the same versioned update as its refundedMinor: the record an
+ *                  Idempotency-Key retry and the reconciler find.
  *   payment_slots  "<booking>:<amountMinor>": the payment that holds that amount of
  *                  the booking for DUPLICATE_WINDOW_MS (payments.c).
  *   account_reservations  one per payment between its account reservation and its
@@ -36,7 +38,6 @@
 
 #define COLL_BOOKINGS "bookings"
 #define COLL_PAYMENTS "payments"
-#define COLL_REFUNDS "refunds"
 #define COLL_SLOTS "payment_slots"
 #define COLL_RESERVATIONS "account_reservations"
 #define COLL_COMMISSIONS "commissions"
@@ -121,6 +122,11 @@ cJSON *payment_json(const bson_t *doc, void *arg);
 /* Loads the :id payment the caller may see (own bookings unless
  * canViewAllPayments): else answers 400/404/503 and returns non-zero. */
 int payment_load_visible(td_req *req, td_res *res, bson_t *out);
+/* Whether payment document pay holds refund `refund` (hex) in its `refunds`; with
+ * out (initialised, or NULL) a copy of that entry. */
+bool payment_refund_find(const bson_t *pay, const char *refund, bson_t *out);
+/* The payment's refunds as the API shows them, each with `payment` (caller owns). */
+cJSON *payment_refunds_json(const bson_t *pay);
 /* Reads a positive amount of the currency from body[name] into minor units. */
 int read_amount(const cJSON *body, const char *name, int decimals, td_res *res, int64_t *minor);
 /* A periodic task: gives back the account reservations older than
@@ -142,7 +148,11 @@ bool cas_retry(td_req *req, td_res *res);
 int payment_events_setup(td_bus *bus);
 
 /* commissions.c: one per booking, from the booking events. */
+#define APPROVE_COMMISSIONS "canApproveCommissions"
+#define COMMISSIONS_CACHE_NS "commissions" /* the summary's cache namespace (cache.h) */
 extern const td_route commission_routes[];
+/* The commission list copy (NULL before commissions_list_new). */
+td_listindex *commissions_list_copy(void);
 void commissions_set_bus(td_bus *bus);
 /* The commission list's in-memory copy (listindex.h), as the payments'. */
 int commissions_list_new(void);
@@ -150,6 +160,17 @@ void commissions_list_maintain(mongoc_client_t *c);
 void commissions_list_free(void);
 int commission_on_confirmed(const td_event *ev, mongoc_client_t *c, const char *booking);
 int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *booking);
+
+/* commission_summary.c: GET /api/commissions/summary from the read model kept
+ * beside the commission list copy (per agent, currency and status: sums in minor
+ * units and counts), or from the database with TRIPDESK_LIST_COPIES=off. */
+int commission_summary(td_req *req, td_res *res);
+/* The read model's hooks, for the list copy's options. */
+void commission_model_opts(td_listindex_opts *o);
+/* Reads TRIPDESK_LIST_COPIES (auto|on|off; anything else: TD_EINVAL, logged). */
+int commission_summary_configure(void);
+/* The index the database path's filter uses on MongoDB. */
+int commissions_indexes(mongoc_client_t *c);
 
 /* rates.c: commission rates (basis points) per role and per agent, versioned. */
 extern const td_route rate_routes[];

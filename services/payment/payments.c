@@ -294,7 +294,58 @@ void reservation_close(mongoc_client_t *c, const char *hex)
     bson_destroy(filter);
 }
 
-/* Whether payment `payment` records refund `refund` (refundsMinor.<refund>); an
+bool payment_refund_find(const bson_t *pay, const char *refund, bson_t *out)
+{
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, pay, "refunds") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return false;
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        const uint8_t *data;
+        uint32_t len;
+        bson_t one;
+        bson_iter_document(&arr, &len, &data);
+        char hex[25];
+        if (bson_init_static(&one, data, len) &&
+            strcmp(td_bson_oid_hex(&one, "_id", hex), refund) == 0) {
+            if (out != NULL) {
+                bson_destroy(out);
+                bson_copy_to(&one, out);
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+cJSON *payment_refunds_json(const bson_t *pay)
+{
+    cJSON *out = cJSON_CreateArray();
+    bson_iter_t it, arr;
+    if (!bson_iter_init_find(&it, pay, "refunds") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return out;
+    char pay_hex[25];
+    td_bson_oid_hex(pay, "_id", pay_hex);
+    while (bson_iter_next(&arr)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        const uint8_t *data;
+        uint32_t len;
+        bson_t one;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&one, data, len))
+            continue;
+        cJSON *r = payment_json(&one, NULL);
+        cJSON_AddStringToObject(r, "payment", pay_hex);
+        cJSON_AddItemToArray(out, r);
+    }
+    return out;
+}
+
+/* Whether payment `payment` holds refund `refund` in its `refunds`; an
  * unreachable database counts as yes (nothing is given back on a doubt). */
 static bool refund_applied(mongoc_client_t *c, const char *payment, const char *refund)
 {
@@ -307,12 +358,8 @@ static bool refund_applied(mongoc_client_t *c, const char *payment, const char *
     bson_init(&doc);
     int rc = td_store_find_one(c, COLL_PAYMENTS, &filter, &doc);
     bool yes = rc != TD_ENOTFOUND;
-    if (rc == TD_OK) {
-        char path[64];
-        snprintf(path, sizeof path, "refundsMinor.%s", refund);
-        bson_iter_t it, d;
-        yes = bson_iter_init(&it, &doc) && bson_iter_find_descendant(&it, path, &d);
-    }
+    if (rc == TD_OK)
+        yes = payment_refund_find(&doc, refund, NULL);
     bson_destroy(&filter);
     bson_destroy(&doc);
     return yes;
@@ -583,6 +630,60 @@ static int get(td_req *req, td_res *res)
     return 0;
 }
 
+/* Appends the refunds of the payments in items (the list copy's raw JSON, or the
+ * database's objects) to out, each with its `payment`. */
+static void add_refunds(const cJSON *items, cJSON *out)
+{
+    for (const cJSON *it = items != NULL ? items->child : NULL; it != NULL; it = it->next) {
+        cJSON *parsed = cJSON_IsRaw(it) ? cJSON_Parse(it->valuestring) : NULL;
+        const cJSON *pay = parsed != NULL ? parsed : it;
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(pay, "_id");
+        const cJSON *refunds = cJSON_GetObjectItemCaseSensitive(pay, "refunds");
+        for (const cJSON *r = cJSON_IsArray(refunds) ? refunds->child : NULL; r != NULL;
+             r = r->next) {
+            cJSON *one = cJSON_Duplicate(r, true);
+            if (one != NULL && cJSON_IsString(id))
+                cJSON_AddStringToObject(one, "payment", id->valuestring);
+            cJSON_AddItemToArray(out, one);
+        }
+        cJSON_Delete(parsed);
+    }
+}
+
+/* The refunds of every payment of booking `id`, oldest payment first, into out:
+ * from the payment list copy (read rule: no filter scan on FerretDB), else from
+ * the database by its index payment_booking_paid. TD_EAGAIN during the copy's
+ * first load (the caller runs again shortly). */
+static int booking_refunds(mongoc_client_t *c, const char *id, cJSON *out)
+{
+    char raw[128];
+    snprintf(raw, sizeof raw, "booking=%s&sortBy=paidAt&sortOrder=asc&limit=%d", id,
+             TD_LIST_MAX_LIMIT);
+    td_list l;
+    td_res bad = {0};
+    int rc = td_list_parse(&list_spec, raw, &l, &bad);
+    td_res_clear(&bad);
+    for (int64_t seen = 0, total = 1; rc == TD_OK && seen < total; l.page++) {
+        cJSON *items = NULL;
+        rc = list_copy != NULL ? td_listindex_query_degraded(list_copy, c, &l, &items, &total, NULL)
+                               : TD_EUNAVAIL;
+        if (rc == TD_EUNAVAIL || rc == TD_EINVAL) {
+            mongoc_collection_t *cl = td_mongo_coll(c, COLL_PAYMENTS);
+            rc = td_list_run(cl, &l, payment_json, NULL, &items, &total);
+            mongoc_collection_destroy(cl);
+        }
+        if (rc == TD_OK) {
+            add_refunds(items, out);
+            seen += cJSON_GetArraySize(items);
+            if (cJSON_GetArraySize(items) == 0)
+                total = seen; /* nothing more: a page past the end */
+        }
+        cJSON_Delete(items);
+    }
+    td_list_free(&l);
+    return rc;
+}
+
 static int summary(td_req *req, td_res *res)
 {
     const char *id = td_req_param(req, "bookingId");
@@ -597,7 +698,24 @@ static int summary(td_req *req, td_res *res)
         rc = TD_ENOTFOUND;
     if (rc != TD_OK)
         return td_fail_rc(res, rc, "Booking not found");
-    return td_ok(res, 200, booking_summary_json(&b));
+    cJSON *refunds = cJSON_CreateArray();
+    rc = booking_refunds(c, id, refunds);
+    if (rc == TD_EAGAIN) {
+        cJSON_Delete(refunds);
+        if (td_req_retry_in(req, TD_LIST_LOADING_POLL_MS, TD_LIST_LOADING_WAIT_MS))
+            return 0;
+        td_res_header(res, "Retry-After", "2");
+        return td_fail(res, 503, "LIST_LOADING",
+                       "The payments are being loaded after a restart; retry in a few seconds",
+                       NULL);
+    }
+    if (rc != TD_OK) {
+        cJSON_Delete(refunds);
+        return td_fail_rc(res, rc, NULL);
+    }
+    cJSON *data = booking_summary_json(&b);
+    cJSON_AddItemToObject(data, "refunds", refunds);
+    return td_ok(res, 200, data);
 }
 
 static int list(td_req *req, td_res *res)

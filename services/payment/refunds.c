@@ -3,12 +3,14 @@
  * payment (canProcessRefunds), never more than what is left of it (422
  * REFUND_EXCEEDS_PAYMENT naming the refundable amount). The booking's account takes
  * the refund first (compare-and-set), then the payment is updated on its version
- * with the PAYMENT_REFUNDED event (so two refunds of one payment on two daemons
- * cannot both pass the limit; it also records refundsMinor.<refund id>), then the
- * refund record is written (by the id an Idempotency-Key retry derives again). A
- * journal entry (reservation_open) guards the account change until the payment
- * update is in: the reconciler gives back a refund whose payment update never
- * happened.
+ * with the PAYMENT_REFUNDED event: that one write adds the refund to the payment's
+ * `refunds` array ($push, by the id an Idempotency-Key retry derives again) and to
+ * its refundedMinor ($inc), so the payment and its refunds are one document (two
+ * refunds of one payment on two daemons cannot both pass the limit). A journal
+ * entry (reservation_open) guards the account change until the payment update is
+ * in: the reconciler gives back a refund the payment does not hold.
+ *
+ * GET /api/payments/:id/refunds: that array, to whoever may see the payment.
  */
 #include "payment.h"
 
@@ -18,19 +20,24 @@
 #include <string.h>
 
 static int refund(td_req *req, td_res *res);
+static int refunds_of(td_req *req, td_res *res);
 
 const td_route refund_routes[] = {
     {"POST", "/api/payments/:id/refund", refund, TD_ROUTE_IDEMPOTENT, PROCESS_REFUNDS},
+    {"GET", "/api/payments/:id/refunds", refunds_of, 0, NULL},
     {NULL, NULL, NULL, 0, NULL},
 };
 
-static int find_by_id(mongoc_client_t *c, const char *coll, const bson_oid_t *id, bson_t *out)
+/* The answer to a refund: the refund as the payment holds it, its payment and
+ * booking, and the payment after it. */
+static void answer_refund(td_res *res, const bson_t *entry, const bson_t *pay)
 {
-    bson_t filter = BSON_INITIALIZER;
-    BSON_APPEND_OID(&filter, "_id", id);
-    int rc = td_store_find_one(c, coll, &filter, out);
-    bson_destroy(&filter);
-    return rc;
+    cJSON *data = payment_json(entry, NULL);
+    char hex[25];
+    cJSON_AddStringToObject(data, "payment", td_bson_oid_hex(pay, "_id", hex));
+    cJSON_AddStringToObject(data, "booking", td_bson_oid_hex(pay, "booking", hex));
+    cJSON_AddItemToObject(data, "paymentAfter", payment_json(pay, NULL));
+    td_ok(res, 201, data);
 }
 
 static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bson_t *pay)
@@ -54,12 +61,16 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     if (read_amount(body, "amount", b.decimals, res, &minor) != TD_OK)
         return 0;
     bson_oid_t rid;
+    char rid_hex[25];
     td_req_new_oid(req, &rid);
+    bson_oid_to_string(&rid, rid_hex);
     bson_t existing;
     bson_init(&existing);
-    if (req->idem != NULL && req->idem->rerun &&
-        find_by_id(c, COLL_REFUNDS, &rid, &existing) == TD_OK) {
-        td_ok(res, 201, payment_json(&existing, NULL)); /* written by an earlier attempt */
+    if (req->idem != NULL && req->idem->rerun && payment_refund_find(pay, rid_hex, &existing)) {
+        /* an earlier attempt of this key wrote it (and died before answering) */
+        account_settle(c, &b, rid_hex);
+        reservation_close(c, rid_hex);
+        answer_refund(res, &existing, pay);
         bson_destroy(&existing);
         return 0;
     }
@@ -74,8 +85,6 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
         return td_fail(res, 422, "REFUND_EXCEEDS_PAYMENT",
                        "A refund cannot be more than what is left of the payment", d);
     }
-    char rid_hex[25];
-    bson_oid_to_string(&rid, rid_hex);
     rc = reservation_open(c, &b, minor, rid_hex, pay_hex);
     if (rc != TD_OK)
         return td_fail_rc(res, rc, NULL);
@@ -103,14 +112,24 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
     bson_t update = BSON_INITIALIZER, updated;
     bson_init(&updated);
     bson_t *inc = BCON_NEW("refundedMinor", BCON_INT64(minor));
-    char mark[64]; /* which refunds the payment holds: the reconciler reads it */
-    snprintf(mark, sizeof mark, "refundsMinor.%s", rid_hex);
     bson_t *set = BCON_NEW("refunded", BCON_DOUBLE(td_money_to_double(after, b.decimals)), "status",
-                           BCON_UTF8(status), mark, BCON_INT64(minor));
+                           BCON_UTF8(status));
+    /* the refund itself, in the same write: what a retry and the reconciler find */
+    bson_t entry = BSON_INITIALIZER, push = BSON_INITIALIZER;
+    BSON_APPEND_OID(&entry, "_id", &rid);
+    BSON_APPEND_DOUBLE(&entry, "amount", td_money_to_double(minor, b.decimals));
+    BSON_APPEND_INT64(&entry, "amountMinor", minor);
+    BSON_APPEND_UTF8(&entry, "currency", b.currency);
+    BSON_APPEND_UTF8(&entry, "reason", reason);
+    BSON_APPEND_UTF8(&entry, "processedBy", req->principal.agent_id);
+    BSON_APPEND_DATE_TIME(&entry, "createdAt", td_now_ms());
+    BSON_APPEND_DOCUMENT(&push, "refunds", &entry);
     BSON_APPEND_DOCUMENT(&update, "$inc", inc);
     BSON_APPEND_DOCUMENT(&update, "$set", set);
+    BSON_APPEND_DOCUMENT(&update, "$push", &push);
     bson_destroy(inc);
     bson_destroy(set);
+    bson_destroy(&push);
     cJSON *before = cJSON_CreateObject(), *aft = cJSON_CreateObject();
     cJSON_AddNumberToObject(before, "refundedMinor", (double)done);
     cJSON_AddStringToObject(before, "status", td_bson_str(pay, "status"));
@@ -142,31 +161,13 @@ static int refund_checked(td_req *req, td_res *res, const cJSON *body, const bso
             if (res->status == 0)
                 td_fail_rc(res, back != TD_OK ? TD_EUNAVAIL : rc, "refund not recorded");
         bson_destroy(&updated);
+        bson_destroy(&entry);
         return 0;
     }
-    int64_t now = td_now_ms();
-    bson_t doc = BSON_INITIALIZER;
-    BSON_APPEND_OID(&doc, "_id", &rid);
-    BSON_APPEND_OID(&doc, "payment", &pid);
-    BSON_APPEND_OID(&doc, "booking", &b.oid);
-    BSON_APPEND_DOUBLE(&doc, "amount", td_money_to_double(minor, b.decimals));
-    BSON_APPEND_INT64(&doc, "amountMinor", minor);
-    BSON_APPEND_UTF8(&doc, "currency", b.currency);
-    BSON_APPEND_UTF8(&doc, "reason", reason);
-    BSON_APPEND_UTF8(&doc, "processedBy", req->principal.agent_id);
-    BSON_APPEND_DATE_TIME(&doc, "createdAt", now);
-    mongoc_collection_t *cl = td_mongo_coll(c, COLL_REFUNDS);
-    bson_error_t err;
-    if (!mongoc_collection_insert_one(cl, &doc, NULL, NULL, &err))
-        td_warn("refund record %s not written: %s (the payment holds the refund)", rid_hex,
-                err.message);
-    mongoc_collection_destroy(cl);
     account_settle(c, &b, rid_hex);
     reservation_close(c, rid_hex);
-    cJSON *data = payment_json(&doc, NULL);
-    cJSON_AddItemToObject(data, "paymentAfter", payment_json(&updated, NULL));
-    td_ok(res, 201, data);
-    bson_destroy(&doc);
+    answer_refund(res, &entry, &updated);
+    bson_destroy(&entry);
     bson_destroy(&updated);
     return 0;
 }
@@ -179,6 +180,16 @@ static int refund(td_req *req, td_res *res)
     if (td_req_json(req, res, &body) == TD_OK && payment_load_visible(req, res, &pay) == TD_OK)
         refund_checked(req, res, body, &pay);
     cJSON_Delete(body);
+    bson_destroy(&pay);
+    return 0;
+}
+
+static int refunds_of(td_req *req, td_res *res)
+{
+    bson_t pay;
+    bson_init(&pay);
+    if (payment_load_visible(req, res, &pay) == TD_OK)
+        td_ok(res, 200, payment_refunds_json(&pay));
     bson_destroy(&pay);
     return 0;
 }

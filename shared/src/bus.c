@@ -111,6 +111,10 @@ struct td_bus {
     int pub_open;
     nng_socket sub; /* opened by td_bus_start, then subscriber thread only */
     int sub_open;
+    /* TRIPDESK_TEST_RELAY_DELAY_MS (tests only, read once): the relay holds every
+     * event this long after its time, so a test can kill the daemon between a
+     * write and the publication of its event. 0: no delay. */
+    int64_t test_delay_ms;
 };
 
 int td_bus_new(td_bus **out, const char *self)
@@ -120,6 +124,10 @@ int td_bus_new(td_bus **out, const char *self)
         return TD_ENOMEM;
     snprintf(bus->self, sizeof bus->self, "%s", self);
     td_new_id(bus->holder);
+    bus->test_delay_ms = td_env_int(TD_ENV_TEST_RELAY_DELAY_MS, 0, 0, TD_BUS_TEST_DELAY_MAX_MS);
+    if (bus->test_delay_ms > 0)
+        td_warn("bus: %s=%lld: events are published that late (a test setting)",
+                TD_ENV_TEST_RELAY_DELAY_MS, (long long)bus->test_delay_ms);
     pthread_mutex_init(&bus->mu, NULL);
     pthread_mutex_init(&bus->confirmed_mu, NULL);
     pthread_mutex_init(&bus->prep_mu, NULL);
@@ -216,13 +224,34 @@ int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload, char id_ou
 
 int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload, char id_out[25])
 {
-    bson_t push, ev;
+    bson_t push, ev, rebuilt = BSON_INITIALIZER, callers;
     td_new_id(id_out);
-    BSON_APPEND_DOCUMENT_BEGIN(update, "$push", &push);
+    /* An update that has a $push of its own gets _events in that same $push (an
+     * update document must not name an operator twice): rebuilt, then swapped in. */
+    bson_iter_t it;
+    bool merge = bson_iter_init_find(&it, update, "$push") && BSON_ITER_HOLDS_DOCUMENT(&it);
+    bson_t *into = merge ? &rebuilt : update;
+    if (merge && bson_iter_init(&it, update))
+        while (bson_iter_next(&it))
+            if (strcmp(bson_iter_key(&it), "$push") != 0)
+                bson_append_iter(&rebuilt, bson_iter_key(&it), -1, &it);
+    BSON_APPEND_DOCUMENT_BEGIN(into, "$push", &push);
+    if (merge && bson_iter_init_find(&it, update, "$push")) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_iter_document(&it, &len, &data);
+        if (bson_init_static(&callers, data, len))
+            bson_concat(&push, &callers);
+    }
     BSON_APPEND_DOCUMENT_BEGIN(&push, "_events", &ev);
     int rc = event_fields(&ev, id_out, type, payload);
     bson_append_document_end(&push, &ev);
-    bson_append_document_end(update, &push);
+    bson_append_document_end(into, &push);
+    if (merge) {
+        bson_reinit(update);
+        bson_concat(update, &rebuilt);
+    }
+    bson_destroy(&rebuilt);
     return rc;
 }
 
@@ -947,11 +976,32 @@ static int sequence_events(td_bus *bus, mongoc_client_t *c, bson_t **batch, int 
 
 /* Sequences the oldest events confirmed in this process, straight from memory (their
  * outbox_pending copies are removed as for any other event). */
+/* Whether an event of this time is still held by the test delay. */
+static bool held_for_test(const td_bus *bus, int64_t event_time)
+{
+    return bus->test_delay_ms > 0 && td_now_ms() - event_time < bus->test_delay_ms;
+}
+
+/* How many of the oldest confirmed events the test delay lets go (up to max). */
+static int confirmed_due(td_bus *bus, int max)
+{
+    if (bus->test_delay_ms <= 0)
+        return max;
+    int n = 0;
+    pthread_mutex_lock(&bus->confirmed_mu);
+    for (struct confirmed *e = bus->first; e != NULL && n < max; e = e->later, n++)
+        if (held_for_test(bus, td_bson_int(e->event, "time", 0)))
+            break;
+    pthread_mutex_unlock(&bus->confirmed_mu);
+    return n;
+}
+
 static int relay_confirmed(td_bus *bus, mongoc_client_t *c, int *count)
 {
     struct confirmed *taken[RELAY_BATCH];
     bson_t *batch[RELAY_BATCH];
-    int n = confirmed_take(bus, taken, RELAY_BATCH);
+    int due = confirmed_due(bus, RELAY_BATCH);
+    int n = due > 0 ? confirmed_take(bus, taken, due) : 0;
     for (int i = 0; i < n; i++)
         batch[i] = taken[i]->event;
     *count = 0;
@@ -988,7 +1038,8 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
     bson_t *batch[RELAY_BATCH];
     int n = 0;
     const bson_t *doc;
-    while (n < RELAY_BATCH && mongoc_cursor_next(cur, &doc))
+    while (n < RELAY_BATCH && mongoc_cursor_next(cur, &doc) &&
+           !held_for_test(bus, td_bson_int(doc, "time", 0))) /* in order: stop at one held */
         batch[n++] = bson_copy(doc);
     bson_error_t err;
     int rc = mongoc_cursor_error(cur, &err) ? td_mongo_rc(&err) : TD_OK;

@@ -513,6 +513,8 @@ static int table_put(table *t, staged *st)
             t->json_bytes -= strlen(old->json) + 1;
         st->r.in_ring = old->in_ring;
         bool was_gone = old->gone;
+        if (t->ext != NULL && t->opts->ext_replace != NULL && old->doc != NULL)
+            t->opts->ext_replace(t->ext, old->doc, st->r.doc);
         row_free(old);
         if (was_gone) /* back in the database: counted again below */
             t->ngone--;

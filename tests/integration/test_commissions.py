@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import api, new_agent, wait_for
+from conftest import COPY_SOURCE, api, new_agent, wait_for
 from test_bookings import create_booking, customer
 from test_payments import known
 
@@ -15,11 +15,11 @@ def agent(root_session):
     return new_agent(root_session["accessToken"])
 
 
-def confirmed_booking(agent, total=1000, tax=100, discount=50):
+def confirmed_booking(agent, total=1000, tax=100, discount=50, currency="INR"):
     _, token = agent
     c = customer(token, lastName="Com" + uuid.uuid4().hex[:8])
     b = create_booking(token, c["_id"], dest="Com" + uuid.uuid4().hex[:8],
-                       pricing={"totalAmount": total, "currency": "INR", "taxAmount": tax,
+                       pricing={"totalAmount": total, "currency": currency, "taxAmount": tax,
                                 "discount": discount})
     known(token, b["_id"])
     r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": "confirmed"})
@@ -129,6 +129,103 @@ def test_summary_per_currency(root_token):
     assert after.headers["X-Cache"] == "MISS", after.headers
     inr = after.json()["data"]["byCurrency"]["INR"]
     assert inr["pendingMinor"] == 0 and inr["approvedMinor"] == 1000
+
+
+STATUSES = ["pending", "approved", "paid", "rejected", "cancelled"]
+
+
+def expected_totals(commissions):
+    """What the summary must say of these commissions, per currency, in minor units."""
+    out = {}
+    for c in commissions:
+        t = out.setdefault(c["currency"], {"counts": dict.fromkeys(STATUSES, 0),
+                                           "pendingMinor": 0, "approvedMinor": 0,
+                                           "paidMinor": 0, "adjustmentsMinor": 0})
+        t["counts"][c["status"]] += 1
+        if c["status"] in ("pending", "approved", "paid"):
+            t[c["status"] + "Minor"] += c["amountMinor"]
+        t["adjustmentsMinor"] += c.get("adjustmentMinor", 0)
+    return out
+
+
+def shown_totals(by):
+    keys = ["counts", "pendingMinor", "approvedMinor", "paidMinor", "adjustmentsMinor"]
+    return {cur: {k: t[k] for k in keys} for cur, t in by.items()}
+
+
+def test_summary_figures_from_the_read_model(root_token):
+    """The summary after creates, approve, pay, reject and cancel (and a paid one's
+    adjustment), exact per currency, from the read model (X-List-Source), an agent's
+    own, and the approvers' equal to the whole commission list."""
+    ag = new_agent(root_token)
+    a, token = ag
+    inr = [confirmed_booking(ag, total=t, tax=x, discount=0)
+           for t, x in [(1000, 100), (333.33, 0), (200, 0), (100, 0), (150, 0), (80.01, 0)]]
+    jpy = confirmed_booking(ag, total=12345, tax=0, discount=0, currency="JPY")
+    usd = confirmed_booking(ag, total=99.99, tax=0, discount=0, currency="USD")
+    cs = {b["_id"]: wait_commission(token, b["_id"]) for b in inr + [jpy, usd]}
+    assert cs[inr[1]["_id"]]["amountMinor"] == 1667  # 5 % of 333.33, half up
+    assert cs[jpy["_id"]]["amountMinor"] == 617 and cs[jpy["_id"]]["decimals"] == 0
+
+    def summary(tok=token):
+        r = api("GET", "/api/commissions/summary", tok)
+        assert r.status_code == 200, r.text
+        return r
+
+    first = summary()
+    assert first.headers["X-List-Source"] == COPY_SOURCE, first.headers
+    assert shown_totals(first.json()["data"]["byCurrency"]) == expected_totals(cs.values())
+    assert first.json()["data"]["byCurrency"]["INR"]["pendingMinor"] == \
+        4500 + 1667 + 1000 + 500 + 750 + 400
+
+    def patch(b, action, body=None):
+        r = api("PATCH", f"/api/commissions/{b['_id']}/{action}", root_token, json=body)
+        assert r.status_code == 200, r.text
+        cs[b["_id"]] = r.json()["data"]
+
+    patch(inr[0], "approve")
+    patch(inr[1], "approve")
+    patch(inr[1], "pay", {"payoutReference": "PO-" + uuid.uuid4().hex[:6]})
+    patch(inr[2], "reject", {"reason": "not ours"})
+    patch(inr[5], "approve")
+    patch(usd, "approve")
+    for b in (inr[3], inr[1], inr[5]):  # pending, paid and approved bookings cancelled
+        r = api("PATCH", f"/api/bookings/{b['_id']}/status", token, json={"status": "cancelled"})
+        assert r.status_code == 200, r.text
+    wait_commission(token, inr[3]["_id"], "cancelled")
+    wait_commission(token, inr[5]["_id"], "cancelled")
+    wait_for(lambda: [c for c in commission(token, inr[1]["_id"]) if c.get("adjusted")], 10,
+             "the paid commission's adjustment")
+    for b in inr + [jpy, usd]:
+        cs[b["_id"]] = commission(token, b["_id"])[0]
+    r = wait_for(lambda: (x := summary()).headers["X-Cache"] == "MISS" and x, 5, "a fresh summary")
+    assert r.headers["X-List-Source"] == COPY_SOURCE
+    by = r.json()["data"]["byCurrency"]
+    assert shown_totals(by) == expected_totals(cs.values())
+    assert by["INR"]["counts"] == {"pending": 1, "approved": 1, "paid": 1, "rejected": 1,
+                                   "cancelled": 2}
+    assert by["INR"]["pendingMinor"] == 750 and by["INR"]["pending"] == 7.5
+    assert by["INR"]["approvedMinor"] == 4500 and by["INR"]["approved"] == 45
+    assert by["INR"]["paidMinor"] == 1667 and by["INR"]["paid"] == 16.67
+    assert by["INR"]["adjustmentsMinor"] == -1667 and by["INR"]["adjustments"] == -16.67
+    assert by["INR"]["count"] == 6 and by["INR"]["decimals"] == 2
+    assert by["JPY"]["pending"] == 617 and by["JPY"]["decimals"] == 0
+    assert by["USD"]["approvedMinor"] == 500 and by["USD"]["approved"] == 5
+    # another agent sees none of it; the approvers see everyone's, as the list has it
+    _, other = new_agent(root_token)
+    assert summary(other).json()["data"]["byCurrency"] == {}
+
+    def everyone():
+        items, page = [], 1
+        while True:
+            r = api("GET", f"/api/commissions?limit=100&page={page}", root_token)
+            items += r.json()["data"]
+            if not r.json()["pagination"]["hasNext"]:
+                return items
+            page += 1
+
+    wait_for(lambda: shown_totals(summary(root_token).json()["data"]["byCurrency"]) ==
+             expected_totals(everyone()), 5, "the approvers' summary equal to the list")
 
 
 def test_rates_are_versioned_and_need_manage_settings(root_token, agent):

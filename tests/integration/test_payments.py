@@ -288,14 +288,54 @@ def test_refunds(root_token, agent):
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     s = summary(token, b["_id"])
     assert s["refundedMinor"] == 3000 and s["paymentStatus"] == "partially_paid"
-    assert api("GET", f"/api/payments/{p['_id']}", token).json()["data"]["status"] == \
-        "partially_refunded"
+    shown = api("GET", f"/api/payments/{p['_id']}", token).json()["data"]
+    assert shown["status"] == "partially_refunded"
+    # the refund is part of the payment document itself
+    assert [(x["_id"], x["amountMinor"], x["reason"]) for x in shown["refunds"]] == \
+        [(r.json()["data"]["_id"], 3000, "partial")]
+    one = shown["refunds"][0]
+    assert one["amount"] == 30 and one["currency"] == "INR" and one["createdAt"]
+    assert one["processedBy"] == r.json()["data"]["processedBy"]
+    assert r.json()["data"]["payment"] == p["_id"] and r.json()["data"]["booking"] == b["_id"]
     r = api("POST", path, root_token, json={"amount": 70.01, "reason": "rest"})
     assert r.status_code == 422 and r.json()["error"]["details"]["refundable"] == 70
     assert api("POST", path, root_token, json={"amount": 70, "reason": "rest"}).status_code == 201
     assert summary(token, b["_id"])["paymentStatus"] == "refunded"
     wait_for(lambda: booking_payment_status(token, b["_id"]) == "refunded", 2, "refunded")
     assert api("GET", f"/api/payments/{p['_id']}", token).json()["data"]["status"] == "refunded"
+
+
+def test_refund_lists(root_token, agent):
+    """A payment's refunds (GET /api/payments/:id/refunds, as visible as the payment)
+    and the booking summary's refunds of all its payments, oldest payment first."""
+    _, token = agent
+    b = new_booking(agent, total=100)
+    p1 = pay(token, b["_id"], 60, paidAt="2026-01-01T10:00:00Z").json()["data"]
+    p2 = pay(token, b["_id"], 40, paidAt="2026-01-02T10:00:00Z").json()["data"]
+    assert summary(token, b["_id"])["refunds"] == []
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", token).json()["data"] == []
+    made = []
+    for p, amount, reason in [(p2, 5, "late"), (p1, 10, "first"), (p1, 2.5, "second")]:
+        r = api("POST", f"/api/payments/{p['_id']}/refund", root_token,
+                json={"amount": amount, "reason": reason})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["data"])
+    r = api("GET", f"/api/payments/{p1['_id']}/refunds", token)
+    assert r.status_code == 200, r.text
+    assert [(x["_id"], x["amountMinor"], x["reason"], x["payment"]) for x in r.json()["data"]] == \
+        [(made[1]["_id"], 1000, "first", p1["_id"]), (made[2]["_id"], 250, "second", p1["_id"])]
+    s = summary(token, b["_id"])
+    assert [(x["_id"], x["payment"], x["amount"]) for x in s["refunds"]] == \
+        [(made[1]["_id"], p1["_id"], 10), (made[2]["_id"], p1["_id"], 2.5),
+         (made[0]["_id"], p2["_id"], 5)]
+    assert all(x["processedBy"] and x["createdAt"] and x["currency"] == "INR" for x in s["refunds"])
+    assert s["refundedMinor"] == 1750
+    # as visible as the payment: another agent gets 404, a bad id 400
+    _, other = new_agent(root_token)
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", other).status_code == 404
+    assert api("GET", f"/api/payments/{b['_id']}/refunds", token).status_code == 404
+    assert api("GET", "/api/payments/nope/refunds", token).status_code == 400
+    assert api("GET", f"/api/payments/{p1['_id']}/refunds", root_token).status_code == 200
 
 
 def test_concurrent_refunds_never_exceed_the_payment(root_token, agent):
@@ -431,7 +471,9 @@ def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, ag
     try:
         db = client["tripdesk_payment"]
         stored = db["payments"].find_one({"_id": ObjectId(p["_id"])})
-        assert stored["refundsMinor"] == {r.json()["data"]["_id"]: 1000}
+        assert [(str(x["_id"]), x["amountMinor"]) for x in stored["refunds"]] == \
+            [(r.json()["data"]["_id"], 1000)]
+        assert "refunds" not in db.list_collection_names()  # no second record anywhere
         assert db["account_reservations"].count_documents({"booking": ObjectId(b["_id"])}) == 0
         ghost = str(ObjectId())
         db["account_reservations"].insert_one({"_id": ghost, "booking": ObjectId(b["_id"]),
@@ -446,3 +488,81 @@ def test_a_refund_reservation_left_by_a_dead_daemon_is_given_back(root_token, ag
         assert db["account_reservations"].find_one({"_id": ghost}) is None
     finally:
         client.close()
+
+
+def test_a_refund_that_wrote_but_never_answered_is_answered_by_its_retry(root_session, agent):
+    """What a crash after the refund's write leaves (the Idempotency-Key record still
+    pending, its lease given up, the refund in the payment): the retry runs again with
+    the same derived id, finds that refund in the payment's `refunds` and answers it:
+    one refund, refunded once."""
+    import datetime
+    import hashlib
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT
+    root_token = root_session["accessToken"]
+    _, token = agent
+    b = new_booking(agent, total=100)
+    p = pay(token, b["_id"], 100).json()["data"]
+    path, key = f"/api/payments/{p['_id']}/refund", uuid.uuid4().hex
+    body = {"amount": 25, "reason": "crash"}
+    first = api("POST", path, root_token, json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    rid = hashlib.sha256(b"\0".join(x.encode() for x in (
+        root_session["agent"]["_id"], "POST", path, key)) + b"\0").hexdigest()
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        r = client["tripdesk_payment"]["idempotency"].update_one(
+            {"_id": rid}, {"$set": {"state": "pending", "leaseUntil": datetime.datetime(
+                1970, 1, 1, tzinfo=datetime.timezone.utc)},
+                "$unset": {"status": "", "body": "", "completedAt": ""}})
+        assert r.matched_count == 1  # the record the first refund claimed
+    finally:
+        client.close()
+    again = api("POST", path, root_token, json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 201, again.text
+    assert "Idempotent-Replayed" not in again.headers  # it ran again
+    assert again.json()["data"]["_id"] == first.json()["data"]["_id"]
+    shown = api("GET", f"/api/payments/{p['_id']}", token).json()["data"]
+    assert shown["refundedMinor"] == 2500 and len(shown["refunds"]) == 1
+    assert summary(token, b["_id"])["refundedMinor"] == 2500
+
+
+def test_payment_daemon_killed_between_its_write_and_its_event(stack, agent):
+    """The payment daemon SIGKILLed after a payment is written and answered but before
+    its PAYMENT_RECEIVED event is published: the daemon runs with the test-only
+    TRIPDESK_TEST_RELAY_DELAY_MS, so its relay holds the event long enough for the
+    kill to land in that window (the event waits in outbox_pending). After a restart
+    the outbox relay publishes it and the booking's paymentStatus becomes right."""
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT
+    _, token = agent
+    b = new_booking(agent, total=100)
+    d = stack.daemons["payment"]
+    env = d.env
+    stack.stop("payment")
+    d.env = dict(env, TRIPDESK_TEST_RELAY_DELAY_MS="15000")
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        stack.start("payment")
+        key = uuid.uuid4().hex  # retries while the daemon starts are one payment
+        r = wait_for(lambda: (x := pay(token, b["_id"], 100, key=key)).status_code == 201 and x,
+                     15, "the payment written by the delayed daemon")
+        p = r.json()["data"]
+        held = client["tripdesk_payment"]["outbox_pending"].count_documents(
+            {"type": "PAYMENT_RECEIVED", "payload": {"$regex": p["_id"]}})
+        assert held == 1, "the event is not waiting in the outbox"
+        assert booking_payment_status(token, b["_id"]) == "unpaid"  # not published yet
+        stack.kill("payment")
+        time.sleep(1)
+        assert booking_payment_status(token, b["_id"]) == "unpaid"
+    finally:
+        d.env = env
+        if not d.alive():
+            stack.start("payment")
+        client.close()
+    # the restarted relay takes the lease once the dead one's expires and sends the
+    # prepared event once its grace period (30 s) shows the payment was written
+    wait_for(lambda: booking_payment_status(token, b["_id"]) == "paid", 50,
+             "paymentStatus after the restart")
+    assert [x["_id"] for x in payments_of(token, b["_id"])] == [p["_id"]]
+    assert summary(token, b["_id"])["paidMinor"] == 10000

@@ -15,6 +15,7 @@
 #include "run_suite.h"
 
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The single staged event of an `_events` array at iter (an array). */
@@ -97,6 +98,44 @@ START_TEST(an_update_pushes_its_event_beside_its_other_operators)
     ck_assert(!bson_iter_next(&push));
     bson_destroy(&wrap);
     bson_destroy(&arr);
+    bson_destroy(&update);
+    cJSON_Delete(payload);
+}
+END_TEST
+
+START_TEST(an_update_with_its_own_push_gets_the_event_in_that_push)
+{
+    cJSON *payload = cJSON_Parse("{\"r\":1}");
+    bson_t update = BSON_INITIALIZER, push, item, inc;
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$push", &push);
+    BSON_APPEND_DOCUMENT_BEGIN(&push, "refunds", &item);
+    BSON_APPEND_INT64(&item, "amountMinor", 500);
+    bson_append_document_end(&push, &item);
+    bson_append_document_end(&update, &push);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "refundedMinor", 500);
+    bson_append_document_end(&update, &inc);
+    char id[25];
+    ck_assert_int_eq(td_bus_stage_update(&update, "THING_REFUNDED", payload, id), TD_OK);
+    int pushes = 0;
+    bson_iter_t it, p;
+    ck_assert(bson_iter_init(&it, &update));
+    while (bson_iter_next(&it))
+        pushes += strcmp(bson_iter_key(&it), "$push") == 0;
+    ck_assert_int_eq(pushes, 1); /* one $push operator, holding both fields */
+    ck_assert(bson_iter_init_find(&it, &update, "$inc"));
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    ck_assert(bson_iter_recurse(&it, &p));
+    ck_assert(bson_iter_next(&p));
+    ck_assert_str_eq(bson_iter_key(&p), "refunds");
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    bson_iter_t amount;
+    ck_assert(bson_iter_recurse(&it, &p) &&
+              bson_iter_find_descendant(&p, "refunds.amountMinor", &amount));
+    ck_assert_int_eq(bson_iter_int64(&amount), 500);
+    ck_assert(bson_iter_init_find(&it, &update, "$push"));
+    ck_assert(bson_iter_recurse(&it, &p) && bson_iter_find(&p, "_events"));
+    ck_assert(BSON_ITER_HOLDS_DOCUMENT(&p));
     bson_destroy(&update);
     cJSON_Delete(payload);
 }
@@ -210,6 +249,39 @@ START_TEST(confirmed_events_leave_the_relay_queue_oldest_first_and_once)
 }
 END_TEST
 
+START_TEST(the_test_relay_delay_holds_events_younger_than_it)
+{
+    td_bus *bus;
+    ck_assert_int_eq(setenv(TD_ENV_TEST_RELAY_DELAY_MS, "5000", 1), 0);
+    ck_assert_int_eq(td_bus_new(&bus, "payment"), TD_OK);
+    ck_assert_int_eq(unsetenv(TD_ENV_TEST_RELAY_DELAY_MS), 0);
+    ck_assert_int_eq(bus->test_delay_ms, 5000);
+    int64_t now = td_now_ms();
+    ck_assert(held_for_test(bus, now - 100));
+    ck_assert(!held_for_test(bus, now - 6000));
+    /* two old enough, then a young one, then an old one behind it: order is kept */
+    const int64_t times[] = {now - 9000, now - 7000, now - 10, now - 8000};
+    for (int i = 0; i < 4; i++) {
+        struct confirmed *e = confirmed_event(i);
+        bson_destroy(e->event);
+        e->event = BCON_NEW("_id", BCON_UTF8(e->id), "type", BCON_UTF8("T"), "time",
+                            BCON_INT64(times[i]), "payload", BCON_UTF8("{}"));
+        pthread_mutex_lock(&bus->confirmed_mu);
+        confirmed_add(bus, e);
+        pthread_mutex_unlock(&bus->confirmed_mu);
+    }
+    ck_assert_int_eq(confirmed_due(bus, RELAY_BATCH), 2);
+    ck_assert_int_eq(confirmed_due(bus, 1), 1);
+    confirmed_clear(bus);
+    td_bus_free(bus);
+    /* without the variable nothing is held */
+    ck_assert_int_eq(td_bus_new(&bus, "payment"), TD_OK);
+    ck_assert(!held_for_test(bus, td_now_ms()));
+    ck_assert_int_eq(confirmed_due(bus, 7), 7);
+    td_bus_free(bus);
+}
+END_TEST
+
 START_TEST(a_replayed_event_is_built_from_its_outbox_entry)
 {
     bson_t *doc = BCON_NEW("_id", BCON_INT64(42), "eventId", BCON_UTF8("64b0000000000000000000aa"),
@@ -264,12 +336,14 @@ int main(void)
     TCase *tc = tcase_create("bus");
     tcase_add_test(tc, an_insert_stages_its_event_in_the_document);
     tcase_add_test(tc, an_update_pushes_its_event_beside_its_other_operators);
+    tcase_add_test(tc, an_update_with_its_own_push_gets_the_event_in_that_push);
     tcase_add_test(tc, every_staged_event_gets_its_own_id);
     tcase_add_test(tc, a_subscriber_handles_the_next_ignores_the_seen_and_replays_gaps);
     tcase_add_test(tc, a_stream_with_duplicates_is_handled_once_in_order);
     tcase_add_test(tc, subscriptions_and_tracking_are_checked_before_start);
     tcase_add_test(tc, confirmed_events_leave_the_relay_queue_oldest_first_and_once);
     tcase_add_test(tc, a_replayed_event_is_built_from_its_outbox_entry);
+    tcase_add_test(tc, the_test_relay_delay_holds_events_younger_than_it);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

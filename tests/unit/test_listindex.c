@@ -591,6 +591,99 @@ START_TEST(listindex_holds_no_more_than_max_rows)
 }
 END_TEST
 
+/* A read model of changing documents: how many hold each status (3 statuses). */
+static const char *const model_statuses[] = {"pending", "approved", "paid", NULL};
+typedef struct {
+    int n[3], replaced;
+} status_model;
+static status_model the_model;
+
+static int status_slot(const bson_t *doc)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, "status") || !BSON_ITER_HOLDS_UTF8(&it))
+        return -1;
+    for (int i = 0; model_statuses[i] != NULL; i++)
+        if (strcmp(bson_iter_utf8(&it, NULL), model_statuses[i]) == 0)
+            return i;
+    return -1;
+}
+static void *model_new(void *arg)
+{
+    (void)arg;
+    memset(&the_model, 0, sizeof the_model);
+    return &the_model;
+}
+static void model_add(void *ext, const bson_t *doc)
+{
+    status_model *m = ext;
+    int i = status_slot(doc);
+    if (i >= 0)
+        m->n[i]++;
+}
+static void model_replace(void *ext, const bson_t *old, const bson_t *doc)
+{
+    status_model *m = ext;
+    int i = status_slot(old);
+    if (i >= 0)
+        m->n[i]--;
+    model_add(ext, doc);
+    m->replaced++;
+}
+static void model_free(void *ext)
+{
+    (void)ext;
+}
+static cJSON *model_render(const bson_t *doc, void *arg)
+{
+    (void)doc;
+    (void)arg;
+    return cJSON_CreateObject();
+}
+static bson_t *status_doc(int id, const char *status, int64_t version)
+{
+    char hex[25];
+    bson_oid_t oid;
+    snprintf(hex, sizeof hex, "%024x", 0x200000 + id);
+    bson_oid_init_from_string(&oid, hex);
+    return BCON_NEW("_id", BCON_OID(&oid), "status", BCON_UTF8(status), "version",
+                    BCON_INT64(version));
+}
+static void put_status(td_listindex *ix, int id, const char *status, int64_t version)
+{
+    bson_t *d = status_doc(id, status, version);
+    td_listindex_put_local(ix, d);
+    bson_destroy(d);
+}
+
+START_TEST(listindex_model_follows_replaced_documents)
+{
+    const char *fields[] = {"status", NULL};
+    td_listindex_opts opts = {.ext_new = model_new,
+                              .ext_add = model_add,
+                              .ext_replace = model_replace,
+                              .ext_free = model_free};
+    td_listindex *ix;
+    ck_assert_int_eq(td_listindex_new_opts(&ix, "commissions", "test", fields, model_render, &opts),
+                     TD_OK);
+    put_status(ix, 1, "pending", 1);
+    put_status(ix, 2, "pending", 1);
+    put_status(ix, 3, "pending", 1);
+    ck_assert_int_eq(the_model.n[0], 3);
+    put_status(ix, 1, "approved", 2); /* moved: out of pending, into approved */
+    put_status(ix, 1, "paid", 3);
+    put_status(ix, 2, "approved", 2);
+    put_status(ix, 2, "pending", 1); /* an older version: ignored, the model too */
+    put_status(ix, 3, "pending", 1); /* the same version again: nothing changes */
+    ck_assert_int_eq(the_model.n[0], 1);
+    ck_assert_int_eq(the_model.n[1], 1);
+    ck_assert_int_eq(the_model.n[2], 1);
+    ck_assert_int_eq(the_model.replaced, 4);
+    ck_assert_uint_eq(td_listindex_size(ix), 3);
+    td_listindex_free(ix);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("listindex");
@@ -602,6 +695,7 @@ int main(void)
     tcase_add_test(tc, listindex_empty_answers_nothing);
     tcase_add_test(tc, listindex_keeps_the_newest_version);
     tcase_add_test(tc, listindex_refuses_what_it_does_not_evaluate);
+    tcase_add_test(tc, listindex_model_follows_replaced_documents);
     suite_add_tcase(s, tc);
     TCase *audit = tcase_create("audit");
     tcase_add_checked_fixture(audit, audit_setup, audit_teardown);

@@ -726,8 +726,14 @@ test('payments: record one (a double click charges once), an overpayment refused
   await dialog.getByRole('button', { name: 'Refund' }).click();
   await section.getByText(/Refund of .*5,000\.00 processed\./).waitFor();
   await section.getByTestId('payments-table').getByText('Partially refunded').waitFor();
+  // ... and listed with its amount, reason and who processed it
+  const refundRow = section.getByTestId('refunds-table').getByRole('row').filter({ hasText: 'One night cancelled' });
+  await refundRow.waitFor();
+  const refundText = await refundRow.textContent();
+  expect(/5,000\.00/.test(refundText) && /You/.test(refundText) && /30,000\.00 paid/.test(refundText), `refund row: ${refundText}`);
   const sum = await adminApi('GET', `/api/payments/booking/${b._id}/summary`);
   expect(sum.paid === 30000 && sum.refunded === 5000 && sum.outstanding === 60000, `summary after the refund: ${JSON.stringify(sum)}`);
+  expect(sum.refunds?.length === 1 && sum.refunds[0].reason === 'One night cancelled', `summary refunds: ${JSON.stringify(sum.refunds)}`);
   await t.shot('payment-refunded');
 
   // The Payments page finds it with the filter panel (method, both ends of the amount).
@@ -739,9 +745,12 @@ test('payments: record one (a double click charges once), an overpayment refused
   await panel.getByText('Partially refunded', { exact: true }).click();
   await panel.getByLabel('Amount Min').fill('29999.5');
   await panel.getByLabel('Amount Max').fill('30000');
-  await panel.getByLabel('Booking id').fill(b._id);
+  // the booking found by (part of) its reference in the picker
+  await panel.getByRole('combobox', { name: 'Booking' }).fill(b.bookingReference.slice(-6));
+  await page.getByRole('option', { name: new RegExp(b.bookingReference) }).click();
   await panel.getByRole('button', { name: 'Apply filters' }).click();
-  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000');
+  await page.waitForURL((u) => u.searchParams.get('paymentMethod') === 'bank_transfer' && u.searchParams.get('maxAmount') === '30000' && u.searchParams.get('booking') === b._id);
+  await page.getByRole('list', { name: 'Active filters' }).getByText(`Booking: ${b.bookingReference}`).waitFor();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="payments-table"] tbody tr').length === n, 1);
   await page.getByTestId('payments-table').getByText(`NEFT-${s}`).waitFor();
   await t.shot('payments-list');

@@ -28,7 +28,8 @@
 #include <mongoc/mongoc.h>
 #include <stdint.h>
 
-#define TD_BUS_LEASE_MS 5000        /* relay lease lifetime */
+#define TD_BUS_LEASE_MS 5000           /* relay lease lifetime */
+#define TD_BUS_TEST_DELAY_MAX_MS 60000 /* TRIPDESK_TEST_RELAY_DELAY_MS at most */
 #define TD_BUS_RELAY_POLL_MS 500    /* relay polls for other instances' events (own ones wake it) */
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
@@ -83,8 +84,9 @@ TD_MUST_CHECK int td_bus_publish(td_bus *bus, mongoc_client_t *c, const char *ty
 TD_MUST_CHECK int td_bus_stage(bson_t *doc, const char *type, const cJSON *payload,
                                char id_out[25]);
 
-/* Appends to an update document a `$push` of one staged event (the update must have
- * no other $push); then, after the update succeeded, call td_bus_commit. */
+/* Appends to an update document a `$push` of one staged event (merged into the
+ * update's own $push when it has one); then, after the update succeeded, call
+ * td_bus_commit. */
 TD_MUST_CHECK int td_bus_stage_update(bson_t *update, const char *type, const cJSON *payload,
                                       char id_out[25]);
 

@@ -38,6 +38,8 @@
 #define TD_ENV_BIND "TRIPDESK_BIND"                          /* gateway listen address, 127.0.0.1 */
 #define TD_ENV_BUS_SWEEP_MS "TRIPDESK_BUS_SWEEP_MS"          /* bus sweeper period, 600000 */
 #define TD_ENV_LIST_COPIES "TRIPDESK_LIST_COPIES"            /* auto|on|off, auto (listindex.h) */
+/* tests only: the bus relay publishes each event this many ms after its time (bus.c) */
+#define TD_ENV_TEST_RELAY_DELAY_MS "TRIPDESK_TEST_RELAY_DELAY_MS"
 
 /* String value of name, or def when unset or empty. */
 const char *td_env_str(const char *name, const char *def);

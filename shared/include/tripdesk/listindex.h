@@ -68,8 +68,12 @@ void td_listindex_free(td_listindex *ix);
  *                the copy, ext_add(ext, doc) is called once per document new to the
  *                table (not for a newer version of one it holds, nor again by a
  *                reload), under the table's write lock; ext_free frees it.
- *                td_listindex_ext_read reads it. For collections whose documents
- *                never change nor go (the audit trail).
+ *                ext_replace(ext, old, doc), if set, is called when a put replaces a
+ *                document the table holds (same lock; not with columns_only, which
+ *                keeps no old document): a model of changing documents takes the
+ *                old one out and the new one in. td_listindex_ext_read reads it.
+ *                Documents of a copy with a read model are never deleted (the audit
+ *                trail, commissions).
  *
  * A load (the first, and every reload) puts the collection into the live table in
  * batches, then marks the rows it did not see as gone (skipped by every query and
@@ -84,6 +88,7 @@ typedef struct {
     void (*ext_add)(void *ext, const bson_t *doc);
     void (*ext_free)(void *ext);
     void *ext_arg;
+    void (*ext_replace)(void *ext, const bson_t *old, const bson_t *doc);
 } td_listindex_opts;
 
 TD_MUST_CHECK int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,

@@ -240,6 +240,9 @@ export const paymentsApi = {
   create(body: PaymentInput, idempotencyKey: string): Promise<Payment> {
     return api.post<Payment>('/api/payments', body, { headers: { 'Idempotency-Key': idempotencyKey } });
   },
+  refunds(paymentId: string): Promise<Refund[]> {
+    return api.get<Refund[]>(`/api/payments/${id(paymentId)}/refunds`);
+  },
   refund(paymentId: string, body: RefundInput, idempotencyKey: string): Promise<Refund> {
     return api.post<Refund>(`/api/payments/${id(paymentId)}/refund`, body, { headers: { 'Idempotency-Key': idempotencyKey } });
   },

@@ -511,6 +511,8 @@ export interface Payment {
   status: PaymentRecordStatus | string;
   refunded?: number;
   refundedMinor?: number;
+  /** The payment's refunds, oldest first (part of the payment document). */
+  refunds?: Refund[];
   recordedBy?: string;
   createdAt?: string;
   updatedAt?: string;
@@ -539,6 +541,8 @@ export interface PaymentSummary {
   outstanding: number;
   paymentStatus: PaymentStatus;
   accountVersion?: number;
+  /** Every refund of the booking's payments (each names its payment), oldest payment first. */
+  refunds?: Refund[];
 }
 
 export interface RefundInput {
@@ -549,8 +553,10 @@ export interface RefundInput {
 export interface Refund {
   _id: string;
   payment: string;
-  booking: string;
+  /** In the refund's own answer (POST …/refund); not in lists. */
+  booking?: string;
   amount: number;
+  amountMinor?: number;
   currency: string;
   reason: string;
   processedBy?: string;
@@ -589,6 +595,8 @@ export interface CommissionTotals {
   paid: number;
   adjustments: number;
   count: number;
+  /** Commissions per status (pending, approved, paid, rejected, cancelled). */
+  counts?: Partial<Record<CommissionStatus, number>>;
   decimals?: number;
 }
 

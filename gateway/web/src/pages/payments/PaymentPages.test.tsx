@@ -4,6 +4,7 @@ import { Route, Routes } from 'react-router-dom';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../auth/access';
 import { RequireAccess } from '../../auth/guards';
+import { makeBooking } from '../../test/fixtures';
 import { fail, mockApi, ok, renderAs, staticAuth } from '../../test/utils';
 import { CommissionRatesPage } from './CommissionRatesPage';
 import { CommissionsPage } from './CommissionsPage';
@@ -46,6 +47,41 @@ describe('payments page', () => {
     await screen.findByText('No payments yet');
     await user.click(screen.getByRole('button', { name: /Show filters/ }));
     expect(within(screen.getByRole('form', { name: 'Filters' })).getByLabelText('Agent')).toBeInTheDocument();
+  });
+});
+
+describe('payments page booking filter', () => {
+  it('finds the booking by its reference and filters by its id, showing the reference', async () => {
+    const b1 = makeBooking({ _id: '6b080aefdfe7af34aa0e6901', bookingReference: 'TD-261201-AAAA1' });
+    const b2 = makeBooking({ _id: '6b080aefdfe7af34aa0e6902', bookingReference: 'TD-261201-AAAB2', customerName: 'Meera Iyer' });
+    const api = mockApi({ 'GET /api/payments': ok([], pg(0)), 'GET /api/bookings': ok([b1, b2], pg(2)) });
+    const user = userEvent.setup();
+    renderAs(staticAuth('agent'), <PaymentsPage />, '/payments');
+    await screen.findByText('No payments yet');
+    await user.click(screen.getByRole('button', { name: /Show filters/ }));
+    const panel = screen.getByRole('form', { name: 'Filters' });
+    const box = within(panel).getByRole('combobox', { name: 'Booking' });
+    await user.type(box, 'aaab');
+    const option = await screen.findByRole('option', { name: /TD-261201-AAAB2/ });
+    expect(option).toHaveTextContent('Meera Iyer');
+    await waitFor(() => expect(api.calls.some((c) => c.path === '/api/bookings' && new URL(c.url, 'http://x').searchParams.get('search') === 'aaab')).toBe(true));
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}{Enter}');
+    expect(box).toHaveValue('TD-261201-AAAB2');
+    await user.click(within(panel).getByRole('button', { name: 'Apply filters' }));
+    await waitFor(() => expect(new URL(api.called('GET', '/api/payments').at(-1)!.url, 'http://x').searchParams.get('booking')).toBe(b2._id));
+    expect(within(screen.getByRole('list', { name: 'Active filters' })).getByText(/Booking: TD-261201-AAAB2/)).toBeInTheDocument();
+  });
+
+  it('shows the reference of a booking id that comes from the URL', async () => {
+    const b = makeBooking({ _id: '6b080aefdfe7af34aa0e6903', bookingReference: 'TD-261201-URL03' });
+    const api = mockApi({ 'GET /api/payments': ok([], pg(0)), [`GET /api/bookings/${b._id}`]: ok(b) });
+    const user = userEvent.setup();
+    renderAs(staticAuth('agent'), <PaymentsPage />, `/payments?booking=${b._id}`);
+    await screen.findByText('No payments match these filters');
+    expect(new URL(api.called('GET', '/api/payments').at(-1)!.url, 'http://x').searchParams.get('booking')).toBe(b._id);
+    await user.click(screen.getByRole('button', { name: /Show filters/ }));
+    const box = within(screen.getByRole('form', { name: 'Filters' })).getByRole('combobox', { name: 'Booking' });
+    await waitFor(() => expect(box).toHaveValue('TD-261201-URL03'));
   });
 });
 

@@ -1,6 +1,7 @@
 // /payments: payments of the agent's own bookings (everyone's with
 // canViewAllPayments), with the PRD step 6 filters (status, method, amount range,
-// paid-on range, booking and, for those who see all, agent), sort and pagination,
+// paid-on range, booking (picked by its reference) and, for those who see all,
+// agent), sort and pagination,
 // kept in the URL under the API's parameter names.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
@@ -8,10 +9,11 @@ import { paymentsApi } from '../../api/endpoints';
 import { PAYMENT_METHODS, PAYMENT_RECORD_STATUSES, PAYMENT_SORTS } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { AgentSelect } from '../../components/AgentSelect';
+import { BookingPicker, bookingLabel } from '../../components/BookingPicker';
 import { FilterPanel, filterKeys, type FilterDef } from '../../components/FilterPanel';
 import { PageSizeSelect, SortControl } from '../../components/ListControls';
 import { ListResults } from '../../components/ListResults';
-import { isObjectId, PAGE_SIZES, useListParams, type ListSpec } from '../../lib/listParams';
+import { PAGE_SIZES, useListParams, type ListSpec } from '../../lib/listParams';
 import { useAgentDirectory } from '../../lib/useAgents';
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { PaymentsTable } from './PaymentsTable';
@@ -48,11 +50,9 @@ export function PaymentsPage() {
       {
         kind: 'custom',
         key: 'booking',
-        label: 'Booking id',
-        render: (v, onChange, id) => (
-          <input id={id} value={v} placeholder="24-character booking id" onChange={(e) => onChange(e.target.value.trim())} />
-        ),
-        chip: (v) => (isObjectId(v) ? `…${v.slice(-6)}` : v),
+        label: 'Booking',
+        render: (v, onChange, id) => <BookingPicker id={id} value={v} onChange={(b) => onChange(b)} />,
+        chip: (v) => bookingLabel(v),
       },
     ];
     if (viewAll) {

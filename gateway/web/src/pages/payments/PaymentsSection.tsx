@@ -1,7 +1,8 @@
 // The Payments section of a booking: its balance (paid, refunded, outstanding) and
 // payment status from GET /api/payments/booking/:id/summary, its payments with what
-// was refunded of each (GET /api/payments?booking=), the "Record payment" form and,
-// for agents with canProcessRefunds, a refund dialog per payment.
+// was refunded of each (GET /api/payments?booking=), every refund (amount, reason,
+// date, who; from the summary's refunds), the "Record payment" form and, for agents
+// with canProcessRefunds, a refund dialog per payment.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { isApiError } from '../../api/client';
@@ -15,6 +16,7 @@ import { formatMoney } from '../../lib/format';
 import { PaymentsTable } from './PaymentsTable';
 import { RecordPaymentForm } from './RecordPaymentForm';
 import { RefundDialog, refundable } from './RefundDialog';
+import { RefundsTable } from './RefundsTable';
 
 const BOOKING_RELOAD_MS = 1000;
 const BOOKING_RELOAD_TRIES = 10;
@@ -123,6 +125,14 @@ export function PaymentsSection({ booking: b }: { booking: Booking }) {
             }
           />
         </div>
+      )}
+      {s?.refunds && s.refunds.length > 0 && (
+        <>
+          <h3>Refunds</h3>
+          <div className="table-scroll">
+            <RefundsTable refunds={s.refunds} payments={list.data?.items ?? []} />
+          </div>
+        </>
       )}
       {refunding && (
         <RefundDialog

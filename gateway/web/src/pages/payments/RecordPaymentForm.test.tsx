@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { makeBooking } from '../../test/fixtures';
@@ -176,6 +176,37 @@ describe('booking payments section', () => {
     renderAs(staticAuth('admin', { canViewAllPayments: true }), <PaymentsSection booking={makeBooking({ status: 'confirmed', agent: 'other' })} />);
     await screen.findByTestId('payment-balance');
     expect(screen.getByRole('button', { name: 'Record payment' })).toBeInTheDocument();
+  });
+
+  it('lists every refund with its amount, reason, date and who processed it', async () => {
+    const auth = staticAuth('admin', { canProcessRefunds: true, canViewAllAgents: true });
+    const refunds = [
+      { _id: '6b080aefdfe7af34aa0e7101', payment: '6b080aefdfe7af34aa0e7001', amount: 300, amountMinor: 30000, currency: 'INR', reason: 'Room downgrade', processedBy: auth.agent!._id, createdAt: '2026-12-02T09:30:00.000Z' },
+      { _id: '6b080aefdfe7af34aa0e7102', payment: '6b080aefdfe7af34aa0e7001', amount: 200, amountMinor: 20000, currency: 'INR', reason: 'Late check-in', processedBy: '6b080aefdfe7af34aa0e6999', createdAt: '2026-12-03T09:30:00.000Z' },
+    ];
+    mockApi({
+      ...routes(),
+      'GET /api/payments/booking/6b080aefdfe7af34aa0e68d2/summary': ok({ booking: BOOKING, currency: 'INR', total: 50000, paid: 2500, refunded: 500, outstanding: 48000, paymentStatus: 'partially_paid', refunds }),
+      'GET /api/agents/directory': ok([{ _id: '6b080aefdfe7af34aa0e6999', firstName: 'Asha', lastName: 'Rao', email: 'asha@example.com' }], { page: 1, limit: 20, totalDocs: 1, totalPages: 1, hasNext: false, hasPrev: false }),
+    });
+    renderAs(auth, <PaymentsSection booking={makeBooking({ status: 'confirmed' })} />);
+    const table = await screen.findByTestId('refunds-table');
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('300.00');
+    expect(rows[0]).toHaveTextContent('Room downgrade');
+    expect(rows[0]).toHaveTextContent('You');
+    expect(rows[0]).toHaveTextContent(/2026/);
+    expect(rows[0]).toHaveTextContent(/2,500\.00 paid/);
+    expect(rows[1]).toHaveTextContent('Late check-in');
+    expect(await within(rows[1]).findByText('Asha Rao')).toBeInTheDocument();
+  });
+
+  it('shows no refund list while nothing was refunded', async () => {
+    mockApi(routes());
+    renderAs(staticAuth('agent'), <PaymentsSection booking={makeBooking({ status: 'confirmed' })} />);
+    await screen.findByText('Partially refunded');
+    expect(screen.queryByTestId('refunds-table')).not.toBeInTheDocument();
   });
 
   it('hides the record button on a cancelled booking', async () => {
