@@ -87,6 +87,14 @@ static size_t add(char *buf, size_t cap, size_t n, const char *name, const char 
     return n + strlen(buf + n);
 }
 
+/* Writes "HTTP/1.1 <status> <reason>\r\n" into buf; its length. */
+static size_t status_line(char *buf, size_t cap, int status)
+{
+    /* fits: a number and a reason phrase of ours */
+    TD_IGNORE(td_fmt(buf, cap, "HTTP/1.1 %d %s\r\n", status, reason(status)));
+    return strlen(buf);
+}
+
 /*
  * Writes the whole response — status line, headers, body — with one write for all
  * but large bodies: a second small write per response costs as much as the rest of
@@ -96,10 +104,9 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
              const char *extra_headers[][2], int nextra)
 {
     char head[4096];
-    /* fit: a number and a reason phrase of ours; one number */
-    TD_IGNORE(td_fmt(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, reason(status)));
-    size_t n = strlen(head);
+    size_t n = status_line(head, sizeof head, status);
     char clen[32];
+    /* fits: one number */
     TD_IGNORE(td_fmt(clen, sizeof clen, "%zu", len));
     n = add(head, sizeof head, n, "Content-Type", content_type);
     n = add(head, sizeof head, n, "Content-Length", clen);
