@@ -17,6 +17,8 @@
 
 gw_config gw_cfg;
 
+#define LISTEN_MAX 128 /* "<TRIPDESK_BIND>:<port>", civetweb's listening_ports */
+
 /* Keeps a client-supplied request id when it is short and plain, else makes one. */
 static void set_request_id(gw_exchange *ex)
 {
@@ -313,7 +315,9 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
     ex.origin = gw_cors_origin(conn);
     mg_disable_connection_keep_alive(conn);
     char msg[160];
-    snprintf(msg, sizeof msg, "%s", errmsg != NULL && errmsg[0] != '\0' ? errmsg : "Bad request");
+    /* a message: cut short it still says what was wrong (and is made ASCII below) */
+    TD_IGNORE(td_fmt(msg, sizeof msg, "%s",
+                     errmsg != NULL && errmsg[0] != '\0' ? errmsg : "Bad request"));
     for (char *p = msg; *p != '\0'; p++) /* it may quote request bytes: keep plain ASCII */
         if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             *p = '?';
@@ -329,24 +333,33 @@ static int log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-static void load_config(void)
+/* TD_EINVAL (logged) when a path or list from the environment is too long. */
+static int load_config(void)
 {
     gw_cfg.port = (int)td_env_int(TD_ENV_PORT, GW_DEFAULT_PORT, 1, 65535);
     gw_cfg.timeout_ms = td_env_int(TD_ENV_REQUEST_TIMEOUT, GW_DEFAULT_TIMEOUT_MS, 50, 600000);
     gw_cfg.max_body = td_env_int(TD_ENV_MAX_BODY, GW_DEFAULT_MAX_BODY, 1024, 1LL << 30);
     gw_cfg.http_threads = (int)td_env_int(TD_ENV_HTTP_THREADS, GW_DEFAULT_HTTP_THREADS, 4, 4096);
-    snprintf(gw_cfg.web_root, sizeof gw_cfg.web_root, "%s",
-             td_env_str(TD_ENV_WEB_ROOT, "gateway/web/dist"));
-    snprintf(gw_cfg.cors_origins, sizeof gw_cfg.cors_origins, "%s",
-             td_env_str(TD_ENV_CORS_ORIGINS, ""));
     gw_cfg.started_ms = td_now_ms();
+    if (td_fmt(gw_cfg.web_root, sizeof gw_cfg.web_root, "%s",
+               td_env_str(TD_ENV_WEB_ROOT, "gateway/web/dist")) != TD_OK) {
+        td_error("%s is too long (at most %zu bytes)", TD_ENV_WEB_ROOT, sizeof gw_cfg.web_root - 1);
+        return TD_EINVAL;
+    }
+    if (td_fmt(gw_cfg.cors_origins, sizeof gw_cfg.cors_origins, "%s",
+               td_env_str(TD_ENV_CORS_ORIGINS, "")) != TD_OK) {
+        td_error("%s is too long (at most %zu bytes)", TD_ENV_CORS_ORIGINS,
+                 sizeof gw_cfg.cors_origins - 1);
+        return TD_EINVAL;
+    }
+    return TD_OK;
 }
 
 int main(void)
 {
     td_log_init("gateway");
-    load_config();
-    if (td_token_init() != TD_OK || td_redis_init() != TD_OK || gw_cached_lists_init() != TD_OK)
+    if (load_config() != TD_OK || td_token_init() != TD_OK || td_redis_init() != TD_OK ||
+        gw_cached_lists_init() != TD_OK)
         return 1;
     gw_principal_init();
 
@@ -362,9 +375,13 @@ int main(void)
     if (gw_upstream_start() != TD_OK || gw_health_start() != TD_OK)
         return 1;
 
-    char port[32], threads[16];
-    snprintf(port, sizeof port, "%s:%d", td_env_str(TD_ENV_BIND, "127.0.0.1"), gw_cfg.port);
-    snprintf(threads, sizeof threads, "%d", gw_cfg.http_threads);
+    char port[LISTEN_MAX], threads[16];
+    if (td_fmt(port, sizeof port, "%s:%d", td_env_str(TD_ENV_BIND, "127.0.0.1"), gw_cfg.port) !=
+        TD_OK) {
+        td_error("%s is too long for a listening address", TD_ENV_BIND);
+        return 1;
+    }
+    TD_IGNORE(td_fmt(threads, sizeof threads, "%d", gw_cfg.http_threads)); /* fits: one int */
     const char *options[] = {
         "listening_ports", port, "num_threads", threads, "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "15000", "request_timeout_ms", "30000", "listen_backlog", "1024",

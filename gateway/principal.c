@@ -45,17 +45,24 @@ static void cache_free(void *p)
     free(slots);
 }
 
+static bool cache_ok; /* the key exists: without it tokens are verified uncached */
+
 static void cache_init(void)
 {
-    pthread_key_create(&cache_key, cache_free);
+    cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+    if (!cache_ok)
+        td_error("gateway: no thread key: tokens are verified without the cache");
 }
 
 td_token_result gw_verify_token(const char *token, int64_t now, td_claims *claims)
 {
-    pthread_once(&cache_once, cache_init);
-    token_slot *slots = pthread_getspecific(cache_key);
-    if (slots == NULL && (slots = calloc(TOKEN_CACHE_SLOTS, sizeof *slots)) != NULL)
-        pthread_setspecific(cache_key, slots);
+    TD_IGNORE(pthread_once(&cache_once, cache_init)); /* fails only for a bad once_control */
+    token_slot *slots = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (cache_ok && slots == NULL && (slots = calloc(TOKEN_CACHE_SLOTS, sizeof *slots)) != NULL &&
+        pthread_setspecific(cache_key, slots) != 0) {
+        free(slots); /* no memory for the key's value: uncached this time */
+        slots = NULL;
+    }
     uint32_t h = td_hash(token, strlen(token));
     token_slot *slot = slots != NULL ? &slots[h % TOKEN_CACHE_SLOTS] : NULL;
     if (slot != NULL && slot->token != NULL && strcmp(slot->token, token) == 0) {
@@ -109,8 +116,9 @@ int gw_principal(const td_claims *claims, uint32_t *perms)
     if (rank < 0)
         return GW_PRINCIPAL_INVALID;
     char k_ver[128], k_deny[128];
-    snprintf(k_ver, sizeof k_ver, "auth:tokver:%s", claims->sub);
-    snprintf(k_deny, sizeof k_deny, "auth:deny:%s", claims->jti[0] ? claims->jti : "-");
+    /* fit: the claims are strings of at most TD_TOKEN_FIELD_MAX - 1 bytes */
+    TD_IGNORE(td_fmt(k_ver, sizeof k_ver, "auth:tokver:%s", claims->sub));
+    TD_IGNORE(td_fmt(k_deny, sizeof k_deny, "auth:deny:%s", claims->jti[0] ? claims->jti : "-"));
     const char *keys[3] = {k_ver, k_deny, TD_PERM_VERSION_KEY};
     char *vals[3];
     int rc = td_redis_mget(keys, 3, vals);

@@ -77,12 +77,22 @@ static bool keeps_alive(gw_exchange *ex)
     return ver != NULL && strcmp(ver, "1.1") == 0;
 }
 
-/* Appends "name: value\r\n" when it fits; header values never contain CR/LF (they
- * are ours, or service headers the framework built). */
+/* Appends "name: value\r\n" at n; header values never contain CR/LF (they are
+ * ours, or service headers the framework built). Returns the new length, or cap
+ * once one did not fit (a header is never sent cut: gw_send answers 500). */
 static size_t add(char *buf, size_t cap, size_t n, const char *name, const char *value)
 {
-    int w = snprintf(buf + n, cap > n ? cap - n : 0, "%s: %s\r\n", name, value);
-    return w > 0 ? n + (size_t)w : n;
+    if (n >= cap || td_fmt(buf + n, cap - n, "%s: %s\r\n", name, value) != TD_OK)
+        return cap;
+    return n + strlen(buf + n);
+}
+
+/* Writes "HTTP/1.1 <status> <reason>\r\n" into buf; its length. */
+static size_t status_line(char *buf, size_t cap, int status)
+{
+    /* fits: a number and a reason phrase of ours */
+    TD_IGNORE(td_fmt(buf, cap, "HTTP/1.1 %d %s\r\n", status, reason(status)));
+    return strlen(buf);
 }
 
 /*
@@ -94,9 +104,10 @@ void gw_send(gw_exchange *ex, int status, const char *content_type, const char *
              const char *extra_headers[][2], int nextra)
 {
     char head[4096];
-    size_t n = (size_t)snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    size_t n = status_line(head, sizeof head, status);
     char clen[32];
-    snprintf(clen, sizeof clen, "%zu", len);
+    /* fits: one number */
+    TD_IGNORE(td_fmt(clen, sizeof clen, "%zu", len));
     n = add(head, sizeof head, n, "Content-Type", content_type);
     n = add(head, sizeof head, n, "Content-Length", clen);
     n = add(head, sizeof head, n, "X-Request-Id", ex->request_id);

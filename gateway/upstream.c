@@ -8,6 +8,7 @@
 
 #include "envelope.pb-c.h"
 #include "tripdesk/common.h"
+#include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
 #include "tripdesk/http.h"
 #include "tripdesk/idempotency.h"
@@ -52,26 +53,35 @@ static void channels_free(void *p)
     for (int i = 0; i < TD_SERVICE_COUNT; i++)
         if (tc->open[i]) {
             nng_aio_free(tc->aio[i]);
-            nng_ctx_close(tc->ctx[i]);
+            TD_IGNORE(nng_ctx_close(tc->ctx[i])); /* the thread is leaving: nothing to do */
         }
     free(tc);
 }
 
+static bool channels_ok; /* the key exists (else every request answers 503) */
+
 static void channels_init(void)
 {
-    pthread_key_create(&channels_key, channels_free);
+    channels_ok = pthread_key_create(&channels_key, channels_free) == 0;
+    if (!channels_ok)
+        td_error("gateway: no thread key for the service channels");
 }
 
 /* The calling thread's context and aio for service index i; 0 or an nng error. */
 static int channel(int i, nng_ctx *ctx, nng_aio **aio)
 {
-    pthread_once(&channels_once, channels_init);
+    TD_IGNORE(pthread_once(&channels_once, channels_init)); /* fails only for a bad once */
+    if (!channels_ok)
+        return NNG_ENOMEM;
     thread_channels *tc = pthread_getspecific(channels_key);
     if (tc == NULL) {
         tc = calloc(1, sizeof *tc);
         if (tc == NULL)
             return NNG_ENOMEM;
-        pthread_setspecific(channels_key, tc);
+        if (pthread_setspecific(channels_key, tc) != 0) {
+            free(tc); /* kept nowhere: it would leak a context per request */
+            return NNG_ENOMEM;
+        }
     }
     if (!tc->open[i]) {
         int rv = nng_aio_alloc(&tc->aio[i], NULL, NULL);
@@ -107,8 +117,10 @@ int gw_upstream_start(void)
         upstream *u = &ups[i];
         u->name = td_service_names[i];
         char url[TD_URL_MAX];
-        /* a name of td_service_names: cannot fail */
-        TD_IGNORE(td_endpoint_url(TD_EP_GATEWAY, u->name, 1, url, sizeof url));
+        if (td_endpoint_url(TD_EP_GATEWAY, u->name, 1, url, sizeof url) != TD_OK) {
+            td_error("no address for %s (%s too long?)", u->name, TD_ENV_IPC_DIR);
+            return TD_EIO;
+        }
         int rv = nng_req0_open(&u->sock);
         /* Never re-send on a timer: a POST must not run twice. */
         if (rv == 0)
@@ -132,7 +144,7 @@ int gw_upstream_start(void)
 void gw_upstream_stop(void)
 {
     for (int i = 0; i < TD_SERVICE_COUNT; i++)
-        nng_close(ups[i].sock);
+        TD_IGNORE(nng_close(ups[i].sock)); /* shutting down: fails only when closed */
 }
 
 static upstream *find(const char *service)
@@ -206,7 +218,8 @@ static void unavailable(gw_exchange *ex, const char *service, int status, const 
                         const char *what)
 {
     char msg[160];
-    snprintf(msg, sizeof msg, "The %s service %s", service, what);
+    /* fits: a service name and a phrase of ours */
+    TD_IGNORE(td_fmt(msg, sizeof msg, "The %s service %s", service, what));
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "service", service);
     gw_send_error(ex, status, code, msg, details);

@@ -188,7 +188,7 @@ static void append_json(bson_t *doc, const char *key, const cJSON *v, int depth)
             char idx[16];
             char *k = NULL;
             if (array) {
-                snprintf(idx, sizeof idx, "%d", n++);
+                TD_IGNORE(td_fmt(idx, sizeof idx, "%d", n++)); /* fits: one int */
             } else {
                 k = clean(c->string != NULL ? c->string : "", AUDIT_MAX_STR, true);
                 if (k == NULL || bson_has_field(&child, k)) { /* first of duplicates wins */

@@ -235,7 +235,8 @@ static int group_by(mongoc_collection_t *coll, const bson_t *match, const char *
                     group_add add, cJSON *out)
 {
     char ref[64];
-    snprintf(ref, sizeof ref, "$%s", field);
+    if (td_fmt(ref, sizeof ref, "$%s", field) != TD_OK)
+        return TD_EINVAL; /* a field name of ours too long: a bug, never a cut path */
     bson_t pipeline = BSON_INITIALIZER, stages, stage, inner, sum;
     BSON_APPEND_ARRAY_BEGIN(&pipeline, "pipeline", &stages);
     BSON_APPEND_DOCUMENT_BEGIN(&stages, "0", &stage);

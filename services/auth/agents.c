@@ -46,7 +46,9 @@ void agent_search_text(bson_t *doc, const char *email, const char *first, const 
 {
     /* Sized from the limits: an email, two 60- and one 120-character names. */
     char buf[TD_EMAIL_MAX + TD_UTF8_BYTES(60 + 60 + 120) + 4];
-    snprintf(buf, sizeof buf, "%s %s %s %s", email, first, last, agency != NULL ? agency : "");
+    /* fits: every part is validated to its limit before */
+    TD_IGNORE(
+        td_fmt(buf, sizeof buf, "%s %s %s %s", email, first, last, agency != NULL ? agency : ""));
     for (char *p = buf; *p != '\0'; p++)
         *p = (char)tolower((unsigned char)*p);
     BSON_APPEND_UTF8(doc, "searchText", buf);

@@ -134,8 +134,8 @@ static int add_ids(bson_t *filter, const char *ids, td_res *res, int *n)
         const char *comma = strchr(p, ',');
         size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
         char hex[OID_HEX_LEN + 1] = "";
-        if (len == OID_HEX_LEN)
-            snprintf(hex, sizeof hex, "%.*s", (int)len, p);
+        if (len == OID_HEX_LEN) /* fits: exactly OID_HEX_LEN bytes */
+            TD_IGNORE(td_fmt(hex, sizeof hex, "%.*s", (int)len, p));
         if (!td_is_object_id(hex))
             rc = bad(res, "ids", "ids must be agent ids (24 hex digits) separated by commas");
         else if (*n == DIRECTORY_IDS_MAX)

@@ -63,11 +63,11 @@ static void cache_matrix(const td_matrix *m)
     if (text == NULL)
         return;
     char ver[32];
-    int n = snprintf(ver, sizeof ver, "%lld", (long long)m->version);
+    TD_IGNORE(td_fmt(ver, sizeof ver, "%lld", (long long)m->version)); /* fits: one number */
     /* A long TTL only to bound stale keys; the resync task rewrites it. */
     if (td_redis_setex(TD_PERM_CACHE_KEY, text, strlen(text), 86400) == TD_OK)
         /* without the version key the matrix is read again from MongoDB: only slower */
-        TD_IGNORE(td_redis_setex(TD_PERM_VERSION_KEY, ver, (size_t)n, 86400));
+        TD_IGNORE(td_redis_setex(TD_PERM_VERSION_KEY, ver, strlen(ver), 86400));
     free(text);
 }
 
@@ -226,20 +226,30 @@ static int save(td_req *req, td_res *res, const td_matrix *old, td_matrix *next,
                 continue;
             cJSON *b = td_matrix_role_json(old, r), *a = td_matrix_role_json(next, r);
             char *bt = cJSON_PrintUnformatted(b), *at = cJSON_PrintUnformatted(a);
+            /* A failed parse leaves its bson_t destroyed (libbson): only the ones made
+             * are destroyed below. Without them the history entry is skipped, logged:
+             * the matrix itself is written. */
             bson_t bb, ab;
-            bson_init_from_json(&bb, bt, -1, NULL);
-            bson_init_from_json(&ab, at, -1, NULL);
-            bson_t *h = BCON_NEW(
-                "version", BCON_INT64(next->version), "role", BCON_UTF8(td_roles[r]), "action",
-                BCON_UTF8(action), "before", BCON_DOCUMENT(&bb), "after", BCON_DOCUMENT(&ab),
-                "changedBy", "{", "id", BCON_UTF8(req->principal.agent_id), "role",
-                BCON_UTF8(req->principal.role), "}", "changedAt", BCON_DATE_TIME(now));
-            if (!mongoc_collection_insert_one(hist, h, NULL, NULL, &err))
-                td_log(TD_LOG_WARN, req->request_id, "permission history not written: %s",
-                       err.message);
-            bson_destroy(h);
-            bson_destroy(&bb);
-            bson_destroy(&ab);
+            bool have_b = bt != NULL && bson_init_from_json(&bb, bt, -1, &err);
+            bool have_a = have_b && at != NULL && bson_init_from_json(&ab, at, -1, &err);
+            if (!have_a) {
+                td_log(TD_LOG_WARN, req->request_id, "permission history of %s not written: %s",
+                       td_roles[r], bt != NULL && at != NULL ? err.message : "no memory");
+            } else {
+                bson_t *h = BCON_NEW(
+                    "version", BCON_INT64(next->version), "role", BCON_UTF8(td_roles[r]), "action",
+                    BCON_UTF8(action), "before", BCON_DOCUMENT(&bb), "after", BCON_DOCUMENT(&ab),
+                    "changedBy", "{", "id", BCON_UTF8(req->principal.agent_id), "role",
+                    BCON_UTF8(req->principal.role), "}", "changedAt", BCON_DATE_TIME(now));
+                if (!mongoc_collection_insert_one(hist, h, NULL, NULL, &err))
+                    td_log(TD_LOG_WARN, req->request_id, "permission history not written: %s",
+                           err.message);
+                bson_destroy(h);
+            }
+            if (have_b)
+                bson_destroy(&bb);
+            if (have_a)
+                bson_destroy(&ab);
             free(bt);
             free(at);
             cJSON_Delete(b);
@@ -309,8 +319,9 @@ static int put_role(td_req *req, td_res *res)
     {
         int p = td_permission_index(item->string);
         char field[96];
-        snprintf(field, sizeof field, "permissions.%.*s", (int)td_utf8_fit(item->string, 64),
-                 item->string);
+        /* fits: a word and at most 64 bytes of the name */
+        TD_IGNORE(td_fmt(field, sizeof field, "permissions.%.*s",
+                         (int)td_utf8_fit(item->string, 64), item->string));
         if (p < 0) {
             td_fail_field(res, field, "Unknown permission");
             goto out;

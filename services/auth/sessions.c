@@ -83,7 +83,7 @@ static int touch_agent(td_req *req, const bson_t *agent, bson_t *set, bool revok
 static int too_many(td_res *res, int retry_after, const char *message)
 {
     char ra[16];
-    snprintf(ra, sizeof ra, "%d", retry_after);
+    TD_IGNORE(td_fmt(ra, sizeof ra, "%d", retry_after)); /* fits: one int */
     td_res_header(res, "Retry-After", ra);
     cJSON *details = cJSON_CreateObject();
     cJSON_AddNumberToObject(details, "retryAfter", retry_after);

@@ -12,6 +12,7 @@
 
 #include "tripdesk/common.h"
 #include "tripdesk/redis.h"
+#include "tripdesk/validate.h"
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
@@ -21,9 +22,13 @@
 
 #define LOCAL_SLOTS 1024
 #define REGISTER_KEY "auth:register:ip:%s"
+/* Sized from the inputs: a validated email (TD_EMAIL_MAX) or an IP (civetweb's
+ * remote_addr, 48 bytes) after the longest prefix. A key that does not fit is never
+ * cut (two long emails would share one counter): the attempt is refused. */
+#define THROTTLE_KEY_MAX (sizeof "auth:fail:acct:" + TD_EMAIL_MAX)
 
 typedef struct {
-    char key[160];
+    char key[THROTTLE_KEY_MAX];
     int count;
     int64_t expires_ms;
 } local_counter;
@@ -31,9 +36,10 @@ typedef struct {
 static local_counter local[LOCAL_SLOTS];
 static pthread_mutex_t local_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void key_for(char *buf, size_t len, const char *kind, const char *who)
+/* TD_EINVAL when who is too long for the key (see THROTTLE_KEY_MAX). */
+static int key_for(char *buf, size_t len, const char *kind, const char *who)
 {
-    snprintf(buf, len, "auth:fail:%s:%s", kind, who);
+    return td_fmt(buf, len, "auth:fail:%s:%s", kind, who);
 }
 
 /* The in-process counter for key (created when add), NULL when absent/expired. */
@@ -49,10 +55,10 @@ static local_counter *local_find(const char *key, bool add)
             return NULL;
         if (slot->expires_ms > now && slot->count > 0 && strcmp(slot->key, key) != 0) {
             /* Collision with a live counter: keep the larger risk, share the slot. */
-            snprintf(slot->key, sizeof slot->key, "%s", key);
+            TD_IGNORE(td_fmt(slot->key, sizeof slot->key, "%s", key)); /* fits: same size */
             return slot;
         }
-        snprintf(slot->key, sizeof slot->key, "%s", key);
+        TD_IGNORE(td_fmt(slot->key, sizeof slot->key, "%s", key)); /* fits: same size */
         slot->count = 0;
         slot->expires_ms = now + THROTTLE_WINDOW_S * 1000LL;
     }
@@ -107,9 +113,10 @@ static int refuse(int ttl_s, int *retry_after_s)
 
 int throttle_take(const char *email, const char *ip, int *retry_after_s)
 {
-    char k_ip[160], k_acct[160];
-    key_for(k_ip, sizeof k_ip, "ip", ip);
-    key_for(k_acct, sizeof k_acct, "acct", email);
+    char k_ip[THROTTLE_KEY_MAX], k_acct[THROTTLE_KEY_MAX];
+    if (key_for(k_ip, sizeof k_ip, "ip", ip) != TD_OK ||
+        key_for(k_acct, sizeof k_acct, "acct", email) != TD_OK)
+        return refuse(THROTTLE_WINDOW_S, retry_after_s); /* uncountable: never unlimited */
     long long n;
     int ttl;
     /* The IP first: a refused IP does not add to the accounts it tries. */
@@ -122,28 +129,30 @@ int throttle_take(const char *email, const char *ip, int *retry_after_s)
     return TD_OK;
 }
 
+/* After a throttle_take that passed: its keys fitted. */
 void throttle_succeeded(const char *email, const char *ip)
 {
-    char k[160];
-    key_for(k, sizeof k, "acct", email);
-    forget(k);
-    key_for(k, sizeof k, "ip", ip);
-    give_back(k);
+    char k[THROTTLE_KEY_MAX];
+    if (key_for(k, sizeof k, "acct", email) == TD_OK)
+        forget(k);
+    if (key_for(k, sizeof k, "ip", ip) == TD_OK)
+        give_back(k);
 }
 
 void throttle_unchecked(const char *email, const char *ip)
 {
-    char k[160];
-    key_for(k, sizeof k, "acct", email);
-    give_back(k);
-    key_for(k, sizeof k, "ip", ip);
-    give_back(k);
+    char k[THROTTLE_KEY_MAX];
+    if (key_for(k, sizeof k, "acct", email) == TD_OK)
+        give_back(k);
+    if (key_for(k, sizeof k, "ip", ip) == TD_OK)
+        give_back(k);
 }
 
 int throttle_register(const char *ip, int *retry_after_s)
 {
-    char k[160];
-    snprintf(k, sizeof k, REGISTER_KEY, ip);
+    char k[THROTTLE_KEY_MAX];
+    if (td_fmt(k, sizeof k, REGISTER_KEY, ip) != TD_OK)
+        return refuse(THROTTLE_WINDOW_S, retry_after_s); /* uncountable: never unlimited */
     long long n;
     int ttl;
     take(k, &n, &ttl);

@@ -35,9 +35,14 @@ int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, co
     td_new_id(jti);
     int64_t now = td_now_ms() / 1000;
     td_claims cl = {0};
-    snprintf(cl.sub, sizeof cl.sub, "%s", id);
-    snprintf(cl.role, sizeof cl.role, "%s", td_bson_str(agent, "role"));
-    snprintf(cl.jti, sizeof cl.jti, "%s", jti);
+    const char *role = td_bson_str(agent, "role");
+    /* the ids fit (24 hex digits); a role that does not is not one of ours */
+    TD_IGNORE(td_fmt(cl.sub, sizeof cl.sub, "%s", id));
+    TD_IGNORE(td_fmt(cl.jti, sizeof cl.jti, "%s", jti));
+    if (role == NULL || td_fmt(cl.role, sizeof cl.role, "%s", role) != TD_OK) {
+        td_error("agent %s has no valid role: no token issued", id);
+        return TD_EIO;
+    }
     cl.iat = now;
     cl.exp = now + auth_cfg.access_ttl_s;
     cl.ver = td_bson_int(agent, "tokenVersion", 0);
@@ -98,9 +103,10 @@ cJSON *tokens_json(token_pair *p, const bson_t *agent)
 static void publish_tokver(const char *agent_id, int64_t version, int64_t ttl_s)
 {
     char key[96], val[32];
-    snprintf(key, sizeof key, TOKVER_KEY, agent_id);
-    int n = snprintf(val, sizeof val, "%lld", (long long)version);
-    if (td_redis_setex(key, val, (size_t)n, (int)ttl_s) != TD_OK)
+    /* fit: an agent id of 24 hex digits; one number */
+    TD_IGNORE(td_fmt(key, sizeof key, TOKVER_KEY, agent_id));
+    TD_IGNORE(td_fmt(val, sizeof val, "%lld", (long long)version));
+    if (td_redis_setex(key, val, strlen(val), (int)ttl_s) != TD_OK)
         td_warn("revocation of %s not in Redis yet (Redis down); resync will retry", agent_id);
 }
 
@@ -128,7 +134,8 @@ static int deny_jti(mongoc_client_t *c, const char *jti, const char *agent_id)
 {
     int64_t expires = td_now_ms() + (auth_cfg.access_ttl_s + REVOCATION_SLACK_S) * 1000;
     char key[96];
-    snprintf(key, sizeof key, DENY_KEY, jti);
+    /* fits: a jti claim is at most TD_TOKEN_FIELD_MAX - 1 bytes */
+    TD_IGNORE(td_fmt(key, sizeof key, DENY_KEY, jti));
     /* Redis down: the revoked_tokens document below is what the resync re-writes
      * the key from, so its answer is the one that counts */
     TD_IGNORE(td_redis_setex(key, "1", 1, (int)(auth_cfg.access_ttl_s + REVOCATION_SLACK_S)));
@@ -229,7 +236,9 @@ void tokens_resync(td_service *svc, mongoc_client_t *c)
         if (jti == NULL || expires <= now)
             continue;
         char key[96];
-        snprintf(key, sizeof key, DENY_KEY, jti);
+        /* a jti this service wrote (deny_jti): too long, it is not one of ours */
+        if (td_fmt(key, sizeof key, DENY_KEY, jti) != TD_OK)
+            continue;
         /* Redis down: the next resync writes it again */
         TD_IGNORE(td_redis_setex(key, "1", 1, (int)((expires - now) / 1000 + 1)));
     }

@@ -90,13 +90,14 @@ int get_date(const cJSON *obj, const char *name, const char *path, bool required
         if (!required)
             return TD_OK;
         char msg[128];
-        snprintf(msg, sizeof msg, "%s is required", path);
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s is required", path)); /* fits: a path of ours */
         td_fail_field(res, path, msg);
         return TD_EINVAL;
     }
     if (!cJSON_IsString(v) || td_parse_date(v->valuestring, false, ms) != TD_OK) {
         char msg[160];
-        snprintf(msg, sizeof msg, "%s must be a date (YYYY-MM-DD)", path);
+        /* fits: a field path of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be a date (YYYY-MM-DD)", path));
         td_fail_field(res, path, msg);
         return TD_EINVAL;
     }

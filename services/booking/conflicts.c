@@ -38,7 +38,7 @@ static void lock_id(const bson_oid_t *record, char *buf, size_t len)
 {
     char hex[25];
     bson_oid_to_string(record, hex);
-    snprintf(buf, len, "lock:%s", hex);
+    TD_IGNORE(td_fmt(buf, len, "lock:%s", hex)); /* fits: callers give 64 bytes for 29 */
 }
 
 /* One attempt, no waiting: a held lock is tried again by the framework after
@@ -136,10 +136,11 @@ static void entry_from_bson(bson_iter_t *doc_it, slot_entry *e)
         const char *k = bson_iter_key(&f);
         if (strcmp(k, "b") == 0 && BSON_ITER_HOLDS_OID(&f))
             bson_oid_copy(bson_iter_oid(&f), &e->booking);
+        /* fit: a slot document holds what slot_write wrote from entries of these sizes */
         else if (strcmp(k, "ref") == 0 && BSON_ITER_HOLDS_UTF8(&f))
-            snprintf(e->reference, sizeof e->reference, "%s", bson_iter_utf8(&f, NULL));
+            TD_IGNORE(td_fmt(e->reference, sizeof e->reference, "%s", bson_iter_utf8(&f, NULL)));
         else if (strcmp(k, "dest") == 0 && BSON_ITER_HOLDS_UTF8(&f))
-            snprintf(e->dest, sizeof e->dest, "%s", bson_iter_utf8(&f, NULL));
+            TD_IGNORE(td_fmt(e->dest, sizeof e->dest, "%s", bson_iter_utf8(&f, NULL)));
         else if (strcmp(k, "s") == 0 && BSON_ITER_HOLDS_DATE_TIME(&f))
             e->start_ms = bson_iter_date_time(&f);
         else if (strcmp(k, "e") == 0 && BSON_ITER_HOLDS_DATE_TIME(&f))
@@ -152,11 +153,13 @@ static void entry_from_bson(bson_iter_t *doc_it, slot_entry *e)
 #define SLOT_KEY_MAX (25 + DEST_KEY_SIZE)
 
 /* The _id of the customer's slot document at destination key dest. */
-static void slot_key(const bson_oid_t *customer, const char *dest, char key[SLOT_KEY_MAX])
+/* TD_EINVAL when dest is longer than a destination key (never one lower_into made
+ * into DEST_KEY_SIZE): a slot document is never addressed by a cut key. */
+static int slot_key(const bson_oid_t *customer, const char *dest, char key[SLOT_KEY_MAX])
 {
     char hex[25];
     bson_oid_to_string(customer, hex);
-    snprintf(key, SLOT_KEY_MAX, "%s:%s", hex, dest);
+    return td_fmt(key, SLOT_KEY_MAX, "%s:%s", hex, dest);
 }
 
 /* This daemon's copies of slot documents as it last read or wrote them (direct
@@ -216,7 +219,7 @@ static void cache_set(const char *key, const slot_list *l)
         e->used = false;
     }
     if (ok) {
-        snprintf(e->key, sizeof e->key, "%s", key);
+        TD_IGNORE(td_fmt(e->key, sizeof e->key, "%s", key)); /* fits: slot_key's size */
         e->l = copy;
         e->used = true;
     }
@@ -277,7 +280,7 @@ static void append_entries(bson_t *doc, const slot_list *l)
     BSON_APPEND_ARRAY_BEGIN(doc, "entries", &arr);
     for (size_t i = 0; i < l->n; i++) {
         char key[24];
-        snprintf(key, sizeof key, "%zu", i);
+        TD_IGNORE(td_fmt(key, sizeof key, "%zu", i)); /* fits: one number */
         BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &e);
         BSON_APPEND_OID(&e, "b", &l->v[i].booking);
         BSON_APPEND_UTF8(&e, "ref", l->v[i].reference);
@@ -364,8 +367,11 @@ static int confirm_entry(mongoc_client_t *c, slot_entry *e, bool *holds, slot_en
         slot_entry cur = *e;
         const char *dest = td_bson_str(&doc, "destinationKey");
         const char *ref = td_bson_str(&doc, "bookingReference");
-        snprintf(cur.dest, sizeof cur.dest, "%s", dest != NULL ? dest : "");
-        snprintf(cur.reference, sizeof cur.reference, "%s", ref != NULL ? ref : "");
+        /* a booking's own fields, written from buffers of these sizes; one that does not
+         * fit is not a range this entry could be (cur stays different from *e) */
+        if (td_fmt(cur.dest, sizeof cur.dest, "%s", dest != NULL ? dest : "") != TD_OK)
+            cur.dest[0] = '\0';
+        TD_IGNORE(td_fmt(cur.reference, sizeof cur.reference, "%s", ref != NULL ? ref : ""));
         cur.start_ms = td_bson_date(&doc, "tripDetails.startDate", 0);
         cur.end_ms = td_bson_date(&doc, "tripDetails.endDate", 0);
         if (strcmp(cur.dest, e->dest) == 0 && cur.start_ms == e->start_ms &&
@@ -391,12 +397,14 @@ int slot_reserve(mongoc_client_t *c, const bson_oid_t *customer, const char *boo
     slot_entry mine;
     memset(&mine, 0, sizeof mine);
     bson_oid_init_from_string(&mine.booking, booking_hex);
-    snprintf(mine.reference, sizeof mine.reference, "%s", reference);
-    snprintf(mine.dest, sizeof mine.dest, "%s", dest);
     mine.start_ms = start;
     mine.end_ms = end;
     char key[SLOT_KEY_MAX];
-    slot_key(customer, dest, key);
+    /* reference is one make_reference made; dest one lower_into made into DEST_KEY_SIZE */
+    if (td_fmt(mine.reference, sizeof mine.reference, "%s", reference) != TD_OK ||
+        td_fmt(mine.dest, sizeof mine.dest, "%s", dest) != TD_OK ||
+        slot_key(customer, dest, key) != TD_OK)
+        return TD_EINVAL;
     for (int attempt = 0; attempt < SLOT_TRIES; attempt++) {
         /* First from this daemon's copy; without one, as if the document did not
          * exist yet (a destination new to the customer, the usual case): then the
@@ -469,7 +477,8 @@ int slot_settle(mongoc_client_t *c, const bson_oid_t *customer, const bson_oid_t
                 const char *at, const char *dest, int64_t start, int64_t end)
 {
     char key[SLOT_KEY_MAX];
-    slot_key(customer, at, key);
+    if (slot_key(customer, at, key) != TD_OK)
+        return TD_EINVAL; /* no slot of ours has such a key: nothing to settle */
     for (int attempt = 0; attempt < SETTLE_TRIES; attempt++) {
         slot_list l; /* read, not from the copy: an entry missing there may be here */
         int rc = slot_read(c, key, &l);
@@ -547,8 +556,14 @@ int slots_build(mongoc_client_t *c)
         td_bson_oid(b, "_id", &be->e.booking);
         const char *dest = td_bson_str(b, "destinationKey");
         const char *ref = td_bson_str(b, "bookingReference");
-        snprintf(be->e.dest, sizeof be->e.dest, "%s", dest != NULL ? dest : "");
-        snprintf(be->e.reference, sizeof be->e.reference, "%s", ref != NULL ? ref : "");
+        if (td_fmt(be->e.dest, sizeof be->e.dest, "%s", dest != NULL ? dest : "") != TD_OK ||
+            td_fmt(be->e.reference, sizeof be->e.reference, "%s", ref != NULL ? ref : "") !=
+                TD_OK) {
+            /* not written by this service (its keys fit): never slotted under a cut key */
+            td_warn("booking with an over-long destination key or reference: no slot kept");
+            n--;
+            continue;
+        }
         be->e.start_ms = td_bson_date(b, "tripDetails.startDate", 0);
         be->e.end_ms = td_bson_date(b, "tripDetails.endDate", 0);
         be->e.at_ms = 0;
@@ -568,7 +583,8 @@ int slots_build(mongoc_client_t *c)
             rc = slot_push(&l, &all[j++].e);
         if (rc == TD_OK) {
             char key[SLOT_KEY_MAX];
-            slot_key(&all[i].customer, all[i].e.dest, key);
+            /* fits: e.dest is a DEST_KEY_SIZE buffer */
+            TD_IGNORE(slot_key(&all[i].customer, all[i].e.dest, key));
             rc = slot_write(c, key, &l);
             if (rc == TD_ECONFLICT)
                 rc = TD_OK; /* written by a daemon already keeping slots */
@@ -607,14 +623,16 @@ static int conflict_response(td_res *res, const conflict *found)
     cJSON_AddStringToObject(cb, "endDate", ts);
     cJSON_AddStringToObject(details, "field", "tripDetails.startDate");
     char msg[200];
+    /* fits: a reference of at most 31 bytes */
     if (found->exact)
-        snprintf(msg, sizeof msg,
-                 "This booking duplicates %s (same customer, destination and dates)",
-                 found->reference);
+        TD_IGNORE(td_fmt(msg, sizeof msg,
+                         "This booking duplicates %s (same customer, destination and dates)",
+                         found->reference));
     else
-        snprintf(msg, sizeof msg,
-                 "The customer already has booking %s at this destination on overlapping dates",
-                 found->reference);
+        TD_IGNORE(
+            td_fmt(msg, sizeof msg,
+                   "The customer already has booking %s at this destination on overlapping dates",
+                   found->reference));
     return td_fail(res, 409, found->exact ? "DUPLICATE_BOOKING" : "BOOKING_CONFLICT", msg, details);
 }
 

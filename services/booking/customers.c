@@ -87,7 +87,8 @@ int customers_indexes(mongoc_client_t *c)
 void customer_name(const bson_t *customer, char *buf, size_t len)
 {
     const char *f = td_bson_str(customer, "firstName"), *l = td_bson_str(customer, "lastName");
-    snprintf(buf, len, "%s %s", f != NULL ? f : "", l != NULL ? l : "");
+    /* fits: the caller gives CUSTOMER_NAME_SIZE, sized from the names' limits */
+    TD_IGNORE(td_fmt(buf, len, "%s %s", f != NULL ? f : "", l != NULL ? l : ""));
     td_utf8_trim(buf);
 }
 
@@ -233,11 +234,14 @@ int customer_check_duplicate(td_req *req, td_res *res, const char *email, const 
         }
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(found, "firstName");
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(found, "lastName");
-        snprintf(msg, sizeof msg, "A customer with this %s already exists: %s %s", names[which],
-                 cJSON_IsString(f) ? f->valuestring : "", cJSON_IsString(l) ? l->valuestring : "");
+        /* fits: a field name of ours and the two names within their limits */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "A customer with this %s already exists: %s %s",
+                         names[which], cJSON_IsString(f) ? f->valuestring : "",
+                         cJSON_IsString(l) ? l->valuestring : ""));
     } else {
         cJSON_AddNullToObject(details, "customer");
-        snprintf(msg, sizeof msg, "Another agent's customer has this %s", names[which]);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "Another agent's customer has this %s", names[which]));
     }
     cJSON_AddStringToObject(details, "force",
                             "Send force: true (or ?force=true) to save it anyway");
@@ -321,11 +325,12 @@ static void derived(bson_t *doc, const char *first, const char *last, const char
                     const char *phone, const char *city)
 {
     char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
-    snprintf(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "", phone ? phone : "",
-             city ? city : "");
+    /* fit: every part is validated to its limit, which DERIVED_TEXT_SIZE holds together */
+    TD_IGNORE(td_fmt(buf, sizeof buf, "%s %s %s %s %s", first, last, email ? email : "",
+                     phone ? phone : "", city ? city : ""));
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(doc, "searchText", low);
-    snprintf(buf, sizeof buf, "%s %s", last, first);
+    TD_IGNORE(td_fmt(buf, sizeof buf, "%s %s", last, first));
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(doc, "nameKey", low);
     lower_into(low, sizeof low, city != NULL ? city : "");

@@ -88,16 +88,17 @@ int itineraries_indexes(mongoc_client_t *c)
 /* A field path for error details: "days[2].activities[0].time". */
 static const char *path_of(char *buf, size_t len, const char *prefix, const char *name)
 {
-    int n = snprintf(buf, len, "%s.%s", prefix, name);
-    if (n < 0 || (size_t)n >= len)
-        buf[len - 1] = '\0'; /* a truncated path still names the place */
+    /* fits: array names of ours and indices below their maxima; only an error
+     * message names it, where even a cut path still names the place */
+    TD_IGNORE(td_fmt(buf, len, "%s.%s", prefix, name));
     return buf;
 }
 
 static int fail_path(td_res *res, const char *path, const char *fmt, const char *what)
 {
     char msg[200];
-    snprintf(msg, sizeof msg, fmt, path, what != NULL ? what : "");
+    /* fits: a path (see path_of) and a message of ours */
+    TD_IGNORE(td_fmt(msg, sizeof msg, fmt, path, what != NULL ? what : ""));
     return td_fail_field(res, path, msg);
 }
 
@@ -116,7 +117,8 @@ static int get_array(const cJSON *obj, const char *name, const char *path, int m
     }
     if (cJSON_GetArraySize(v) > max) {
         char msg[120];
-        snprintf(msg, sizeof msg, "%s may hold at most %d entries", path, max);
+        /* fits: a path (see path_of) and a number */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s may hold at most %d entries", path, max));
         td_fail_field(res, path, msg);
         return TD_EINVAL;
     }
@@ -201,7 +203,8 @@ static int read_day(const cJSON *d, const char *path, int64_t start, int64_t end
     }
     if (day > trip_days) {
         char what[64];
-        snprintf(what, sizeof what, " (%lld days from startDate to endDate)", trip_days);
+        /* fits: a phrase and one number */
+        TD_IGNORE(td_fmt(what, sizeof what, " (%lld days from startDate to endDate)", trip_days));
         fail_path(res, path_of(p, sizeof p, path, "day"), "%s is after the trip's last day%s",
                   what);
         return TD_EINVAL;
@@ -222,7 +225,8 @@ static int read_day(const cJSON *d, const char *path, int64_t start, int64_t end
             m++;
         if (meals[m] == NULL || (seen & (1u << m)) != 0) {
             char mpath[96];
-            snprintf(mpath, sizeof mpath, "%s.meals[%d]", path, n_meals);
+            /* fits: "days[<n>]" and an index below 3 */
+            TD_IGNORE(td_fmt(mpath, sizeof mpath, "%s.meals[%d]", path, n_meals));
             fail_path(res, mpath, "%s must be one of breakfast, lunch, dinner, each once%s", NULL);
             return TD_EINVAL;
         }
@@ -233,8 +237,9 @@ static int read_day(const cJSON *d, const char *path, int64_t start, int64_t end
     cJSON_ArrayForEach(item, activities)
     {
         char apath[96], k[16];
-        snprintf(apath, sizeof apath, "%s.activities[%d]", path, i);
-        snprintf(k, sizeof k, "%d", i++);
+        /* fit: "days[<n>]" and one index; one int */
+        TD_IGNORE(td_fmt(apath, sizeof apath, "%s.activities[%d]", path, i));
+        TD_IGNORE(td_fmt(k, sizeof k, "%d", i++));
         if (read_activity(item, apath, res, &acts, k) != TD_OK) {
             bson_destroy(&acts);
             return TD_EINVAL;
@@ -254,7 +259,7 @@ static int read_day(const cJSON *d, const char *path, int64_t start, int64_t end
     BSON_APPEND_ARRAY_BEGIN(&doc, "meals", &list);
     for (i = 0; i < n_meals; i++) {
         char k[16];
-        snprintf(k, sizeof k, "%d", i);
+        TD_IGNORE(td_fmt(k, sizeof k, "%d", i)); /* fits: one int */
         BSON_APPEND_UTF8(&list, k, meals[meal_idx[i]]);
     }
     bson_append_array_end(&doc, &list);
@@ -273,8 +278,9 @@ static int read_days(const cJSON *days, int64_t start, int64_t end, td_res *res,
     cJSON_ArrayForEach(d, days)
     {
         char path[32], key[16];
-        snprintf(path, sizeof path, "days[%d]", i);
-        snprintf(key, sizeof key, "%d", i++);
+        /* fit: a word and one int; one int */
+        TD_IGNORE(td_fmt(path, sizeof path, "days[%d]", i));
+        TD_IGNORE(td_fmt(key, sizeof key, "%d", i++));
         if (read_day(d, path, start, end, &prev, res, arr, key) != TD_OK)
             return TD_EINVAL;
     }
@@ -421,7 +427,8 @@ static int check_links(td_req *req, td_res *res, const char *booking, bool booki
 static void derived(bson_t *doc, const char *title, const char *destination)
 {
     char buf[DERIVED_TEXT_SIZE], low[DERIVED_TEXT_SIZE];
-    snprintf(buf, sizeof buf, "%s %s", title, destination);
+    /* fits: both validated to their limits, which DERIVED_TEXT_SIZE holds together */
+    TD_IGNORE(td_fmt(buf, sizeof buf, "%s %s", title, destination));
     lower_into(low, sizeof low, buf);
     BSON_APPEND_UTF8(doc, "searchText", low);
     lower_into(low, sizeof low, destination);
@@ -671,7 +678,9 @@ out:
 /* "Copy of <title>", cut on a character boundary to TITLE_LEN_MAX characters. */
 static void copy_title(const char *title, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s", CLONE_PREFIX, title != NULL ? title : "");
+    /* fits: the caller sizes buf for the prefix and TITLE_LEN_MAX characters, the
+     * limit a stored title was validated to; the cut below is by characters */
+    TD_IGNORE(td_fmt(buf, len, "%s%s", CLONE_PREFIX, title != NULL ? title : ""));
     size_t chars = 0, i = 0;
     for (; buf[i] != '\0'; i++) {
         if (((unsigned char)buf[i] & 0xC0) != 0x80 && ++chars > TITLE_LEN_MAX)

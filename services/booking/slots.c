@@ -48,7 +48,8 @@ void slot_conflict(const slot_entry *e, int64_t start, int64_t end, conflict *fo
 {
     memset(found, 0, sizeof *found);
     bson_oid_to_string(&e->booking, found->id);
-    snprintf(found->reference, sizeof found->reference, "%s", e->reference);
+    /* fits: both are 32-byte references */
+    TD_IGNORE(td_fmt(found->reference, sizeof found->reference, "%s", e->reference));
     found->start_ms = e->start_ms;
     found->end_ms = e->end_ms;
     found->exact = e->start_ms == start && e->end_ms == end;

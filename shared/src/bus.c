@@ -122,17 +122,25 @@ int td_bus_new(td_bus **out, const char *self)
     td_bus *bus = calloc(1, sizeof *bus);
     if (bus == NULL)
         return TD_ENOMEM;
-    snprintf(bus->self, sizeof bus->self, "%s", self);
+    /* a service name too long is a caller's bug: refused, never cut */
+    int rc = td_fmt(bus->self, sizeof bus->self, "%s", self) == TD_OK ? TD_OK : TD_EINVAL;
     td_new_id(bus->holder);
     bus->test_delay_ms = td_env_int(TD_ENV_TEST_RELAY_DELAY_MS, 0, 0, TD_BUS_TEST_DELAY_MAX_MS);
     if (bus->test_delay_ms > 0)
         td_warn("bus: %s=%lld: events are published that late (a test setting)",
                 TD_ENV_TEST_RELAY_DELAY_MS, (long long)bus->test_delay_ms);
-    pthread_mutex_init(&bus->mu, NULL);
-    pthread_mutex_init(&bus->confirmed_mu, NULL);
-    pthread_mutex_init(&bus->prep_mu, NULL);
-    pthread_cond_init(&bus->prep_cv, NULL);
-    pthread_cond_init(&bus->cv, NULL);
+    if (rc == TD_OK &&
+        (pthread_mutex_init(&bus->mu, NULL) != 0 ||
+         pthread_mutex_init(&bus->confirmed_mu, NULL) != 0 ||
+         pthread_mutex_init(&bus->prep_mu, NULL) != 0 ||
+         pthread_cond_init(&bus->prep_cv, NULL) != 0 || pthread_cond_init(&bus->cv, NULL) != 0))
+        rc = TD_ENOMEM;
+    if (rc != TD_OK) {
+        /* not started: td_bus_free only destroys the locks, and a zeroed lock (one not
+         * initialised yet) is glibc's static initialiser, which may be destroyed */
+        td_bus_free(bus);
+        return rc;
+    }
     *out = bus;
     return TD_OK;
 }
@@ -143,7 +151,8 @@ int td_bus_subscribe(td_bus *bus, const char *publisher, td_event_handler h, voi
         return TD_EINVAL;
     subscription *s = &bus->subs[bus->nsubs++];
     memset(s, 0, sizeof *s);
-    snprintf(s->publisher, sizeof s->publisher, "%s", publisher);
+    /* fits: td_service_index knows it, a service name of ours */
+    TD_IGNORE(td_fmt(s->publisher, sizeof s->publisher, "%s", publisher));
     s->handler = h;
     s->arg = arg;
     return TD_OK;
@@ -455,7 +464,7 @@ void td_bus_confirm(td_bus *bus, const td_bus_prepared *ev, const char *type, co
     struct confirmed *e = relay ? calloc(1, sizeof *e) : NULL;
     char *json = e != NULL ? cJSON_PrintUnformatted(payload) : NULL;
     if (e != NULL && json != NULL) {
-        snprintf(e->id, sizeof e->id, "%s", ev->id);
+        TD_IGNORE(td_fmt(e->id, sizeof e->id, "%s", ev->id)); /* fits: td_new_id made it */
         e->event = BCON_NEW("_id", BCON_UTF8(ev->id), "type", BCON_UTF8(type), "time",
                             BCON_INT64(ev->time), "payload", BCON_UTF8(json));
         pthread_mutex_lock(&bus->confirmed_mu);
@@ -555,7 +564,7 @@ static int commit_doc(mongoc_client_t *c, const char *collname, const bson_t *do
         rc = insert_pending(c, id, type, time, payload);
         if (rc == TD_OK) {
             char key[16];
-            snprintf(key, sizeof key, "%d", n++);
+            TD_IGNORE(td_fmt(key, sizeof key, "%d", n++)); /* fits: one int */
             BSON_APPEND_DOCUMENT(&moved, key, &ev);
         }
     }
@@ -697,7 +706,10 @@ static void release_lease(td_bus *bus, mongoc_client_t *c)
 {
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_LEASE);
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(LEASE_ID), "holder", BCON_UTF8(bus->holder));
-    mongoc_collection_delete_one(coll, filter, NULL, NULL, NULL);
+    bson_error_t err;
+    if (!mongoc_collection_delete_one(coll, filter, NULL, NULL, &err))
+        td_warn("bus: relay lease not released (%s); it expires in %d ms", err.message,
+                TD_BUS_LEASE_MS);
     bson_destroy(filter);
     mongoc_collection_destroy(coll);
 }
@@ -759,9 +771,9 @@ static void publish_event(td_bus *bus, const Tripdesk__Event *ev)
     if (!bus->pub_open)
         return;
     char topic[TOPIC_MAX];
-    int tlen = snprintf(topic, sizeof topic, "%s.%s", ev->publisher, ev->type);
-    if (tlen < 0 || tlen >= (int)sizeof topic)
+    if (td_fmt(topic, sizeof topic, "%s.%s", ev->publisher, ev->type) != TD_OK)
         return;
+    size_t tlen = strlen(topic);
     size_t plen = tripdesk__event__get_packed_size(ev);
     nng_msg *msg;
     if (nng_msg_alloc(&msg, (size_t)tlen + 1 + plen) != 0)
@@ -831,7 +843,10 @@ static int sequence_one(td_bus *bus, mongoc_client_t *c, const bson_t *pending)
     }
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     bson_t *f = BCON_NEW("_id", BCON_UTF8(id));
-    mongoc_collection_delete_one(pend, f, NULL, NULL, NULL);
+    bson_error_t derr;
+    /* left behind, it is found in the outbox by its id next time */
+    if (!mongoc_collection_delete_one(pend, f, NULL, NULL, &derr))
+        td_warn("bus: pending event %s not cleared: %s", id, derr.message);
     bson_destroy(f);
     mongoc_collection_destroy(pend);
     if (sequenced_now)
@@ -877,13 +892,14 @@ static int sequence_batch(td_bus *bus, mongoc_client_t *c, bson_t **pending, int
     __atomic_store_n(&bus->last_seq, first + (uint64_t)n - 1, __ATOMIC_RELAXED);
     mongoc_collection_t *pend = td_mongo_coll(c, COLL_PENDING);
     mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(pend, NULL);
-    for (int i = 0; i < n; i++) {
+    bool added = true;
+    for (int i = 0; added && i < n; i++) {
         bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(pending[i], "_id")));
-        mongoc_bulk_operation_remove_one(bulk, f);
+        added = mongoc_bulk_operation_remove_one_with_opts(bulk, f, NULL, &err);
         bson_destroy(f);
     }
     /* A pending event left behind is found in the outbox by its id next time. */
-    if (!mongoc_bulk_operation_execute(bulk, NULL, &err))
+    if (!added || !mongoc_bulk_operation_execute(bulk, NULL, &err))
         td_warn("bus: pending events not cleared: %s", err.message);
     mongoc_bulk_operation_destroy(bulk);
     mongoc_collection_destroy(pend);
@@ -1057,7 +1073,10 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
         if (drop) { /* still prepared: td_bus_confirm_late may have made it plain */
             bson_t *f = BCON_NEW("_id", BCON_UTF8(td_bson_str(batch[i], "_id")), "doc", "{",
                                  "$exists", BCON_BOOL(true), "}");
-            mongoc_collection_delete_one(coll, f, NULL, NULL, NULL);
+            bson_error_t derr;
+            /* left, it is dropped again at the next poll */
+            if (!mongoc_collection_delete_one(coll, f, NULL, NULL, &derr))
+                td_warn("bus: expired prepared event not removed: %s", derr.message);
             bson_destroy(f);
         }
         bson_destroy(batch[i]);
@@ -1097,7 +1116,7 @@ static void set_leader(td_bus *bus, bool leader)
                 (unsigned long long)bus->last_seq + 1);
     } else {
         if (bus->pub_open)
-            nng_close(bus->pub);
+            TD_IGNORE(nng_close(bus->pub)); /* leaving: fails only when closed already */
         bus->pub_open = 0;
         confirmed_clear(bus);
         td_warn("bus: relay lease lost");
@@ -1304,7 +1323,7 @@ static void *replay_main(void *arg)
             nng_msg_free(reply);
     }
     if (open)
-        nng_close(rep);
+        TD_IGNORE(nng_close(rep)); /* shutting down: fails only when closed already */
     return NULL;
 }
 
@@ -1612,9 +1631,10 @@ static void *sub_main(void *arg)
         save_cursors(bus, c, true);
         td_mongo_push(c);
     }
+    /* shutting down: a socket never opened or closed already answers NNG_ECLOSED */
     for (int i = 0; i < bus->nsubs; i++)
-        nng_close(bus->subs[i].replay);
-    nng_close(bus->sub);
+        TD_IGNORE(nng_close(bus->subs[i].replay));
+    TD_IGNORE(nng_close(bus->sub));
     return NULL;
 }
 

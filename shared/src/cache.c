@@ -23,8 +23,9 @@ static bool bump(const char *ns)
 {
     char genkey[64];
     long long v;
-    snprintf(genkey, sizeof genkey, "%s:gen", ns);
-    return td_redis_incr_ttl(genkey, 0, &v) == TD_OK;
+    /* a namespace too long for its key stays pending: its lookups bypass the cache */
+    return td_fmt(genkey, sizeof genkey, "%s:gen", ns) == TD_OK &&
+           td_redis_incr_ttl(genkey, 0, &v) == TD_OK;
 }
 
 /* Retries the missed invalidations; true when ns (may be NULL) still has one. */
@@ -124,7 +125,7 @@ static void l1_put(const char *id, const char *gen, const char *body, size_t len
         e->id = idc;
         e->body = copy;
         e->len = len;
-        snprintf(e->gen, sizeof e->gen, "%s", gen);
+        TD_IGNORE(td_fmt(e->gen, sizeof e->gen, "%s", gen)); /* fits: checked above */
         l1_bytes += len;
         idc = copy = NULL;
     }
@@ -205,25 +206,21 @@ td_cache_state td_cache_lookup(td_res *res, td_cache_slot *slot, const char *ns,
         return TD_CACHE_BYPASS; /* a write this process made is not invalidated yet */
     char genkey[64], prefix[80], suffix[560], held[TD_CACHE_GEN_MAX], *gen = NULL, *body = NULL;
     size_t len = 0;
-    snprintf(genkey, sizeof genkey, "%s:gen", ns);
-    snprintf(prefix, sizeof prefix, "%s:list:", ns);
-    int n = snprintf(suffix, sizeof suffix, ":%s:%s", scope, query != NULL ? query : "");
-    if (n < 0 || (size_t)n >= sizeof suffix)
+    if (td_fmt(genkey, sizeof genkey, "%s:gen", ns) != TD_OK ||
+        td_fmt(prefix, sizeof prefix, "%s:list:", ns) != TD_OK ||
+        td_fmt(suffix, sizeof suffix, ":%s:%s", scope, query != NULL ? query : "") != TD_OK ||
+        td_fmt(slot->id, sizeof slot->id, "%s%s", prefix, suffix) != TD_OK)
         return TD_CACHE_BYPASS; /* too long to cache: just serve it */
-    n = snprintf(slot->id, sizeof slot->id, "%s%s", prefix, suffix);
-    if (n < 0 || (size_t)n >= sizeof slot->id)
-        return TD_CACHE_BYPASS;
     bool have = l1_gen(slot->id, held);
     /* <ns>:list:<gen>:<scope>:<page>:<limit>:<query>, read with its generation in
      * one round trip (only its existence when our copy has that generation) */
     int rc = td_redis_get_by_gen(genkey, prefix, suffix, have ? held : NULL, &gen, &body, &len);
     if (rc != TD_OK && rc != TD_ENOTFOUND)
         return TD_CACHE_BYPASS;
-    n = snprintf(slot->key, sizeof slot->key, "%s%s%s", prefix, gen, suffix);
-    snprintf(slot->gen, sizeof slot->gen, "%s", gen);
-    bool gen_fits = strlen(gen) < sizeof slot->gen;
+    bool fits = td_fmt(slot->key, sizeof slot->key, "%s%s%s", prefix, gen, suffix) == TD_OK &&
+                td_fmt(slot->gen, sizeof slot->gen, "%s", gen) == TD_OK;
     free(gen);
-    if (n < 0 || (size_t)n >= sizeof slot->key || !gen_fits) {
+    if (!fits) {
         free(body);
         return TD_CACHE_BYPASS;
     }

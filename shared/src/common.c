@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,20 @@ const char *td_strerror(int rc)
     case TD_EAGAIN: return "busy, retry later";
     default: return "unknown error";
     }
+}
+
+int td_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        if (size > 0)
+            buf[0] = '\0';
+        return TD_EINVAL;
+    }
+    return (size_t)n < size ? TD_OK : TD_EINVAL;
 }
 
 uint32_t td_hash(const void *data, size_t n)
@@ -117,7 +132,9 @@ void td_iso_time(int64_t ms, char *buf)
     struct tm tm;
     gmtime_r(&secs, &tm);
     size_t n = strftime(buf, TD_ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, TD_ISO_TIME_LEN - n, ".%03dZ", (int)rem);
+    /* fits: the date and time take at most 24 bytes (a year of 9 digits), the
+     * milliseconds 5 more */
+    TD_IGNORE(td_fmt(buf + n, TD_ISO_TIME_LEN - n, ".%03dZ", (int)rem));
 }
 
 /* ObjectId layout: 4-byte seconds, 5 random bytes per process, 3-byte counter. */

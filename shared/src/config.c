@@ -58,11 +58,14 @@ int td_env_choice(const char *name, const char *const *choices, int def, int *ou
             *out = i;
             return TD_OK;
         }
-        int n =
-            snprintf(allowed + used, sizeof allowed - used, "%s%s", i > 0 ? ", " : "", choices[i]);
-        if (n > 0 && (size_t)n < sizeof allowed - used)
-            used += (size_t)n;
+        /* a list too long for the message ends at the last choice that fits */
+        if (used < sizeof allowed && td_fmt(allowed + used, sizeof allowed - used, "%s%s",
+                                            i > 0 ? ", " : "", choices[i]) == TD_OK)
+            used += strlen(allowed + used);
+        else if (used < sizeof allowed)
+            allowed[used] = '\0';
     }
-    snprintf(why, whylen, "%s must be one of %s (got \"%.64s\")", name, allowed, v);
+    /* a message: one cut short still names the variable */
+    TD_IGNORE(td_fmt(why, whylen, "%s must be one of %s (got \"%.64s\")", name, allowed, v));
     return TD_EINVAL;
 }

@@ -29,8 +29,10 @@ int td_service_index(const char *name)
 static const char *dial_host(const char *daemon)
 {
     char var[64];
-    int n = snprintf(var, sizeof var, "%s", TD_ENV_HOST_PREFIX);
-    for (const char *p = daemon; *p != '\0' && n < (int)sizeof var - 1; p++)
+    TD_IGNORE(td_fmt(var, sizeof var, "%s", TD_ENV_HOST_PREFIX)); /* fits: a constant */
+    size_t n = strlen(var);
+    /* fits: the daemon's name is one of ours (td_service_index knows it) */
+    for (const char *p = daemon; *p != '\0' && n < sizeof var - 1; p++)
         var[n++] = (char)toupper((unsigned char)*p);
     var[n] = '\0';
     return td_env_str(var, "127.0.0.1");
@@ -48,23 +50,23 @@ int td_endpoint_url(td_endpoint_kind kind, const char *service, int listen, char
                         : kind == TD_EP_REGISTRY ? "registry"
                                                  : service;
     const char *transport = td_env_str(TD_ENV_NNG_TRANSPORT, "ipc");
-    int n;
+    int rc; /* TD_EINVAL: too long for buf (a long TRIPDESK_IPC_DIR or host) */
     if (strcmp(transport, "tcp") == 0) {
         int64_t base = td_env_int(TD_ENV_NNG_PORT_BASE, 7100, 1024, 65000);
         int off = kind == TD_EP_REGISTRY  ? PORT_REGISTRY
                   : kind == TD_EP_GATEWAY ? PORT_GATEWAY + idx
                   : kind == TD_EP_BUS     ? PORT_BUS + idx
                                           : PORT_REPLAY + idx;
-        n = snprintf(buf, len, "tcp://%s:%lld", listen ? "0.0.0.0" : dial_host(owner),
-                     (long long)base + off);
+        rc = td_fmt(buf, len, "tcp://%s:%lld", listen ? "0.0.0.0" : dial_host(owner),
+                    (long long)base + off);
     } else {
         const char *dir = td_env_str(TD_ENV_IPC_DIR, "var/run");
         const char *what = kind == TD_EP_GATEWAY    ? "gw-"
                            : kind == TD_EP_REGISTRY ? "registry"
                            : kind == TD_EP_BUS      ? "bus-"
                                                     : "replay-";
-        n = snprintf(buf, len, "ipc://%s/%s%s.ipc", dir, what,
-                     kind == TD_EP_REGISTRY ? "" : service);
+        rc =
+            td_fmt(buf, len, "ipc://%s/%s%s.ipc", dir, what, kind == TD_EP_REGISTRY ? "" : service);
     }
-    return (n > 0 && (size_t)n < len) ? TD_OK : TD_EINVAL;
+    return rc;
 }

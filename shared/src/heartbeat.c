@@ -119,14 +119,17 @@ int td_heartbeat_start(td_heartbeat **out, const char *service, td_probe_fn mong
     hb->mongo_probe = mongo_probe;
     hb->redis_probe = redis_probe;
     hb->interval_ms = td_env_int(TD_ENV_HEARTBEAT_MS, 1000, 100, 60000);
-    pthread_mutex_init(&hb->mu, NULL);
-    pthread_cond_init(&hb->cv, NULL);
+    bool opened = false;
+    if (pthread_mutex_init(&hb->mu, NULL) != 0 || pthread_cond_init(&hb->cv, NULL) != 0) {
+        td_error("heartbeat: cannot initialise its lock");
+        goto fail; /* zeroed is glibc's static initialiser: the destroys below are safe */
+    }
 
     char url[TD_URL_MAX];
     int rv = td_endpoint_url(TD_EP_REGISTRY, NULL, 0, url, sizeof url) == TD_OK
                  ? nng_req0_open(&hb->sock)
                  : NNG_EINVAL;
-    bool opened = rv == 0;
+    opened = rv == 0;
     if (rv == 0)
         rv = nng_socket_set_ms(hb->sock, NNG_OPT_SENDTIMEO, HEARTBEAT_TIMEOUT_MS);
     if (rv == 0)
@@ -180,9 +183,9 @@ void td_heartbeat_stop(td_heartbeat *hb)
     hb->stop = 1;
     pthread_cond_broadcast(&hb->cv);
     pthread_mutex_unlock(&hb->mu);
-    pthread_join(hb->hb_thread, NULL);
-    pthread_join(hb->probe_thread, NULL);
-    nng_close(hb->sock);
+    (void)pthread_join(hb->hb_thread, NULL); /* joinable: cannot fail */
+    (void)pthread_join(hb->probe_thread, NULL);
+    TD_IGNORE(nng_close(hb->sock)); /* stopping: fails only when closed already */
     pthread_mutex_destroy(&hb->mu);
     pthread_cond_destroy(&hb->cv);
     free(hb);

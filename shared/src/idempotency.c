@@ -133,7 +133,8 @@ static int64_t bucket_of(int64_t ms)
 static void add_to_bucket(mongoc_collection_t *cl, const char *id, int64_t claimed)
 {
     char bid[BUCKET_ID_MAX];
-    snprintf(bid, sizeof bid, "bucket:%lld", (long long)bucket_of(claimed));
+    /* fits: a word and one 64-bit number */
+    TD_IGNORE(td_fmt(bid, sizeof bid, "bucket:%lld", (long long)bucket_of(claimed)));
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(bid));
     bson_t *update = BCON_NEW("$push", "{", "ids", BCON_UTF8(id), "}");
     bson_t *opts = BCON_NEW("upsert", BCON_BOOL(true));
@@ -213,7 +214,7 @@ static void in_progress(td_res *res, int64_t lease_until, int64_t now)
 {
     char secs[24];
     int64_t wait = (lease_until - now + 999) / 1000;
-    snprintf(secs, sizeof secs, "%lld", (long long)(wait > 0 ? wait : 1));
+    TD_IGNORE(td_fmt(secs, sizeof secs, "%lld", (long long)(wait > 0 ? wait : 1))); /* one number */
     td_res_header(res, "Retry-After", secs);
     cJSON *details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "header", TD_IDEM_HEADER);
@@ -391,7 +392,7 @@ void td_idem_finish(td_req *req, const td_res *res, td_idem *st)
 static int purge_bucket(mongoc_collection_t *cl, mongoc_client_t *c, int64_t b, int64_t now)
 {
     char bid[BUCKET_ID_MAX];
-    snprintf(bid, sizeof bid, "bucket:%lld", (long long)b);
+    TD_IGNORE(td_fmt(bid, sizeof bid, "bucket:%lld", (long long)b)); /* a word and a number */
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(bid));
     bson_t bucket;
     bson_init(&bucket);

@@ -664,17 +664,23 @@ int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
     if (ix == NULL)
         return TD_ENOMEM;
     ix->opts = *opts;
-    pthread_mutex_init(&ix->json_mu, NULL);
-    snprintf(ix->coll, sizeof ix->coll, "%s", coll);
-    snprintf(ix->stream_key, sizeof ix->stream_key, "%s:changes", ns);
-    snprintf(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns);
+    /* A name too long for its key is a bug of the caller: refused, never cut. On
+     * failure the free below destroys locks that may not be initialised yet: a
+     * zeroed lock is glibc's static initialiser, which may be destroyed. */
+    int rc = TD_EINVAL;
+    if (td_fmt(ix->coll, sizeof ix->coll, "%s", coll) != TD_OK ||
+        td_fmt(ix->stream_key, sizeof ix->stream_key, "%s:changes", ns) != TD_OK ||
+        td_fmt(ix->epoch_key, sizeof ix->epoch_key, "%s:epoch", ns) != TD_OK)
+        goto fail;
+    rc = TD_ENOMEM;
+    if (pthread_mutex_init(&ix->json_mu, NULL) != 0 || pthread_rwlock_init(&ix->lock, NULL) != 0 ||
+        pthread_mutex_init(&ix->sync_mu, NULL) != 0 ||
+        pthread_cond_init(&ix->loaded_cv, NULL) != 0 ||
+        pthread_mutex_init(&ix->pend_mu, NULL) != 0 ||
+        pthread_mutex_init(&ix->during_mu, NULL) != 0)
+        goto fail;
     td_new_id(ix->instance);
     ix->render = render;
-    pthread_rwlock_init(&ix->lock, NULL);
-    pthread_mutex_init(&ix->sync_mu, NULL);
-    pthread_cond_init(&ix->loaded_cv, NULL);
-    pthread_mutex_init(&ix->pend_mu, NULL);
-    pthread_mutex_init(&ix->during_mu, NULL);
     const char *id = "_id";
     for (int i = -1; i < 0 || (fields[i] != NULL && ix->nfields < MAX_FIELDS); i++) {
         const char *f = i < 0 ? id : fields[i];
@@ -683,18 +689,17 @@ int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
             dup |= strcmp(ix->fields[j], f) == 0;
         if (dup)
             continue;
-        if ((ix->fields[ix->nfields] = strdup(f)) == NULL) {
-            td_listindex_free(ix);
-            return TD_ENOMEM;
-        }
+        if ((ix->fields[ix->nfields] = strdup(f)) == NULL)
+            goto fail;
         ix->nfields++;
     }
-    if (table_init(ix, &ix->t) != TD_OK) {
-        td_listindex_free(ix);
-        return TD_ENOMEM;
-    }
+    if (table_init(ix, &ix->t) != TD_OK)
+        goto fail;
     *out = ix;
     return TD_OK;
+fail:
+    td_listindex_free(ix);
+    return rc;
 }
 
 void td_listindex_free(td_listindex *ix)
@@ -756,8 +761,11 @@ static int current_epoch(td_listindex *ix, char out[64])
         if (rc == TD_OK || rc == TD_ECONFLICT)
             rc = td_redis_get(ix->epoch_key, &v, &len);
     }
-    if (rc == TD_OK)
-        snprintf(out, 64, "%s", v);
+    /* ours are 24 hex digits: a longer value is not a marker this code wrote */
+    if (rc == TD_OK && td_fmt(out, 64, "%s", v) != TD_OK) {
+        td_warn("%s in Redis is not a list copy marker (%zu bytes)", ix->epoch_key, len);
+        rc = TD_EIO;
+    }
     free(v);
     return rc;
 }
@@ -840,7 +848,7 @@ static int load(td_listindex *ix, mongoc_client_t *c)
         return rc == TD_ENOMEM ? rc : TD_EUNAVAIL;
     }
     if (last[0] == '\0')
-        snprintf(last, sizeof last, "0-0");
+        memcpy(last, "0-0", sizeof "0-0");
     pthread_rwlock_wrlock(&ix->lock);
     uint32_t gen = ++ix->t.gen;
     pthread_rwlock_unlock(&ix->lock);
@@ -894,8 +902,9 @@ static int load(td_listindex *ix, mongoc_client_t *c)
     size_t kept = reload_sweep(&ix->t, gen);
     size_t n = ix->t.n - ix->t.ngone;
     pthread_rwlock_unlock(&ix->lock);
-    snprintf(ix->last_id, sizeof ix->last_id, "%s", last);
-    snprintf(ix->epoch, sizeof ix->epoch, "%s", epoch);
+    /* fit: both are buffers of the same size as these */
+    TD_IGNORE(td_fmt(ix->last_id, sizeof ix->last_id, "%s", last));
+    TD_IGNORE(td_fmt(ix->epoch, sizeof ix->epoch, "%s", epoch));
     ix->loaded_at = td_mono_ms();
     __atomic_store_n(&ix->need_reload, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&ix->over, 0, __ATOMIC_RELEASE);
@@ -958,7 +967,8 @@ void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)
 static int announce(td_listindex *ix, const char *hex)
 {
     char value[64];
-    snprintf(value, sizeof value, "%s:%s", ix->instance, hex);
+    /* fits: two ids of 24 hex digits */
+    TD_IGNORE(td_fmt(value, sizeof value, "%s:%s", ix->instance, hex));
     return td_redis_stream_add(ix->stream_key, TD_LISTINDEX_STREAM_KEEP_MS, value);
 }
 

@@ -31,7 +31,7 @@ void td_log(td_log_level level, const char *request_id, const char *fmt, ...)
     char msg[LOG_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap); /* a longer message is cut: a log line */
     va_end(ap);
 
     char ts[TD_ISO_TIME_LEN];

@@ -93,12 +93,13 @@ void td_money_format(int64_t minor, int decimals, char buf[TD_MONEY_TEXT_MAX])
     /* magnitude as unsigned: INT64_MIN has no positive counterpart */
     uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
     const char *sign = minor < 0 ? "-" : "";
+    /* fits: TD_MONEY_TEXT_MAX holds any int64 with sign, point and NUL */
     if (decimals == 0)
-        snprintf(buf, TD_MONEY_TEXT_MAX, "%s%llu", sign, (unsigned long long)mag);
+        TD_IGNORE(td_fmt(buf, TD_MONEY_TEXT_MAX, "%s%llu", sign, (unsigned long long)mag));
     else
-        snprintf(buf, TD_MONEY_TEXT_MAX, "%s%llu.%0*llu", sign,
-                 (unsigned long long)(mag / (uint64_t)scale), decimals,
-                 (unsigned long long)(mag % (uint64_t)scale));
+        TD_IGNORE(td_fmt(buf, TD_MONEY_TEXT_MAX, "%s%llu.%0*llu", sign,
+                         (unsigned long long)(mag / (uint64_t)scale), decimals,
+                         (unsigned long long)(mag % (uint64_t)scale)));
 }
 
 double td_money_to_double(int64_t minor, int decimals)

@@ -49,7 +49,12 @@ int td_mongo_init(const char *service)
     mongoc_log_set_handler(mongo_log, NULL);
     mongoc_init();
     const char *base = td_env_str(TD_ENV_MONGO_URI, "mongodb://127.0.0.1:27017");
-    snprintf(dbname, sizeof dbname, "%s%s", td_env_str(TD_ENV_DB_PREFIX, "tripdesk_"), service);
+    if (td_fmt(dbname, sizeof dbname, "%s%s", td_env_str(TD_ENV_DB_PREFIX, "tripdesk_"), service) !=
+        TD_OK) {
+        td_error("%s is too long: the database name must be below %zu bytes", TD_ENV_DB_PREFIX,
+                 sizeof dbname);
+        return TD_EINVAL;
+    }
 
     bson_error_t err;
     mongoc_uri_t *uri = mongoc_uri_new_with_error(base, &err);

@@ -4,6 +4,7 @@
 #include "tripdesk/listindex.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/service.h"
+#include "tripdesk/validate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,10 +14,18 @@
 #include <string.h>
 #include <time.h>
 
+#define BAD_VALUE_SHOWN 128 /* bytes of a rejected value quoted in its message */
+
 static int bad(td_res *res, const char *param, const char *fmt, const char *detail)
 {
-    char msg[256];
-    snprintf(msg, sizeof msg, fmt, param, detail != NULL ? detail : "");
+    char msg[256], shown[BAD_VALUE_SHOWN + 1];
+    const char *d = detail != NULL ? detail : "";
+    size_t k = td_utf8_fit(d, BAD_VALUE_SHOWN);
+    memcpy(shown, d, k);
+    shown[k] = '\0';
+    /* fits: a parameter name and a message of ours, and at most BAD_VALUE_SHOWN bytes
+     * of the value, cut on a character boundary */
+    TD_IGNORE(td_fmt(msg, sizeof msg, fmt, param, shown));
     td_fail_field(res, param, msg);
     return TD_EINVAL;
 }
@@ -115,7 +124,7 @@ static int apply(const td_qp *qp, const char *value, bson_t *filter, td_res *res
                 return bad(res, qp->param, "%s has a value that is not allowed: %s", tok);
             }
             char key[16];
-            snprintf(key, sizeof key, "%d", n++);
+            TD_IGNORE(td_fmt(key, sizeof key, "%d", n++)); /* fits: one int */
             BSON_APPEND_UTF8(&arr, key, tok);
         }
         bson_append_array_end(&sub, &arr);
@@ -252,7 +261,7 @@ int td_list_parse(const td_list_spec *spec, const char *raw, td_list *out, td_re
         BSON_APPEND_ARRAY_BEGIN(&out->filter, "$and", &and);
         for (int i = 0; i < nconds; i++) {
             char key[16];
-            snprintf(key, sizeof key, "%d", i);
+            TD_IGNORE(td_fmt(key, sizeof key, "%d", i)); /* fits: one int */
             BSON_APPEND_DOCUMENT(&and, key, &conds[i]);
         }
         bson_append_array_end(&out->filter, &and);

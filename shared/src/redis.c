@@ -39,7 +39,9 @@ static void ctx_destroy(void *c)
 
 static void key_init(void)
 {
-    pthread_key_create(&ctx_key, ctx_destroy);
+    /* without the key a thread's connection is only freed by td_redis_thread_done */
+    if (pthread_key_create(&ctx_key, ctx_destroy) != 0)
+        td_error("redis: no thread key: connections of exiting threads are not freed");
 }
 
 int td_redis_init(void)
@@ -58,7 +60,7 @@ int td_redis_init(void)
         td_error("invalid %s: %s", TD_ENV_REDIS_URL, url);
         return TD_EINVAL;
     }
-    snprintf(redis_host, sizeof redis_host, "%s", host);
+    TD_IGNORE(td_fmt(redis_host, sizeof redis_host, "%s", host)); /* fits: same size */
     redis_port = port;
     redis_db = db;
     return TD_OK;
@@ -70,7 +72,7 @@ void td_redis_thread_done(void)
         redisFree(tls_ctx);
     tls_ctx = NULL;
     pthread_once(&key_once, key_init);
-    pthread_setspecific(ctx_key, NULL);
+    TD_IGNORE(pthread_setspecific(ctx_key, NULL)); /* fails only without the key: none set */
 }
 
 static void back_off(void)
@@ -107,7 +109,7 @@ static void drop(const char *why)
     if (tls_ctx != NULL) {
         td_debug("redis connection dropped: %s", why);
         redisFree(tls_ctx);
-        pthread_setspecific(ctx_key, NULL);
+        TD_IGNORE(pthread_setspecific(ctx_key, NULL)); /* fails only without the key */
     }
     tls_ctx = NULL;
     tls_run_id[0] = '\0';
@@ -156,7 +158,8 @@ static redisContext *conn(void)
     }
     tls_ctx = c;
     pthread_once(&key_once, key_init);
-    pthread_setspecific(ctx_key, c);
+    /* fails only without the key (logged in key_init): the connection still works */
+    TD_IGNORE(pthread_setspecific(ctx_key, c));
     if (redis_db != 0) {
         redisReply *r = redisCommand(c, "SELECT %d", redis_db);
         bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
@@ -293,7 +296,8 @@ int td_redis_get_by_gen(const char *gen_key, const char *prefix, const char *suf
 int td_redis_stream_add(const char *key, int64_t keep_ms, const char *value)
 {
     char minid[32];
-    snprintf(minid, sizeof minid, "%lld", (long long)(td_now_ms() - keep_ms));
+    /* fits: one 64-bit number */
+    TD_IGNORE(td_fmt(minid, sizeof minid, "%lld", (long long)(td_now_ms() - keep_ms)));
     redisReply *r = command("XADD %s MINID ~ %s * v %s", key, minid, value);
     if (r == NULL)
         return TD_EUNAVAIL;
@@ -312,11 +316,9 @@ int td_redis_stream_read(const char *marker_key, const char *key, char last_id[T
     *marker = NULL;
     *n = 0;
     char start[TD_STREAM_ID_LEN + 1], cnt[16];
-    if (last_id[0] == '\0')
-        snprintf(start, sizeof start, "-");
-    else
-        snprintf(start, sizeof start, "(%s", last_id);
-    snprintf(cnt, sizeof cnt, "%d", count);
+    /* fit: last_id is a string of a buffer one byte shorter, count one int */
+    TD_IGNORE(td_fmt(start, sizeof start, last_id[0] == '\0' ? "-%s" : "(%s", last_id));
+    TD_IGNORE(td_fmt(cnt, sizeof cnt, "%d", count));
     redisReply *r =
         command("EVAL %s 2 %s %s %s %s", stream_read_script, marker_key, key, start, cnt);
     if (r == NULL)
@@ -339,7 +341,8 @@ int td_redis_stream_read(const char *marker_key, const char *key, char last_id[T
             for (size_t f = 0; f + 1 < fields->elements; f += 2)
                 if (fields->element[f + 1]->type == REDIS_REPLY_STRING)
                     fn(fields->element[f + 1]->str, arg);
-            snprintf(last_id, TD_STREAM_ID_LEN, "%s", e->element[0]->str);
+            /* fits: a stream id is two 64-bit numbers, at most 41 characters */
+            TD_IGNORE(td_fmt(last_id, TD_STREAM_ID_LEN, "%s", e->element[0]->str));
             (*n)++;
         }
     }

@@ -104,14 +104,25 @@ int td_service_new(td_service **out, const char *name)
     int rc = td_router_new(&svc->router);
     if (rc == TD_OK)
         rc = td_bus_new(&svc->bus, name);
+    if (rc == TD_OK) {
+        rc = pthread_mutex_init(&svc->mu, NULL) == 0 && pthread_cond_init(&svc->cv, NULL) == 0 &&
+                     pthread_cond_init(&svc->idle, NULL) == 0
+                 ? TD_OK
+                 : TD_ENOMEM;
+        if (rc != TD_OK) {
+            /* zeroed (not yet initialised) is glibc's static initialiser: destroyable */
+            pthread_mutex_destroy(&svc->mu);
+            pthread_cond_destroy(&svc->cv);
+            pthread_cond_destroy(&svc->idle);
+            td_bus_free(svc->bus);
+        }
+    }
     if (rc != TD_OK) {
+        td_error("cannot create the %s service: %s", name, td_strerror(rc));
         td_router_free(svc->router);
         free(svc);
         return rc;
     }
-    pthread_mutex_init(&svc->mu, NULL);
-    pthread_cond_init(&svc->cv, NULL);
-    pthread_cond_init(&svc->idle, NULL);
     *out = svc;
     return TD_OK;
 }
@@ -735,10 +746,11 @@ int td_service_run(td_service *svc)
     svc->nstarted = 0;
     td_heartbeat_stop(svc->hb);
     svc->hb = NULL;
-    nng_close(svc->sock);
+    /* shutting down: these fail only when closed already */
+    TD_IGNORE(nng_close(svc->sock));
     for (int i = 0; i < svc->nworks; i++) {
         nng_aio_stop(svc->works[i].aio);
-        nng_ctx_close(svc->works[i].ctx);
+        TD_IGNORE(nng_ctx_close(svc->works[i].ctx));
     }
     if (svc->init_thread_started)
         (void)pthread_join(svc->init_thread, NULL);
@@ -840,8 +852,10 @@ out:
 int td_service_add_builtin_routes(td_service *svc, const char *prefix)
 {
     static char paths[2][128];
-    snprintf(paths[0], sizeof paths[0], "%s/ping", prefix);
-    snprintf(paths[1], sizeof paths[1], "%s/bus/probe", prefix);
+    /* a prefix too long is refused, never cut into another route */
+    if (td_fmt(paths[0], sizeof paths[0], "%s/ping", prefix) != TD_OK ||
+        td_fmt(paths[1], sizeof paths[1], "%s/bus/probe", prefix) != TD_OK)
+        return TD_EINVAL;
     int rc = td_router_add(svc->router, "GET", paths[0], ping, TD_ROUTE_INLINE, NULL);
     if (rc == TD_OK)
         rc = td_router_add(svc->router, "POST", paths[1], bus_probe, 0, NULL);

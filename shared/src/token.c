@@ -50,9 +50,13 @@ int td_token_init(void)
                  TD_ENV_JWT_SECRET);
         return TD_EINVAL;
     }
-    snprintf(secret, sizeof secret, "%s", s);
+    const char *iss = td_env_str(TD_ENV_JWT_ISSUER, "tripdesk");
+    if (td_fmt(issuer, sizeof issuer, "%s", iss) != TD_OK) {
+        td_error("%s must be at most %zu bytes", TD_ENV_JWT_ISSUER, sizeof issuer - 1);
+        return TD_EINVAL;
+    }
+    TD_IGNORE(td_fmt(secret, sizeof secret, "%s", s)); /* fits: its length is checked above */
     secret_len = strlen(secret);
-    snprintf(issuer, sizeof issuer, "%s", td_env_str(TD_ENV_JWT_ISSUER, "tripdesk"));
     return TD_OK;
 }
 

@@ -33,7 +33,9 @@ int td_transition_fail(td_res *res, const td_transition *table, size_t n, const 
         cJSON_AddItemToArray(allowed, cJSON_CreateString(r->to[k]));
     char msg[200];
     if (message == NULL) {
-        snprintf(msg, sizeof msg, "A %s %s cannot become %s", from != NULL ? from : "", noun, to);
+        /* fits: two status names and a noun of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "A %s %s cannot become %s", from != NULL ? from : "",
+                         noun, to));
         message = msg;
     }
     return td_fail(res, 422, "INVALID_STATUS_TRANSITION", message, details);

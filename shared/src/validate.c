@@ -20,7 +20,8 @@ int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res)
         if (!ok) {
             char msg[160];
             int shown = (int)td_utf8_fit(item->string, UNKNOWN_FIELD_SHOWN);
-            snprintf(msg, sizeof msg, "Unknown field '%.*s'", shown, item->string);
+            /* fits: at most UNKNOWN_FIELD_SHOWN bytes of the name */
+            TD_IGNORE(td_fmt(msg, sizeof msg, "Unknown field '%.*s'", shown, item->string));
             td_fail_field(res, item->string, msg);
             return TD_EINVAL;
         }
@@ -31,7 +32,8 @@ int td_check_fields(const cJSON *body, const char *const *allowed, td_res *res)
 static int missing(td_res *res, const char *name)
 {
     char msg[128];
-    snprintf(msg, sizeof msg, "%s is required", name);
+    /* fits: a field name of ours */
+    TD_IGNORE(td_fmt(msg, sizeof msg, "%s is required", name));
     td_fail_field(res, name, msg);
     return TD_EINVAL;
 }
@@ -164,7 +166,8 @@ int td_get_str(const cJSON *body, const char *name, bool required, size_t min, s
         return required ? missing(res, name) : TD_OK;
     char msg[160];
     if (!cJSON_IsString(v)) {
-        snprintf(msg, sizeof msg, "%s must be a string", name);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be a string", name));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
@@ -172,20 +175,24 @@ int td_get_str(const cJSON *body, const char *name, bool required, size_t min, s
     long n = utf8_chars(s);
     size_t len = strlen(s);
     if (n < 0) {
-        snprintf(msg, sizeof msg, "%s contains invalid characters", name);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s contains invalid characters", name));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
     if (len > 0 && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))) {
-        snprintf(msg, sizeof msg, "%s must not start or end with spaces", name);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must not start or end with spaces", name));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
     if ((size_t)n < min || (size_t)n > max) {
+        /* fits: a field name of ours and two numbers */
         if (min > 0 && n == 0)
-            snprintf(msg, sizeof msg, "%s must not be empty", name);
+            TD_IGNORE(td_fmt(msg, sizeof msg, "%s must not be empty", name));
         else
-            snprintf(msg, sizeof msg, "%s must be %zu to %zu characters long", name, min, max);
+            TD_IGNORE(
+                td_fmt(msg, sizeof msg, "%s must be %zu to %zu characters long", name, min, max));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
@@ -206,9 +213,16 @@ int td_get_enum(const cJSON *body, const char *name, bool required, const char *
             return TD_OK;
         }
     char msg[512];
-    int n = snprintf(msg, sizeof msg, "%s must be one of:", name);
-    for (int i = 0; values[i] != NULL && n < (int)sizeof msg - 40; i++)
-        n += snprintf(msg + n, sizeof msg - (size_t)n, "%s %s", i ? "," : "", values[i]);
+    /* fits: a field name of ours; a list of values too long for the message ends
+     * at the last value that fits */
+    TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be one of:", name));
+    for (int i = 0; values[i] != NULL; i++) {
+        size_t n = strlen(msg);
+        if (td_fmt(msg + n, sizeof msg - n, "%s %s", i ? "," : "", values[i]) != TD_OK) {
+            msg[n] = '\0';
+            break;
+        }
+    }
     td_fail_field(res, name, msg);
     return TD_EINVAL;
 }
@@ -275,7 +289,8 @@ int td_get_bool(const cJSON *body, const char *name, bool required, td_res *res,
         return required ? missing(res, name) : TD_OK;
     if (!cJSON_IsBool(v)) {
         char msg[128];
-        snprintf(msg, sizeof msg, "%s must be true or false", name);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be true or false", name));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
@@ -293,19 +308,22 @@ int td_get_number(const cJSON *body, const char *name, bool required, double min
         return required ? missing(res, name) : TD_OK;
     char msg[160];
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-        snprintf(msg, sizeof msg, "%s must be a number", name);
+        /* fits: a field name of ours */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be a number", name));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
     double d = v->valuedouble;
     if (d < min || d > max) {
-        snprintf(msg, sizeof msg, "%s must be between %g and %g", name, min, max);
+        /* fits: a field name of ours and two numbers */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be between %g and %g", name, min, max));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }
     double scale = pow(10, decimals);
     if (fabs(d * scale - round(d * scale)) > 1e-6 * scale) {
-        snprintf(msg, sizeof msg, "%s may have at most %d decimal places", name, decimals);
+        /* fits: a field name of ours and a number */
+        TD_IGNORE(td_fmt(msg, sizeof msg, "%s may have at most %d decimal places", name, decimals));
         td_fail_field(res, name, msg);
         return TD_EINVAL;
     }

@@ -1,5 +1,5 @@
 /* Unit tests of shared/src/common.c: ObjectId generation and validation, ISO-8601
- * time formatting, clocks and result-code names. */
+ * time formatting, clocks, bounded formatting (td_fmt) and result-code names. */
 #include "tripdesk/common.h"
 
 #include "run_suite.h"
@@ -378,6 +378,47 @@ START_TEST(current_deadline_belongs_to_the_calling_thread)
 }
 END_TEST
 
+/* ---- td_fmt ---- */
+
+START_TEST(fmt_that_fits_is_ok)
+{
+    char buf[16];
+    ck_assert_int_eq(td_fmt(buf, sizeof buf, "%s-%d", "ab", 42), TD_OK);
+    ck_assert_str_eq(buf, "ab-42");
+}
+END_TEST
+
+START_TEST(fmt_that_exactly_fits_is_ok)
+{
+    char buf[6];
+    ck_assert_int_eq(td_fmt(buf, sizeof buf, "%s%d", "abc", 12), TD_OK);
+    ck_assert_str_eq(buf, "abc12");
+}
+END_TEST
+
+START_TEST(fmt_truncated_is_einval_and_nul_terminated)
+{
+    char buf[6];
+    memset(buf, 'x', sizeof buf);
+    ck_assert_int_eq(td_fmt(buf, sizeof buf, "%s%d", "abc", 123), TD_EINVAL);
+    ck_assert_str_eq(buf, "abc12");
+    char one[1] = {'x'};
+    ck_assert_int_eq(td_fmt(one, sizeof one, "%s", "a"), TD_EINVAL);
+    ck_assert_int_eq(one[0], '\0');
+    ck_assert_int_eq(td_fmt(one, sizeof one, "%s", ""), TD_OK);
+}
+END_TEST
+
+START_TEST(fmt_into_size_zero_writes_nothing_and_is_einval)
+{
+    char buf[4] = {'x', 'y', 'z', '\0'};
+    ck_assert_int_eq(td_fmt(buf, 0, "%s", "a"), TD_EINVAL);
+    ck_assert_int_eq(td_fmt(buf, 0, "%s", ""), TD_EINVAL);
+    ck_assert_str_eq(buf, "xyz");
+    ck_assert_int_eq(td_fmt(NULL, 0, "%d", 7), TD_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("common");
@@ -415,6 +456,13 @@ int main(void)
     tcase_add_test(clocks, deadline_overdue_counts_from_the_deadline);
     tcase_add_test(clocks, current_deadline_belongs_to_the_calling_thread);
     suite_add_tcase(s, clocks);
+
+    TCase *fmt = tcase_create("fmt");
+    tcase_add_test(fmt, fmt_that_fits_is_ok);
+    tcase_add_test(fmt, fmt_that_exactly_fits_is_ok);
+    tcase_add_test(fmt, fmt_truncated_is_einval_and_nul_terminated);
+    tcase_add_test(fmt, fmt_into_size_zero_writes_nothing_and_is_einval);
+    suite_add_tcase(s, fmt);
 
     TCase *err = tcase_create("strerror");
     tcase_add_test(err, strerror_names_every_code);

@@ -33,6 +33,15 @@ enum {
     TD_EAGAIN = -10,   /* busy right now: retry the request later (td_req_retry_in) */
 };
 
+/* Formats into buf of size bytes as snprintf does: TD_OK when the whole result fit,
+ * TD_EINVAL when it was truncated or the format failed (buf is then still
+ * NUL-terminated; size 0 writes nothing and is always TD_EINVAL, as not even the NUL
+ * fits). The one way the code formats into a buffer: a caller whose input
+ * can be too long fails on TD_EINVAL; one whose buffer is sized for the content by
+ * construction writes TD_IGNORE(td_fmt(...)) with a comment saying why. */
+TD_MUST_CHECK int td_fmt(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Short name of a result code, for logs. */
 const char *td_strerror(int rc);
 
