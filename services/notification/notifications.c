@@ -115,7 +115,7 @@ void notifications_list_free(void)
 void notification_id(const char *event_id, int64_t event_ms, const char *recipient, bson_oid_t *out)
 {
     char key[80];
-    snprintf(key, sizeof key, "%s:%s", event_id, recipient); /* two ids: always fits */
+    TD_IGNORE(td_fmt(key, sizeof key, "%s:%s", event_id, recipient)); /* two ids: always fits */
     td_derive_oid(key, event_ms, out);
 }
 
@@ -348,7 +348,8 @@ static int mark_all_read(td_req *req, td_res *res)
     if (c == NULL)
         return td_fail_rc(res, TD_EUNAVAIL, NULL);
     char q[32];
-    snprintf(q, sizeof q, "limit=%d", TD_LIST_MAX_LIMIT);
+    TD_IGNORE(td_fmt(q, sizeof q, "limit=%d",
+                     TD_LIST_MAX_LIMIT)); /* sized for it: ids, numbers, names of ours */
     int64_t marked = 0, total = 0;
     int rc = TD_OK;
     for (;;) {

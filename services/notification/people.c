@@ -190,7 +190,7 @@ static int find_by_id(mongoc_client_t *c, const char *coll, const char *id, bson
 static void copy_field(char *dst, size_t len, const bson_t *doc, const char *field)
 {
     const char *s = td_bson_str(doc, field);
-    snprintf(dst, len, "%s", s != NULL ? s : ""); /* cut to the field's size */
+    td_fmt_text(dst, len, "%s", s != NULL ? s : ""); /* cut to the field's size */
 }
 
 void agent_from_doc(const bson_t *doc, agent_info *out)
@@ -198,8 +198,8 @@ void agent_from_doc(const bson_t *doc, agent_info *out)
     memset(out, 0, sizeof *out);
     td_bson_oid_hex(doc, "_id", out->id);
     const char *first = td_bson_str(doc, "firstName"), *last = td_bson_str(doc, "lastName");
-    snprintf(out->name, sizeof out->name, "%s%s%s", first != NULL ? first : "",
-             first != NULL && last != NULL ? " " : "", last != NULL ? last : "");
+    td_fmt_text(out->name, sizeof out->name, "%s%s%s", first != NULL ? first : "",
+                first != NULL && last != NULL ? " " : "", last != NULL ? last : "");
     copy_field(out->email, sizeof out->email, doc, "email");
     copy_field(out->role, sizeof out->role, doc, "role");
     copy_field(out->status, sizeof out->status, doc, "status");

@@ -35,7 +35,7 @@ static int load(mongoc_client_t *c, const char *agent, bson_t *out)
 static bool choice(const bson_t *doc, ntype t, const char *channel, bool dflt)
 {
     char path[64];
-    snprintf(path, sizeof path, "types.%s.%s", ntypes[t].name, channel); /* names: short */
+    TD_IGNORE(td_fmt(path, sizeof path, "types.%s.%s", ntypes[t].name, channel)); /* names: short */
     bson_iter_t it;
     return td_bson_at(doc, path, &it) && BSON_ITER_HOLDS_BOOL(&it) ? bson_iter_bool(&it) : dflt;
 }
@@ -102,7 +102,8 @@ static int read_entry(const cJSON *e, ntype t, bson_t *set, td_res *res)
 {
     static const char *const fields[] = {"inApp", "email", NULL};
     char field[64];
-    snprintf(field, sizeof field, "preferences.%s", ntypes[t].name);
+    TD_IGNORE(td_fmt(field, sizeof field, "preferences.%s",
+                     ntypes[t].name)); /* sized for it: ids, numbers, names of ours */
     if (!cJSON_IsObject(e))
         return bad(res, field, "each type takes {inApp, email}");
     if (td_check_fields(e, fields, res) != TD_OK)
@@ -119,7 +120,8 @@ static int read_entry(const cJSON *e, ntype t, bson_t *set, td_res *res)
         if (k == 1 && v && !ntypes[t].email)
             return bad(res, field, "this type is not sent by email");
         char path[64];
-        snprintf(path, sizeof path, "types.%s.%s", ntypes[t].name, channels[k]);
+        TD_IGNORE(td_fmt(path, sizeof path, "types.%s.%s", ntypes[t].name,
+                         channels[k])); /* sized for it: ids, numbers, names of ours */
         BSON_APPEND_BOOL(set, path, v);
     }
     return TD_OK;

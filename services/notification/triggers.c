@@ -75,8 +75,8 @@ static int tell_with_admins(const td_event *ev, mongoc_client_t *c, const char *
 static void lead_name(const cJSON *lead, char *buf, size_t len)
 {
     const cJSON *name = obj(lead, "name");
-    snprintf(buf, len, "%s %s", or_empty(json_str(name, "firstName")),
-             or_empty(json_str(name, "lastName")));
+    td_fmt_text(buf, len, "%s %s", or_empty(json_str(name, "firstName")),
+                or_empty(json_str(name, "lastName")));
 }
 
 static int lead_event(const td_event *ev, mongoc_client_t *c)
@@ -95,15 +95,15 @@ static int lead_event(const td_event *ev, mongoc_client_t *c)
         const cJSON *ch = obj(ev->payload, "changes");
         const char *from = json_str(obj(ch, "before"), "status");
         const char *to = json_str(obj(ch, "after"), "status");
-        snprintf(title, sizeof title, "Lead %s is now %s", who, or_empty(to));
-        snprintf(message, sizeof message, "The lead %s%s%s moved from %s to %s.", who,
-                 dest != NULL ? " for " : "", or_empty(dest), or_empty(from), or_empty(to));
+        td_fmt_text(title, sizeof title, "Lead %s is now %s", who, or_empty(to));
+        td_fmt_text(message, sizeof message, "The lead %s%s%s moved from %s to %s.", who,
+                    dest != NULL ? " for " : "", or_empty(dest), or_empty(from), or_empty(to));
         notice n = {NT_LEAD_STATUS_CHANGED, title, message, "lead", id, NULL};
         return tell(ev, c, agent, &n);
     }
-    snprintf(title, sizeof title, "New lead: %s", who);
-    snprintf(message, sizeof message, "The lead %s%s%s was assigned to you.", who,
-             dest != NULL ? " interested in " : "", or_empty(dest));
+    td_fmt_text(title, sizeof title, "New lead: %s", who);
+    td_fmt_text(message, sizeof message, "The lead %s%s%s was assigned to you.", who,
+                dest != NULL ? " interested in " : "", or_empty(dest));
     notice n = {NT_LEAD_ASSIGNED, title, message, "lead", id, NULL};
     return tell(ev, c, agent, &n);
 }
@@ -118,11 +118,12 @@ static void booking_words(mongoc_client_t *c, const booking_info *b, char *buf, 
         bson_oid_init_from_string(&oid, b->customer);
         BSON_APPEND_OID(&filter, "_id", &oid);
         if (td_store_find_one(c, COLL_CUSTOMERS, &filter, &doc) == TD_OK)
-            snprintf(customer, sizeof customer, "%s %s", or_empty(td_bson_str(&doc, "firstName")),
-                     or_empty(td_bson_str(&doc, "lastName")));
+            td_fmt_text(customer, sizeof customer, "%s %s",
+                        or_empty(td_bson_str(&doc, "firstName")),
+                        or_empty(td_bson_str(&doc, "lastName")));
     }
-    snprintf(buf, len, "%s%s%s%s%s", b->reference, b->destination[0] != '\0' ? " to " : "",
-             b->destination, customer[0] != '\0' ? " for " : "", customer);
+    td_fmt_text(buf, len, "%s%s%s%s%s", b->reference, b->destination[0] != '\0' ? " to " : "",
+                b->destination, customer[0] != '\0' ? " for " : "", customer);
     bson_destroy(&doc);
     bson_destroy(&filter);
 }
@@ -151,21 +152,21 @@ static int booking_event(const td_event *ev, mongoc_client_t *c)
     char words[400], title[TEXT_MAX], message[TEXT_MAX];
     booking_words(c, &b, words, sizeof words);
     if (reminder) {
-        snprintf(title, sizeof title, "Trip in 7 days: %s", b.reference);
-        snprintf(message, sizeof message, "The trip of booking %s starts in 7 days.", words);
+        td_fmt_text(title, sizeof title, "Trip in 7 days: %s", b.reference);
+        td_fmt_text(message, sizeof message, "The trip of booking %s starts in 7 days.", words);
         notice n = {NT_BOOKING_REMINDER, title, message, "booking", b.id, NULL};
         return tell(ev, c, b.agent, &n);
     }
     if (cancelled) {
         const char *reason = json_str(ev->payload, "reason");
-        snprintf(title, sizeof title, "Booking %s cancelled", b.reference);
-        snprintf(message, sizeof message, "The booking %s was cancelled%s%s.", words,
-                 reason != NULL ? ": " : "", or_empty(reason));
+        td_fmt_text(title, sizeof title, "Booking %s cancelled", b.reference);
+        td_fmt_text(message, sizeof message, "The booking %s was cancelled%s%s.", words,
+                    reason != NULL ? ": " : "", or_empty(reason));
         notice n = {NT_BOOKING_CANCELLED, title, message, "booking", b.id, NULL};
         return tell_with_admins(ev, c, b.agent, &n);
     }
-    snprintf(title, sizeof title, "Booking %s confirmed", b.reference);
-    snprintf(message, sizeof message, "The booking %s is confirmed.", words);
+    td_fmt_text(title, sizeof title, "Booking %s confirmed", b.reference);
+    td_fmt_text(message, sizeof message, "The booking %s is confirmed.", words);
     notice n = {NT_BOOKING_CONFIRMED, title, message, "booking", b.id, NULL};
     return tell(ev, c, b.agent, &n);
 }
@@ -178,17 +179,17 @@ static int agent_event(const td_event *ev, mongoc_client_t *c)
     const cJSON *ch = obj(ev->payload, "changes");
     char title[TEXT_MAX], message[TEXT_MAX];
     if (strcmp(ev->type, "AGENT_APPROVED") == 0) {
-        snprintf(title, sizeof title, "Your account is approved");
-        snprintf(message, sizeof message,
-                 "Welcome to TripDesk: your account is active and you can sign in.");
+        td_fmt_text(title, sizeof title, "Your account is approved");
+        td_fmt_text(message, sizeof message,
+                    "Welcome to TripDesk: your account is active and you can sign in.");
         notice n = {NT_AGENT_APPROVED, title, message, "agent", id, NULL};
         return tell(ev, c, id, &n);
     }
     const char *from = json_str(obj(ch, "before"), "role");
     const char *to = json_str(obj(ch, "after"), "role");
-    snprintf(title, sizeof title, "Your role is now %s", or_empty(to));
-    snprintf(message, sizeof message, "An administrator changed your role from %s to %s.",
-             or_empty(from), or_empty(to));
+    td_fmt_text(title, sizeof title, "Your role is now %s", or_empty(to));
+    td_fmt_text(message, sizeof message, "An administrator changed your role from %s to %s.",
+                or_empty(from), or_empty(to));
     notice n = {NT_ROLE_CHANGED, title, message, "agent", id, NULL};
     return tell(ev, c, id, &n);
 }
@@ -197,8 +198,8 @@ static int agent_event(const td_event *ev, mongoc_client_t *c)
 static void amount_words(const cJSON *o, char *buf, size_t len)
 {
     const cJSON *a = obj(o, "amount");
-    snprintf(buf, len, "%.2f %s", cJSON_IsNumber(a) ? a->valuedouble : 0.0,
-             or_empty(json_str(o, "currency")));
+    td_fmt_text(buf, len, "%.2f %s", cJSON_IsNumber(a) ? a->valuedouble : 0.0,
+                or_empty(json_str(o, "currency")));
 }
 
 static int payment_event(const td_event *ev, mongoc_client_t *c)
@@ -208,9 +209,9 @@ static int payment_event(const td_event *ev, mongoc_client_t *c)
         const cJSON *cm = obj(ev->payload, "commission");
         const char *id = json_str(obj(ev->payload, "target"), "id");
         amount_words(cm, amount, sizeof amount);
-        snprintf(title, sizeof title, "Commission approved: %s", amount);
-        snprintf(message, sizeof message, "Your commission of %s on booking %s was approved.",
-                 amount, or_empty(json_str(cm, "bookingReference")));
+        td_fmt_text(title, sizeof title, "Commission approved: %s", amount);
+        td_fmt_text(message, sizeof message, "Your commission of %s on booking %s was approved.",
+                    amount, or_empty(json_str(cm, "bookingReference")));
         notice n = {NT_COMMISSION_APPROVED, title, message, "commission", id, NULL};
         return tell(ev, c, json_str(cm, "agent"), &n);
     }
@@ -225,11 +226,11 @@ static int payment_event(const td_event *ev, mongoc_client_t *c)
     amount_words(p, amount, sizeof amount);
     const cJSON *summary = obj(ev->payload, "booking");
     const cJSON *outstanding = obj(summary, "outstanding");
-    snprintf(title, sizeof title, "Payment received: %s", amount);
-    snprintf(message, sizeof message, "%s (%s) was paid for booking %s; %.2f %s outstanding.",
-             amount, or_empty(json_str(p, "paymentMethod")), words,
-             cJSON_IsNumber(outstanding) ? outstanding->valuedouble : 0.0,
-             or_empty(json_str(p, "currency")));
+    td_fmt_text(title, sizeof title, "Payment received: %s", amount);
+    td_fmt_text(message, sizeof message, "%s (%s) was paid for booking %s; %.2f %s outstanding.",
+                amount, or_empty(json_str(p, "paymentMethod")), words,
+                cJSON_IsNumber(outstanding) ? outstanding->valuedouble : 0.0,
+                or_empty(json_str(p, "currency")));
     notice n = {NT_PAYMENT_RECEIVED, title, message, "payment", json_str(p, "_id"), NULL};
     return tell_with_admins(ev, c, b.agent, &n);
 }

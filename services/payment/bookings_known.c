@@ -182,7 +182,8 @@ int booking_event(const td_event *ev, mongoc_client_t *c, void *arg)
 static void copy_str(char *dst, size_t len, const bson_t *doc, const char *field)
 {
     const char *s = td_bson_str(doc, field);
-    snprintf(dst, len, "%s", s != NULL ? s : "");
+    TD_IGNORE(
+        td_fmt(dst, len, "%s", s != NULL ? s : "")); /* sized for it: ids, numbers, names of ours */
 }
 
 int booking_known(mongoc_client_t *c, const char *hex, booking_acct *out)
@@ -247,7 +248,8 @@ bool booking_closed(const booking_acct *b)
 /* "reservations.<mark>" into buf. */
 static void mark_path(const char *mark, char buf[64])
 {
-    snprintf(buf, 64, "reservations.%s", mark);
+    TD_IGNORE(
+        td_fmt(buf, 64, "reservations.%s", mark)); /* sized for it: ids, numbers, names of ours */
 }
 
 int account_add(mongoc_client_t *c, booking_acct *b, int64_t d_paid, int64_t d_refunded,

@@ -131,8 +131,10 @@ static sum_row *model_row(sum_model *m, const commission_facts *f)
     }
     sum_row *r = &m->rows[m->n];
     memset(r, 0, sizeof *r);
-    snprintf(r->agent, sizeof r->agent, "%s", f->agent);
-    snprintf(r->currency, sizeof r->currency, "%s", f->currency);
+    TD_IGNORE(td_fmt(r->agent, sizeof r->agent, "%s",
+                     f->agent)); /* sized for it: ids, numbers, names of ours */
+    TD_IGNORE(td_fmt(r->currency, sizeof r->currency, "%s",
+                     f->currency)); /* sized for it: ids, numbers, names of ours */
     r->status = f->status;
     r->decimals = f->decimals;
     m->slots[i] = (uint32_t)++m->n;
@@ -227,7 +229,8 @@ static void totals_add(totals *t, const char *currency, int decimals, int status
         }
         c = &t->c[t->n++];
         memset(c, 0, sizeof *c);
-        snprintf(c->currency, sizeof c->currency, "%s", currency);
+        TD_IGNORE(td_fmt(c->currency, sizeof c->currency, "%s",
+                         currency)); /* sized for it: ids, numbers, names of ours */
         c->decimals = decimals;
     }
     c->minor[status] += amount;
@@ -257,7 +260,8 @@ static cJSON *totals_json(totals *t)
         cJSON_AddNumberToObject(o, "adjustments", td_money_to_double(c->adjustments, c->decimals));
         for (int s = ST_PENDING; s <= ST_PAID; s++) {
             char key[32];
-            snprintf(key, sizeof key, "%sMinor", status_names[s]);
+            TD_IGNORE(td_fmt(key, sizeof key, "%sMinor",
+                             status_names[s])); /* sized for it: ids, numbers, names of ours */
             cJSON_AddNumberToObject(o, key, (double)c->minor[s]);
         }
         cJSON_AddNumberToObject(o, "adjustmentsMinor", (double)c->adjustments);

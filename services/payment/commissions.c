@@ -353,9 +353,11 @@ static int transition(td_req *req, td_res *res, const char *hex, const char *con
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
     BSON_APPEND_UTF8(&set, "status", to);
     char field[48];
-    snprintf(field, sizeof field, "%sAt", to);
+    TD_IGNORE(
+        td_fmt(field, sizeof field, "%sAt", to)); /* sized for it: ids, numbers, names of ours */
     BSON_APPEND_DATE_TIME(&set, field, td_now_ms());
-    snprintf(field, sizeof field, "%sBy", to);
+    TD_IGNORE(
+        td_fmt(field, sizeof field, "%sBy", to)); /* sized for it: ids, numbers, names of ours */
     BSON_APPEND_UTF8(&set, field, req->principal.agent_id);
     if (extra_set != NULL)
         bson_concat(&set, extra_set);

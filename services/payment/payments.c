@@ -165,8 +165,8 @@ int read_amount(const cJSON *body, const char *name, int decimals, td_res *res, 
         rc = td_money_parse(v->valuestring, decimals, minor);
     if (rc == TD_OK && *minor > 0)
         return TD_OK;
-    snprintf(msg, sizeof msg, "%s must be an amount above 0 with at most %d decimal places", name,
-             decimals);
+    TD_IGNORE(td_fmt(msg, sizeof msg, "%s must be an amount above 0 with at most %d decimal places",
+                     name, decimals)); /* sized for it: ids, numbers, names of ours */
     td_fail_field(res, name, msg);
     return TD_EINVAL;
 }
@@ -174,7 +174,8 @@ int read_amount(const cJSON *body, const char *name, int decimals, td_res *res, 
 /* The slot's _id: "<booking hex>:<amount in minor units>". */
 static void slot_id(const booking_acct *b, int64_t minor, char out[64])
 {
-    snprintf(out, 64, "%s:%lld", b->id, (long long)minor);
+    TD_IGNORE(td_fmt(out, 64, "%s:%lld", b->id,
+                     (long long)minor)); /* sized for it: ids, numbers, names of ours */
 }
 
 static bool payment_exists(mongoc_client_t *c, const char *hex)
@@ -226,7 +227,9 @@ static int slot_claim(mongoc_client_t *c, const booking_acct *b, int64_t minor, 
         goto out; /* ours already */
     bool live = now - at < DUPLICATE_WINDOW_MS;
     if (live && (now - at < SLOT_GRACE_MS || holder == NULL || payment_exists(c, holder))) {
-        snprintf(earlier, 25, "%s", holder != NULL ? holder : "");
+        TD_IGNORE(
+            td_fmt(earlier, 25, "%s",
+                   holder != NULL ? holder : "")); /* sized for it: ids, numbers, names of ours */
         rc = TD_ECONFLICT;
         goto out;
     }
@@ -657,8 +660,8 @@ static void add_refunds(const cJSON *items, cJSON *out)
 static int booking_refunds(mongoc_client_t *c, const char *id, cJSON *out)
 {
     char raw[128];
-    snprintf(raw, sizeof raw, "booking=%s&sortBy=paidAt&sortOrder=asc&limit=%d", id,
-             TD_LIST_MAX_LIMIT);
+    TD_IGNORE(td_fmt(raw, sizeof raw, "booking=%s&sortBy=paidAt&sortOrder=asc&limit=%d", id,
+                     TD_LIST_MAX_LIMIT)); /* sized for it: ids, numbers, names of ours */
     td_list l;
     td_res bad = {0};
     int rc = td_list_parse(&list_spec, raw, &l, &bad);

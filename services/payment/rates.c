@@ -194,7 +194,8 @@ static int put_rates(td_req *req, td_res *res)
     /* the history keeps every version (best effort: the current one is written) */
     bson_t hist = BSON_INITIALIZER;
     char hid[32];
-    snprintf(hid, sizeof hid, "v%lld", (long long)have + 1);
+    TD_IGNORE(td_fmt(hid, sizeof hid, "v%lld",
+                     (long long)have + 1)); /* sized for it: ids, numbers, names of ours */
     BSON_APPEND_UTF8(&hist, "_id", hid);
     bson_iter_t it;
     if (bson_iter_init(&it, &doc))

@@ -44,6 +44,35 @@ int td_fmt(char *buf, size_t size, const char *fmt, ...)
     return (size_t)n < size ? TD_OK : TD_EINVAL;
 }
 
+void td_fmt_text(char *buf, size_t size, const char *fmt, ...)
+{
+    if (size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        buf[0] = '\0';
+        return;
+    }
+    size_t len = (size_t)n < size ? (size_t)n : size - 1;
+    /* cut: never inside a UTF-8 sequence (back over its continuation bytes and its
+     * lead byte when the sequence is not whole) */
+    if ((size_t)n >= size) {
+        size_t k = len;
+        while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0 && ((unsigned char)buf[k - 1] & 0x80) != 0) {
+            unsigned char lead = (unsigned char)buf[k - 1];
+            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (len - (k - 1) < need)
+                len = k - 1;
+        }
+        buf[len] = '\0';
+    }
+}
+
 uint32_t td_hash(const void *data, size_t n)
 {
     const uint8_t *p = data;

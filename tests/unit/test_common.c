@@ -409,6 +409,20 @@ START_TEST(fmt_truncated_is_einval_and_nul_terminated)
 }
 END_TEST
 
+START_TEST(fmt_text_cuts_at_a_character_boundary)
+{
+    char buf[6];
+    td_fmt_text(buf, sizeof buf, "%s", "abc\xc3\xa9\xc3\xa9");        /* abcéé: 7 bytes */
+    ck_assert_str_eq(buf, "abc\xc3\xa9");                             /* not half of the 2nd é */
+    td_fmt_text(buf, sizeof buf, "%s", "ab\xe2\x82\xac\xe2\x82\xac"); /* ab€€ */
+    ck_assert_str_eq(buf, "ab\xe2\x82\xac");
+    td_fmt_text(buf, sizeof buf, "%s", "abcd\xe2\x82\xac"); /* the € would not fit at all */
+    ck_assert_str_eq(buf, "abcd");
+    td_fmt_text(buf, sizeof buf, "%s", "short");
+    ck_assert_str_eq(buf, "short");
+}
+END_TEST
+
 START_TEST(fmt_into_size_zero_writes_nothing_and_is_einval)
 {
     char buf[4] = {'x', 'y', 'z', '\0'};
@@ -462,6 +476,7 @@ int main(void)
     tcase_add_test(fmt, fmt_that_exactly_fits_is_ok);
     tcase_add_test(fmt, fmt_truncated_is_einval_and_nul_terminated);
     tcase_add_test(fmt, fmt_into_size_zero_writes_nothing_and_is_einval);
+    tcase_add_test(fmt, fmt_text_cuts_at_a_character_boundary);
     suite_add_tcase(s, fmt);
 
     TCase *err = tcase_create("strerror");

@@ -42,6 +42,11 @@ enum {
 TD_MUST_CHECK int td_fmt(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A text for people (a title, a message): formatted like td_fmt, and when too long
+ * cut at a character boundary, never inside a UTF-8 sequence. */
+void td_fmt_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Short name of a result code, for logs. */
 const char *td_strerror(int rc);
 
