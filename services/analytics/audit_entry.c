@@ -16,6 +16,7 @@
 #include "tripdesk/common.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
+#include "tripdesk/validate.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -252,6 +253,10 @@ static void search_add(char *buf, size_t *len, const char *s)
     for (; *s != '\0' && *len + 1 < AUDIT_SEARCH_MAX; s++)
         buf[(*len)++] = (char)tolower((unsigned char)*s);
     buf[*len] = '\0';
+    if (*s != '\0') { /* cut: never inside a character */
+        td_utf8_trim(buf);
+        *len = strlen(buf);
+    }
 }
 
 /* The strings of the snapshot fields (and of their direct members) for search. */

@@ -98,8 +98,6 @@ int audit_model_decide(mongoc_client_t *c)
             return rc;
     }
     td_info("audit trail: lists and stats from %s", on ? "the read model" : "the database");
-    if (on)
-        td_listindex_expect_load(model); /* the task loads it within a second */
     __atomic_store_n(&enabled, on ? 1 : 0, __ATOMIC_RELEASE);
     return TD_OK;
 }

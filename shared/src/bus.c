@@ -76,6 +76,8 @@ typedef struct {
     nng_socket replay;
     int replay_open;  /* replay was opened (td_bus_start) */
     int replay_pipes; /* atomic: connected replay servers */
+    char stall[160];  /* why its events wait, as last logged ("" while they flow) */
+    int64_t stalled_at;
 } subscription;
 
 /* Which of the bus's threads started (td_bus_free joins those only). */
@@ -1390,6 +1392,27 @@ static void save_cursors(td_bus *bus, mongoc_client_t *c, bool always)
  * at most every CURSOR_SAVE_MS while events keep coming (and when they stop): one
  * write per burst instead of one per event. A crash re-delivers what was handled
  * since the last save; handlers are idempotent by event id. */
+/* Logs once when the events of s stop flowing and why (why NULL: they flow), and
+ * once when they flow again: a subscriber that falls behind says so without a
+ * line per attempt. Subscriber thread only. */
+static void note_stall(subscription *s, const char *why)
+{
+    if (why == NULL) {
+        if (s->stall[0] != '\0')
+            td_info("bus: events from %s flow again (sequence %llu, after %lld ms)", s->publisher,
+                    (unsigned long long)s->last, (long long)(td_mono_ms() - s->stalled_at));
+        s->stall[0] = '\0';
+        return;
+    }
+    if (strncmp(s->stall, why, sizeof s->stall - 1) == 0)
+        return;
+    if (s->stall[0] == '\0')
+        s->stalled_at = td_mono_ms();
+    td_fmt_text(s->stall, sizeof s->stall, "%s", why); /* cut: it only has to differ */
+    td_warn("bus: events from %s after sequence %llu wait: %s", s->publisher,
+            (unsigned long long)s->last, why);
+}
+
 static int deliver(mongoc_client_t *c, subscription *s, const Tripdesk__Event *pb)
 {
     cJSON *payload = cJSON_ParseWithLength((const char *)pb->payload.data, pb->payload.len);
@@ -1399,9 +1422,15 @@ static int deliver(mongoc_client_t *c, subscription *s, const Tripdesk__Event *p
         td_error("bus: %s event %llu has a malformed payload; skipped", pb->publisher,
                  (unsigned long long)pb->sequence);
     cJSON_Delete(payload);
-    if (rc != TD_OK)
+    if (rc != TD_OK) {
+        char why[160];
+        td_fmt_text(why, sizeof why, "its handler failed on %s event %llu (%s)", pb->type,
+                    (unsigned long long)pb->sequence, td_strerror(rc));
+        note_stall(s, why);
         return rc;
+    }
     s->last = pb->sequence;
+    note_stall(s, NULL);
     if (td_mono_ms() - s->saved_at >= CURSOR_SAVE_MS)
         return save_cursor(c, s); /* on failure: handled, seen again after a restart */
     return TD_OK;
@@ -1452,8 +1481,10 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
     s->last_catchup = td_mono_ms();
     /* Publisher not reachable: nothing to ask now (it is retried every idle round),
      * and waiting out a send timeout would stall the other publishers' events. */
-    if (__atomic_load_n(&s->replay_pipes, __ATOMIC_RELAXED) <= 0)
+    if (__atomic_load_n(&s->replay_pipes, __ATOMIC_RELAXED) <= 0) {
+        note_stall(s, "no replay server connected");
         return;
+    }
     for (;;) {
         Tripdesk__ReplayRequest rq = TRIPDESK__REPLAY_REQUEST__INIT;
         rq.subscriber = bus->self;
@@ -1464,21 +1495,30 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
         if (nng_msg_alloc(&msg, len) != 0)
             return;
         tripdesk__replay_request__pack(&rq, nng_msg_body(msg));
-        if (nng_sendmsg(s->replay, msg, 0) != 0) {
+        int rv = nng_sendmsg(s->replay, msg, 0);
+        if (rv != 0) {
             nng_msg_free(msg);
+            note_stall(s, nng_strerror(rv)); /* the request could not be sent */
             return;
         }
         nng_msg *reply;
-        if (nng_recvmsg(s->replay, &reply, 0) != 0)
+        if ((rv = nng_recvmsg(s->replay, &reply, 0)) != 0) {
+            note_stall(s, rv == NNG_ETIMEDOUT ? "no replay answer in time" : nng_strerror(rv));
             return;
+        }
+        /* empty: nothing after from_sequence yet, or "try again later" (the server
+         * had no database): no progress, and nothing to say */
+        size_t got = nng_msg_len(reply);
         Tripdesk__ReplayResponse *rs =
-            nng_msg_len(reply) == 0
-                ? NULL
-                : tripdesk__replay_response__unpack(NULL, nng_msg_len(reply),
-                                                    (const uint8_t *)nng_msg_body(reply));
+            got == 0 ? NULL
+                     : tripdesk__replay_response__unpack(NULL, got,
+                                                         (const uint8_t *)nng_msg_body(reply));
         nng_msg_free(reply);
-        if (rs == NULL)
+        if (rs == NULL) {
+            if (got > 0)
+                note_stall(s, "an unreadable replay answer");
             return;
+        }
         size_t done = 0;
         for (size_t i = 0; i < rs->n_events; i++) {
             const Tripdesk__Event *ev = rs->events[i];

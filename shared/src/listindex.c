@@ -695,6 +695,10 @@ int td_listindex_new_opts(td_listindex **out, const char *coll, const char *ns,
     }
     if (table_init(ix, &ix->t) != TD_OK)
         goto fail;
+    /* Its first load is due at the owner's next maintenance tick (copies of one
+     * daemon load one after the other): until it has begun and ended, queries wait
+     * for it as during a load, rather than scan the database meanwhile. */
+    ix->loading = 1;
     *out = ix;
     return TD_OK;
 fail:
@@ -928,12 +932,6 @@ int td_listindex_load(td_listindex *ix, mongoc_client_t *c)
     pthread_cond_broadcast(&ix->loaded_cv);
     pthread_mutex_unlock(&ix->sync_mu);
     return rc;
-}
-
-void td_listindex_expect_load(td_listindex *ix)
-{
-    if (!__atomic_load_n(&ix->loaded, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&ix->loading, 1, __ATOMIC_RELEASE);
 }
 
 void td_listindex_maintain(td_listindex *ix, mongoc_client_t *c)

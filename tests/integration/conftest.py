@@ -74,6 +74,40 @@ def stack():
     assert not reports, f"sanitizer reports in daemon logs: {reports} (see {logs})"
 
 
+LOG_DIR = os.path.join(ROOT, "build", f"itest-{HTTP_PORT}", "logs")
+FAILURE_LOG_LINES = 30  # warnings and errors of the daemons shown with a failed test
+
+
+def _log_sizes():
+    return {p: os.path.getsize(p) for p in glob.glob(os.path.join(LOG_DIR, "*.log"))}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    item._log_sizes = _log_sizes()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report ends with the daemons' warnings and errors logged while
+    it ran (the logs themselves stay in the build directory, which CI does not keep)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or not hasattr(item, "_log_sizes"):
+        return
+    lines = []
+    for path in sorted(glob.glob(os.path.join(LOG_DIR, "*.log"))):
+        with open(path, errors="replace") as f:
+            f.seek(item._log_sizes.get(path, 0))
+            lines += [ln.rstrip()[:300] for ln in f
+                      if '"level":"warn"' in ln or '"level":"error"' in ln]
+    lines.sort()  # each line begins with its time
+    if lines:
+        report.sections.append(("daemon warnings while it ran",
+                                "\n".join(lines[-FAILURE_LOG_LINES:])))
+
+
 @contextlib.contextmanager
 def second_booking_daemon(stack, name):
     """A second tripdesk-booking next to the stack's own, until the block ends."""

@@ -105,17 +105,15 @@ TD_MUST_CHECK int td_listindex_ext_read(td_listindex *ix, mongoc_client_t *c,
 size_t td_listindex_bytes(td_listindex *ix);
 
 /* Loads (or reloads) every document of the collection. */
-/* A query during the first load answers TD_EAGAIN: the caller asks again every
+/* A query before and during the first load answers TD_EAGAIN (a new copy counts as
+ * loading until its first load ends; a failed load ends it, and the database then
+ * answers until a load succeeds): the caller asks again every
  * TD_LIST_LOADING_POLL_MS without holding a worker (td_req_retry_in), for at most
  * TD_LIST_LOADING_WAIT_MS, then answers 503 LIST_LOADING. */
 #define TD_LIST_LOADING_POLL_MS 50
 #define TD_LIST_LOADING_WAIT_MS 3000
 
 TD_MUST_CHECK int td_listindex_load(td_listindex *ix, mongoc_client_t *c);
-
-/* Says a first load is about to begin (the periodic task will run it): queries wait
- * for it as during a load, rather than go to the database meanwhile. */
-void td_listindex_expect_load(td_listindex *ix);
 
 /* Reloads when the periodic backstop is due or a reload was asked for (call from a
  * periodic task; cheap otherwise). */
