@@ -43,6 +43,7 @@
 #define RELAY_BATCH 200
 #define REPLAY_POLL_MS 250
 #define CURSOR_SAVE_MS 100
+#define REPLAY_BLIND_MS 5000 /* see catch_up */
 #define SUB_QUEUE 8192
 #define CONFIRMED_BUCKETS 1024
 
@@ -72,6 +73,7 @@ typedef struct {
     int64_t saved_at; /* monotonic ms */
     int loaded;
     int64_t last_catchup;
+    int64_t last_asked; /* the last replay request sent (see catch_up) */
     int64_t last_live; /* monotonic ms of the last live event from this publisher */
     nng_socket replay;
     int replay_open;  /* replay was opened (td_bus_start) */
@@ -1453,7 +1455,7 @@ static int open_replay_client(td_bus *bus, subscription *s)
     }
     int rv = nng_req0_open(&s->replay);
     if (rv == 0)
-        rv = nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
+        rv = nng_socket_set_ms(s->replay, NNG_OPT_SENDTIMEO, TD_BUS_REPLAY_SEND_MS);
     if (rv == 0)
         rv = nng_socket_set_ms(s->replay, NNG_OPT_RECVTIMEO, TD_BUS_REPLAY_TIMEOUT_MS);
     if (rv == 0)
@@ -1480,11 +1482,17 @@ static void catch_up(td_bus *bus, mongoc_client_t *c, subscription *s)
 {
     s->last_catchup = td_mono_ms();
     /* Publisher not reachable: nothing to ask now (it is retried every idle round),
-     * and waiting out a send timeout would stall the other publishers' events. */
-    if (__atomic_load_n(&s->replay_pipes, __ATOMIC_RELAXED) <= 0) {
+     * and waiting out a send timeout would stall the other publishers' events. The
+     * pipe count is a hint only: every REPLAY_BLIND_MS the request is sent anyway
+     * (a send finds no server within TD_BUS_REPLAY_SEND_MS), so a count that went
+     * wrong can never stop the replays for good. */
+    int64_t now = td_mono_ms();
+    if (__atomic_load_n(&s->replay_pipes, __ATOMIC_RELAXED) <= 0 &&
+        now - s->last_asked < REPLAY_BLIND_MS) {
         note_stall(s, "no replay server connected");
         return;
     }
+    s->last_asked = now;
     for (;;) {
         Tripdesk__ReplayRequest rq = TRIPDESK__REPLAY_REQUEST__INIT;
         rq.subscriber = bus->self;
