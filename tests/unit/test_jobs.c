@@ -8,6 +8,7 @@
 #include "tripdesk/jobs.h"
 #include "tripdesk/redis.h"
 #include "tripdesk/schedule.h"
+#include "tripdesk/service.h"
 
 #include "run_suite.h"
 
@@ -910,6 +911,78 @@ START_TEST(schedules_list_their_last_run_status_duration_and_next_run)
 }
 END_TEST
 
+/* ---- Through a service ---------------------------------------------------------- */
+
+static int service_handler(td_job_ctx *ctx)
+{
+    if (ctx->arg == NULL) /* the service */
+        return TD_EINVAL;
+    usleep(300 * 1000); /* still running when SIGTERM comes */
+    return td_job_set_result(ctx, "{\"by\":\"service\"}");
+}
+
+static void *service_main(void *arg)
+{
+    static int rc;
+    rc = td_service_run(arg);
+    return &rc;
+}
+
+/* A service of its own: nng endpoints in a temporary directory, no MongoDB. */
+static td_service *test_service(void)
+{
+    char ipc[300];
+    snprintf(ipc, sizeof ipc, "%s/ipc-%d", dir, (int)getpid());
+    ck_assert_int_eq(mkdir(ipc, 0700), 0);
+    setenv("TRIPDESK_IPC_DIR", ipc, 1);
+    setenv("MONGO_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100", 1);
+    td_service *svc;
+    ck_assert_int_eq(td_service_new(&svc, "notification"), TD_OK);
+    return svc;
+}
+
+START_TEST(a_service_runs_its_jobs_on_its_pool_and_lets_them_finish_on_sigterm)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0); /* for the service's sigwait */
+    td_service *svc = test_service();
+    ck_assert_int_eq(td_service_add_worker(svc, "svcq", service_handler, 1), TD_OK);
+    enqueue("svcq", &(td_job_opts){.id = "s1"});
+    enqueue("svcq", &(td_job_opts){.id = "s2"}); /* waits for s1: one at a time */
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, service_main, svc), 0);
+    bool active = false;
+    for (int waited = 0; !active && waited < WAIT_MS; waited += 5) {
+        char *st = job_str("svcq", "s1", "state");
+        active = st != NULL && strcmp(st, "active") == 0;
+        free(st);
+        usleep(5 * 1000);
+    }
+    ck_assert(active);
+    ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+    void *ret;
+    pthread_join(t, &ret);
+    ck_assert_int_eq(*(int *)ret, TD_OK);
+    td_service_free(svc);
+    assert_field("svcq", "s1", "state", "completed");
+    assert_field("svcq", "s1", "result", "{\"by\":\"service\"}");
+    assert_field("svcq", "s2", "state", "waiting"); /* not taken once stopping */
+}
+END_TEST
+
+START_TEST(a_service_with_a_bad_schedule_does_not_start)
+{
+    td_service *svc = test_service();
+    ck_assert_int_eq(
+        td_service_add_schedule(svc, "nightly", "0 25 * * *", "reports", TD_CATCH_UP_LAST),
+        TD_EINVAL);
+    ck_assert_int_eq(td_service_run(svc), TD_EINVAL); /* main() exits non-zero with it */
+    td_service_free(svc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("jobs");
@@ -947,6 +1020,12 @@ static Suite *suite(void)
     tcase_add_test(c, a_bad_cron_expression_is_rejected_naming_its_schedule);
     tcase_add_test(c, schedules_list_their_last_run_status_duration_and_next_run);
     suite_add_tcase(s, c);
+    TCase *v = tcase_create("service");
+    tcase_add_checked_fixture(v, setup, NULL);
+    tcase_set_timeout(v, 30);
+    tcase_add_test(v, a_service_runs_its_jobs_on_its_pool_and_lets_them_finish_on_sigterm);
+    tcase_add_test(v, a_service_with_a_bad_schedule_does_not_start);
+    suite_add_tcase(s, v);
     return s;
 }
 
