@@ -1062,14 +1062,25 @@ int td_jobs_start(td_jobs *r)
     return TD_OK;
 }
 
+void td_jobs_stop_taking(td_jobs *r, int64_t drain_ms)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    if (!r->stopping) {
+        r->stopping = true;
+        r->drain_until = td_mono_ms() + drain_ms;
+    }
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
 void td_jobs_stop(td_jobs *r, int64_t drain_ms)
 {
     if (r == NULL || !r->started)
         return;
+    td_jobs_stop_taking(r, drain_ms);
     pthread_mutex_lock(&r->mu);
-    r->stopping = true;
-    r->drain_until = td_mono_ms() + drain_ms;
-    pthread_cond_broadcast(&r->cv);
     int running = r->running;
     pthread_mutex_unlock(&r->mu);
     if (running > 0)

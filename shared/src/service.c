@@ -675,6 +675,7 @@ static int start_rep(td_service *svc)
 static void drain(td_service *svc)
 {
     td_info("draining in-flight requests");
+    td_jobs_stop_taking(svc->jobs, TD_DRAIN_TIMEOUT_MS); /* and running jobs drain too */
     td_heartbeat_draining(svc->hb);
     pthread_mutex_lock(&svc->mu);
     svc->stopping = 1;

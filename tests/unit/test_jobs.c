@@ -1,6 +1,7 @@
 /* Unit tests of shared/src/jobs.c and shared/src/schedule.c against a real
- * redis-server the test starts on its own port (TRIPDESK_TEST_JOBS_REDIS_PORT,
- * 6391 by default) in a temporary directory, with appendonly on and appendfsync
+ * redis-server the test starts on its own port (TRIPDESK_TEST_JOBS_REDIS_PORT, else
+ * a free one the kernel picks; that port + 1 for the restart test) in a temporary
+ * directory, with appendonly on and appendfsync
  * always: a write is on disk before Redis answers, so the restart test does not
  * depend on when everysec's background fsync ran (docs/notes/jobs.md: the loss
  * window of everysec). Skipped, saying so, when redis-server is not installed.
@@ -15,17 +16,18 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DEFAULT_PORT 6391
 #define START_WAIT_MS 10000
 #define SHORT_LEASE_MS 300
 #define WAIT_MS 10000
@@ -913,11 +915,15 @@ END_TEST
 
 /* ---- Through a service ---------------------------------------------------------- */
 
+static int released; /* the test lets the running job finish */
+
 static int service_handler(td_job_ctx *ctx)
 {
     if (ctx->arg == NULL) /* the service */
         return TD_EINVAL;
-    usleep(300 * 1000); /* still running when SIGTERM comes */
+    for (int waited = 0; !__atomic_load_n(&released, __ATOMIC_ACQUIRE) && waited < WAIT_MS;
+         waited += 5)
+        usleep(5 * 1000); /* still running when SIGTERM comes */
     return td_job_set_result(ctx, "{\"by\":\"service\"}");
 }
 
@@ -931,8 +937,9 @@ static void *service_main(void *arg)
 /* A service of its own: nng endpoints in a temporary directory, no MongoDB. */
 static td_service *test_service(void)
 {
+    static int serial;
     char ipc[300];
-    snprintf(ipc, sizeof ipc, "%s/ipc-%d", dir, (int)getpid());
+    snprintf(ipc, sizeof ipc, "%s/ipc-%d-%d", dir, (int)getpid(), ++serial);
     ck_assert_int_eq(mkdir(ipc, 0700), 0);
     setenv("TRIPDESK_IPC_DIR", ipc, 1);
     setenv("MONGO_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100", 1);
@@ -962,6 +969,15 @@ START_TEST(a_service_runs_its_jobs_on_its_pool_and_lets_them_finish_on_sigterm)
     }
     ck_assert(active);
     ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+    sigset_t pending;
+    for (int waited = 0; waited < WAIT_MS; waited += 5) { /* until the service took it */
+        ck_assert_int_eq(sigpending(&pending), 0);
+        if (!sigismember(&pending, SIGTERM))
+            break;
+        usleep(5 * 1000);
+    }
+    usleep(100 * 1000);
+    __atomic_store_n(&released, 1, __ATOMIC_RELEASE); /* s1 ends while the service drains */
     void *ret;
     pthread_join(t, &ret);
     ck_assert_int_eq(*(int *)ret, TD_OK);
@@ -1029,6 +1045,21 @@ static Suite *suite(void)
     return s;
 }
 
+/* A TCP port free right now (the kernel's pick), or -1. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int p = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        p = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return p < 65535 ? p : -1;
+}
+
 static bool have_redis_server(void)
 {
     return system("command -v redis-server >/dev/null 2>&1") == 0;
@@ -1041,7 +1072,7 @@ int main(void)
         return EXIT_SUCCESS;
     }
     const char *ps = getenv("TRIPDESK_TEST_JOBS_REDIS_PORT");
-    port = ps != NULL ? atoi(ps) : DEFAULT_PORT;
+    port = ps != NULL ? atoi(ps) : free_port();
     snprintf(dir, sizeof dir, "/tmp/tripdesk-test-jobs-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");

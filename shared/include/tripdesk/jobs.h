@@ -195,7 +195,10 @@ void td_jobs_set_lease(td_jobs *r, int64_t lease_ms);
 TD_MUST_CHECK int td_jobs_start(td_jobs *r);
 /* Stops taking jobs and waits up to drain_ms for those running to finish (those
  * still running after it are recovered by another worker once their lease runs
- * out). */
+ * out). td_jobs_stop_taking only stops the taking, at once, and sets that drain
+ * deadline (a later td_jobs_stop keeps it): the dispatcher goes on renewing the
+ * leases of the jobs running. */
+void td_jobs_stop_taking(td_jobs *r, int64_t drain_ms);
 void td_jobs_stop(td_jobs *r, int64_t drain_ms);
 void td_jobs_free(td_jobs *r);
 /* Jobs this process finished (completed or failed) since start: for tests. */
