@@ -98,6 +98,7 @@ static td_redis_script take_script = {
     "    local a = redis.call('HINCRBY', k, 'attempts', 1) "
     "    redis.call('HSET', k, 'state', 'active', 'started', ARGV[2], 'owner', ARGV[3], "
     "      'lease_until', ARGV[4]) "
+    "    redis.call('HDEL', k, 'due') "
     "    local f = redis.call('HMGET', k, 'payload', 'max_attempts', 'created') "
     "    out[#out + 1] = {id, f[1], a, tonumber(f[2]), f[3]} "
     "  end "
@@ -216,6 +217,9 @@ static td_redis_script retry_script = {
            "redis.call('HSET', KEYS[1], 'state', 'waiting', 'attempts', 0) "
            "redis.call('HDEL', KEYS[1], 'finished', 'due') "
            "return 1"};
+
+/* KEYS td:jobs:queues. The queue names, sorted. */
+static td_redis_script queues_script = {.src = "return redis.call('SORT', KEYS[1], 'ALPHA')"};
 
 /* KEYS job. Its fields, flat. */
 static td_redis_script get_script = {.src = "return redis.call('HGETALL', KEYS[1])"};
@@ -337,7 +341,8 @@ int td_job_enqueue(const char *queue, const td_job_opts *opts, char id_out[TD_JO
         o.delay_ms > TD_JOB_MAX_DELAY_MS || o.priority < 0 || o.priority > TD_JOB_PRIORITY_MAX ||
         o.attempts < 1 || o.attempts > TD_JOB_MAX_ATTEMPTS || o.backoff_ms < 0 ||
         o.backoff_ms > TD_JOB_MAX_BACKOFF_MS ||
-        (o.schedule != NULL && !td_job_queue_valid(o.schedule)))
+        (o.schedule != NULL && !td_job_queue_valid(o.schedule)) ||
+        (o.payload != NULL && strlen(o.payload) > TD_JOB_PAYLOAD_MAX))
         return TD_EINVAL;
     char k[5][KEY_MAX], now[NUM_LEN], delay[NUM_LEN], prio[NUM_LEN], att[NUM_LEN], back[NUM_LEN];
     job_key(k[0], queue, o.id);
@@ -721,6 +726,25 @@ int td_job_list(const char *queue, td_job_state state, int offset, int limit, cJ
             cJSON_AddItemToArray(ids, cJSON_CreateString(l->elem[i].str));
     td_reply_free(r);
     *out = o;
+    return TD_OK;
+}
+
+int td_job_queues(cJSON **out)
+{
+    *out = NULL;
+    const char *keys[] = {"td:jobs:queues"};
+    td_reply *r;
+    int rc = td_redis_eval(&queues_script, 1, keys, 0, NULL, &r);
+    if (rc != TD_OK)
+        return rc;
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a != NULL && r->type == TD_REPLY_ARRAY && i < r->n; i++)
+        if (r->elem[i].type == TD_REPLY_STR)
+            cJSON_AddItemToArray(a, cJSON_CreateString(r->elem[i].str));
+    td_reply_free(r);
+    if (a == NULL)
+        return TD_ENOMEM;
+    *out = a;
     return TD_OK;
 }
 

@@ -186,6 +186,13 @@ START_TEST(bad_queue_names_ids_and_options_are_refused)
     ck_assert_int_eq(td_job_enqueue("q", &o, NULL, &created), TD_EINVAL);
     o = (td_job_opts){.delay_ms = -5};
     ck_assert_int_eq(td_job_enqueue("q", &o, NULL, &created), TD_EINVAL);
+    char *big = malloc(TD_JOB_PAYLOAD_MAX + 2);
+    ck_assert_ptr_nonnull(big);
+    memset(big, ' ', TD_JOB_PAYLOAD_MAX + 1);
+    big[TD_JOB_PAYLOAD_MAX + 1] = '\0';
+    o = (td_job_opts){.payload = big};
+    ck_assert_int_eq(td_job_enqueue("q", &o, NULL, &created), TD_EINVAL);
+    free(big);
     cJSON *l;
     ck_assert_int_eq(td_job_list("q", TD_JOB_WAITING, 0, 10, &l), TD_OK);
     ck_assert_int_eq(cJSON_GetObjectItem(l, "total")->valueint, 0); /* nothing enqueued */
@@ -245,11 +252,14 @@ START_TEST(failing_twice_then_succeeding_takes_three_attempts_spaced_by_the_back
     ck_assert_int_eq(td_job_fail(&j, "first failure", &st), TD_OK);
     ck_assert_int_eq(st, TD_JOB_DELAYED);
     free(j.payload);
+    assert_field("backoff", "flaky", "dueAt", "1700000001000");
     advance(999); /* back-off 1000 * 2^0 */
     ck_assert_int_eq(take1("backoff", "w", 10000, &j), TD_ENOTFOUND);
     advance(1);
     ck_assert_int_eq(take1("backoff", "w", 10000, &j), TD_OK);
     ck_assert_int_eq(j.attempt, 2);
+    char *due = job_str("backoff", "flaky", "dueAt");
+    ck_assert_ptr_null(due); /* taken: due no more */
     ck_assert_int_eq(td_job_fail(&j, "second failure", &st), TD_OK);
     free(j.payload);
     advance(1999); /* back-off 1000 * 2^1 */
@@ -461,6 +471,16 @@ START_TEST(lists_page_ids_newest_first_with_counts_per_state)
     ck_assert_int_eq(cJSON_GetObjectItem(counts, "completed")->valueint, 5);
     cJSON_Delete(l);
     ck_assert_int_eq(td_job_list("list", TD_JOB_COMPLETED, 0, TD_JOB_LIST_MAX + 1, &l), TD_EINVAL);
+    cJSON *queues;
+    ck_assert_int_eq(td_job_queues(&queues), TD_OK);
+    bool seen = false;
+    const cJSON *q;
+    cJSON_ArrayForEach(q, queues)
+    {
+        seen = seen || strcmp(q->valuestring, "list") == 0;
+    }
+    ck_assert(seen);
+    cJSON_Delete(queues);
 }
 END_TEST
 

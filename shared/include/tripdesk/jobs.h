@@ -39,6 +39,7 @@ struct _mongoc_client_t;
 #define TD_JOB_MSG_MAX 1024   /* an error or progress message is cut to this */
 #define TD_JOB_WORKER_MAX 128 /* a worker id */
 #define TD_JOB_LIST_MAX 200   /* the most ids td_job_list returns in one page */
+#define TD_JOB_PAYLOAD_MAX ((size_t)1024 * 1024) /* a payload's bytes at most */
 
 /* Retention of finished jobs: completed and cancelled ones are removed after
  * TD_JOBS_KEEP_COMPLETED_S, dead ones after TD_JOBS_KEEP_DEAD_S; TRIPDESK_JOBS_KEEP_S,
@@ -75,7 +76,8 @@ typedef struct td_job_opts {
 
 /* Enqueues a job on queue. id_out (may be NULL) gets its id; *created false when a
  * job with that id exists already (kept as it is, whatever its state, until
- * retention removes it). TD_EINVAL for a bad queue name, id or option;
+ * retention removes it). TD_EINVAL for a bad queue name, id or option, or a
+ * payload over TD_JOB_PAYLOAD_MAX;
  * TD_EUNAVAIL when Redis is down (nothing enqueued). */
 TD_MUST_CHECK int td_job_enqueue(const char *queue, const td_job_opts *opts,
                                  char id_out[TD_JOB_ID_MAX + 1], bool *created);
@@ -134,6 +136,10 @@ TD_MUST_CHECK int td_job_get(const char *queue, const char *id, cJSON **out);
  * limit 1..TD_JOB_LIST_MAX. */
 TD_MUST_CHECK int td_job_list(const char *queue, td_job_state state, int offset, int limit,
                               cJSON **out);
+
+/* The names of every queue a job was ever enqueued on, sorted: a JSON array of
+ * strings (caller deletes it). */
+TD_MUST_CHECK int td_job_queues(cJSON **out);
 
 /* Whether name is a valid queue name / job id. */
 bool td_job_queue_valid(const char *name);
