@@ -1,6 +1,6 @@
 /* Unit tests of shared/src/jobs.c and shared/src/schedule.c against a real
  * redis-server the test starts on its own port (TRIPDESK_TEST_JOBS_REDIS_PORT, else
- * a free one the kernel picks; that port + 1 for the restart test) in a temporary
+ * a free one the kernel picks; another for the restart test) in a temporary
  * directory, with appendonly on and appendfsync
  * always: a write is on disk before Redis answers, so the restart test does not
  * depend on when everysec's background fsync ran (docs/notes/jobs.md: the loss
@@ -32,7 +32,7 @@
 #define SHORT_LEASE_MS 300
 #define WAIT_MS 10000
 
-static int port;
+static int port, restart_port;
 static char dir[256];
 static pid_t server;
 
@@ -490,7 +490,7 @@ START_TEST(redis_restarted_keeps_queued_jobs_and_down_is_unavailable)
     char d[300];
     snprintf(d, sizeof d, "%s/restart", dir);
     ck_assert_int_eq(mkdir(d, 0700), 0);
-    int p = port + 1;
+    int p = restart_port;
     pid_t pid = start_redis(p, d);
     ck_assert_int_gt(pid, 0);
     use_redis(p);
@@ -1093,6 +1093,9 @@ int main(void)
     }
     const char *ps = getenv("TRIPDESK_TEST_JOBS_REDIS_PORT");
     port = ps != NULL ? atoi(ps) : free_port();
+    restart_port = ps != NULL ? port + 1 : free_port();
+    if (restart_port == port)
+        restart_port = port + 1;
     snprintf(dir, sizeof dir, "/tmp/tripdesk-test-jobs-XXXXXX");
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
