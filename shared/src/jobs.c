@@ -27,6 +27,11 @@
 
 #define KEY_MAX (TD_JOB_QUEUE_MAX + TD_JOB_ID_MAX + 32)
 #define NUM_LEN 32
+#define QUEUES_KEY "td:jobs:queues"
+/* A valid queue and id (or the longest set name) fit a key; job_key / set_key still
+ * check, so that a key is never used cut. */
+_Static_assert(sizeof "td:job::" + TD_JOB_QUEUE_MAX + TD_JOB_ID_MAX <= KEY_MAX, "job key size");
+_Static_assert(sizeof "td:jobs::cancelled" + TD_JOB_QUEUE_MAX <= KEY_MAX, "set key size");
 #define ORDER_SEQ_SPAN "8589934592" /* 2^33: the waiting score's sequence part */
 
 /* ---- Lua ------------------------------------------------------------------------ */
@@ -285,25 +290,28 @@ int64_t td_jobs_now_ms(void)
     return clock_fn();
 }
 
-static void job_key(char *buf, const char *queue, const char *id)
+/* The key of job id of queue into buf (KEY_MAX bytes); TD_EINVAL when it does not
+ * fit (never for a valid queue and id: see KEY_MAX). */
+TD_MUST_CHECK static int job_key(char *buf, const char *queue, const char *id)
 {
-    snprintf(buf, KEY_MAX, "td:job:%s:%s", queue, id);
+    return td_fmt(buf, KEY_MAX, "td:job:%s:%s", queue, id);
 }
 
-static void set_key(char *buf, const char *queue, const char *set)
+/* The key of queue's state set (or sequence) named set; TD_EINVAL when it does not fit. */
+TD_MUST_CHECK static int set_key(char *buf, const char *queue, const char *set)
 {
-    snprintf(buf, KEY_MAX, "td:jobs:%s:%s", queue, set);
+    return td_fmt(buf, KEY_MAX, "td:jobs:%s:%s", queue, set);
 }
 
 static void num(char *buf, int64_t v)
 {
-    snprintf(buf, NUM_LEN, "%lld", (long long)v);
+    TD_IGNORE(td_fmt(buf, NUM_LEN, "%lld", (long long)v)); /* fits: one 64-bit number */
 }
 
-/* A message cut to TD_JOB_MSG_MAX bytes (into buf). */
+/* A message cut to TD_JOB_MSG_MAX bytes (into buf), at a character boundary. */
 static const char *cut(const char *msg, char buf[TD_JOB_MSG_MAX + 1])
 {
-    snprintf(buf, TD_JOB_MSG_MAX + 1, "%s", msg != NULL ? msg : "");
+    td_fmt_text(buf, TD_JOB_MSG_MAX + 1, "%s", msg != NULL ? msg : "");
     return buf;
 }
 
@@ -344,18 +352,16 @@ int td_job_enqueue(const char *queue, const td_job_opts *opts, char id_out[TD_JO
         (o.schedule != NULL && !td_job_queue_valid(o.schedule)) ||
         (o.payload != NULL && strlen(o.payload) > TD_JOB_PAYLOAD_MAX))
         return TD_EINVAL;
-    char k[5][KEY_MAX], now[NUM_LEN], delay[NUM_LEN], prio[NUM_LEN], att[NUM_LEN], back[NUM_LEN];
-    job_key(k[0], queue, o.id);
-    set_key(k[1], queue, "waiting");
-    set_key(k[2], queue, "delayed");
-    set_key(k[3], queue, "seq");
-    snprintf(k[4], KEY_MAX, "td:jobs:queues");
+    char k[4][KEY_MAX], now[NUM_LEN], delay[NUM_LEN], prio[NUM_LEN], att[NUM_LEN], back[NUM_LEN];
+    if (job_key(k[0], queue, o.id) != TD_OK || set_key(k[1], queue, "waiting") != TD_OK ||
+        set_key(k[2], queue, "delayed") != TD_OK || set_key(k[3], queue, "seq") != TD_OK)
+        return TD_EINVAL;
     num(now, td_jobs_now_ms());
     num(delay, o.delay_ms);
     num(prio, o.priority);
     num(att, o.attempts);
     num(back, o.backoff_ms);
-    const char *keys[] = {k[0], k[1], k[2], k[3], k[4]};
+    const char *keys[] = {k[0], k[1], k[2], k[3], QUEUES_KEY};
     const char *args[] = {o.id,
                           now,
                           delay,
@@ -372,7 +378,7 @@ int td_job_enqueue(const char *queue, const td_job_opts *opts, char id_out[TD_JO
     *created = reply_int(r, 0) == 1;
     td_reply_free(r);
     if (id_out != NULL)
-        snprintf(id_out, TD_JOB_ID_MAX + 1, "%s", o.id);
+        TD_IGNORE(td_fmt(id_out, TD_JOB_ID_MAX + 1, "%s", o.id)); /* fits: a valid id */
     return TD_OK;
 }
 
@@ -392,9 +398,9 @@ int td_job_take(const char *queue, const char *worker, int64_t lease_ms, int max
         strlen(worker) >= TD_JOB_WORKER_MAX)
         return TD_EINVAL;
     char k[3][KEY_MAX], now[NUM_LEN], until[NUM_LEN], mx[NUM_LEN];
-    set_key(k[0], queue, "waiting");
-    set_key(k[1], queue, "delayed");
-    set_key(k[2], queue, "active");
+    if (set_key(k[0], queue, "waiting") != TD_OK || set_key(k[1], queue, "delayed") != TD_OK ||
+        set_key(k[2], queue, "active") != TD_OK)
+        return TD_EINVAL;
     int64_t t = td_jobs_now_ms();
     num(now, t);
     num(until, t + lease_ms);
@@ -417,9 +423,15 @@ int td_job_take(const char *queue, const char *worker, int64_t lease_ms, int max
         if (e->type != TD_REPLY_ARRAY || e->n < 5 || e->elem[0].type != TD_REPLY_STR)
             continue;
         td_job *j = &(*jobs)[*n];
-        snprintf(j->queue, sizeof j->queue, "%s", queue);
-        snprintf(j->id, sizeof j->id, "%s", e->elem[0].str);
-        snprintf(j->worker, sizeof j->worker, "%s", worker);
+        /* queue and worker were checked above; the id comes from Redis: one that does
+         * not fit (not written by td_job_enqueue) is left to its lease, never cut */
+        if (td_fmt(j->id, sizeof j->id, "%s", e->elem[0].str) != TD_OK) {
+            td_warn("jobs: a job of queue %s has an id over %d bytes; not run", queue,
+                    TD_JOB_ID_MAX);
+            continue;
+        }
+        TD_IGNORE(td_fmt(j->queue, sizeof j->queue, "%s", queue));
+        TD_IGNORE(td_fmt(j->worker, sizeof j->worker, "%s", worker));
         j->payload = strdup(e->elem[1].type == TD_REPLY_STR ? e->elem[1].str : "{}");
         if (j->payload == NULL) {
             rc = TD_ENOMEM;
@@ -443,8 +455,8 @@ out:
 int td_job_renew(const td_job *job, int64_t lease_ms)
 {
     char k[2][KEY_MAX], att[NUM_LEN], until[NUM_LEN];
-    job_key(k[0], job->queue, job->id);
-    set_key(k[1], job->queue, "active");
+    if (job_key(k[0], job->queue, job->id) != TD_OK || set_key(k[1], job->queue, "active") != TD_OK)
+        return TD_EINVAL;
     num(att, job->attempt);
     num(until, td_jobs_now_ms() + lease_ms);
     const char *keys[] = {k[0], k[1]};
@@ -463,7 +475,8 @@ int td_job_set_progress(const td_job *job, int pct, const char *msg)
     if (pct < 0 || pct > 100)
         return TD_EINVAL;
     char k[KEY_MAX], att[NUM_LEN], p[NUM_LEN], m[TD_JOB_MSG_MAX + 1];
-    job_key(k, job->queue, job->id);
+    if (job_key(k, job->queue, job->id) != TD_OK)
+        return TD_EINVAL;
     num(att, job->attempt);
     num(p, pct);
     const char *keys[] = {k};
@@ -480,9 +493,10 @@ int td_job_set_progress(const td_job *job, int pct, const char *msg)
 int td_job_complete(const td_job *job, const char *result)
 {
     char k[3][KEY_MAX], att[NUM_LEN], now[NUM_LEN];
-    job_key(k[0], job->queue, job->id);
-    set_key(k[1], job->queue, "active");
-    set_key(k[2], job->queue, "completed");
+    if (job_key(k[0], job->queue, job->id) != TD_OK ||
+        set_key(k[1], job->queue, "active") != TD_OK ||
+        set_key(k[2], job->queue, "completed") != TD_OK)
+        return TD_EINVAL;
     num(att, job->attempt);
     num(now, td_jobs_now_ms());
     const char *keys[] = {k[0], k[1], k[2]};
@@ -499,10 +513,10 @@ int td_job_complete(const td_job *job, const char *result)
 int td_job_fail(const td_job *job, const char *error, td_job_state *state)
 {
     char k[4][KEY_MAX], att[NUM_LEN], now[NUM_LEN], maxb[NUM_LEN], m[TD_JOB_MSG_MAX + 1];
-    job_key(k[0], job->queue, job->id);
-    set_key(k[1], job->queue, "active");
-    set_key(k[2], job->queue, "delayed");
-    set_key(k[3], job->queue, "dead");
+    if (job_key(k[0], job->queue, job->id) != TD_OK ||
+        set_key(k[1], job->queue, "active") != TD_OK ||
+        set_key(k[2], job->queue, "delayed") != TD_OK || set_key(k[3], job->queue, "dead") != TD_OK)
+        return TD_EINVAL;
     num(att, job->attempt);
     num(now, td_jobs_now_ms());
     num(maxb, TD_JOB_MAX_BACKOFF_MS);
@@ -527,9 +541,9 @@ int td_jobs_recover_stalled(const char *queue, int *n)
     if (!td_job_queue_valid(queue))
         return TD_EINVAL;
     char k[3][KEY_MAX], now[NUM_LEN];
-    set_key(k[0], queue, "active");
-    set_key(k[1], queue, "waiting");
-    set_key(k[2], queue, "dead");
+    if (set_key(k[0], queue, "active") != TD_OK || set_key(k[1], queue, "waiting") != TD_OK ||
+        set_key(k[2], queue, "dead") != TD_OK)
+        return TD_EINVAL;
     num(now, td_jobs_now_ms());
     const char *keys[] = {k[0], k[1], k[2]};
     const char *args[] = {queue, now};
@@ -553,9 +567,9 @@ int td_jobs_purge(const char *queue, int *n)
     int64_t keep_done = keep >= 0 ? keep : TD_JOBS_KEEP_COMPLETED_S;
     int64_t keep_dead = keep >= 0 ? keep : TD_JOBS_KEEP_DEAD_S;
     char k[3][KEY_MAX], now[NUM_LEN], kd[NUM_LEN], kx[NUM_LEN];
-    set_key(k[0], queue, "completed");
-    set_key(k[1], queue, "cancelled");
-    set_key(k[2], queue, "dead");
+    if (set_key(k[0], queue, "completed") != TD_OK || set_key(k[1], queue, "cancelled") != TD_OK ||
+        set_key(k[2], queue, "dead") != TD_OK)
+        return TD_EINVAL;
     num(now, td_jobs_now_ms());
     num(kd, keep_done * 1000);
     num(kx, keep_dead * 1000);
@@ -577,10 +591,9 @@ static int change(td_redis_script *s, const char *queue, const char *id, const c
     if (!td_job_queue_valid(queue) || !td_job_id_valid(id))
         return TD_EINVAL;
     char k[4][KEY_MAX], now[NUM_LEN];
-    job_key(k[0], queue, id);
-    set_key(k[1], queue, from);
-    set_key(k[2], queue, to);
-    set_key(k[3], queue, "cancelled");
+    if (job_key(k[0], queue, id) != TD_OK || set_key(k[1], queue, from) != TD_OK ||
+        set_key(k[2], queue, to) != TD_OK || set_key(k[3], queue, "cancelled") != TD_OK)
+        return TD_EINVAL;
     num(now, td_jobs_now_ms());
     const char *keys[] = {k[0], k[1], k[2], k[3]};
     const char *args[] = {id, now};
@@ -627,7 +640,8 @@ int td_job_get(const char *queue, const char *id, cJSON **out)
     if (!td_job_queue_valid(queue) || !td_job_id_valid(id))
         return TD_EINVAL;
     char k[KEY_MAX];
-    job_key(k, queue, id);
+    if (job_key(k, queue, id) != TD_OK)
+        return TD_EINVAL;
     const char *keys[] = {k};
     td_reply *r;
     int rc = td_redis_eval(&get_script, 1, keys, 0, NULL, &r);
@@ -693,7 +707,8 @@ int td_job_list(const char *queue, td_job_state state, int offset, int limit, cJ
     char k[TD_JOB_NSTATES][KEY_MAX], which[NUM_LEN], off[NUM_LEN], lim[NUM_LEN];
     const char *keys[TD_JOB_NSTATES];
     for (int i = 0; i < TD_JOB_NSTATES; i++) {
-        set_key(k[i], queue, state_names[i]);
+        if (set_key(k[i], queue, state_names[i]) != TD_OK)
+            return TD_EINVAL;
         keys[i] = k[i];
     }
     num(which, state + 1);
@@ -732,7 +747,7 @@ int td_job_list(const char *queue, td_job_state state, int offset, int limit, cJ
 int td_job_queues(cJSON **out)
 {
     *out = NULL;
-    const char *keys[] = {"td:jobs:queues"};
+    const char *keys[] = {QUEUES_KEY};
     td_reply *r;
     int rc = td_redis_eval(&queues_script, 1, keys, 0, NULL, &r);
     if (rc != TD_OK)
@@ -806,13 +821,24 @@ int td_jobs_new(td_jobs **out, const char *owner, td_pool_submit_fn submit, void
         return TD_ENOMEM;
     char host[64] = "host";
     TD_IGNORE(gethostname(host, sizeof host - 1)); /* "host" when it cannot say */
-    snprintf(r->worker_id, sizeof r->worker_id, "%s@%s:%d.%d", owner, host, (int)getpid(),
-             __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+    /* a cut worker id could be another process's: the leases' fencing needs it whole */
+    if (td_fmt(r->worker_id, sizeof r->worker_id, "%s@%s:%d.%d", owner, host, (int)getpid(),
+               __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED)) != TD_OK) {
+        td_error("jobs: the worker id of %s on %s is over %d bytes", owner, host,
+                 TD_JOB_WORKER_MAX - 1);
+        free(r);
+        return TD_EINVAL;
+    }
     r->submit = submit;
     r->pool = pool;
     r->lease_ms = TD_JOB_LEASE_MS;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
+    if (pthread_mutex_init(&r->mu, NULL) != 0 || pthread_cond_init(&r->cv, NULL) != 0) {
+        /* zeroed (not yet initialised) is glibc's static initialiser: destroyable */
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        free(r);
+        return TD_ENOMEM;
+    }
     *out = r;
     return TD_OK;
 }
@@ -823,7 +849,7 @@ int td_jobs_add_worker(td_jobs *r, const char *queue, td_job_fn fn, void *arg, i
         fn == NULL || concurrency < 1 || concurrency > TD_JOBS_MAX_CONCURRENCY)
         return TD_EINVAL;
     worker_reg *w = &r->workers[r->nworkers++];
-    snprintf(w->queue, sizeof w->queue, "%s", queue);
+    TD_IGNORE(td_fmt(w->queue, sizeof w->queue, "%s", queue)); /* fits: a valid queue name */
     w->fn = fn;
     w->arg = arg;
     w->concurrency = concurrency;
@@ -840,7 +866,7 @@ int td_jobs_add_schedule(td_jobs *r, const char *name, const char *cron_expr, co
     if (rc == TD_OK)
         rc = td_scheduler_add(r->sched, name, cron_expr, queue, (td_catch_up)catch_up, err);
     else
-        snprintf(err, sizeof err, "schedule %s: cannot be added (%s)", name, td_strerror(rc));
+        td_fmt_text(err, sizeof err, "schedule %s: cannot be added (%s)", name, td_strerror(rc));
     if (rc != TD_OK) {
         td_error("%s", err);
         r->bad_schedule = true;

@@ -591,7 +591,7 @@ int td_redis_eval(td_redis_script *s, int nkeys, const char *const *keys, int na
     const char *argv[TD_REDIS_EVAL_MAX_ARGS + 3];
     size_t lens[TD_REDIS_EVAL_MAX_ARGS + 3];
     char nk[16];
-    snprintf(nk, sizeof nk, "%d", nkeys);
+    TD_IGNORE(td_fmt(nk, sizeof nk, "%d", nkeys)); /* fits: 0..TD_REDIS_EVAL_MAX_ARGS */
     argv[0] = "EVALSHA";
     argv[1] = sha;
     argv[2] = nk;

@@ -23,6 +23,15 @@
 #define EXPR_MAX 128
 #define KEY_MAX 96
 #define NUM_LEN 32
+#define PAYLOAD_MAX (TD_SCHEDULE_NAME_MAX + 64)
+/* What fire() formats fits by construction: a valid name and a 64-bit number. */
+_Static_assert(sizeof "td:sched:" + TD_SCHEDULE_NAME_MAX <= KEY_MAX, "schedule key size");
+_Static_assert(TD_SCHEDULE_NAME_MAX + sizeof ":-9223372036854775808" <= TD_JOB_ID_MAX + 1,
+               "occurrence job id size");
+_Static_assert(sizeof "{\"schedule\":\"\",\"occurrence\":-9223372036854775808}" +
+                       TD_SCHEDULE_NAME_MAX <=
+                   PAYLOAD_MAX,
+               "occurrence payload size");
 #define CATCH_UP_MAX_STEPS 1000000 /* occurrences looked at by one catch-up at most */
 
 typedef struct sched {
@@ -77,7 +86,11 @@ int td_scheduler_new(td_scheduler **out)
     td_scheduler *s = calloc(1, sizeof *s);
     if (s == NULL)
         return TD_ENOMEM;
-    snprintf(s->tz, sizeof s->tz, "%s", tz);
+    if (td_fmt(s->tz, sizeof s->tz, "%s", tz) != TD_OK) { /* listed whole or not at all */
+        td_error("%s=%s: a time zone name of at most %d bytes", TD_ENV_TIMEZONE, tz, TZ_MAX - 1);
+        free(s);
+        return TD_EINVAL;
+    }
     *out = s;
     return TD_OK;
 }
@@ -98,43 +111,45 @@ int td_scheduler_add(td_scheduler *s, const char *name, const char *cron_expr, c
     err[0] = '\0';
     const char *nm = name != NULL ? name : "(null)";
     if (!td_job_queue_valid(name) || strlen(name) > TD_SCHEDULE_NAME_MAX) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad name (1..%d of [a-z0-9_-])", nm,
-                 TD_SCHEDULE_NAME_MAX);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad name (1..%d of [a-z0-9_-])", nm,
+                    TD_SCHEDULE_NAME_MAX);
         return TD_EINVAL;
     }
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->s[i].name, name) == 0) {
-            snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: added twice", nm);
+            td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: added twice", nm);
             return TD_EINVAL;
         }
     if (!td_job_queue_valid(queue)) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad queue name", nm);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad queue name", nm);
         return TD_EINVAL;
     }
     if (catch_up != TD_CATCH_UP_NONE && catch_up != TD_CATCH_UP_LAST) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: unknown catch-up policy %d", nm,
-                 (int)catch_up);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: unknown catch-up policy %d", nm,
+                    (int)catch_up);
         return TD_EINVAL;
     }
     if (s->n == TD_SCHEDULE_MAX) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: more than %d schedules", nm,
-                 TD_SCHEDULE_MAX);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: more than %d schedules", nm,
+                    TD_SCHEDULE_MAX);
         return TD_EINVAL;
     }
     if (cron_expr == NULL || strlen(cron_expr) >= EXPR_MAX) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: missing or too long cron expression", nm);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: missing or too long cron expression",
+                    nm);
         return TD_EINVAL;
     }
     sched *c = &s->s[s->n];
     char why[TD_CRON_ERR_MAX] = "";
     if (td_cron_parse(cron_expr, &c->cron, why) != TD_OK) {
-        snprintf(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad cron expression \"%s\": %s", nm,
-                 cron_expr, why);
+        td_fmt_text(err, TD_SCHEDULE_ERR_MAX, "schedule %s: bad cron expression \"%s\": %s", nm,
+                    cron_expr, why);
         return TD_EINVAL;
     }
-    snprintf(c->name, sizeof c->name, "%s", name);
-    snprintf(c->expr, sizeof c->expr, "%s", cron_expr);
-    snprintf(c->queue, sizeof c->queue, "%s", queue);
+    /* fit: each was checked against its buffer's size above */
+    TD_IGNORE(td_fmt(c->name, sizeof c->name, "%s", name));
+    TD_IGNORE(td_fmt(c->expr, sizeof c->expr, "%s", cron_expr));
+    TD_IGNORE(td_fmt(c->queue, sizeof c->queue, "%s", queue));
     c->catch_up = catch_up;
     c->pending_s = -1;
     s->n++;
@@ -163,7 +178,8 @@ static int register_all(td_scheduler *s, int64_t now_s)
     for (int i = 0; i < s->n; i++) {
         sched *c = &s->s[i];
         char key[KEY_MAX];
-        snprintf(key, sizeof key, "td:sched:%s", c->name);
+        if (td_fmt(key, sizeof key, "td:sched:%s", c->name) != TD_OK)
+            return TD_EINVAL;
         const char *keys[] = {key, "td:schedules"};
         const char *args[] = {c->name, c->expr, s->tz, c->queue,
                               c->catch_up == TD_CATCH_UP_LAST ? "last" : "none"};
@@ -190,18 +206,22 @@ static int register_all(td_scheduler *s, int64_t now_s)
 /* Enqueues occurrence occ_s of c; *created whether this call made the job. */
 static int fire(const sched *c, int64_t occ_s, int64_t next_s, bool *created)
 {
-    char id[TD_JOB_ID_MAX + 1], payload[TD_SCHEDULE_NAME_MAX + 64];
-    snprintf(id, sizeof id, "%s:%lld", c->name, (long long)occ_s);
-    snprintf(payload, sizeof payload, "{\"schedule\":\"%s\",\"occurrence\":%lld}", c->name,
-             (long long)occ_s);
+    *created = false;
+    char id[TD_JOB_ID_MAX + 1], payload[PAYLOAD_MAX];
+    if (td_fmt(id, sizeof id, "%s:%lld", c->name, (long long)occ_s) != TD_OK ||
+        td_fmt(payload, sizeof payload, "{\"schedule\":\"%s\",\"occurrence\":%lld}", c->name,
+               (long long)occ_s) != TD_OK)
+        return TD_EINVAL;
     td_job_opts o = {.id = id, .payload = payload, .schedule = c->name};
     int rc = td_job_enqueue(c->queue, &o, NULL, created);
     if (rc != TD_OK)
         return rc;
     char key[KEY_MAX], occ[NUM_LEN], nxt[NUM_LEN];
-    snprintf(key, sizeof key, "td:sched:%s", c->name);
-    snprintf(occ, sizeof occ, "%lld", (long long)occ_s);
-    snprintf(nxt, sizeof nxt, "%lld", (long long)next_s);
+    if (td_fmt(key, sizeof key, "td:sched:%s", c->name) != TD_OK)
+        return TD_EINVAL;
+    /* fit: 64-bit numbers */
+    TD_IGNORE(td_fmt(occ, sizeof occ, "%lld", (long long)occ_s));
+    TD_IGNORE(td_fmt(nxt, sizeof nxt, "%lld", (long long)next_s));
     const char *keys[] = {key};
     const char *args[] = {occ, nxt};
     td_reply *r;

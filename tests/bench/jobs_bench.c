@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char url[64];
-    snprintf(url, sizeof url, "redis://127.0.0.1:%d", atoi(argv[1]));
+    TD_IGNORE(td_fmt(url, sizeof url, "redis://127.0.0.1:%d", atoi(argv[1]))); /* fits: one int */
     setenv("REDIS_URL", url, 1);
     setenv("TRIPDESK_LOG_LEVEL", "warn", 0);
     njobs = atoi(argv[2]);

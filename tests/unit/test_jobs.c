@@ -359,6 +359,73 @@ START_TEST(progress_and_result_are_recorded_by_the_lease_holder_only)
 }
 END_TEST
 
+/* Whether text ends with a whole UTF-8 character (not cut inside a sequence). */
+static bool ends_whole(const char *text)
+{
+    size_t n = strlen(text), cont = 0;
+    while (n > 0 && ((unsigned char)text[n - 1] & 0xC0) == 0x80) {
+        n--;
+        cont++;
+    }
+    if (n == 0)
+        return cont == 0;
+    unsigned char lead = (unsigned char)text[n - 1];
+    size_t want = lead < 0x80 ? 0 : lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+    return cont == want;
+}
+
+START_TEST(messages_over_the_limit_are_cut_at_a_character_boundary)
+{
+    /* TD_JOB_MSG_MAX - 1 ASCII bytes then a 2-byte character: the character does not
+     * fit whole and is left out, never cut in half */
+    char msg[TD_JOB_MSG_MAX + 16];
+    memset(msg, 'a', TD_JOB_MSG_MAX - 1);
+    strcpy(msg + TD_JOB_MSG_MAX - 1, "\xc3\xa9 and more");
+    enqueue("cutmsg", &(td_job_opts){.id = "m", .attempts = 2});
+    td_job j;
+    ck_assert_int_eq(take1("cutmsg", "w", 10000, &j), TD_OK);
+    ck_assert_int_eq(td_job_set_progress(&j, 10, msg), TD_OK);
+    char *got = job_str("cutmsg", "m", "progressMessage");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(strlen(got), TD_JOB_MSG_MAX - 1);
+    ck_assert(ends_whole(got));
+    free(got);
+    ck_assert_int_eq(td_job_fail(&j, msg, NULL), TD_OK);
+    got = job_str("cutmsg", "m", "lastError");
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(strlen(got), TD_JOB_MSG_MAX - 1);
+    ck_assert(ends_whole(got));
+    free(got);
+    free(j.payload);
+}
+END_TEST
+
+START_TEST(a_job_whose_id_does_not_fit_is_never_run_with_a_cut_id)
+{
+    /* written by something else than td_job_enqueue: an id over TD_JOB_ID_MAX */
+    char id[TD_JOB_ID_MAX + 40];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = '\0';
+    redisContext *c = redisConnect("127.0.0.1", port);
+    ck_assert(c != NULL && !c->err);
+    redisReply *r = redisCommand(c,
+                                 "HSET td:job:longid:%s id %s state waiting payload {} "
+                                 "attempts 0 max_attempts 3 order 0",
+                                 id, id);
+    ck_assert(r != NULL && r->type == REDIS_REPLY_INTEGER);
+    freeReplyObject(r);
+    r = redisCommand(c, "ZADD td:jobs:longid:waiting 0 %s", id);
+    ck_assert(r != NULL && r->type == REDIS_REPLY_INTEGER);
+    freeReplyObject(r);
+    redisFree(c);
+    td_job *jobs;
+    int n;
+    ck_assert_int_eq(td_job_take("longid", "w", 10000, 1, &jobs, &n), TD_OK);
+    ck_assert_int_eq(n, 0); /* not handed out cut to 128 bytes */
+    td_taken_free(jobs, n);
+}
+END_TEST
+
 START_TEST(a_stalled_job_is_taken_again_by_another_worker_after_its_lease)
 {
     enqueue("stall", &(td_job_opts){.id = "s"});
@@ -729,6 +796,20 @@ static int count_handler(td_job_ctx *ctx)
     return TD_OK;
 }
 
+START_TEST(a_worker_id_that_does_not_fit_is_refused_not_cut)
+{
+    /* a cut worker id could be another process's, and the leases are fenced by it */
+    char owner[TD_JOB_WORKER_MAX];
+    memset(owner, 'o', sizeof owner - 1);
+    owner[sizeof owner - 1] = '\0';
+    td_jobs *r = NULL;
+    ck_assert_int_eq(td_jobs_new(&r, owner, pool_submit, NULL), TD_EINVAL);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(td_jobs_new(&r, "short", pool_submit, NULL), TD_OK);
+    td_jobs_free(r);
+}
+END_TEST
+
 START_TEST(a_worker_killed_mid_job_has_its_job_completed_once_after_the_lease)
 {
     enqueue("kill", &(td_job_opts){.id = "k"});
@@ -895,6 +976,29 @@ START_TEST(a_bad_cron_expression_is_rejected_naming_its_schedule)
 }
 END_TEST
 
+START_TEST(a_rejected_schedule_message_is_cut_at_a_character_boundary)
+{
+    /* "schedule x" then 2-byte characters: a byte cut at TD_SCHEDULE_ERR_MAX - 1
+     * would fall inside one */
+    char name[2 * TD_SCHEDULE_ERR_MAX];
+    name[0] = 'x';
+    for (size_t i = 1; i + 2 < sizeof name; i += 2)
+        memcpy(name + i, "\xc3\xa9", 2);
+    name[sizeof name - 1] = '\0';
+    if (strlen(name) % 2 == 0) /* an odd byte count: whole characters only */
+        name[strlen(name) - 1] = '\0';
+    td_scheduler *s;
+    char err[TD_SCHEDULE_ERR_MAX];
+    ck_assert_int_eq(td_scheduler_new(&s), TD_OK);
+    ck_assert_int_eq(td_scheduler_add(s, name, "* * * * *", "q", TD_CATCH_UP_NONE, err), TD_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "schedule x"));
+    ck_assert_uint_lt(strlen(err), TD_SCHEDULE_ERR_MAX);
+    ck_assert_uint_ge(strlen(err), TD_SCHEDULE_ERR_MAX - 2);
+    ck_assert(ends_whole(err));
+    td_scheduler_free(s);
+}
+END_TEST
+
 START_TEST(schedules_list_their_last_run_status_duration_and_next_run)
 {
     fake_ms = T0 * 1000;
@@ -1033,6 +1137,8 @@ static Suite *suite(void)
     tcase_add_test(q, failing_on_the_last_attempt_dead_letters_with_its_error_and_retry_revives);
     tcase_add_test(q, waiting_and_delayed_jobs_can_be_cancelled_others_not);
     tcase_add_test(q, progress_and_result_are_recorded_by_the_lease_holder_only);
+    tcase_add_test(q, messages_over_the_limit_are_cut_at_a_character_boundary);
+    tcase_add_test(q, a_job_whose_id_does_not_fit_is_never_run_with_a_cut_id);
     tcase_add_test(q, a_stalled_job_is_taken_again_by_another_worker_after_its_lease);
     tcase_add_test(q, a_job_stalled_on_its_last_attempt_is_dead);
     tcase_add_test(q, finished_jobs_are_purged_after_their_retention);
@@ -1047,6 +1153,7 @@ static Suite *suite(void)
                    a_handler_failing_twice_then_succeeding_runs_three_times_spaced_by_the_backoff);
     tcase_add_test(w, stop_takes_no_new_job_and_lets_running_ones_finish);
     tcase_add_test(w, a_worker_killed_mid_job_has_its_job_completed_once_after_the_lease);
+    tcase_add_test(w, a_worker_id_that_does_not_fit_is_refused_not_cut);
     suite_add_tcase(s, w);
     TCase *c = tcase_create("schedules");
     tcase_add_checked_fixture(c, setup, NULL);
@@ -1054,6 +1161,7 @@ static Suite *suite(void)
     tcase_add_test(c, two_instances_fire_each_occurrence_once);
     tcase_add_test(c, a_missed_occurrence_runs_once_at_start_only_with_catch_up_last);
     tcase_add_test(c, a_bad_cron_expression_is_rejected_naming_its_schedule);
+    tcase_add_test(c, a_rejected_schedule_message_is_cut_at_a_character_boundary);
     tcase_add_test(c, schedules_list_their_last_run_status_duration_and_next_run);
     suite_add_tcase(s, c);
     TCase *v = tcase_create("service");
