@@ -169,10 +169,12 @@ class Stack:
                          f"--listen-addr=127.0.0.1:{self.mongo_port}",
                          "--debug-addr=-", "--telemetry=disable",
                          f"--state-dir={self.var_dir}/ferretdb", "--log-level=warn"],
+            # appendonly: the job queue's data (docs/notes/jobs.md) survives a restart;
+            # everysec: a crash of Redis may lose about the last second of writes
             "redis": ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
                       "--dir", os.path.join(self.var_dir, "redis"), "--daemonize", "no",
-                      "--loglevel", "warning"]
-                     + ([] if self.persistent_redis else ["--save", "", "--appendonly", "no"]),
+                      "--loglevel", "warning", "--appendonly", "yes", "--appendfsync", "everysec"]
+                     + ([] if self.persistent_redis else ["--save", ""]),
         }
         for d in ["registry"] + SERVICES:
             cmds[d] = [os.path.join(self.build_dir, "services", f"tripdesk-{d}")]

@@ -477,3 +477,154 @@ bool td_redis_ping(void)
     freeReplyObject(r);
     return true;
 }
+
+/* ---- Lua scripts ---------------------------------------------------------------- */
+
+/* Guards every td_redis_script's sha (learnt once, read by every thread). */
+static pthread_mutex_t script_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Frees what reply node r holds (not r itself). */
+static void reply_clear(td_reply *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        reply_clear(&r->elem[i]);
+    free(r->elem);
+    free(r->str);
+}
+
+void td_reply_free(td_reply *r)
+{
+    if (r == NULL)
+        return;
+    reply_clear(r);
+    free(r);
+}
+
+/* Copies hiredis reply in into node out (zeroed); TD_ENOMEM on a failed malloc. */
+static int reply_copy(const redisReply *in, td_reply *out)
+{
+    switch (in->type) {
+    case REDIS_REPLY_INTEGER:
+        out->type = TD_REPLY_INT;
+        out->integer = in->integer;
+        return TD_OK;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS: out->type = TD_REPLY_STR; return copy_string(in, &out->str, &out->len);
+    case REDIS_REPLY_ARRAY:
+        out->type = TD_REPLY_ARRAY;
+        if (in->elements == 0)
+            return TD_OK;
+        out->elem = calloc(in->elements, sizeof *out->elem);
+        if (out->elem == NULL)
+            return TD_ENOMEM;
+        out->n = in->elements;
+        for (size_t i = 0; i < in->elements; i++) {
+            int rc = reply_copy(in->element[i], &out->elem[i]);
+            if (rc != TD_OK)
+                return rc;
+        }
+        return TD_OK;
+    default: out->type = TD_REPLY_NIL; return TD_OK;
+    }
+}
+
+/* Runs one command given as argv through the calling thread's connection with the
+ * same retry and circuit breaker as command(), but hands back error replies too
+ * (the caller tells NOSCRIPT from other errors). NULL when Redis is unreachable. */
+static redisReply *command_argv(int argc, const char **argv, const size_t *lens)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool fresh = tls_ctx == NULL;
+        redisContext *c = conn();
+        if (c == NULL)
+            return NULL;
+        redisReply *r = redisCommandArgv(c, argc, argv, lens);
+        if (r != NULL) {
+            answered();
+            return r;
+        }
+        drop(c->errstr);
+        if (fresh) {
+            back_off();
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Learns s's SHA1 with SCRIPT LOAD (once per process: the SHA is the same on every
+ * server). False when Redis did not answer with one. */
+static bool script_sha(td_redis_script *s, char sha[TD_REDIS_SHA_LEN])
+{
+    pthread_mutex_lock(&script_mu);
+    memcpy(sha, s->sha, TD_REDIS_SHA_LEN);
+    pthread_mutex_unlock(&script_mu);
+    if (sha[0] != '\0')
+        return true;
+    const char *argv[] = {"SCRIPT", "LOAD", s->src};
+    size_t lens[] = {6, 4, strlen(s->src)};
+    redisReply *r = command_argv(3, argv, lens);
+    bool ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == TD_REDIS_SHA_LEN - 1;
+    if (ok) {
+        memcpy(sha, r->str, r->len);
+        sha[r->len] = '\0';
+        pthread_mutex_lock(&script_mu);
+        memcpy(s->sha, sha, TD_REDIS_SHA_LEN);
+        pthread_mutex_unlock(&script_mu);
+    } else if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+        td_warn("redis script load failed: %s", r->str);
+    }
+    if (r != NULL)
+        freeReplyObject(r);
+    return ok;
+}
+
+int td_redis_eval(td_redis_script *s, int nkeys, const char *const *keys, int nargs,
+                  const char *const *args, td_reply **out)
+{
+    *out = NULL;
+    if (nkeys < 0 || nargs < 0 || nkeys + nargs > TD_REDIS_EVAL_MAX_ARGS)
+        return TD_EINVAL;
+    char sha[TD_REDIS_SHA_LEN];
+    if (!script_sha(s, sha))
+        return TD_EUNAVAIL;
+    const char *argv[TD_REDIS_EVAL_MAX_ARGS + 3];
+    size_t lens[TD_REDIS_EVAL_MAX_ARGS + 3];
+    char nk[16];
+    TD_IGNORE(td_fmt(nk, sizeof nk, "%d", nkeys)); /* fits: 0..TD_REDIS_EVAL_MAX_ARGS */
+    argv[0] = "EVALSHA";
+    argv[1] = sha;
+    argv[2] = nk;
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+    int argc = 3 + nkeys + nargs;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    redisReply *r = command_argv(argc, argv, lens);
+    if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        argv[0] = "EVAL"; /* runs it and loads it again */
+        lens[0] = 4;
+        argv[1] = s->src;
+        lens[1] = strlen(s->src);
+        r = command_argv(argc, argv, lens);
+    }
+    if (r == NULL)
+        return TD_EUNAVAIL;
+    int rc = TD_OK;
+    if (r->type == REDIS_REPLY_ERROR) {
+        td_warn("redis script error: %s", r->str);
+        rc = TD_EIO;
+    } else {
+        td_reply *t = calloc(1, sizeof *t);
+        rc = t == NULL ? TD_ENOMEM : reply_copy(r, t);
+        if (rc == TD_OK)
+            *out = t;
+        else
+            td_reply_free(t);
+    }
+    freeReplyObject(r);
+    return rc;
+}

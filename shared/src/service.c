@@ -20,6 +20,7 @@
 #include "tripdesk/config.h"
 #include "tripdesk/endpoint.h"
 #include "tripdesk/idempotency.h"
+#include "tripdesk/jobs.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"
@@ -56,6 +57,13 @@ typedef struct work {
     struct work *next;
 } work;
 
+/* Other work for the pool (jobs.c's handlers), run after queued requests. */
+typedef struct pool_item {
+    td_pool_fn fn;
+    void *arg;
+    struct pool_item *next;
+} pool_item;
+
 struct td_service {
     const char *name;
     td_router *router;
@@ -74,12 +82,14 @@ struct td_service {
     int nstarted; /* worker threads started */
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;   /* workers wait for work */
-    pthread_cond_t idle; /* drain waits for contexts to go idle */
-    work *head, *tail;   /* queue for workers */
-    int stopping;        /* no new receives */
-    int quitting;        /* workers exit */
-    int active;          /* contexts not idle */
+    pthread_cond_t cv;             /* workers wait for work */
+    pthread_cond_t idle;           /* drain waits for contexts to go idle */
+    work *head, *tail;             /* queue for workers */
+    pool_item *items, *items_tail; /* other work for them (td_service_submit) */
+    td_jobs *jobs;                 /* its job workers and schedules, or NULL */
+    int stopping;                  /* no new receives */
+    int quitting;                  /* workers exit */
+    int active;                    /* contexts not idle */
     td_heartbeat *hb;
 
     struct {
@@ -522,8 +532,18 @@ static void *worker_main(void *arg)
     td_service *svc = arg;
     for (;;) {
         pthread_mutex_lock(&svc->mu);
-        while (svc->head == NULL && !svc->quitting)
+        while (svc->head == NULL && svc->items == NULL && !svc->quitting)
             pthread_cond_wait(&svc->cv, &svc->mu);
+        if (svc->head == NULL && svc->items != NULL) {
+            pool_item *it = svc->items;
+            svc->items = it->next;
+            if (svc->items == NULL)
+                svc->items_tail = NULL;
+            pthread_mutex_unlock(&svc->mu);
+            it->fn(it->arg);
+            free(it);
+            continue;
+        }
         if (svc->head == NULL) {
             pthread_mutex_unlock(&svc->mu);
             break;
@@ -605,6 +625,7 @@ static void stop_threads(td_service *svc)
     pthread_mutex_unlock(&svc->mu);
     td_heartbeat_stop(svc->hb);
     svc->hb = NULL;
+    td_jobs_stop(svc->jobs, 0);
     for (int i = 0; i < svc->nstarted; i++)
         (void)pthread_join(svc->threads[i], NULL); /* joinable: cannot fail */
     svc->nstarted = 0;
@@ -665,6 +686,7 @@ static int start_rep(td_service *svc)
 static void drain(td_service *svc)
 {
     td_info("draining in-flight requests");
+    td_jobs_stop_taking(svc->jobs, TD_DRAIN_TIMEOUT_MS); /* and running jobs drain too */
     td_heartbeat_draining(svc->hb);
     pthread_mutex_lock(&svc->mu);
     svc->stopping = 1;
@@ -685,6 +707,11 @@ static void drain(td_service *svc)
     }
     if (svc->active > 0)
         td_warn("drain timed out with %d requests in flight", svc->active);
+    pthread_mutex_unlock(&svc->mu);
+    /* Running jobs finish within what is left of the drain; none is taken now. */
+    int64_t left = until - td_mono_ms();
+    td_jobs_stop(svc->jobs, left > 0 ? left : 0);
+    pthread_mutex_lock(&svc->mu);
     svc->quitting = 1;
     pthread_cond_broadcast(&svc->cv);
     pthread_mutex_unlock(&svc->mu);
@@ -723,6 +750,8 @@ int td_service_run(td_service *svc)
     if (rc == TD_OK && svc->ntasks > 0 &&
         (rc = start_thread(&svc->task_thread, task_main, svc, "periodic task")) == TD_OK)
         svc->task_thread_started = 1;
+    if (rc == TD_OK && svc->jobs != NULL && (rc = td_jobs_start(svc->jobs)) == TD_EINVAL)
+        td_error("start failed: a schedule was rejected (see above)");
     if (rc == TD_OK)
         rc = td_bus_start(svc->bus);
     if (rc == TD_OK)
@@ -774,6 +803,12 @@ void td_service_free(td_service *svc)
     }
     free(svc->works);
     free(svc->threads);
+    td_jobs_free(svc->jobs);
+    while (svc->items != NULL) { /* only after a failed start */
+        pool_item *it = svc->items;
+        svc->items = it->next;
+        free(it);
+    }
     td_bus_free(svc->bus);
     td_router_free(svc->router);
     pthread_mutex_destroy(&svc->mu);
@@ -783,6 +818,50 @@ void td_service_free(td_service *svc)
     td_cache_free();
     td_mongo_cleanup();
     nng_fini();
+}
+
+/* Queues fn(arg) for the worker pool (td_pool_submit_fn). */
+static int pool_submit(void *pool, td_pool_fn fn, void *arg)
+{
+    td_service *svc = pool;
+    pool_item *it = malloc(sizeof *it);
+    if (it == NULL)
+        return TD_ENOMEM;
+    it->fn = fn;
+    it->arg = arg;
+    it->next = NULL;
+    pthread_mutex_lock(&svc->mu);
+    if (svc->items_tail != NULL)
+        svc->items_tail->next = it;
+    else
+        svc->items = it;
+    svc->items_tail = it;
+    pthread_cond_signal(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+    return TD_OK;
+}
+
+/* The service's job machinery, made on first use. */
+static int service_jobs(td_service *svc, td_jobs **out)
+{
+    int rc = svc->jobs != NULL ? TD_OK : td_jobs_new(&svc->jobs, svc->name, pool_submit, svc);
+    *out = svc->jobs;
+    return rc;
+}
+
+int td_service_add_worker(td_service *svc, const char *queue, td_job_fn handler, int concurrency)
+{
+    td_jobs *j;
+    int rc = service_jobs(svc, &j);
+    return rc != TD_OK ? rc : td_jobs_add_worker(j, queue, handler, svc, concurrency);
+}
+
+int td_service_add_schedule(td_service *svc, const char *name, const char *cron_expr,
+                            const char *queue, td_catch_up catch_up)
+{
+    td_jobs *j;
+    int rc = service_jobs(svc, &j);
+    return rc != TD_OK ? rc : td_jobs_add_schedule(j, name, cron_expr, queue, (int)catch_up);
 }
 
 /* ---- Built-in routes ---------------------------------------------------------- */

@@ -72,6 +72,38 @@ TD_MUST_CHECK int td_redis_decr_existing(const char *key);
 /* TTL in seconds of a key (TD_ENOTFOUND when absent or without expiry). */
 TD_MUST_CHECK int td_redis_ttl(const char *key, long long *secs);
 
+/* Lua scripts (td_redis_eval): a script is a static td_redis_script naming its
+ * source; its SHA1 is learnt from Redis on first use (SCRIPT LOAD) and kept for
+ * every thread. Define one as `static td_redis_script s = {.src = "..."};`. */
+#define TD_REDIS_SHA_LEN 41 /* 40 hex digits and the NUL */
+typedef struct td_redis_script {
+    const char *src;
+    char sha[TD_REDIS_SHA_LEN]; /* "" until learnt (redis.c guards it) */
+} td_redis_script;
+
+/* A parsed reply: nil, an integer, a string (bulk or status, NUL-terminated) or an
+ * array of replies. Freed with td_reply_free (the whole tree). */
+typedef enum { TD_REPLY_NIL, TD_REPLY_INT, TD_REPLY_STR, TD_REPLY_ARRAY } td_reply_type;
+typedef struct td_reply {
+    td_reply_type type;
+    long long integer;     /* TD_REPLY_INT */
+    char *str;             /* TD_REPLY_STR */
+    size_t len;            /* its length */
+    size_t n;              /* TD_REPLY_ARRAY: elements */
+    struct td_reply *elem; /* n replies */
+} td_reply;
+void td_reply_free(td_reply *r);
+
+/* Runs script s with nkeys keys and nargs arguments (NUL-terminated strings) through
+ * the calling thread's connection and the circuit breaker: EVALSHA, and EVAL when
+ * the server does not know the script (NOSCRIPT: a restarted or flushed Redis),
+ * which loads it again. *out gets the reply (caller frees with td_reply_free).
+ * TD_EUNAVAIL when Redis is down; TD_EIO when the script failed (logged);
+ * TD_EINVAL beyond TD_REDIS_EVAL_MAX_ARGS keys + arguments. */
+#define TD_REDIS_EVAL_MAX_ARGS 32
+TD_MUST_CHECK int td_redis_eval(td_redis_script *s, int nkeys, const char *const *keys, int nargs,
+                                const char *const *args, td_reply **out);
+
 /* PING: true when Redis answers right now. */
 bool td_redis_ping(void);
 

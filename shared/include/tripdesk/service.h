@@ -12,7 +12,9 @@
 
 #include "bus.h"
 #include "http.h"
+#include "jobs.h"
 #include "router.h"
+#include "schedule.h"
 
 #define TD_DEFAULT_WORKERS 8
 #define TD_DEFAULT_CONTEXTS 64
@@ -40,6 +42,19 @@ void td_service_on_mongo_ready(td_service *svc, td_service_init_fn fn);
 typedef void (*td_task_fn)(td_service *svc, mongoc_client_t *c);
 TD_MUST_CHECK int td_service_add_task(td_service *svc, const char *name, int64_t interval_ms,
                                       td_task_fn fn);
+
+/* Runs handler for the jobs of queue (jobs.h), at most concurrency at a time, on the
+ * service's worker pool (shared with requests: keep concurrency below
+ * TRIPDESK_WORKERS); ctx->arg is the service. On SIGTERM no job is taken any more
+ * and those running finish within the drain. Add before running. */
+TD_MUST_CHECK int td_service_add_worker(td_service *svc, const char *queue, td_job_fn handler,
+                                        int concurrency);
+
+/* Enqueues a job on queue at each occurrence of cron_expr (schedule.h). A bad
+ * expression is logged naming the schedule and td_service_run fails at start (the
+ * daemon exits non-zero). Add before running. */
+TD_MUST_CHECK int td_service_add_schedule(td_service *svc, const char *name, const char *cron_expr,
+                                          const char *queue, td_catch_up catch_up);
 
 /* Runs until SIGTERM/SIGINT, then drains in-flight requests and returns 0. */
 TD_MUST_CHECK int td_service_run(td_service *svc);
