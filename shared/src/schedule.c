@@ -266,11 +266,17 @@ int td_scheduler_tick(td_scheduler *s, int64_t now_s, int *fired)
     return rc;
 }
 
-/* Adds hash field v as a number in unix ms (scale 1000 for seconds). */
+/* Adds hash field v as a number in unix ms (scale 1000 for seconds); null when it
+ * is out of range (a schedule that never fires again keeps INT64_MAX). */
 static void add_ms(cJSON *o, const char *name, const char *v, int64_t scale)
 {
-    if (v != NULL)
-        cJSON_AddNumberToObject(o, name, (double)(strtoll(v, NULL, 10) * scale));
+    if (v == NULL)
+        return;
+    long long n = strtoll(v, NULL, 10);
+    if (n < 0 || n > INT64_MAX / scale)
+        cJSON_AddNullToObject(o, name);
+    else
+        cJSON_AddNumberToObject(o, name, (double)(n * scale));
 }
 
 int td_schedule_list(cJSON **out)
