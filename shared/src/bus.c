@@ -74,7 +74,7 @@ typedef struct {
     int loaded;
     int64_t last_catchup;
     int64_t last_asked; /* the last replay request sent (see catch_up) */
-    int64_t last_live; /* monotonic ms of the last live event from this publisher */
+    int64_t last_live;  /* monotonic ms of the last live event from this publisher */
     nng_socket replay;
     int replay_open;  /* replay was opened (td_bus_start) */
     int replay_pipes; /* atomic: connected replay servers */

@@ -34,7 +34,7 @@
 #define TD_BUS_IDLE_CATCHUP_MS 1000 /* subscriber asks for replay when idle */
 #define TD_BUS_REPLAY_BATCH 200
 #define TD_BUS_REPLAY_TIMEOUT_MS 10000 /* generous: a slow replay must still land */
-#define TD_BUS_REPLAY_SEND_MS 500     /* a replay request finds a connected server */
+#define TD_BUS_REPLAY_SEND_MS 500      /* a replay request finds a connected server */
 #define TD_BUS_SWEEP_MS                                                                            \
     600000 /* crash leftovers: a full scan (35,000 documents of the
                                       demo data: ~12 s of FerretDB's CPU), so rarely;
