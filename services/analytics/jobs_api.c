@@ -143,8 +143,9 @@ static int list(td_req *req, td_res *res)
         goto out;
     }
     if (state_name == NULL) {
-        td_fail_field(res, "state", "state is required: waiting, delayed, active, completed, "
-                                    "dead or cancelled");
+        td_fail_field(res, "state",
+                      "state is required: waiting, delayed, active, completed, "
+                      "dead or cancelled");
         goto out;
     }
     int64_t offset = (l.page - 1) * l.limit;
@@ -175,7 +176,8 @@ static int list(td_req *req, td_res *res)
         cJSON_AddItemToArray(items, job);
     }
     const cJSON *total = cJSON_GetObjectItemCaseSensitive(page, "total");
-    td_ok_page(res, items, l.page, l.limit, cJSON_IsNumber(total) ? (int64_t)total->valuedouble : 0);
+    td_ok_page(res, items, l.page, l.limit,
+               cJSON_IsNumber(total) ? (int64_t)total->valuedouble : 0);
     items = NULL;
 out:
     cJSON_Delete(items);
