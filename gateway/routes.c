@@ -18,6 +18,7 @@ static const gw_route routes[] = {
     {"/api/notifications", "notification"},
     {"/api/dashboard", "analytics"},
     {"/api/audit-logs", "analytics"},
+    {"/api/jobs", "analytics"},
     {NULL, NULL},
 };
 

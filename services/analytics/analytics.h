@@ -40,6 +40,9 @@ int audit_indexes(mongoc_client_t *c);
 extern const td_route audit_log_routes[];
 cJSON *audit_entry_json(const bson_t *doc, void *arg); /* an entry as the API shows it */
 
+/* jobs_api.c: /api/jobs (queues, jobs, schedules; admins) */
+extern const td_route jobs_api_routes[];
+
 /* audit_model.c: the audit trail's read model (lists and stats on FerretDB) */
 #define AUDIT_ENV_LIST_COPIES TD_ENV_LIST_COPIES         /* auto (FerretDB only), on, off */
 #define AUDIT_ENV_JSON_MB "TRIPDESK_AUDIT_JSON_MB"       /* JSON of the latest entries, 32 */

@@ -1,5 +1,5 @@
 /* tripdesk-analytics: wiring only. It subscribes to every service's events (bus
- * probes, audit trail) and serves /api/dashboard and /api/audit-logs. */
+ * probes, audit trail) and serves /api/dashboard, /api/audit-logs and /api/jobs. */
 #include "analytics.h"
 
 #include "tripdesk/endpoint.h"
@@ -25,6 +25,8 @@ int main(void)
         rc = td_router_add_table(td_service_router(svc), routes);
     if (rc == TD_OK)
         rc = td_router_add_table(td_service_router(svc), audit_log_routes);
+    if (rc == TD_OK)
+        rc = td_router_add_table(td_service_router(svc), jobs_api_routes);
     for (int i = 0; rc == TD_OK && i < TD_SERVICE_COUNT; i++)
         rc = td_bus_subscribe(td_service_bus(svc), td_service_names[i], on_event, NULL);
     td_service_on_mongo_ready(svc, init_database);
