@@ -1,5 +1,5 @@
-"""Dependency stalls and waits: a paused FerretDB answers 503 within 2 s and shows
-down in /api/health; with Redis paused lists answer from the daemon's copy (marked
+"""Dependency stalls and waits: a paused or stopped FerretDB answers 503 within 2 s and
+shows down in /api/health; with Redis paused or stopped lists answer from the daemon's copy (marked
 degraded) and creates go on; requests waiting for a held record lock are parked
 without holding workers, so other routes of the daemon keep answering."""
 import datetime
@@ -84,43 +84,108 @@ def test_paused_redis_lists_answer_from_the_copy_marked_degraded(stack, agent):
              15, "the copy in sync again")
 
 
+def create_burst(token, seconds, threads=4, tag="Rate"):
+    """Creates bookings from `threads` clients for `seconds`: (201s, every status)."""
+    counts, codes = [0] * threads, []
+    end = time.time() + seconds
+
+    def run(i):
+        c = customer(token)
+        day = datetime.date(2030, 1, 1)
+        n = 0
+        while time.time() < end:
+            d = day + datetime.timedelta(days=10 * n)
+            r = api("POST", "/api/bookings", token, json=booking_body(
+                c["_id"], dest=f"{tag}{i}", start=d.isoformat(),
+                end=(d + datetime.timedelta(days=2)).isoformat()))
+            codes.append(r.status_code)
+            counts[i] += r.status_code == 201
+            n += 1
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(counts), codes
+
+
 def test_creates_with_redis_paused_against_redis_up(stack, agent):
     """Records the create rate with Redis paused against Redis up (one run, same
     load); asserts only that every create succeeded (figures: docs/notes/stalls.md)."""
     _, token = agent
 
-    def burst(seconds, threads=4):
-        counts, codes = [0] * threads, []
-        end = time.time() + seconds
-
-        def run(i):
-            c = customer(token)
-            day = datetime.date(2030, 1, 1)
-            n = 0
-            while time.time() < end:
-                d = day + datetime.timedelta(days=10 * n)
-                r = api("POST", "/api/bookings", token, json=booking_body(
-                    c["_id"], dest=f"Rate{i}", start=d.isoformat(),
-                    end=(d + datetime.timedelta(days=2)).isoformat()))
-                codes.append(r.status_code)
-                counts[i] += r.status_code == 201
-                n += 1
-        ts = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        return sum(counts), codes
-
-    up, codes_up = burst(3)
+    up, codes_up = create_burst(token, 3)
     stack.daemons["redis"].signal(signal.SIGSTOP)
     try:
-        down, codes_down = burst(3)
+        down, codes_down = create_burst(token, 3)
     finally:
         stack.daemons["redis"].signal(signal.SIGCONT)
     print(f"creates in 3 s: Redis up {up}, Redis paused {down} ({down / max(up, 1):.0%})")
     assert set(codes_up) == {201} and set(codes_down) == {201}
     assert up > 0 and down > 0
+
+
+def test_stopped_redis_lists_answer_and_creates_go_on(stack, agent):
+    """Redis stopped (not paused: connections are refused): lists answer from the
+    daemon's copy, marked degraded and never cached, and creates go on. The create
+    rate against Redis up is printed (one run, same load), not asserted."""
+    _, token = agent
+    c = customer(token)
+    first = api("POST", "/api/bookings", token, json=booking_body(c["_id"], dest="Faro"))
+    assert first.status_code == 201, first.text
+    up, codes_up = create_burst(token, 3, tag="Up")
+    stack.stop("redis")
+    try:
+        t0 = time.time()
+        r = api("GET", fresh_list(c["_id"]), token)
+        elapsed = time.time() - t0
+        assert r.status_code == 200, r.text
+        assert r.headers.get("X-List-Source") == "memory"
+        assert r.headers.get("X-List-Degraded") == "unsynced"
+        assert r.headers.get("X-Cache") == "BYPASS"
+        assert elapsed < 2.0, elapsed
+        down, codes_down = create_burst(token, 3, tag="Down")
+        made = api("POST", "/api/bookings", token, json=booking_body(c["_id"], dest="Braga"))
+        assert made.status_code == 201, made.text
+        ids = {b["_id"] for b in api("GET", fresh_list(c["_id"]), token).json()["data"]}
+        assert ids == {first.json()["data"]["_id"], made.json()["data"]["_id"]}
+    finally:
+        stack.start("redis")
+    print(f"creates in 3 s: Redis up {up}, Redis stopped {down} ({down / max(up, 1):.0%})")
+    assert set(codes_up) == {201} and set(codes_down) == {201}
+    assert up > 0 and down > 0
+    wait_for(lambda: health()["status"] == "ok", 15, "redis back")
+    wait_for(lambda: "X-List-Degraded" not in api("GET", fresh_list(c["_id"]), token).headers,
+             15, "the copy in sync again")
+
+
+def test_stopped_ferretdb_gives_503_within_2s_and_health_says_down(stack, agent):
+    _, token = agent
+    c = customer(token)
+    stack.stop("ferretdb")
+    try:
+        t0 = time.time()
+        r = api("GET", f"/api/customers/{c['_id']}", token)
+        elapsed = time.time() - t0
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "DATABASE_UNAVAILABLE"
+        assert elapsed < 2.0, elapsed
+        t0 = time.time()
+        r = api("POST", "/api/bookings", token, json=booking_body(c["_id"], dest="Evora"))
+        elapsed = time.time() - t0
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "DATABASE_UNAVAILABLE"
+        assert elapsed < 2.0, elapsed
+        wait_for(lambda: health()["services"]["booking"]["mongodb"] == "down", 8,
+                 "mongodb reported down")
+    finally:
+        stack.start("ferretdb")
+    wait_for(lambda: api("GET", f"/api/customers/{c['_id']}", token).status_code == 200, 15,
+             "database back")
+    wait_for(lambda: health()["status"] == "ok", 15, "ok again")
+    # the create answered 503 changed nothing
+    r = api("GET", f"/api/bookings?customer={c['_id']}", token)
+    assert r.status_code == 200 and r.json()["data"] == [], r.text
 
 
 def test_sixteen_requests_waiting_for_a_lock_leave_other_routes_answering(agent, mongo):
