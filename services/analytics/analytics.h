@@ -44,14 +44,13 @@ cJSON *audit_entry_json(const bson_t *doc, void *arg); /* an entry as the API sh
 extern const td_route jobs_api_routes[];
 
 /* audit_model.c: the audit trail's read model (lists and stats on FerretDB) */
-#define AUDIT_ENV_LIST_COPIES TD_ENV_LIST_COPIES         /* auto (FerretDB only), on, off */
 #define AUDIT_ENV_JSON_MB "TRIPDESK_AUDIT_JSON_MB"       /* JSON of the latest entries, 32 */
 #define AUDIT_ENV_MAX_ENTRIES "TRIPDESK_AUDIT_MODEL_MAX" /* entries the model holds */
 #define AUDIT_JSON_MB_DEFAULT 32
 #define AUDIT_MAX_ENTRIES_DEFAULT 2000000
 int audit_model_new(void);
 void audit_model_free(void);
-/* Decides, once MongoDB answers, whether the model serves (TRIPDESK_LIST_COPIES). */
+/* Decides, once MongoDB answers, whether the model serves (listcopies.h). */
 int audit_model_decide(mongoc_client_t *c);
 void audit_model_maintain(td_service *svc, mongoc_client_t *c); /* periodic task */
 void audit_model_put(const bson_t *doc);                        /* an entry written */

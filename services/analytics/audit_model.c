@@ -23,6 +23,7 @@
 
 #include "tripdesk/common.h"
 #include "tripdesk/config.h"
+#include "tripdesk/listcopies.h"
 #include "tripdesk/log.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/tally.h"
@@ -40,7 +41,6 @@ static const char *const model_fields[] = {"action",     "performedBy",  "resour
 static const char *const tally_fields[] = {"action", "resourceType", "severity", NULL};
 
 static td_listindex *model;
-static int enabled; /* atomic: decided once MongoDB answers */
 
 static void *tally_new(void *arg)
 {
@@ -62,6 +62,9 @@ static void tally_free(void *ext)
 
 int audit_model_new(void)
 {
+    int rc = td_list_copies_configure();
+    if (rc != TD_OK || td_list_copies_use() == TD_COPIES_OFF)
+        return rc;
     td_listindex_opts opts = {
         .string_ids = true,
         .columns_only = true,
@@ -84,28 +87,18 @@ void audit_model_free(void)
 
 int audit_model_decide(mongoc_client_t *c)
 {
-    const char *mode = td_env_str(AUDIT_ENV_LIST_COPIES, "auto");
-    bool on;
-    if (strcmp(mode, "on") == 0) {
-        on = true;
-    } else if (strcmp(mode, "off") == 0) {
-        on = false;
-    } else {
-        if (strcmp(mode, "auto") != 0)
-            td_warn("%s=%s: neither auto, on nor off; taken as auto", AUDIT_ENV_LIST_COPIES, mode);
-        int rc = td_mongo_is_ferretdb(c, &on);
-        if (rc != TD_OK)
-            return rc;
-    }
-    td_info("audit trail: lists and stats from %s", on ? "the read model" : "the database");
-    __atomic_store_n(&enabled, on ? 1 : 0, __ATOMIC_RELEASE);
+    td_copies_use use = td_list_copies_decide(c);
+    if (use == TD_COPIES_UNDECIDED)
+        return TD_EUNAVAIL; /* the server could not be asked: init_database runs again */
+    td_info("audit trail: lists and stats from %s",
+            use == TD_COPIES_ON ? "the read model" : "the database");
     return TD_OK;
 }
 
 void audit_model_maintain(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
-    if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+    if (td_list_copies_use() != TD_COPIES_ON)
         return;
     int64_t t0 = td_mono_ms();
     td_listindex_maintain(model, c);
@@ -116,13 +109,13 @@ void audit_model_maintain(td_service *svc, mongoc_client_t *c)
 
 void audit_model_put(const bson_t *doc)
 {
-    if (model != NULL && __atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+    if (model != NULL && td_list_copies_use() == TD_COPIES_ON)
         td_listindex_put(model, doc);
 }
 
 int audit_model_list(mongoc_client_t *c, const td_list *l, cJSON **items, int64_t *total)
 {
-    if (model == NULL || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+    if (model == NULL || td_list_copies_use() != TD_COPIES_ON)
         return TD_EUNAVAIL;
     return td_listindex_query(model, c, l, items, total);
 }
@@ -141,7 +134,7 @@ static void read_tally(const void *ext, void *arg)
 
 int audit_model_stats(mongoc_client_t *c, int64_t from, int64_t to, td_tally_fn fn, void *arg)
 {
-    if (model == NULL || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+    if (model == NULL || td_list_copies_use() != TD_COPIES_ON)
         return TD_EUNAVAIL;
     stats_read r = {from, to, fn, arg};
     return td_listindex_ext_read(model, c, read_tally, &r);

@@ -16,6 +16,7 @@
 #include "auth.h"
 
 #include "tripdesk/config.h"
+#include "tripdesk/listcopies.h"
 #include "tripdesk/listindex.h"
 #include "tripdesk/log.h"
 #include "tripdesk/query.h"
@@ -43,11 +44,7 @@ static const char *const allowed_by[] = {"canViewAllAgents", "canAssignLeads", "
 static const char *const copy_fields[] = {"searchText", "status", "lastName", "firstName", NULL};
 static const char *const shown[] = {"firstName", "lastName", "email", "role"};
 
-static const char *const modes[] = {"auto", "on", "off", NULL};
-enum { MODE_AUTO, MODE_ON, MODE_OFF };
-enum { UNDECIDED, COPY_ON, COPY_OFF };
 static td_listindex *copy;
-static int state = UNDECIDED; /* atomic */
 
 cJSON *directory_json(const bson_t *doc, void *arg)
 {
@@ -72,25 +69,15 @@ static void on_write(const char *coll, const bson_t *doc, void *arg)
 
 void directory_put(const bson_t *doc)
 {
-    if (copy != NULL && __atomic_load_n(&state, __ATOMIC_ACQUIRE) != COPY_OFF)
+    if (copy != NULL && td_list_copies_use() != TD_COPIES_OFF)
         td_listindex_put(copy, doc);
 }
 
 int directory_new(void)
 {
-    char why[384];
-    int mode;
-    int rc = td_env_choice(TD_ENV_LIST_COPIES, modes, MODE_AUTO, &mode, why, sizeof why);
-    if (rc != TD_OK) {
-        td_error("%s", why);
+    int rc = td_list_copies_configure();
+    if (rc != TD_OK || td_list_copies_use() == TD_COPIES_OFF)
         return rc;
-    }
-    if (mode == MODE_OFF) {
-        __atomic_store_n(&state, COPY_OFF, __ATOMIC_RELEASE);
-        return TD_OK;
-    }
-    if (mode == MODE_ON)
-        __atomic_store_n(&state, COPY_ON, __ATOMIC_RELEASE);
     rc = td_listindex_new(&copy, COLL_AGENTS, DIRECTORY_NS, copy_fields, directory_json);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_AGENTS, on_write, NULL);
@@ -100,13 +87,7 @@ int directory_new(void)
 void directory_maintain(td_service *svc, mongoc_client_t *c)
 {
     (void)svc;
-    bool ferret;
-    if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == UNDECIDED && c != NULL &&
-        td_mongo_is_ferretdb(c, &ferret) == TD_OK) {
-        __atomic_store_n(&state, ferret ? COPY_ON : COPY_OFF, __ATOMIC_RELEASE);
-        td_info("agent directory from %s", ferret ? "its in-memory copy" : "the database");
-    }
-    if (copy != NULL && __atomic_load_n(&state, __ATOMIC_ACQUIRE) == COPY_ON)
+    if (copy != NULL && td_list_copies_decide(c) == TD_COPIES_ON)
         td_listindex_maintain(copy, c);
 }
 
@@ -242,7 +223,7 @@ static int directory(td_req *req, td_res *res)
     cJSON *items = NULL;
     int64_t total = 0;
     bool degraded = false;
-    int rc = copy != NULL && __atomic_load_n(&state, __ATOMIC_ACQUIRE) == COPY_ON
+    int rc = copy != NULL && td_list_copies_use() == TD_COPIES_ON
                  ? td_listindex_query_degraded(copy, c, &l, &items, &total, &degraded)
                  : TD_EUNAVAIL;
     if (rc == TD_EAGAIN) { /* the first load: asked again shortly, no worker held */

@@ -2,6 +2,7 @@
 #include "booking.h"
 
 #include "tripdesk/config.h"
+#include "tripdesk/listcopies.h"
 #include "tripdesk/log.h"
 
 #include <ctype.h>
@@ -175,14 +176,6 @@ int changed_fields(const bson_t *fields, const cJSON *old, const cJSON *new, bso
 
 const td_cached_list booking_cached_lists[CACHED_LISTS_N] = BOOKING_CACHED_LISTS;
 
-/* TRIPDESK_LIST_COPIES, and whether the copies are used (atomic): undecided until
- * auto has asked the server. */
-static const char *const copies_modes[] = {"auto", "on", "off", NULL};
-enum { MODE_AUTO, MODE_ON, MODE_OFF };
-enum { COPIES_UNDECIDED, COPIES_ON, COPIES_OFF };
-static int copies_mode = MODE_AUTO;
-static int copies_state = COPIES_UNDECIDED;
-
 /* What a list keeps in step with the writes to its collection (a td_store
  * observer): its copy, if any, and its cache namespace. */
 typedef struct {
@@ -195,35 +188,8 @@ static int nwatches;
 
 int list_copies_configure(void)
 {
-    char why[384];
-    int rc =
-        td_env_choice(TD_ENV_LIST_COPIES, copies_modes, MODE_AUTO, &copies_mode, why, sizeof why);
-    if (rc != TD_OK) {
-        td_error("%s", why);
-        return rc;
-    }
-    if (copies_mode != MODE_AUTO)
-        __atomic_store_n(&copies_state, copies_mode == MODE_ON ? COPIES_ON : COPIES_OFF,
-                         __ATOMIC_RELEASE);
-    return td_cached_lists_register(booking_cached_lists, CACHED_LISTS_N);
-}
-
-/* auto: on for FerretDB (whose SQLite backend reads no secondary index, mongo.c),
- * off for MongoDB, where the indexes the resources declare serve the lists. */
-static void decide(mongoc_client_t *c)
-{
-    bool ferret;
-    if (__atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_UNDECIDED || c == NULL ||
-        td_mongo_is_ferretdb(c, &ferret) != TD_OK)
-        return;
-    __atomic_store_n(&copies_state, ferret ? COPIES_ON : COPIES_OFF, __ATOMIC_RELEASE);
-    td_info("list copies %s (%s=auto, %s)", ferret ? "on" : "off", TD_ENV_LIST_COPIES,
-            ferret ? "FerretDB" : "MongoDB: its indexes serve the lists");
-}
-
-td_listindex *list_copy_if_on(td_listindex *ix)
-{
-    return __atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) == COPIES_ON ? ix : NULL;
+    int rc = td_list_copies_configure();
+    return rc != TD_OK ? rc : td_cached_lists_register(booking_cached_lists, CACHED_LISTS_N);
 }
 
 /* After each write to a list's collection: the copy gets the document (also while
@@ -233,7 +199,7 @@ static void on_write(const char *coll, const bson_t *doc, void *arg)
 {
     (void)coll;
     const list_watch *w = arg;
-    if (w->copy != NULL && __atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_OFF)
+    if (w->copy != NULL && td_list_copies_use() != TD_COPIES_OFF)
         td_listindex_put(w->copy, doc);
     td_cache_invalidate(w->list->ns);
 }
@@ -263,7 +229,7 @@ int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_li
         fields[n++] = extra[i];
     fields[n] = NULL;
     int rc = TD_OK;
-    if (copies_mode != MODE_OFF)
+    if (td_list_copies_use() != TD_COPIES_OFF)
         rc = td_listindex_new(out, coll, list->ns, fields, doc_json);
     if (rc != TD_OK)
         return rc;
@@ -280,8 +246,7 @@ int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_li
 
 void list_copies_maintain(mongoc_client_t *c)
 {
-    decide(c);
-    if (__atomic_load_n(&copies_state, __ATOMIC_ACQUIRE) != COPIES_ON)
+    if (td_list_copies_decide(c) != TD_COPIES_ON)
         return;
     for (int i = 0; i < nwatches; i++)
         if (watches[i].copy != NULL)
@@ -316,7 +281,7 @@ int list_run(td_req *req, td_res *res, td_list *l, const char *coll, const char 
     scope_filter(req, &l->filter, owner_field, list->view_all);
     cJSON *items = NULL;
     int64_t total = 0;
-    ix = list_copy_if_on(ix);
+    ix = td_list_copy_if_on(ix);
     bool degraded = false;
     int rc =
         ix != NULL ? td_listindex_query_degraded(ix, c, l, &items, &total, &degraded) : TD_EUNAVAIL;

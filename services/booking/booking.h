@@ -20,6 +20,7 @@
 #include "tripdesk/bsonpath.h"
 #include "tripdesk/cache.h"
 #include "tripdesk/docjson.h"
+#include "tripdesk/listcopies.h"
 #include "tripdesk/listindex.h"
 #include "tripdesk/mongo.h"
 #include "tripdesk/permissions.h"
@@ -107,9 +108,6 @@ int list_copy_new_extra(td_listindex **out, const char *coll, const td_cached_li
                         const char *const *extra);
 void list_copies_maintain(mongoc_client_t *c);
 void list_copies_free(void);
-/* ix when the copies are in use, else NULL (off, or auto not decided yet): ask the
- * database. */
-td_listindex *list_copy_if_on(td_listindex *ix);
 /* Runs a parsed list over coll (scoped by list->view_all, non-deleted) through the
  * list's cache namespace, from the in-memory copy ix when the copies are on and it
  * can answer (ix may be NULL), else from MongoDB; X-List-Source says which. */

@@ -97,7 +97,7 @@ int bookings_list_new(void)
 
 void bookings_written(const bson_t *doc)
 {
-    td_listindex *ix = list_copy_if_on(list_copy);
+    td_listindex *ix = td_list_copy_if_on(list_copy);
     if (ix != NULL)
         td_listindex_put(ix, doc);
     td_cache_invalidate(LIST->ns);

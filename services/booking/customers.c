@@ -163,7 +163,7 @@ static int find_by_key(td_req *req, mongoc_client_t *c, const char *field, const
     cJSON *items = NULL;
     int64_t total = 0;
     bool degraded = false;
-    td_listindex *copy = list_copy_if_on(list_copy);
+    td_listindex *copy = td_list_copy_if_on(list_copy);
     /* The copy answers (also degraded, while Redis is away: it holds this daemon's
      * writes); a copy still loading or off: the indexed filter. */
     int rc = copy != NULL ? td_listindex_query_degraded(copy, c, &l, &items, &total, &degraded)
@@ -265,7 +265,7 @@ int customer_find_visible(td_req *req, const char *id, bson_t *out)
     /* From the list copy when it holds the customer (a booking creation then costs
      * the database one read less), with the filter the database would apply. */
     bson_t held;
-    td_listindex *copy = list_copy_if_on(list_copy);
+    td_listindex *copy = td_list_copy_if_on(list_copy);
     int rc = copy != NULL ? td_listindex_get(copy, c, &oid, &held) : TD_EUNAVAIL;
     if (rc == TD_OK) {
         bool visible = td_doc_match(&filter, &held);

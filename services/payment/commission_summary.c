@@ -24,7 +24,6 @@
 #include "payment.h"
 
 #include "tripdesk/cache.h"
-#include "tripdesk/config.h"
 #include "tripdesk/log.h"
 
 #include <stdlib.h>
@@ -324,43 +323,6 @@ static int totals_from_db(mongoc_client_t *c, const char *agent, totals *t)
     return rc != TD_OK ? rc : t->oom ? TD_ENOMEM : TD_OK;
 }
 
-/* ---- TRIPDESK_LIST_COPIES ----------------------------------------------------------- */
-
-static const char *const copies_modes[] = {"auto", "on", "off", NULL};
-enum { MODE_AUTO, MODE_ON, MODE_OFF };
-enum { USE_UNDECIDED, USE_MODEL, USE_DATABASE };
-static int copies_mode = MODE_AUTO;
-static int use_state = USE_UNDECIDED; /* atomic */
-
-int commission_summary_configure(void)
-{
-    char why[384];
-    int rc =
-        td_env_choice(TD_ENV_LIST_COPIES, copies_modes, MODE_AUTO, &copies_mode, why, sizeof why);
-    if (rc != TD_OK) {
-        td_error("%s", why);
-        return rc;
-    }
-    if (copies_mode != MODE_AUTO)
-        __atomic_store_n(&use_state, copies_mode == MODE_ON ? USE_MODEL : USE_DATABASE,
-                         __ATOMIC_RELEASE);
-    return TD_OK;
-}
-
-/* Whether the summary comes from the read model: auto decides once, by the server. */
-static bool use_model(mongoc_client_t *c)
-{
-    int s = __atomic_load_n(&use_state, __ATOMIC_ACQUIRE);
-    bool ferret;
-    if (s == USE_UNDECIDED && td_mongo_is_ferretdb(c, &ferret) == TD_OK) {
-        s = ferret ? USE_MODEL : USE_DATABASE;
-        __atomic_store_n(&use_state, s, __ATOMIC_RELEASE);
-        td_info("commission summary from %s (%s=auto)", ferret ? "the read model" : "the database",
-                TD_ENV_LIST_COPIES);
-    }
-    return s == USE_MODEL;
-}
-
 int commission_summary(td_req *req, td_res *res)
 {
     bool all = td_req_can(req, APPROVE_COMMISSIONS);
@@ -378,8 +340,8 @@ int commission_summary(td_req *req, td_res *res)
         return td_fail(res, 403, "FORBIDDEN", "No agent to summarise the commissions of", NULL);
     totals t = {0};
     int rc = TD_EUNAVAIL;
-    td_listindex *copy = commissions_list_copy();
-    if (copy != NULL && use_model(c)) {
+    td_listindex *copy = td_list_copy_if_on(commissions_list_copy());
+    if (copy != NULL) {
         model_read r = {agent, &t, false};
         rc = td_listindex_ext_read(copy, c, read_model, &r);
         if (rc == TD_EAGAIN) { /* the copy's first load: wait as a list does */

@@ -78,10 +78,10 @@ int commissions_list_new(void)
 {
     const char *fields[] = {"status", "agent", "booking", "currency", "createdAt", "amount", NULL};
     td_listindex_opts opts = {0};
-    commission_model_opts(&opts); /* the summary's sums beside the table */
-    int rc = commission_summary_configure();
-    if (rc == TD_OK)
-        rc = td_listindex_new_opts(&list_copy, COLL_COMMISSIONS, "commissions-list", fields,
+    commission_model_opts(&opts);              /* the summary's sums beside the table */
+    if (td_list_copies_use() == TD_COPIES_OFF) /* listcopies.h; configured first */
+        return TD_OK;
+    int rc = td_listindex_new_opts(&list_copy, COLL_COMMISSIONS, "commissions-list", fields,
                                    commission_json, &opts);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_COMMISSIONS, put_copy, NULL);
@@ -95,7 +95,7 @@ td_listindex *commissions_list_copy(void)
 
 void commissions_list_maintain(mongoc_client_t *c)
 {
-    if (list_copy != NULL)
+    if (list_copy != NULL && td_list_copies_decide(c) == TD_COPIES_ON)
         td_listindex_maintain(list_copy, c);
 }
 
@@ -304,7 +304,7 @@ static int list(td_req *req, td_res *res)
         int64_t total = 0;
         bool degraded = false;
         int rc = c == NULL ? TD_EUNAVAIL
-                 : list_copy != NULL
+                 : td_list_copy_if_on(list_copy) != NULL
                      ? td_listindex_query_degraded(list_copy, c, &l, &items, &total, &degraded)
                      : TD_EUNAVAIL;
         td_list_answer_model(req, res, rc, items, total, degraded, COLL_COMMISSIONS, &l,

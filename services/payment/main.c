@@ -41,7 +41,9 @@ int main(void)
     if (td_service_new(&svc, "payment") != TD_OK)
         return 1;
     td_router *r = td_service_router(svc);
-    int rc = payments_list_new();
+    int rc = td_list_copies_configure();
+    if (rc == TD_OK)
+        rc = payments_list_new();
     if (rc == TD_OK)
         rc = commissions_list_new();
     if (rc == TD_OK)

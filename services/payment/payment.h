@@ -28,6 +28,7 @@
 #include "tripdesk/bsonpath.h"
 #include "tripdesk/docjson.h"
 #include "tripdesk/idempotency.h"
+#include "tripdesk/listcopies.h"
 #include "tripdesk/listindex.h"
 #include "tripdesk/money.h"
 #include "tripdesk/mongo.h"
@@ -167,8 +168,6 @@ int commission_on_closed(const td_event *ev, mongoc_client_t *c, const char *boo
 int commission_summary(td_req *req, td_res *res);
 /* The read model's hooks, for the list copy's options. */
 void commission_model_opts(td_listindex_opts *o);
-/* Reads TRIPDESK_LIST_COPIES (auto|on|off; anything else: TD_EINVAL, logged). */
-int commission_summary_configure(void);
 /* The index the database path's filter uses on MongoDB. */
 int commissions_indexes(mongoc_client_t *c);
 

@@ -75,10 +75,13 @@ static void on_write(const char *coll, const bson_t *doc, void *arg)
         td_listindex_put(list_copy, doc);
 }
 
+/* The list copy, unless TRIPDESK_LIST_COPIES=off (listcopies.h; configured first). */
 int payments_list_new(void)
 {
     const char *fields[] = {"status",   "paymentMethod", "amount",   "paidAt",    "booking",
                             "customer", "agent",         "currency", "createdAt", NULL};
+    if (td_list_copies_use() == TD_COPIES_OFF)
+        return TD_OK;
     int rc = td_listindex_new(&list_copy, COLL_PAYMENTS, "payments", fields, payment_json);
     if (rc == TD_OK)
         rc = td_store_on_write(COLL_PAYMENTS, on_write, NULL);
@@ -87,7 +90,7 @@ int payments_list_new(void)
 
 void payments_list_maintain(mongoc_client_t *c)
 {
-    if (list_copy != NULL)
+    if (list_copy != NULL && td_list_copies_decide(c) == TD_COPIES_ON)
         td_listindex_maintain(list_copy, c);
 }
 
@@ -668,8 +671,9 @@ static int booking_refunds(mongoc_client_t *c, const char *id, cJSON *out)
     td_res_clear(&bad);
     for (int64_t seen = 0, total = 1; rc == TD_OK && seen < total; l.page++) {
         cJSON *items = NULL;
-        rc = list_copy != NULL ? td_listindex_query_degraded(list_copy, c, &l, &items, &total, NULL)
-                               : TD_EUNAVAIL;
+        td_listindex *copy = td_list_copy_if_on(list_copy);
+        rc = copy != NULL ? td_listindex_query_degraded(copy, c, &l, &items, &total, NULL)
+                          : TD_EUNAVAIL;
         if (rc == TD_EUNAVAIL || rc == TD_EINVAL) {
             mongoc_collection_t *cl = td_mongo_coll(c, COLL_PAYMENTS);
             rc = td_list_run(cl, &l, payment_json, NULL, &items, &total);
@@ -751,7 +755,9 @@ static int list(td_req *req, td_res *res)
     cJSON *items = NULL;
     int64_t total = 0;
     bool degraded = false;
-    int rc = td_listindex_query_degraded(list_copy, c, &l, &items, &total, &degraded);
+    td_listindex *copy = td_list_copy_if_on(list_copy);
+    int rc = copy != NULL ? td_listindex_query_degraded(copy, c, &l, &items, &total, &degraded)
+                          : TD_EUNAVAIL;
     td_list_answer_model(req, res, rc, items, total, degraded, COLL_PAYMENTS, &l,
                          payment_json); /* answers, or parks the request */
 out:

@@ -407,11 +407,30 @@ def test_copies_setting_is_decided_as_configured(stack):
     with open(stack.daemons["booking"].log_path, errors="replace") as f:
         log = f.read()
     if LIST_COPIES == "auto":
-        wait_for(lambda: "list copies on (TRIPDESK_LIST_COPIES=auto, FerretDB)" in
+        wait_for(lambda: DECIDED_ON in
                  open(stack.daemons["booking"].log_path, errors="replace").read(), 10,
                  "auto decided")
     else:
-        assert "list copies on (TRIPDESK_LIST_COPIES=auto" not in log
+        assert "(TRIPDESK_LIST_COPIES=auto" not in log
+
+
+DECIDED_ON = "lists, counts and summaries from in-memory copies (TRIPDESK_LIST_COPIES=auto, FerretDB)"
+
+
+@pytest.mark.parametrize("daemon,path", [
+    ("payment", "/api/payments"), ("payment", "/api/commissions"),
+    ("payment", "/api/commissions/summary"), ("auth", "/api/agents/directory"),
+    ("analytics", "/api/audit-logs?limit=1")])
+def test_every_service_answers_its_lists_as_configured(stack, root_token, daemon, path):
+    """One setting for every daemon that keeps copies (tripdesk/listcopies.h): each
+    list answers from memory with copies on, from the database with them off."""
+    if LIST_COPIES == "auto":
+        wait_for(lambda: DECIDED_ON in open(stack.daemons[daemon].log_path,
+                                            errors="replace").read(), 10, "auto decided")
+    r = wait_for(lambda: (lambda r: r if r.status_code == 200 and
+                          r.headers.get("X-List-Source") == COPY_SOURCE else None)(
+        api("GET", path, root_token)), 10, f"{path} from {COPY_SOURCE}")
+    assert r.json()["success"] is True
 
 
 @pytest.mark.parametrize("value", ["maybe", "OFF", "1"])
