@@ -7,7 +7,8 @@
  *                      searchText, createdAt, updatedAt, lastLoginAt, version, _events}
  *   refresh_tokens    {_id: sha256(token), agentId, familyId, tokenVersion, used,
  *                      revoked, accessJti, accessExpiresAt (the access token issued
- *                      with it), expiresAt, createdAt, ip, userAgent}
+ *                      with it), expiresAt, createdAt, ip, userAgent, prev, next
+ *                      (the keys of its predecessor and successor in the family)}
  *   revoked_tokens    {_id: jti, agentId, expiresAt}      logged-out access tokens
  *   permission_matrix {_id: "matrix", version, roles, updatedAt, updatedBy, _events}
  *   permission_history{_id, version, role, before, after, changedBy, changedAt}
@@ -63,14 +64,26 @@ typedef struct {
     char *access;
     char refresh[64];
 } token_pair;
-int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const td_req *req,
-                 token_pair *out);
+/* A fresh refresh token into out->refresh and its storage key into key. */
+void tokens_new_refresh(token_pair *out, char key[65]);
+/* Signs an access token for agent and stores the refresh token: out->refresh when
+ * set (tokens_new_refresh: a rotation names it first), else a new one. family NULL:
+ * a new family; prev: the key of the token it replaces (NULL at sign-in).
+ */
+int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const char *prev,
+                 const td_req *req, token_pair *out);
 void tokens_pair_free(token_pair *p);
 cJSON *tokens_json(token_pair *p, const bson_t *agent); /* takes p->access */
 int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_version);
 int tokens_deny_access(mongoc_client_t *c, const td_req *req);
-/* Revokes the family's refresh tokens and denies its access tokens still valid. */
-int tokens_revoke_family(mongoc_client_t *c, const char *family);
+/* The refresh token stored under key (its SHA-256, hex) into *doc (initialised on
+ * TD_OK); TD_ENOTFOUND. */
+int tokens_find_refresh(mongoc_client_t *c, const char *key, bson_t *doc);
+/* Marks the unused refresh token key revoked; TD_ENOTFOUND when used or revoked. */
+int tokens_revoke_unused(mongoc_client_t *c, const char *key);
+/* Revokes the family of refresh token `key` (its storage key) and denies the
+ * family's access tokens still valid, reading by _id only (tokens.c). */
+int tokens_revoke_family(mongoc_client_t *c, const char *key);
 void tokens_resync(td_service *svc, mongoc_client_t *c);
 
 /* throttle.c: brute-force protection of sign-in and registration. An attempt takes

@@ -247,9 +247,9 @@ static int login(td_req *req, td_res *res)
     bson_t set = BSON_INITIALIZER, updated = BSON_INITIALIZER;
     BSON_APPEND_DATE_TIME(&set, "lastLoginAt", td_now_ms());
     rc = touch_agent(req, &agent, &set, false, "AUTH_LOGIN", &updated);
-    token_pair tp;
+    token_pair tp = {0};
     if (rc == TD_OK)
-        rc = tokens_issue(c, &updated, NULL, req, &tp);
+        rc = tokens_issue(c, &updated, NULL, NULL, req, &tp);
     if (rc == TD_OK)
         td_ok(res, 200, tokens_json(&tp, &updated));
     else
@@ -262,15 +262,15 @@ out:
     return 0;
 }
 
-/* Marks one refresh token used, atomically; *old gets it. TD_ENOTFOUND when it is
- * unknown, used or revoked. */
-static int take_refresh(mongoc_client_t *c, const char *key, bson_t *old)
+/* Marks one refresh token used and names its successor `next` (tokens.c: the
+ * family's chain), atomically. TD_ENOTFOUND when it is unknown, used or revoked. */
+static int take_refresh(mongoc_client_t *c, const char *key, const char *next)
 {
     bson_t *filter =
         BCON_NEW("_id", BCON_UTF8(key), "used", BCON_BOOL(false), "revoked", BCON_BOOL(false));
-    bson_t *update =
-        BCON_NEW("$set", "{", "used", BCON_BOOL(true), "usedAt", BCON_DATE_TIME(td_now_ms()), "}");
-    int rc = td_mongo_find_and_modify(c, COLL_REFRESH, filter, update, false, old);
+    bson_t *update = BCON_NEW("$set", "{", "used", BCON_BOOL(true), "usedAt",
+                              BCON_DATE_TIME(td_now_ms()), "next", BCON_UTF8(next), "}");
+    int rc = td_mongo_find_and_modify(c, COLL_REFRESH, filter, update, false, NULL);
     bson_destroy(filter);
     bson_destroy(update);
     return rc;
@@ -286,7 +286,8 @@ static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key)
     if (mongoc_cursor_next(cur, &doc)) {
         const char *family = td_bson_str(doc, "familyId");
         if (family != NULL) {
-            tokens_revoke_family(c, family);
+            if (tokens_revoke_family(c, key) != TD_OK)
+                td_log(TD_LOG_WARN, req->request_id, "family %s not wholly revoked", family);
             td_log(TD_LOG_WARN, req->request_id, "refresh token reuse detected; family %s revoked",
                    family);
             cJSON *p =
@@ -308,6 +309,7 @@ static int refresh(td_req *req, td_res *res)
     cJSON *body = NULL;
     const char *token = NULL;
     bson_t old, agent;
+    token_pair tp = {0};
     bson_init(&old);
     bson_init(&agent);
     if (td_req_json(req, res, &body) != TD_OK || td_check_fields(body, fields, res) != TD_OK ||
@@ -322,9 +324,13 @@ static int refresh(td_req *req, td_res *res)
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
     sodium_bin2hex(key, sizeof key, h, sizeof h);
-    int rc = take_refresh(c, key, &old);
-    if (rc == TD_ENOTFOUND) {
-        reuse_detected(req, c, key);
+    /* The token as stored: a used or revoked one is a reuse, and the checks come
+     * before anything is written. */
+    int rc = tokens_find_refresh(c, key, &old);
+    if (rc == TD_ENOTFOUND || (rc == TD_OK && (td_bson_bool(&old, "used", true) ||
+                                               td_bson_bool(&old, "revoked", true)))) {
+        if (rc == TD_OK)
+            reuse_detected(req, c, key);
         td_fail(res, 401, "INVALID_REFRESH_TOKEN", "The refresh token is invalid or was revoked",
                 NULL);
         goto out;
@@ -350,13 +356,28 @@ static int refresh(td_req *req, td_res *res)
                     "The session has ended; please sign in again", NULL);
         goto out;
     }
-    token_pair tp;
-    rc = tokens_issue(c, &agent, td_bson_str(&old, "familyId"), req, &tp);
-    if (rc == TD_OK)
+    /* The successor is written first, known to this request only, then the old token
+     * is taken naming it: whoever walks the family from the old token finds it. */
+    char next[65];
+    tokens_new_refresh(&tp, next);
+    rc = tokens_issue(c, &agent, td_bson_str(&old, "familyId"), key, req, &tp);
+    if (rc == TD_OK) {
+        rc = take_refresh(c, key, next);
+        if (rc !=
+            TD_OK) /* another request took it first (or no answer): the successor never counts */
+            TD_IGNORE(tokens_revoke_unused(c, next)); /* unknown to anyone: expires unused */
+    }
+    if (rc == TD_OK) {
         td_ok(res, 200, tokens_json(&tp, &agent));
-    else
+    } else if (rc == TD_ENOTFOUND) {
+        reuse_detected(req, c, key);
+        td_fail(res, 401, "INVALID_REFRESH_TOKEN", "The refresh token is invalid or was revoked",
+                NULL);
+    } else {
         td_fail_rc(res, rc, "refresh failed");
+    }
 out:
+    tokens_pair_free(&tp);
     cJSON_Delete(body);
     bson_destroy(&old);
     bson_destroy(&agent);
@@ -398,7 +419,7 @@ static int logout(td_req *req, td_res *res)
         mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
         const bson_t *doc;
         if (mongoc_cursor_next(cur, &doc) && td_bson_str(doc, "familyId") != NULL)
-            tokens_revoke_family(c, td_bson_str(doc, "familyId"));
+            TD_IGNORE(tokens_revoke_family(c, key)); /* what it could not revoke ends by expiry */
         mongoc_cursor_destroy(cur);
         mongoc_collection_destroy(coll);
         bson_destroy(filter);
@@ -489,9 +510,9 @@ static int change_password(td_req *req, td_res *res)
     sodium_memzero(hash, sizeof hash);
     rc = touch_agent(req, &agent, &set, true, "AUTH_PASSWORD_CHANGED", &updated);
     bson_destroy(&set);
-    token_pair tp;
+    token_pair tp = {0};
     if (rc == TD_OK)
-        rc = tokens_issue(c, &updated, NULL, req, &tp);
+        rc = tokens_issue(c, &updated, NULL, NULL, req, &tp);
     if (rc == TD_OK)
         td_ok(res, 200, tokens_json(&tp, &updated));
     else

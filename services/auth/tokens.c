@@ -4,6 +4,16 @@
  * families: presenting a used token again revokes its whole family.
  * Revocations are written to MongoDB and to Redis, where the gateway checks them;
  * a periodic resync re-writes recent ones in case Redis lost them.
+ *
+ * A family is a chain read by _id only (on FerretDB any other filter decodes the
+ * whole collection, and a filtered update holds the collection's write lock while it
+ * does): a rotation writes the successor first (naming its predecessor, `prev`),
+ * then marks the old token used naming the successor (`next`) in one findAndModify;
+ * a rotation that loses that race revokes its successor, which nobody else knows.
+ * Revoking a family walks the chain from the presented token: back while access
+ * tokens issued with the tokens may still be valid, forward to the one unused token.
+ * An agent's tokens (password or role change, deactivation) end by its
+ * tokenVersion, which every refresh compares.
  */
 #include "auth.h"
 
@@ -17,6 +27,7 @@
 #include <string.h>
 
 #define REFRESH_RANDOM_BYTES 32
+#define FAMILY_WALK_MAX 4096 /* tokens one revocation follows (a rotation every 15 min: 6 weeks) */
 
 /* Hex SHA-256 of a refresh token: its storage key. */
 static void refresh_key(const char *token, char out[65])
@@ -26,10 +37,20 @@ static void refresh_key(const char *token, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const td_req *req,
-                 token_pair *out)
+void tokens_new_refresh(token_pair *out, char key[65])
 {
-    memset(out, 0, sizeof *out);
+    unsigned char rnd[REFRESH_RANDOM_BYTES];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2base64(out->refresh, sizeof out->refresh, rnd, sizeof rnd,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(rnd, sizeof rnd);
+    refresh_key(out->refresh, key);
+}
+
+int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const char *prev,
+                 const td_req *req, token_pair *out)
+{
+    out->access = NULL;
     char id[25], fam[25], jti[25];
     td_bson_oid_hex(agent, "_id", id);
     td_new_id(jti);
@@ -50,12 +71,11 @@ int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, co
     if (rc != TD_OK)
         return rc;
 
-    unsigned char rnd[REFRESH_RANDOM_BYTES];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2base64(out->refresh, sizeof out->refresh, rnd, sizeof rnd,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char key[65];
-    refresh_key(out->refresh, key);
+    if (out->refresh[0] == '\0')
+        tokens_new_refresh(out, key);
+    else
+        refresh_key(out->refresh, key);
     if (family == NULL) {
         td_new_id(fam);
         family = fam;
@@ -69,6 +89,8 @@ int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, co
                            "expiresAt", BCON_DATE_TIME((now + auth_cfg.refresh_ttl_s) * 1000),
                            "createdAt", BCON_DATE_TIME(td_now_ms()), "ip",
                            BCON_UTF8(req->client_ip), "userAgent", BCON_UTF8(req->user_agent));
+    if (prev != NULL)
+        BSON_APPEND_UTF8(doc, "prev", prev);
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
     bson_error_t err;
     if (!mongoc_collection_insert_one(coll, doc, NULL, NULL, &err))
@@ -110,22 +132,13 @@ static void publish_tokver(const char *agent_id, int64_t version, int64_t ttl_s)
         td_warn("revocation of %s not in Redis yet (Redis down); resync will retry", agent_id);
 }
 
+/* The agent's refresh tokens need no write: each carries the tokenVersion it was
+ * issued with, and a refresh refuses one older than the agent's (sessions.c). */
 int tokens_revoke_agent(mongoc_client_t *c, const char *agent_id, int64_t token_version)
 {
+    (void)c;
     publish_tokver(agent_id, token_version, auth_cfg.access_ttl_s + REVOCATION_SLACK_S);
-    bson_oid_t oid;
-    bson_oid_init_from_string(&oid, agent_id);
-    bson_t *filter = BCON_NEW("agentId", BCON_OID(&oid), "revoked", BCON_BOOL(false));
-    bson_t *update = BCON_NEW("$set", "{", "revoked", BCON_BOOL(true), "}");
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
-    bson_error_t err;
-    int rc = mongoc_collection_update_many(coll, filter, update, NULL, NULL, &err)
-                 ? TD_OK
-                 : td_mongo_rc(&err);
-    mongoc_collection_destroy(coll);
-    bson_destroy(filter);
-    bson_destroy(update);
-    return rc;
+    return TD_OK;
 }
 
 /* Refuses one access token (jti) of agent_id until it has expired: a Redis key the
@@ -162,33 +175,50 @@ int tokens_deny_access(mongoc_client_t *c, const td_req *req)
     return deny_jti(c, jti, req->principal.agent_id);
 }
 
-/* Denies the access tokens issued with the family's refresh tokens that may still
- * be valid: revoking a family (reuse detected, sign-out) ends its access too. */
-static int deny_family_access(mongoc_client_t *c, const char *family)
+int tokens_find_refresh(mongoc_client_t *c, const char *key, bson_t *doc)
 {
-    bson_t *filter = BCON_NEW("familyId", BCON_UTF8(family), "accessExpiresAt", "{", "$gt",
-                              BCON_DATE_TIME(td_now_ms()), "}");
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key));
     mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    const bson_t *doc;
-    int rc = TD_OK;
-    while (rc == TD_OK && mongoc_cursor_next(cur, &doc)) {
-        const char *jti = td_bson_str(doc, "accessJti");
-        char agent[25];
-        td_bson_oid_hex(doc, "agentId", agent);
-        if (jti != NULL)
-            rc = deny_jti(c, jti, agent);
-    }
+    const bson_t *found;
+    int rc = TD_ENOTFOUND;
     bson_error_t err;
-    if (rc == TD_OK && mongoc_cursor_error(cur, &err))
+    if (mongoc_cursor_next(cur, &found)) {
+        bson_copy_to(found, doc);
+        rc = TD_OK;
+    } else if (mongoc_cursor_error(cur, &err)) {
         rc = td_mongo_rc(&err);
+    }
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
     return rc;
 }
 
-int tokens_revoke_family(mongoc_client_t *c, const char *family)
+/* Denies the access token issued with refresh token doc while it may be valid. */
+static int deny_doc_access(mongoc_client_t *c, const bson_t *doc)
+{
+    const char *jti = td_bson_str(doc, "accessJti");
+    if (jti == NULL || td_bson_date(doc, "accessExpiresAt", 0) <= td_now_ms())
+        return TD_OK;
+    char agent[25];
+    td_bson_oid_hex(doc, "agentId", agent);
+    return deny_jti(c, jti, agent);
+}
+
+int tokens_revoke_unused(mongoc_client_t *c, const char *key)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key), "used", BCON_BOOL(false));
+    bson_t *update = BCON_NEW("$set", "{", "revoked", BCON_BOOL(true), "}");
+    int rc = td_mongo_find_and_modify(c, COLL_REFRESH, filter, update, false, NULL);
+    bson_destroy(filter);
+    bson_destroy(update);
+    return rc;
+}
+
+/* Tokens written before the chain (a used token without `next`): the family by its
+ * field, which scans on FerretDB; only such old families take this way. */
+static int revoke_family_by_field(mongoc_client_t *c, const char *family)
 {
     bson_t *filter = BCON_NEW("familyId", BCON_UTF8(family));
     bson_t *update = BCON_NEW("$set", "{", "revoked", BCON_BOOL(true), "}");
@@ -197,11 +227,96 @@ int tokens_revoke_family(mongoc_client_t *c, const char *family)
     int rc = mongoc_collection_update_many(coll, filter, update, NULL, NULL, &err)
                  ? TD_OK
                  : td_mongo_rc(&err);
+    bson_destroy(filter);
+    filter = BCON_NEW("familyId", BCON_UTF8(family), "accessExpiresAt", "{", "$gt",
+                      BCON_DATE_TIME(td_now_ms()), "}");
+    mongoc_cursor_t *cur =
+        rc == TD_OK ? mongoc_collection_find_with_opts(coll, filter, NULL, NULL) : NULL;
+    const bson_t *doc;
+    while (cur != NULL && rc == TD_OK && mongoc_cursor_next(cur, &doc))
+        rc = deny_doc_access(c, doc);
+    if (cur != NULL && rc == TD_OK && mongoc_cursor_error(cur, &err))
+        rc = td_mongo_rc(&err);
+    if (cur != NULL)
+        mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(filter);
     bson_destroy(update);
-    if (rc == TD_OK)
-        rc = deny_family_access(c, family);
+    return rc;
+}
+
+/* Back from `from` (its predecessors): denies their access tokens still valid; an
+ * older token's access token expired before a younger one's, so the walk stops at
+ * the first that has. */
+static int deny_predecessors(mongoc_client_t *c, const bson_t *from)
+{
+    char key[65];
+    const char *prev = td_bson_str(from, "prev");
+    if (prev == NULL)
+        return TD_OK;
+    if (td_fmt(key, sizeof key, "%s", prev) != TD_OK)
+        return TD_EINVAL; /* not a key of ours */
+    for (int i = 0; i < FAMILY_WALK_MAX; i++) {
+        bson_t doc;
+        int rc = tokens_find_refresh(c, key, &doc);
+        if (rc != TD_OK)
+            return rc == TD_ENOTFOUND ? TD_OK : rc;
+        bool valid = td_bson_date(&doc, "accessExpiresAt", 0) > td_now_ms();
+        rc = valid ? deny_doc_access(c, &doc) : TD_OK;
+        prev = td_bson_str(&doc, "prev");
+        bool more =
+            rc == TD_OK && valid && prev != NULL && td_fmt(key, sizeof key, "%s", prev) == TD_OK;
+        bson_destroy(&doc);
+        if (!more)
+            return rc;
+    }
+    return TD_OK;
+}
+
+int tokens_revoke_family(mongoc_client_t *c, const char *key)
+{
+    char cur[65], family[25] = "";
+    if (td_fmt(cur, sizeof cur, "%s", key) != TD_OK)
+        return TD_EINVAL;
+    bson_t doc;
+    int rc = tokens_find_refresh(c, cur, &doc);
+    if (rc != TD_OK)
+        return rc;
+    rc = deny_predecessors(c, &doc);
+    int i = 0;
+    for (; rc == TD_OK && i < FAMILY_WALK_MAX; i++) {
+        if (family[0] == '\0' && td_bson_str(&doc, "familyId") != NULL)
+            TD_IGNORE(td_fmt(family, sizeof family, "%s", td_bson_str(&doc, "familyId")));
+        rc = deny_doc_access(c, &doc);
+        const char *next = td_bson_str(&doc, "next");
+        if (rc != TD_OK)
+            break;
+        if (!td_bson_bool(&doc, "used", false)) { /* the end of the chain */
+            if (td_bson_bool(&doc, "revoked", false))
+                break;
+            rc = tokens_revoke_unused(c, cur);
+            if (rc != TD_ENOTFOUND)
+                break;
+            rc = TD_OK; /* used meanwhile: read it again, with its successor */
+        } else if (next == NULL) {
+            bson_destroy(&doc);
+            return revoke_family_by_field(c, family); /* written before the chain */
+        } else if (td_fmt(cur, sizeof cur, "%s", next) != TD_OK) {
+            rc = TD_EINVAL; /* not a key of ours */
+            break;
+        }
+        bson_destroy(&doc);
+        bson_init(&doc);
+        rc = tokens_find_refresh(c, cur, &doc);
+        if (rc == TD_ENOTFOUND) { /* a successor is written before it is named: none */
+            rc = TD_OK;
+            break;
+        }
+    }
+    if (i == FAMILY_WALK_MAX)
+        td_warn("refresh family %s: more than %d tokens; the rest are not revoked", family,
+                FAMILY_WALK_MAX);
+    bson_destroy(&doc);
     return rc;
 }
 

@@ -158,6 +158,68 @@ def test_reused_refresh_token_ends_the_family_s_access_tokens(root_token):
     assert api("GET", "/api/auth/me", other["accessToken"]).status_code == 200
 
 
+def test_reuse_deep_in_a_family_ends_every_later_token(root_token):
+    """The family is a chain of tokens read by _id: reusing its first token ends the
+    access of each later one and the refresh of the newest."""
+    from conftest import login, new_agent
+    agent, _ = new_agent(root_token)
+    sessions = [login(agent["email"], agent["password"]).json()["data"]]
+    for _ in range(3):
+        r = api("POST", "/api/auth/refresh", json={"refreshToken": sessions[-1]["refreshToken"]})
+        assert r.status_code == 200, r.text
+        sessions.append(r.json()["data"])
+    other = login(agent["email"], agent["password"]).json()["data"]
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": sessions[1]["refreshToken"]})
+    assert r.status_code == 401
+    for s in sessions:
+        r = api("GET", "/api/auth/me", s["accessToken"])
+        assert r.status_code == 401 and r.json()["error"]["code"] == "TOKEN_REVOKED", r.text
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": sessions[-1]["refreshToken"]})
+    assert r.status_code == 401
+    r = api("POST", "/api/auth/refresh", json={"refreshToken": other["refreshToken"]})
+    assert r.status_code == 200, r.text
+
+
+def test_a_family_stored_before_the_chain_is_still_revoked_whole(root_token):
+    """Tokens written before tokens named their successor (a used token without
+    `next`): reusing one still revokes the family's unused token."""
+    import datetime
+    import hashlib
+    import secrets
+    from bson import ObjectId
+    from pymongo import MongoClient
+    from conftest import MONGO_PORT, new_agent
+    agent, _ = new_agent(root_token)
+    client = MongoClient(f"mongodb://127.0.0.1:{MONGO_PORT}", serverSelectionTimeoutMS=5000)
+    try:
+        coll = client["tripdesk_auth"]["refresh_tokens"]
+        ver = client["tripdesk_auth"]["agents"].find_one(
+            {"_id": ObjectId(agent["_id"])}).get("tokenVersion", 0)
+        now = datetime.datetime.now(datetime.timezone.utc)
+
+        def family(used_first):
+            fam = str(ObjectId())
+            tokens = [secrets.token_urlsafe(32) for _ in range(2)]
+            for i, t in enumerate(tokens):
+                coll.insert_one({
+                    "_id": hashlib.sha256(t.encode()).hexdigest(),
+                    "agentId": ObjectId(agent["_id"]), "familyId": fam, "tokenVersion": ver,
+                    "used": used_first and i == 0, "revoked": False,
+                    "accessJti": str(ObjectId()), "accessExpiresAt": now,
+                    "expiresAt": now + datetime.timedelta(days=1), "createdAt": now})
+            return tokens
+        control = family(False)
+        r = api("POST", "/api/auth/refresh", json={"refreshToken": control[1]})
+        assert r.status_code == 200, r.text  # such documents are valid tokens
+        old, live = family(True)
+        r = api("POST", "/api/auth/refresh", json={"refreshToken": old})
+        assert r.status_code == 401
+        r = api("POST", "/api/auth/refresh", json={"refreshToken": live})
+        assert r.status_code == 401, r.text
+    finally:
+        client.close()
+
+
 def test_health_lists_pids_only_for_a_valid_token(stack):
     anonymous = requests.get(BASE + "/api/health", timeout=5).json()["data"]["services"]
     assert anonymous and all("pids" not in s for s in anonymous.values()), anonymous
