@@ -1094,7 +1094,8 @@ static int relay_batch(td_bus *bus, mongoc_client_t *c, int *count)
     return rc;
 }
 
-static void set_leader(td_bus *bus, bool leader)
+/* Takes or leaves the relay's role; `stopping`: left on purpose (said as info). */
+static void set_leader(td_bus *bus, bool leader, bool stopping)
 {
     int was = __atomic_load_n(&bus->leader, __ATOMIC_RELAXED);
     if (was == (int)leader)
@@ -1123,7 +1124,10 @@ static void set_leader(td_bus *bus, bool leader)
             TD_IGNORE(nng_close(bus->pub)); /* leaving: fails only when closed already */
         bus->pub_open = 0;
         confirmed_clear(bus);
-        td_warn("bus: relay lease lost");
+        if (stopping)
+            td_info("bus: relay lease given back (stopping)");
+        else
+            td_warn("bus: relay lease lost");
     }
     __atomic_store_n(&bus->leader, leader ? 1 : 0, __ATOMIC_RELAXED);
 }
@@ -1165,7 +1169,7 @@ static void *relay_main(void *arg)
                 else
                     held = false;
             }
-            set_leader(bus, held);
+            set_leader(bus, held, false);
             lease_at = now + TD_BUS_LEASE_MS / 3;
         }
         if (now >= sweep_at) {
@@ -1189,7 +1193,7 @@ static void *relay_main(void *arg)
         release_lease(bus, c);
     }
     td_mongo_push(c);
-    set_leader(bus, false);
+    set_leader(bus, false, true);
     return NULL;
 }
 
