@@ -68,8 +68,7 @@ typedef struct {
 void tokens_new_refresh(token_pair *out, char key[65]);
 /* Signs an access token for agent and stores the refresh token: out->refresh when
  * set (tokens_new_refresh: a rotation names it first), else a new one. family NULL:
- * a new family; prev: the key of the token it replaces (NULL at sign-in).
- */
+ * a new family; prev: the key of the token it replaces (NULL at sign-in). */
 int tokens_issue(mongoc_client_t *c, const bson_t *agent, const char *family, const char *prev,
                  const td_req *req, token_pair *out);
 void tokens_pair_free(token_pair *p);

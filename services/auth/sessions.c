@@ -277,30 +277,19 @@ static int take_refresh(mongoc_client_t *c, const char *key, const char *next)
 }
 
 /* A refresh token that is presented again after use: revoke its family. */
-static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key)
+static void reuse_detected(td_req *req, mongoc_client_t *c, const char *key, const bson_t *stored)
 {
-    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key));
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    const bson_t *doc;
-    if (mongoc_cursor_next(cur, &doc)) {
-        const char *family = td_bson_str(doc, "familyId");
-        if (family != NULL) {
-            if (tokens_revoke_family(c, key) != TD_OK)
-                td_log(TD_LOG_WARN, req->request_id, "family %s not wholly revoked", family);
-            td_log(TD_LOG_WARN, req->request_id, "refresh token reuse detected; family %s revoked",
-                   family);
-            cJSON *p =
-                td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL, NULL);
-            if (td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL) !=
-                TD_OK) /* the family is revoked all the same: only the audit entry is lost */
-                td_log(TD_LOG_WARN, req->request_id, "AUTH_REFRESH_REUSED event not written");
-            cJSON_Delete(p);
-        }
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
-    bson_destroy(filter);
+    const char *family = td_bson_str(stored, "familyId");
+    if (family == NULL)
+        return;
+    if (tokens_revoke_family(c, key) != TD_OK)
+        td_log(TD_LOG_WARN, req->request_id, "family %s not wholly revoked", family);
+    td_log(TD_LOG_WARN, req->request_id, "refresh token reuse detected; family %s revoked", family);
+    cJSON *p = td_event_payload(req, "AUTH_REFRESH_REUSED", "tokenFamily", family, NULL, NULL);
+    if (td_bus_publish(td_service_bus(req->service), c, "AUTH_REFRESH_REUSED", p, NULL) !=
+        TD_OK) /* the family is revoked all the same: only the audit entry is lost */
+        td_log(TD_LOG_WARN, req->request_id, "AUTH_REFRESH_REUSED event not written");
+    cJSON_Delete(p);
 }
 
 static int refresh(td_req *req, td_res *res)
@@ -330,7 +319,7 @@ static int refresh(td_req *req, td_res *res)
     if (rc == TD_ENOTFOUND || (rc == TD_OK && (td_bson_bool(&old, "used", true) ||
                                                td_bson_bool(&old, "revoked", true)))) {
         if (rc == TD_OK)
-            reuse_detected(req, c, key);
+            reuse_detected(req, c, key, &old);
         td_fail(res, 401, "INVALID_REFRESH_TOKEN", "The refresh token is invalid or was revoked",
                 NULL);
         goto out;
@@ -362,15 +351,16 @@ static int refresh(td_req *req, td_res *res)
     tokens_new_refresh(&tp, next);
     rc = tokens_issue(c, &agent, td_bson_str(&old, "familyId"), key, req, &tp);
     if (rc == TD_OK) {
+        /* another request took it first (or no answer): the successor, known to
+         * nobody, never counts */
         rc = take_refresh(c, key, next);
-        if (rc !=
-            TD_OK) /* another request took it first (or no answer): the successor never counts */
-            TD_IGNORE(tokens_revoke_unused(c, next)); /* unknown to anyone: expires unused */
+        if (rc != TD_OK)
+            TD_IGNORE(tokens_revoke_unused(c, next)); /* else it expires unused */
     }
     if (rc == TD_OK) {
         td_ok(res, 200, tokens_json(&tp, &agent));
     } else if (rc == TD_ENOTFOUND) {
-        reuse_detected(req, c, key);
+        reuse_detected(req, c, key, &old);
         td_fail(res, 401, "INVALID_REFRESH_TOKEN", "The refresh token is invalid or was revoked",
                 NULL);
     } else {

@@ -178,19 +178,7 @@ int tokens_deny_access(mongoc_client_t *c, const td_req *req)
 int tokens_find_refresh(mongoc_client_t *c, const char *key, bson_t *doc)
 {
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(key));
-    mongoc_collection_t *coll = td_mongo_coll(c, COLL_REFRESH);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
-    const bson_t *found;
-    int rc = TD_ENOTFOUND;
-    bson_error_t err;
-    if (mongoc_cursor_next(cur, &found)) {
-        bson_copy_to(found, doc);
-        rc = TD_OK;
-    } else if (mongoc_cursor_error(cur, &err)) {
-        rc = td_mongo_rc(&err);
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
+    int rc = td_store_find_one(c, COLL_REFRESH, filter, doc);
     bson_destroy(filter);
     return rc;
 }
